@@ -1,0 +1,154 @@
+#pragma once
+
+/// A scaling policy: how one service scales. Field names follow the Kubernetes HPA `behavior` API
+/// where the idea is the same. `PolicySpec` is the plain data (defaults filled in); `Policy` is
+/// the validated, immutable form that only `Policy::create` (used by the loader) can make.
+
+#include <bitset>
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "qfscale/model/units.h"
+#include "qfscale/util/diagnostic.h"
+#include "qfscale/util/result.h"
+
+namespace qfscale::policy {
+
+using Seconds = std::chrono::seconds;
+using SysSeconds = std::chrono::sys_seconds;
+
+struct Target {
+  double utilization = 0.7;  ///< of resourceConfig.qps per replica, in (0, 1]
+  double tolerance = 0.1;    ///< no change while |ratio - 1| <= tolerance, in [0, 1)
+  friend bool operator==(const Target&, const Target&) = default;
+};
+
+struct ReplicaBounds {
+  model::Replicas min{1};
+  model::Replicas max{20};
+  friend bool operator==(const ReplicaBounds&, const ReplicaBounds&) = default;
+};
+
+/// Knative-style burst mode.
+struct Panic {
+  bool enabled = true;
+  Seconds window{6};
+  double threshold = 2.0;  ///< panic-window demand / current capacity that enters panic
+  friend bool operator==(const Panic&, const Panic&) = default;
+};
+
+enum class RateLimitType { Percent, Replicas };
+enum class Select { Max, Min, Disabled };
+
+struct RateLimit {
+  RateLimitType type = RateLimitType::Percent;
+  int value = 100;
+  Seconds period{15};
+  friend bool operator==(const RateLimit&, const RateLimit&) = default;
+};
+
+/// HPA `HPAScalingRules`.
+struct ScalingRules {
+  Seconds stabilization_window{0};
+  Select select = Select::Max;
+  std::vector<RateLimit> policies;
+  friend bool operator==(const ScalingRules&, const ScalingRules&) = default;
+};
+
+struct ScaleToZero {
+  bool enabled = false;
+  Seconds idle_for{600};
+  double activation_qps = 0.5;
+  friend bool operator==(const ScaleToZero&, const ScaleToZero&) = default;
+};
+
+/// A parsed 5-field cron expression (minute hour day-of-month month day-of-week), in local time.
+/// Bit i set = value i allowed. Day-of-week 0 = Sunday (7 is folded to 0 by the parser).
+/// As in Vixie cron, when both day fields are restricted a day matches if either does.
+struct CronSpec {
+  std::string text;
+  std::bitset<60> minutes;
+  std::bitset<24> hours;
+  std::bitset<32> days_of_month;  ///< bits 1..31
+  std::bitset<13> months;         ///< bits 1..12
+  std::bitset<7> days_of_week;
+  bool day_of_month_restricted = false;
+  bool day_of_week_restricted = false;
+  friend bool operator==(const CronSpec&, const CronSpec&) = default;
+};
+
+/// UTC offsets of a time zone, loaded once from the system tz database by the loader so that
+/// the engine stays pure. `transitions` is sorted; before the first one `initial_offset` holds.
+struct ZoneRules {
+  std::string name;  ///< "Asia/Shanghai", "UTC"
+  std::chrono::seconds initial_offset{0};
+  struct Transition {
+    SysSeconds at;
+    std::chrono::seconds offset;
+    friend bool operator==(const Transition&, const Transition&) = default;
+  };
+  std::vector<Transition> transitions;
+  [[nodiscard]] std::chrono::seconds offset_at(SysSeconds t) const;
+  friend bool operator==(const ZoneRules&, const ZoneRules&) = default;
+};
+
+/// While active (from a cron fire time for `duration`), min/max replicas are overridden.
+struct Schedule {
+  CronSpec cron;
+  Seconds duration{3600};
+  ZoneRules zone;
+  std::optional<model::Replicas> min_replicas;
+  std::optional<model::Replicas> max_replicas;
+  friend bool operator==(const Schedule&, const Schedule&) = default;
+};
+
+enum class MetricsFailureAction { Hold, Fallback };
+
+struct OnMetricsFailure {
+  int after = 3;  ///< consecutive failed ticks before the action applies
+  MetricsFailureAction action = MetricsFailureAction::Hold;
+  model::Replicas fallback_replicas{0};
+  friend bool operator==(const OnMetricsFailure&, const OnMetricsFailure&) = default;
+};
+
+/// Every field with its default. The loader fills this from YAML, then validates.
+struct PolicySpec {
+  std::string name = "unnamed";
+  Target target;
+  ReplicaBounds replicas;
+  Seconds metric_window{60};
+  Panic panic;
+  ScalingRules scale_up{.stabilization_window = Seconds{0},
+                        .select = Select::Max,
+                        .policies = {{RateLimitType::Percent, 100, Seconds{15}},
+                                     {RateLimitType::Replicas, 4, Seconds{15}}}};
+  ScalingRules scale_down{.stabilization_window = Seconds{300},
+                          .select = Select::Max,
+                          .policies = {{RateLimitType::Percent, 100, Seconds{15}}}};
+  ScaleToZero scale_to_zero;
+  std::vector<Schedule> schedules;
+  OnMetricsFailure on_metrics_failure;
+  friend bool operator==(const PolicySpec&, const PolicySpec&) = default;
+};
+
+/// Checks every rule of a spec (ranges, min <= max, scale-to-zero needs min 0, …) and returns
+/// all problems with field paths (no line numbers; the loader adds those).
+[[nodiscard]] util::Diagnostics validate(const PolicySpec& spec);
+
+/// Immutable, validated policy. Thread-safety: immutable, safe to share.
+class Policy {
+ public:
+  /// Fails with InvalidInput listing every diagnostic from `validate`.
+  [[nodiscard]] static Result<Policy> create(PolicySpec spec);
+  [[nodiscard]] const PolicySpec& spec() const { return *spec_; }
+  [[nodiscard]] const std::string& name() const { return spec_->name; }
+
+ private:
+  explicit Policy(std::shared_ptr<const PolicySpec> spec) : spec_(std::move(spec)) {}
+  std::shared_ptr<const PolicySpec> spec_;
+};
+
+}  // namespace qfscale::policy

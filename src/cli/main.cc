@@ -1,0 +1,27 @@
+#include <cstdio>
+#include <exception>
+
+#include "cli/command.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "qfscale: an autoscaler for Baidu Qianfan custom model services (定制服务).\n"
+      "It reads each service's QPS, compares it with the QPS one replica is sized for,\n"
+      "and sets deploymentReplicasCount per compute-unit instance with ScaleService."};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", QFS_VERSION);
+  app.footer("Run 'qfscale COMMAND --help' for the options of one command.");
+
+  qfscale::cli::Context context;
+  qfscale::cli::add_version_command(app, context);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "qfscale: %s\n", e.what());
+    return 2;
+  }
+  return context.exit_code;
+}

@@ -5,9 +5,10 @@
 
 #include <fmt/format.h>
 
-#include "cli/command.h"
 #include "qfscale/policy/loader.h"
 #include "qfscale/util/file.h"
+
+#include "cli/command.h"
 
 namespace qfscale::cli {
 
@@ -26,7 +27,7 @@ int run_check(const CheckOptions& options) {
   for (const auto& file : options.files) {
     auto text = util::read_file(file);
     if (!text) {
-      fmt::print(stderr, "{}: {}\n", file, text.error().to_string());
+      fmt::print(stderr, "qfscale: {}\n", text.error().to_string());
       unreadable = true;
       continue;
     }

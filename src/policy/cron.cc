@@ -61,8 +61,7 @@ std::string allowed(const Field& f) {
 std::optional<int> parse_value(const Field& f, std::string_view s, std::vector<std::string>& errs) {
   if (auto n = parse_number(s)) {
     if (*n < f.low || *n > f.high) {
-      errs.push_back(
-          fmt::format("{}: {} is out of range, must be in {}", f.name, s, allowed(f)));
+      errs.push_back(fmt::format("{}: {} is out of range, must be in {}", f.name, s, allowed(f)));
       return std::nullopt;
     }
     return n;
@@ -117,7 +116,8 @@ bool parse_field(const Field& f, std::string_view text, std::bitset<64>& bits,
         low = parse_value(f, base.substr(0, dash), errs);
         high = parse_value(f, base.substr(dash + 1), errs);
         if (low && high && *low > *high) {
-          errs.push_back(fmt::format("{}: range '{}' is backwards, must be low-high", f.name, base));
+          errs.push_back(
+              fmt::format("{}: range '{}' is backwards, must be low-high", f.name, base));
           low.reset();
         }
       } else {

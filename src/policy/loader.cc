@@ -174,7 +174,12 @@ class Loader {
   /// a value that failed to parse is not also reported as its default.
   void error(const YAML::Node& at, const std::string& path, std::string message) {
     failed_.insert(path);
-    add(pos_of(at), path, std::move(message));
+    auto p = pos_of(at);
+    if (at.IsNull()) {
+      // yaml-cpp marks an empty value at the next token; its key's position is clearer.
+      if (auto it = positions_.find(path); it != positions_.end()) p = it->second;
+    }
+    add(p, path, std::move(message));
   }
 
   [[nodiscard]] bool suppressed(const std::string& path) const {
@@ -204,8 +209,9 @@ class Loader {
   std::optional<Fields> mapping(const YAML::Node& node, const std::string& path,
                                 const std::vector<std::string_view>& allowed) {
     if (!node.IsMap()) {
-      error(node, path, fmt::format("{} is not a mapping, must be a mapping with keys {}",
-                                    show(node), join(allowed)));
+      error(node, path,
+            fmt::format("{} is not a mapping, must be a mapping with keys {}", show(node),
+                        join(allowed)));
       return std::nullopt;
     }
     positions_[path] = pos_of(node);
@@ -231,7 +237,7 @@ class Loader {
         continue;
       }
       const auto value_pos = pos_of(kv.second);
-      positions_[field_path] = value_pos.line > 0 ? value_pos : pos_of(key);
+      positions_[field_path] = value_pos.line > 0 && !kv.second.IsNull() ? value_pos : pos_of(key);
       fields.emplace(name, kv.second);
     }
     return fields;
@@ -286,7 +292,8 @@ class Loader {
       error(node, path, fmt::format("{} is not an integer", show(node)));
       return;
     }
-    if (ec == std::errc::result_out_of_range || v < std::numeric_limits<int>::min() || v > std::numeric_limits<int>::max()) {
+    if (ec == std::errc::result_out_of_range || v < std::numeric_limits<int>::min() ||
+        v > std::numeric_limits<int>::max()) {
       error(node, path, fmt::format("{} is out of range, much too large", show(node)));
       return;
     }
@@ -347,8 +354,8 @@ class Loader {
         return;
       }
     }
-    std::string message = fmt::format("{} is not allowed, must be one of {}", show(node),
-                                      join(names));
+    std::string message =
+        fmt::format("{} is not allowed, must be one of {}", show(node), join(names));
     if (node.IsScalar()) {
       if (auto s = suggest(node.Scalar(), names)) message += fmt::format(" (did you mean {}?)", *s);
     }
@@ -372,7 +379,8 @@ class Loader {
     require(*fields, root, "", "spec", "a mapping");
     if (const auto* n = get(*fields, "apiVersion")) {
       if (!n->IsScalar() || n->Scalar() != kApiVersion) {
-        error(*n, "apiVersion", fmt::format("{} is not supported, must be {}", show(*n), kApiVersion));
+        error(*n, "apiVersion",
+              fmt::format("{} is not supported, must be {}", show(*n), kApiVersion));
       }
     }
     if (const auto* n = get(*fields, "kind")) {
@@ -433,15 +441,17 @@ class Loader {
     if (!f) return;
     optional_field(*f, path, "stabilizationWindow", rules.stabilization_window);
     if (const auto* n = get(*f, "select")) {
-      read_enum<Select>(*n, child(path, "select"),
-                        {{"Max", Select::Max}, {"Min", Select::Min}, {"Disabled", Select::Disabled}},
-                        rules.select);
+      read_enum<Select>(
+          *n, child(path, "select"),
+          {{"Max", Select::Max}, {"Min", Select::Min}, {"Disabled", Select::Disabled}},
+          rules.select);
     }
     const auto* list = get(*f, "policies");
     if (list == nullptr) return;
     const auto list_path = child(path, "policies");
     if (!list->IsSequence()) {
-      error(*list, list_path, fmt::format("{} is not a list, must be a list of policies", show(*list)));
+      error(*list, list_path,
+            fmt::format("{} is not a list, must be a list of policies", show(*list)));
       return;
     }
     rules.policies.clear();  // a given list replaces the default one
@@ -483,7 +493,8 @@ class Loader {
         require(*f, item, item_path, "cron", "a 5-field cron expression such as \"0 9 * * 1-5\"");
         if (const auto* c = get(*f, "cron")) read_cron(*c, child(item_path, "cron"), s.cron);
         optional_field(*f, item_path, "duration", s.duration);
-        if (const auto* z = get(*f, "timezone")) read_zone(*z, child(item_path, "timezone"), s.zone);
+        if (const auto* z = get(*f, "timezone"))
+          read_zone(*z, child(item_path, "timezone"), s.zone);
         if (const auto* n = get(*f, "minReplicas")) {
           model::Replicas r;
           const auto before = failed_.size();
@@ -641,8 +652,8 @@ std::string to_yaml(const PolicySpec& spec) {
                                 kApiVersion, kKind, quoted(spec.name));
   out += fmt::format("  target:\n    utilization: {}\n    tolerance: {}\n",
                      number(spec.target.utilization), number(spec.target.tolerance));
-  out += fmt::format("  replicas:\n    min: {}\n    max: {}\n", spec.replicas.min,
-                     spec.replicas.max);
+  out +=
+      fmt::format("  replicas:\n    min: {}\n    max: {}\n", spec.replicas.min, spec.replicas.max);
   out += fmt::format("  metricWindow: {}\n", format_duration(spec.metric_window));
   out += fmt::format("  panic:\n    enabled: {}\n    window: {}\n    threshold: {}\n",
                      spec.panic.enabled, format_duration(spec.panic.window),

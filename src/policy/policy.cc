@@ -31,8 +31,8 @@ class Validator {
     const bool above_low = low_open ? value > low : value >= low;
     const bool below_high = high_open ? value < high : value <= high;
     if (!(above_low && below_high)) {
-      add(path, fmt::format("{} is out of range, must be in {}{}, {}{}", value, low_open ? "(" : "[",
-                            low, high, high_open ? ")" : "]"));
+      add(path, fmt::format("{} is out of range, must be in {}{}, {}{}", value,
+                            low_open ? "(" : "[", low, high, high_open ? ")" : "]"));
     }
   }
 
@@ -119,8 +119,9 @@ util::Diagnostics validate(const PolicySpec& spec) {
   v.count("spec.replicas.min", spec.replicas.min.value, 0, kMaxReplicas);
   v.count("spec.replicas.max", spec.replicas.max.value, 1, kMaxReplicas);
   if (spec.replicas.min > spec.replicas.max) {
-    v.add("spec.replicas.min", fmt::format("{} is greater than spec.replicas.max ({}), must be <= max",
-                                           spec.replicas.min, spec.replicas.max));
+    v.add("spec.replicas.min",
+          fmt::format("{} is greater than spec.replicas.max ({}), must be <= max",
+                      spec.replicas.min, spec.replicas.max));
   }
 
   v.duration("spec.metricWindow", spec.metric_window, Seconds{1}, kMaxMetricWindow);
@@ -128,7 +129,9 @@ util::Diagnostics validate(const PolicySpec& spec) {
   // Panic values are checked even when disabled (a bad value is a bad value); only the relation
   // to metricWindow is skipped, so disabling panic never trips over the default 6s window.
   v.duration("spec.panic.window", spec.panic.window, Seconds{1}, kMaxMetricWindow);
-  if (spec.panic.enabled && spec.panic.window > spec.metric_window) {
+  const bool metric_window_ok =
+      spec.metric_window >= Seconds{1} && spec.metric_window <= kMaxMetricWindow;
+  if (spec.panic.enabled && metric_window_ok && spec.panic.window > spec.metric_window) {
     v.add("spec.panic.window",
           fmt::format("{} is longer than spec.metricWindow ({}), must be in [1s, metricWindow]",
                       format_duration(spec.panic.window), format_duration(spec.metric_window)));
@@ -140,7 +143,8 @@ util::Diagnostics validate(const PolicySpec& spec) {
   validate_rules(v, spec.scale_down, "spec.scaleDown", false);
 
   v.duration("spec.scaleToZero.idleFor", spec.scale_to_zero.idle_for, Seconds{0}, kMaxIdleFor);
-  if (!(spec.scale_to_zero.activation_qps >= 0 && std::isfinite(spec.scale_to_zero.activation_qps))) {
+  if (!(spec.scale_to_zero.activation_qps >= 0 &&
+        std::isfinite(spec.scale_to_zero.activation_qps))) {
     v.add("spec.scaleToZero.activationQps",
           fmt::format("{} is out of range, must be a finite number >= 0",
                       spec.scale_to_zero.activation_qps));
@@ -167,9 +171,10 @@ util::Diagnostics validate(const PolicySpec& spec) {
     const auto min = s.min_replicas.value_or(spec.replicas.min);
     const auto max = s.max_replicas.value_or(spec.replicas.max);
     if (min > max) {
-      v.add(path + (s.min_replicas ? ".minReplicas" : ".maxReplicas"),
-            fmt::format("min {} is greater than max {} while the schedule is active, must be <= max",
-                        min, max));
+      v.add(
+          path + (s.min_replicas ? ".minReplicas" : ".maxReplicas"),
+          fmt::format("min {} is greater than max {} while the schedule is active, must be <= max",
+                      min, max));
     }
   }
 

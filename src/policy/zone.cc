@@ -245,8 +245,8 @@ void extend_with_rule(const PosixTz& tz, ZoneRules& rules) {
   std::sort(extra.begin(), extra.end(), [](const auto& x, const auto& y) { return x.at < y.at; });
   for (const auto& t : extra) {
     if (t.at <= after) continue;
-    const auto current = rules.transitions.empty() ? rules.initial_offset
-                                                   : rules.transitions.back().offset;
+    const auto current =
+        rules.transitions.empty() ? rules.initial_offset : rules.transitions.back().offset;
     if (t.offset != current) rules.transitions.push_back(t);
   }
 }
@@ -260,14 +260,15 @@ Result<ZoneRules> parse_tzif(std::string_view name, std::string_view bytes) {
   auto header = read_header(r);
   if (!header) return bad(name, "not a TZif file (missing 'TZif' header)");
   if (header->version != '\0' && (header->version < '2' || header->version > '9')) {
-    return bad(name, fmt::format("unknown TZif version byte {}", static_cast<int>(header->version)));
+    return bad(name,
+               fmt::format("unknown TZif version byte {}", static_cast<int>(header->version)));
   }
   std::size_t time_size = 4;
   if (header->version != '\0') {
     // Skip the 32-bit block; the 64-bit one follows with its own header.
-    if (header->timecnt > kMaxCount || header->typecnt > kMaxCount ||
-        header->charcnt > kMaxCount || header->leapcnt > kMaxCount ||
-        header->isstdcnt > kMaxCount || header->isutcnt > kMaxCount) {
+    if (header->timecnt > kMaxCount || header->typecnt > kMaxCount || header->charcnt > kMaxCount ||
+        header->leapcnt > kMaxCount || header->isstdcnt > kMaxCount ||
+        header->isutcnt > kMaxCount) {
       return bad(name, "TZif counts are implausibly large");
     }
     const auto skip = header->data_size(4);
@@ -322,7 +323,8 @@ Result<ZoneRules> parse_tzif(std::string_view name, std::string_view bytes) {
         const auto tz_text = footer.substr(1, close - 1);
         if (!tz_text.empty()) {
           const auto tz = TzParser(tz_text).parse();
-          if (!tz) return bad(name, fmt::format("TZif footer '{}' is not a valid TZ rule", tz_text));
+          if (!tz)
+            return bad(name, fmt::format("TZif footer '{}' is not a valid TZ rule", tz_text));
           if (!tz->dst_offset && rules.transitions.empty()) {
             rules.initial_offset = seconds{tz->std_offset};
           }

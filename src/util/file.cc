@@ -1,14 +1,13 @@
 #include "qfscale/util/file.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
 
+#include <fcntl.h>
 #include <fmt/format.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 namespace qfscale::util {
 
@@ -78,20 +77,21 @@ Result<std::string> read_file(const std::string& path) {
 
 Status write_file_atomic(const std::string& path, std::string_view content) {
   const auto slash = path.rfind('/');
-  const std::string dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
+  const std::string dir =
+      slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
   const std::string tmp = fmt::format("{}.tmp.{}", path, ::getpid());
   auto failed = [&](std::string_view what, int err) {
     ::unlink(tmp.c_str());
-    return fail(code_for(err), fmt::format("cannot write {}: {} {}: {}", path, what, tmp,
-                                           errno_text(err)));
+    return fail(code_for(err),
+                fmt::format("cannot write {}: {} {}: {}", path, what, tmp, errno_text(err)));
   };
   {
     // NOLINTNEXTLINE(cppcoreguidelines-pro-type-vararg)
     Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
     if (fd.get() < 0) {
       const int err = errno;
-      return fail(code_for(err), fmt::format("cannot write {}: create {}: {}", path, tmp,
-                                             errno_text(err)));
+      return fail(code_for(err),
+                  fmt::format("cannot write {}: create {}: {}", path, tmp, errno_text(err)));
     }
     std::size_t done = 0;
     while (done < content.size()) {
@@ -111,8 +111,8 @@ Status write_file_atomic(const std::string& path, std::string_view content) {
   Fd dir_fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (dir_fd.get() < 0 || ::fsync(dir_fd.get()) != 0) {
     const int err = errno;
-    return fail(code_for(err), fmt::format("cannot write {}: fsync directory {}: {}", path, dir,
-                                           errno_text(err)));
+    return fail(code_for(err),
+                fmt::format("cannot write {}: fsync directory {}: {}", path, dir, errno_text(err)));
   }
   return ok();
 }

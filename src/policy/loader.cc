@@ -108,6 +108,41 @@ std::string show(const YAML::Node& node) {
   return "nothing";
 }
 
+/// The 1-based line of a "---" or "..." marker that ends the first document when more content
+/// follows it, else nullopt. A marker is three dashes or dots at column 1 followed by a blank
+/// or the end of the line; the YAML spec treats it as a document boundary even inside scalars.
+std::optional<int> second_document_line(std::string_view text) {
+  bool content = false;         // saw a non-comment line of the first document
+  std::optional<int> boundary;  // a marker after content
+  int line = 0;
+  std::size_t pos = 0;
+  while (pos <= text.size()) {
+    const auto end = std::min(text.find('\n', pos), text.size());
+    std::string_view l = text.substr(pos, end - pos);
+    pos = end + 1;
+    ++line;
+    if (!l.empty() && l.back() == '\r') l.remove_suffix(1);
+    const bool marker = (l.substr(0, 3) == "---" || l.substr(0, 3) == "...") &&
+                        (l.size() == 3 || l[3] == ' ' || l[3] == '\t');
+    const auto first = l.find_first_not_of(" \t");
+    const bool blank = first == std::string_view::npos || l[first] == '#';
+    if (marker) {
+      if (content && !boundary) boundary = line;
+      // Content after the marker on the same line ("--- {a: 1}") belongs to the next document.
+      const auto rest = l.substr(3).find_first_not_of(" \t");
+      if (rest != std::string_view::npos && l[3 + rest] != '#') {
+        if (boundary) return boundary;
+        content = true;
+      }
+      continue;
+    }
+    if (blank || (!content && l.front() == '%')) continue;
+    if (boundary) return boundary;
+    content = true;
+  }
+  return std::nullopt;
+}
+
 using Fields = std::map<std::string, YAML::Node, std::less<>>;
 
 class Loader {
@@ -115,29 +150,31 @@ class Loader {
   Loader(std::string_view file, const ZoneSource& zones) : file_(file), zones_(zones) {}
 
   tl::expected<Policy, util::Diagnostics> load(std::string_view text) {
-    std::vector<YAML::Node> docs;
+    // YAML::Load reads the first document only. YAML::LoadAll is avoided on purpose: in
+    // yaml-cpp 0.7 it loops forever on some malformed input such as "," (yaml-cpp #1040,
+    // fixed upstream by PR #1319), which the fuzzer found.
+    YAML::Node root;
     try {
-      docs = YAML::LoadAll(std::string(text));
+      root = YAML::Load(std::string(text));
     } catch (const YAML::Exception& e) {
       Pos p;
       if (!e.mark.is_null() && e.mark.line >= 0) p = {e.mark.line + 1, e.mark.column + 1};
       add(p, "", fmt::format("YAML syntax error: {}", e.msg));
       return tl::unexpected(std::move(diagnostics_));
     }
-    if (docs.empty() || (docs.size() == 1 && docs[0].IsNull())) {
+    if (const auto second = second_document_line(text)) {
+      add({*second, 1}, "", "starts a second YAML document, a file must hold exactly one policy");
+    }
+    if (!root.IsDefined() || root.IsNull()) {
       add({}, "", "is empty, must be a ScalingPolicy document");
       return tl::unexpected(std::move(diagnostics_));
     }
-    if (docs.size() > 1) {
-      add(pos_of(docs[1]), "",
-          fmt::format("holds {} YAML documents, must hold exactly one policy", docs.size()));
-    }
     PolicySpec spec;  // defaults first
     try {
-      read_root(docs[0], spec);  // then the file's overrides
+      read_root(root, spec);  // then the file's overrides
     } catch (const std::exception& e) {
       // yaml-cpp should not throw on the accessors used here; never let it escape the module.
-      add(pos_of(docs[0]), "", fmt::format("internal error reading the policy: {}", e.what()));
+      add(pos_of(root), "", fmt::format("internal error reading the policy: {}", e.what()));
     }
     // Then validation, with each path mapped back to the line of its node.
     for (auto& d : validate(spec)) {

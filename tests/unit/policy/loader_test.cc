@@ -300,6 +300,12 @@ TEST_SUITE("policy") {
           "multi.yaml:1:13: apiVersion: qfscale/v2 is not supported, must be qfscale/v1");
   }
 
+  TEST_CASE("loader: a leading document marker and comments are one document") {
+    auto got = load_policy("# effective policy\n---\n" + doc("  {}\n") + "...\n# end\n", "p.yaml",
+                           kNoZones);
+    CHECK_MESSAGE(got.has_value(), (got ? "" : util::to_string(got.error())));
+  }
+
   TEST_CASE("loader: a rule broken by a default points at the nearest written ancestor") {
     // metricWindow 3s with panic left at its default 6s window: spec.panic is not in the file,
     // so the diagnostic points at spec (line 4, column 3, where its mapping starts).
@@ -359,7 +365,13 @@ TEST_SUITE("policy") {
          "metadata, spec"},
         {"empty file", "", "0:0: : is empty, must be a ScalingPolicy document"},
         {"two documents", doc("  {}\n") + "---\n" + doc("  {}\n"),
-         "7:1: : holds 2 YAML documents, must hold exactly one policy"},
+         "6:1: : starts a second YAML document, a file must hold exactly one policy"},
+        {"document end then more", doc("  {}\n") + "...\n# c\nspec: {}\n",
+         "6:1: : starts a second YAML document, a file must hold exactly one policy"},
+        // yaml-cpp 0.7's LoadAll loops forever on these (found by tests/fuzz/policy_fuzz).
+        {"stray comma", ",\n", "0:0: : is empty, must be a ScalingPolicy document"},
+        {"stray comma and control bytes", std::string(",#\x19\0\0", 5),
+         "0:0: : is empty, must be a ScalingPolicy document"},
         {"syntax error", doc("  target: {utilization: 0.5\n"),
          "6:1: : YAML syntax error: end of map flow not found"},
         {"bad indentation", doc("  target:\n    utilization: 0.5\n   tolerance: 0.1\n"),

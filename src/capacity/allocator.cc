@@ -1,0 +1,577 @@
+#include "qfscale/capacity/allocator.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <queue>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <unordered_map>
+#include <vector>
+
+#include "qfscale/util/check.h"
+
+namespace qfscale::capacity {
+
+std::string_view to_string(Shortfall shortfall) {
+  switch (shortfall) {
+    case Shortfall::None:
+      return "none";
+    case Shortfall::CappedCapacity:
+      return "capped_capacity";
+    case Shortfall::MinNotMet:
+      return "min_not_met";
+  }
+  return "none";
+}
+
+model::Reason to_reason(Shortfall shortfall) {
+  return shortfall == Shortfall::None ? model::Reason::None : model::Reason::CappedCapacity;
+}
+
+namespace {
+
+using Index = std::uint32_t;
+constexpr Index kNone = std::numeric_limits<Index>::max();
+constexpr double kInf = std::numeric_limits<double>::infinity();
+/// Fluid amounts within this of a whole replica count as that replica (floating-point slack).
+constexpr double kWholeSlack = 1e-7;
+
+Index to_index(std::size_t i) { return static_cast<Index>(i); }
+
+/// One allowed (service, instance) pair.
+struct Slot {
+  Index instance = 0;
+  int current = 0;   ///< replicas there now
+  int granted = 0;   ///< whole replicas granted so far
+  int added = 0;     ///< whole replicas granted in the class being filled
+  double fluid = 0;  ///< fluid replicas poured in the class being filled
+};
+
+/// A step of a service's fill order: keep (capped at current) or grow (uncapped) on a slot.
+struct Segment {
+  Index slot = 0;
+  bool keep = false;
+};
+
+enum class Phase : std::uint8_t { Waiting, Pouring, Done };
+
+struct Svc {
+  Index input = 0;  ///< position in input.services
+  int units = 1;
+  int weight = 1;
+  int demand = 0;
+  int min = 0;
+  int priority = 0;
+  int total = 0;  ///< whole replicas granted so far
+  bool min_met = false;
+  Index slot_begin = 0;
+  Index slot_end = 0;
+  Index seg_begin = 0;
+  Index seg_end = 0;
+  // Fluid state while its class is filled.
+  Phase phase = Phase::Waiting;
+  Index seg = kNone;      ///< segment being poured into
+  double seg_start = 0;   ///< level at which it started
+  double seg_cap = kInf;  ///< replicas that segment may take
+  double poured = 0;      ///< fluid replicas poured into earlier segments of this class
+  bool ends_at_demand = false;
+};
+
+struct Inst {
+  int usable = 0;  ///< max(0, capacity - foreign)
+  int free = 0;    ///< usable minus whole replicas granted
+  // Fluid state, reset lazily when first touched in a class (`epoch`).
+  std::uint32_t epoch = 0;
+  double room = 0;  ///< `free` when the class started
+  double used = 0;  ///< fluid units used at level `last`
+  double last = 0;
+  std::int64_t rate = 0;  ///< units per level step of the services pouring here
+  double queued = kInf;   ///< earliest live event queued for this instance
+  bool full = false;
+  std::vector<Index> pouring;  ///< services that entered; may hold stale entries
+};
+
+struct Event {
+  double level = 0;
+  std::uint8_t kind = 0;  ///< 0 service, 1 instance
+  Index idx = 0;
+  Index tag = kNone;  ///< service: segment the event was computed for; kNone = activation
+
+  friend bool operator>(const Event& a, const Event& b) {
+    return std::tie(a.level, a.kind, a.idx, a.tag) > std::tie(b.level, b.kind, b.idx, b.tag);
+  }
+};
+
+class Allocator {
+ public:
+  explicit Allocator(const AllocationInput& input) : in_(input) {}
+
+  Status build();
+  void reserve_mins();
+  void fill_classes();
+  [[nodiscard]] Allocation result() const;
+
+ private:
+  void fill_class(Index begin, Index end);
+  void touch(Index i);
+  void sync(Inst& inst, double level) {
+    inst.used += static_cast<double>(inst.rate) * (level - inst.last);
+    inst.last = level;
+  }
+  void push(Event e);
+  void enter_next(Index k, double level, Index from_seg);
+  void leave(Index k, double level, double amount);
+  void on_instance_event(const Event& e);
+  void on_service_event(const Event& e);
+  void make_whole(Index begin, Index end);
+  void top_up(Index begin, Index end);
+
+  const AllocationInput& in_;
+  std::vector<Svc> svcs_;  ///< sorted by (priority desc, id asc): the index is the tie rank
+  std::vector<Index> rank_of_input_;
+  std::vector<Slot> slots_;
+  std::vector<Segment> segs_;
+  std::vector<Inst> insts_;
+  std::vector<Event> heap_;
+  bool batch_ = false;  ///< pushes collect unsorted; the heap is made once
+  std::uint32_t epoch_ = 0;
+  std::vector<Index> touched_;
+};
+
+Status Allocator::build() {
+  std::vector<std::string> problems;
+  std::unordered_map<std::string_view, Index> inst_index;
+  inst_index.reserve(in_.instances.size() * 2);
+  insts_.resize(in_.instances.size());
+  for (std::size_t i = 0; i < in_.instances.size(); ++i) {
+    const auto& spec = in_.instances[i];
+    if (!inst_index.emplace(spec.id.value, to_index(i)).second) {
+      problems.push_back(fmt::format("instances[{}]: duplicate id {}", i, spec.id));
+    }
+    if (spec.capacity.value < 0 || spec.foreign.value < 0) {
+      problems.push_back(fmt::format("instances[{}] ({}): capacity {} and foreign {} must be >= 0",
+                                     i, spec.id, spec.capacity, spec.foreign));
+    }
+    insts_[i].usable = std::max(0, spec.capacity.value - spec.foreign.value);
+    insts_[i].free = insts_[i].usable;
+  }
+
+  const auto& services = in_.services;
+  std::vector<Index> order(services.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = to_index(i);
+  std::sort(order.begin(), order.end(), [&](Index a, Index b) {
+    const auto& sa = services[a];
+    const auto& sb = services[b];
+    if (sa.priority != sb.priority) return sa.priority > sb.priority;
+    return sa.id.value < sb.id.value;
+  });
+
+  svcs_.resize(services.size());
+  rank_of_input_.resize(services.size());
+  std::size_t edges = 0;
+  for (const auto& s : services) edges += s.instances.size();
+  slots_.reserve(edges);
+  segs_.reserve(edges * 2);
+  std::vector<Index> current_inst;
+  for (std::size_t rank = 0; rank < order.size(); ++rank) {
+    const Index input = order[rank];
+    const auto& req = services[input];
+    if (rank > 0 && services[order[rank - 1]].id == req.id) {
+      problems.push_back(fmt::format("services: duplicate id {}", req.id));
+    }
+    if (req.units_per_replica.value < 1 || req.weight < 1 || req.desired.value < 0 ||
+        req.min.value < 0) {
+      problems.push_back(fmt::format(
+          "service {}: units_per_replica {} and weight {} must be >= 1, desired {} and min {} "
+          ">= 0",
+          req.id, req.units_per_replica, req.weight, req.desired, req.min));
+    }
+    rank_of_input_[input] = to_index(rank);
+    auto& s = svcs_[rank];
+    s.input = input;
+    s.units = std::max(1, req.units_per_replica.value);
+    s.weight = std::max(1, req.weight);
+    s.demand = std::max(0, req.desired.value);
+    s.min = std::min(std::max(0, req.min.value), s.demand);
+    s.priority = req.priority;
+
+    current_inst.clear();
+    for (const auto& p : req.current) {
+      auto it = inst_index.find(p.instance.value);
+      if (it == inst_index.end()) {
+        problems.push_back(
+            fmt::format("service {}: current instance {} is not known", req.id, p.instance));
+        current_inst.push_back(kNone);
+        continue;
+      }
+      if (std::find(current_inst.begin(), current_inst.end(), it->second) != current_inst.end()) {
+        problems.push_back(
+            fmt::format("service {}: current instance {} listed twice", req.id, p.instance));
+      }
+      if (p.replicas.value < 0) {
+        problems.push_back(fmt::format("service {}: current replicas on {} must be >= 0, got {}",
+                                       req.id, p.instance, p.replicas));
+      }
+      current_inst.push_back(it->second);
+    }
+
+    s.slot_begin = to_index(slots_.size());
+    for (const auto& id : req.instances) {
+      auto it = inst_index.find(id.value);
+      if (it == inst_index.end()) {
+        problems.push_back(fmt::format("service {}: instance {} is not known", req.id, id));
+        continue;
+      }
+      const Index inst = it->second;
+      bool dup = false;
+      for (Index j = s.slot_begin; j < slots_.size(); ++j) dup = dup || slots_[j].instance == inst;
+      if (dup) {
+        problems.push_back(fmt::format("service {}: instance {} listed twice", req.id, id));
+        continue;
+      }
+      Slot slot{.instance = inst};
+      for (std::size_t c = 0; c < current_inst.size(); ++c) {
+        if (current_inst[c] == inst) slot.current = std::max(0, req.current[c].replicas.value);
+      }
+      slots_.push_back(slot);
+    }
+    s.slot_end = to_index(slots_.size());
+
+    s.seg_begin = to_index(segs_.size());
+    for (Index j = s.slot_begin; j < s.slot_end; ++j) {
+      if (slots_[j].current > 0) segs_.push_back(Segment{.slot = j, .keep = true});
+    }
+    for (Index j = s.slot_begin; j < s.slot_end; ++j) {
+      segs_.push_back(Segment{.slot = j, .keep = false});
+    }
+    s.seg_end = to_index(segs_.size());
+  }
+
+  if (!problems.empty()) {
+    std::string message = "allocation input is invalid: ";
+    for (std::size_t i = 0; i < problems.size() && i < 20; ++i) {
+      if (i > 0) message += "; ";
+      message += problems[i];
+    }
+    if (problems.size() > 20) message += fmt::format("; and {} more", problems.size() - 20);
+    return fail(ErrorCode::InvalidInput, std::move(message));
+  }
+  return util::ok();
+}
+
+// Step 1: all-or-nothing mins in (priority desc, id asc) order, through the segments.
+void Allocator::reserve_mins() {
+  std::vector<int> take;
+  for (auto& s : svcs_) {
+    if (s.min == 0) {
+      s.min_met = true;
+      continue;
+    }
+    take.assign(s.slot_end - s.slot_begin, 0);
+    int left = s.min;
+    for (Index j = s.seg_begin; j < s.seg_end && left > 0; ++j) {
+      const auto& seg = segs_[j];
+      const auto& slot = slots_[seg.slot];
+      int& t = take[seg.slot - s.slot_begin];
+      int room = (insts_[slot.instance].free - t * s.units) / s.units;
+      if (seg.keep) room = std::min(room, slot.current - t);
+      const int n = std::max(0, std::min(left, room));
+      t += n;
+      left -= n;
+    }
+    if (left > 0) continue;  // does not fit in full: reserve nothing (MinNotMet unless step 2)
+    for (Index j = s.slot_begin; j < s.slot_end; ++j) {
+      const int t = take[j - s.slot_begin];
+      slots_[j].granted += t;
+      insts_[slots_[j].instance].free -= t * s.units;
+      s.total += t;
+    }
+    s.min_met = true;
+  }
+}
+
+void Allocator::fill_classes() {
+  Index begin = 0;
+  while (begin < svcs_.size()) {
+    Index end = begin;
+    while (end < svcs_.size() && svcs_[end].priority == svcs_[begin].priority) ++end;
+    fill_class(begin, end);
+    make_whole(begin, end);
+    top_up(begin, end);
+    begin = end;
+  }
+}
+
+void Allocator::touch(Index i) {
+  auto& inst = insts_[i];
+  if (inst.epoch == epoch_) return;
+  inst.epoch = epoch_;
+  inst.room = static_cast<double>(inst.free);
+  inst.used = 0;
+  inst.last = 0;
+  inst.rate = 0;
+  inst.queued = kInf;
+  inst.full = inst.free <= 0;
+  inst.pouring.clear();
+}
+
+void Allocator::push(Event e) {
+  heap_.push_back(e);
+  if (!batch_) std::push_heap(heap_.begin(), heap_.end(), std::greater<>{});
+}
+
+// Step 2: progressive filling of one priority class (see the header). Levels are replicas per
+// unit of weight; a pouring service holds `weight x level` replicas in total.
+void Allocator::fill_class(Index begin, Index end) {
+  ++epoch_;
+  heap_.clear();
+  batch_ = true;
+  for (Index k = begin; k < end; ++k) {
+    auto& s = svcs_[k];
+    s.phase = Phase::Waiting;
+    s.seg = kNone;
+    s.poured = 0;
+    if (s.total >= s.demand) {
+      s.phase = Phase::Done;
+    } else if (s.total == 0) {
+      enter_next(k, 0.0, s.seg_begin);
+    } else {
+      push(Event{.level = static_cast<double>(s.total) / s.weight, .kind = 0, .idx = k});
+    }
+  }
+  std::make_heap(heap_.begin(), heap_.end(), std::greater<>{});
+  batch_ = false;
+  while (!heap_.empty()) {
+    std::pop_heap(heap_.begin(), heap_.end(), std::greater<>{});
+    const Event e = heap_.back();
+    heap_.pop_back();
+    if (e.kind == 0) {
+      on_service_event(e);
+    } else {
+      on_instance_event(e);
+    }
+  }
+}
+
+void Allocator::enter_next(Index k, double level, Index from_seg) {
+  auto& s = svcs_[k];
+  for (Index j = from_seg; j < s.seg_end; ++j) {
+    const auto& seg = segs_[j];
+    const auto& slot = slots_[seg.slot];
+    touch(slot.instance);
+    auto& inst = insts_[slot.instance];
+    if (inst.full) continue;
+    double cap = kInf;
+    if (seg.keep) {
+      cap = static_cast<double>(slot.current - slot.granted) - slot.fluid;
+      if (cap <= kWholeSlack) continue;
+    }
+    sync(inst, level);
+    if (inst.room - inst.used <= kWholeSlack * std::max(1.0, inst.room)) {
+      inst.full = true;
+      continue;
+    }
+    s.phase = Phase::Pouring;
+    s.seg = j;
+    s.seg_start = level;
+    s.seg_cap = cap;
+    inst.rate += std::int64_t{s.weight} * s.units;
+    inst.pouring.push_back(k);
+    const double full_at = inst.last + (inst.room - inst.used) / static_cast<double>(inst.rate);
+    if (full_at < inst.queued) {
+      inst.queued = full_at;
+      push(Event{.level = full_at, .kind = 1, .idx = slot.instance});
+    }
+    const double demand_at = static_cast<double>(s.demand) / s.weight;
+    const double cap_at = level + cap / s.weight;
+    s.ends_at_demand = demand_at <= cap_at;
+    push(Event{.level = std::min(demand_at, cap_at), .kind = 0, .idx = k, .tag = j});
+    return;
+  }
+  s.phase = Phase::Done;  // no segment left: capped by capacity
+  s.seg = kNone;
+}
+
+void Allocator::leave(Index k, double level, double amount) {
+  auto& s = svcs_[k];
+  auto& slot = slots_[segs_[s.seg].slot];
+  auto& inst = insts_[slot.instance];
+  slot.fluid += amount;
+  s.poured += amount;
+  sync(inst, level);
+  inst.rate -= std::int64_t{s.weight} * s.units;
+  s.seg = kNone;
+}
+
+void Allocator::on_service_event(const Event& e) {
+  auto& s = svcs_[e.idx];
+  if (e.tag == kNone) {
+    if (s.phase == Phase::Waiting) enter_next(e.idx, e.level, s.seg_begin);
+    return;
+  }
+  if (s.phase != Phase::Pouring || s.seg != e.tag) return;  // stale
+  if (s.ends_at_demand) {
+    leave(e.idx, e.level, static_cast<double>(s.demand - s.total) - s.poured);
+    s.phase = Phase::Done;
+  } else {
+    leave(e.idx, e.level, s.seg_cap);
+    enter_next(e.idx, e.level, e.tag + 1);
+  }
+}
+
+void Allocator::on_instance_event(const Event& e) {
+  auto& inst = insts_[e.idx];
+  if (inst.full || e.level != inst.queued) return;  // stale
+  sync(inst, e.level);
+  if (inst.rate == 0) {
+    inst.queued = kInf;
+    return;
+  }
+  // Services left since this was queued, so the instance may fill later than planned.
+  const double full_at = e.level + (inst.room - inst.used) / static_cast<double>(inst.rate);
+  if (full_at > e.level + kWholeSlack * std::max(1.0, e.level)) {
+    inst.queued = full_at;
+    push(Event{.level = full_at, .kind = 1, .idx = e.idx});
+    return;
+  }
+  inst.full = true;
+  inst.queued = kInf;
+  std::vector<Index> pouring;
+  pouring.swap(inst.pouring);
+  for (Index k : pouring) {
+    auto& s = svcs_[k];
+    if (s.phase != Phase::Pouring || slots_[segs_[s.seg].slot].instance != e.idx) continue;
+    const Index seg = s.seg;
+    leave(k, e.level, s.weight * (e.level - s.seg_start));
+    enter_next(k, e.level, seg + 1);
+  }
+}
+
+// Step 3a: floor the fluid answer to whole replicas. Floors cannot exceed demand or capacity
+// beyond floating-point slack; the trims below make that hold exactly, by construction.
+void Allocator::make_whole(Index begin, Index end) {
+  for (Index k = begin; k < end; ++k) {
+    auto& s = svcs_[k];
+    int room = s.demand - s.total;
+    for (Index j = s.slot_begin; j < s.slot_end; ++j) {
+      auto& slot = slots_[j];
+      const int add = std::min(room, static_cast<int>(std::floor(slot.fluid + kWholeSlack)));
+      slot.added = std::max(0, add);
+      slot.fluid = 0;
+      slot.granted += slot.added;
+      room -= slot.added;
+      s.total += slot.added;
+      insts_[slot.instance].free -= slot.added * s.units;
+    }
+  }
+  for (Index k = begin; k < end; ++k) {
+    const auto& s = svcs_[k];
+    for (Index j = s.slot_begin; j < s.slot_end; ++j) {
+      const Index i = slots_[j].instance;
+      while (insts_[i].free < 0) {
+        // Take back the replica added in this class from the service furthest above its share.
+        Index worst = kNone;
+        Index worst_slot = kNone;
+        for (Index o = begin; o < end; ++o) {
+          for (Index m = svcs_[o].slot_begin; m < svcs_[o].slot_end; ++m) {
+            if (slots_[m].instance != i || slots_[m].added == 0) continue;
+            const auto& w = svcs_[o];
+            if (worst == kNone || std::int64_t{w.total} * svcs_[worst].weight >=
+                                      std::int64_t{svcs_[worst].total} * w.weight) {
+              worst = o;
+              worst_slot = m;
+            }
+          }
+        }
+        QFS_CHECK(worst != kNone, "instance over capacity with nothing added this class");
+        --slots_[worst_slot].added;
+        --slots_[worst_slot].granted;
+        --svcs_[worst].total;
+        insts_[i].free += svcs_[worst].units;
+      }
+    }
+  }
+}
+
+// Step 3b: hand out what flooring left, one replica at a time, lowest total/weight first.
+void Allocator::top_up(Index begin, Index end) {
+  auto less_urgent = [this](Index a, Index b) {
+    const auto& sa = svcs_[a];
+    const auto& sb = svcs_[b];
+    const auto la = std::int64_t{sa.total} * sb.weight;
+    const auto lb = std::int64_t{sb.total} * sa.weight;
+    if (la != lb) return la > lb;
+    return a > b;
+  };
+  std::priority_queue<Index, std::vector<Index>, decltype(less_urgent)> queue(less_urgent);
+  for (Index k = begin; k < end; ++k) {
+    if (svcs_[k].total < svcs_[k].demand) queue.push(k);
+  }
+  while (!queue.empty()) {
+    const Index k = queue.top();
+    queue.pop();
+    auto& s = svcs_[k];
+    for (Index j = s.seg_begin; j < s.seg_end; ++j) {
+      auto& slot = slots_[segs_[j].slot];
+      auto& inst = insts_[slot.instance];
+      if (inst.free < s.units) continue;
+      inst.free -= s.units;
+      ++slot.granted;
+      ++s.total;
+      if (s.total < s.demand) queue.push(k);
+      break;
+    }
+  }
+}
+
+Allocation Allocator::result() const {
+  Allocation out;
+  out.services.reserve(in_.services.size());
+  for (std::size_t input = 0; input < in_.services.size(); ++input) {
+    const auto& req = in_.services[input];
+    const auto& s = svcs_[rank_of_input_[input]];
+    ServiceAllocation a{.id = req.id,
+                        .desired = req.desired,
+                        .granted = model::Replicas{s.total},
+                        .unmet = model::Replicas{s.demand - s.total}};
+    if (s.total < s.min) {
+      a.shortfall = Shortfall::MinNotMet;
+    } else if (s.total < s.demand) {
+      a.shortfall = Shortfall::CappedCapacity;
+    }
+    for (Index j = s.slot_begin; j < s.slot_end; ++j) {
+      if (slots_[j].granted > 0) {
+        a.placements.push_back(Placement{.instance = in_.instances[slots_[j].instance].id,
+                                         .replicas = model::Replicas{slots_[j].granted}});
+      }
+    }
+    out.services.push_back(std::move(a));
+  }
+  out.instances.reserve(in_.instances.size());
+  for (std::size_t i = 0; i < in_.instances.size(); ++i) {
+    const auto& spec = in_.instances[i];
+    const model::ComputeUnits allocated{insts_[i].usable - insts_[i].free};
+    QFS_CHECK(insts_[i].free >= 0, "allocator left an instance over capacity");
+    out.instances.push_back(InstanceUsage{.id = spec.id,
+                                          .capacity = spec.capacity,
+                                          .foreign = spec.foreign,
+                                          .allocated = allocated,
+                                          .free = spec.capacity - spec.foreign - allocated});
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<Allocation> allocate(const AllocationInput& input) {
+  Allocator allocator(input);
+  if (auto status = allocator.build(); !status) return fail(std::move(status.error()));
+  allocator.reserve_mins();
+  allocator.fill_classes();
+  return allocator.result();
+}
+
+}  // namespace qfscale::capacity

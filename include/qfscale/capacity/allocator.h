@@ -39,6 +39,11 @@
 ///
 /// Ties are broken by service id, so the answer does not depend on input order.
 ///
+/// Known limit: placement is greedy by preference, not a max-flow. A service allowed on `x` then
+/// `y` pours into `x` first even when a service that may only use `x` then gets less than it
+/// could have (a test pins this down). Preference order is the operator's word, and the result
+/// is still within capacity and deterministic.
+///
 /// ## Worked example
 ///
 /// Instance `X`: capacity 12, foreign 0. Services, all min 0, one instance `X`:

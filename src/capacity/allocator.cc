@@ -7,8 +7,6 @@
 #include <queue>
 #include <string>
 #include <string_view>
-#include <tuple>
-#include <unordered_map>
 #include <vector>
 
 #include "qfscale/util/check.h"
@@ -94,16 +92,80 @@ struct Inst {
   std::vector<Index> pouring;  ///< services that entered; may hold stale entries
 };
 
+/// A point on the level axis where something happens. 16 bytes: the heap moves many of these.
+constexpr Index kInstanceBit = Index{1} << 31;
 struct Event {
   double level = 0;
-  std::uint8_t kind = 0;  ///< 0 service, 1 instance
-  Index idx = 0;
+  Index who = 0;      ///< service index, or kInstanceBit | instance index
   Index tag = kNone;  ///< service: segment the event was computed for; kNone = activation
-
-  friend bool operator>(const Event& a, const Event& b) {
-    return std::tie(a.level, a.kind, a.idx, a.tag) > std::tie(b.level, b.kind, b.idx, b.tag);
-  }
 };
+
+/// Heap order: lower level first; at one level services before instances, then by index.
+bool later(const Event& a, const Event& b) {
+  if (a.level != b.level) return a.level > b.level;
+  if (a.who != b.who) return a.who > b.who;
+  return a.tag > b.tag;
+}
+
+/// Id -> index: open addressing over FNV-1a hashes (ids are short; a node-based map costs more
+/// than the allocation itself at 10,000 services). Keys are views into the input.
+class IdIndex {
+ public:
+  explicit IdIndex(std::size_t expected) {
+    std::size_t size = 16;
+    while (size < expected * 2) size *= 2;
+    table_.assign(size, Entry{});
+    mask_ = size - 1;
+  }
+  /// Adds `id` -> `i`; false when `id` is already present.
+  bool add(std::string_view id, Index i) {
+    const auto h = hash(id);
+    for (std::size_t pos = h & mask_;; pos = (pos + 1) & mask_) {
+      auto& e = table_[pos];
+      if (e.index == kNone) {
+        e = Entry{.id = id, .hash = h, .index = i};
+        return true;
+      }
+      if (e.hash == h && e.id == id) return false;
+    }
+  }
+  [[nodiscard]] Index find(std::string_view id) const {
+    const auto h = hash(id);
+    for (std::size_t pos = h & mask_;; pos = (pos + 1) & mask_) {
+      const auto& e = table_[pos];
+      if (e.index == kNone) return kNone;
+      if (e.hash == h && e.id == id) return e.index;
+    }
+  }
+
+ private:
+  struct Entry {
+    std::string_view id;
+    std::size_t hash = 0;
+    Index index = kNone;
+  };
+  static std::size_t hash(std::string_view id) {
+    std::uint64_t h = 14695981039346656037ULL;
+    for (const char c : id) {
+      h ^= static_cast<unsigned char>(c);
+      h *= 1099511628211ULL;
+    }
+    return static_cast<std::size_t>(h ^ (h >> 29));
+  }
+  std::vector<Entry> table_;
+  std::size_t mask_ = 0;
+};
+
+/// The 8 bytes of `id` after `skip`, big-endian, zero-padded: comparing these orders ids as
+/// strings do, except that equal keys need the full comparison.
+std::uint64_t order_key(std::string_view id, std::size_t skip) {
+  std::uint64_t key = 0;
+  for (std::size_t b = 0; b < 8; ++b) {
+    key <<= 8;
+    if (skip + b < id.size()) key |= static_cast<unsigned char>(id[skip + b]);
+  }
+  return key;
+}
 
 class Allocator {
  public:
@@ -135,20 +197,24 @@ class Allocator {
   std::vector<Slot> slots_;
   std::vector<Segment> segs_;
   std::vector<Inst> insts_;
+  // Events known when a class starts are sorted once and read in order (`sorted_`, `next_`);
+  // events found while filling go through a heap. The next event is the earlier of the two.
+  std::vector<Event> sorted_;
+  std::size_t next_ = 0;
   std::vector<Event> heap_;
-  bool batch_ = false;  ///< pushes collect unsorted; the heap is made once
+  bool batch_ = false;  ///< pushes go to `sorted_`
+  bool pop(Event& out);
   std::uint32_t epoch_ = 0;
-  std::vector<Index> touched_;
+  std::vector<Index> scratch_;
 };
 
 Status Allocator::build() {
   std::vector<std::string> problems;
-  std::unordered_map<std::string_view, Index> inst_index;
-  inst_index.reserve(in_.instances.size() * 2);
+  IdIndex inst_index(in_.instances.size());
   insts_.resize(in_.instances.size());
   for (std::size_t i = 0; i < in_.instances.size(); ++i) {
     const auto& spec = in_.instances[i];
-    if (!inst_index.emplace(spec.id.value, to_index(i)).second) {
+    if (!inst_index.add(spec.id.value, to_index(i))) {
       problems.push_back(fmt::format("instances[{}]: duplicate id {}", i, spec.id));
     }
     if (spec.capacity.value < 0 || spec.foreign.value < 0) {
@@ -159,15 +225,41 @@ Status Allocator::build() {
     insts_[i].free = insts_[i].usable;
   }
 
+  // Rank services by (priority desc, id asc). Ids usually share a prefix ("svco-"), so compare
+  // an 8-byte key taken after the common prefix and fall back to the strings only on a tie.
   const auto& services = in_.services;
-  std::vector<Index> order(services.size());
-  for (std::size_t i = 0; i < order.size(); ++i) order[i] = to_index(i);
-  std::sort(order.begin(), order.end(), [&](Index a, Index b) {
-    const auto& sa = services[a];
-    const auto& sb = services[b];
-    if (sa.priority != sb.priority) return sa.priority > sb.priority;
-    return sa.id.value < sb.id.value;
+  IdIndex service_index(services.size());
+  for (std::size_t i = 0; i < services.size(); ++i) {
+    if (!service_index.add(services[i].id.value, to_index(i))) {
+      problems.push_back(fmt::format("services: duplicate id {}", services[i].id));
+    }
+  }
+  std::size_t common = services.empty() ? 0 : services.front().id.value.size();
+  for (const auto& r : services) {
+    const std::string_view a = services.front().id.value;
+    const std::string_view b = r.id.value;
+    std::size_t n = 0;
+    while (n < common && n < b.size() && a[n] == b[n]) ++n;
+    common = n;
+  }
+  struct Rank {
+    int priority = 0;
+    std::uint64_t key = 0;
+    Index input = 0;
+  };
+  std::vector<Rank> ranks(services.size());
+  for (std::size_t i = 0; i < ranks.size(); ++i) {
+    ranks[i] = Rank{.priority = services[i].priority,
+                    .key = order_key(services[i].id.value, common),
+                    .input = to_index(i)};
+  }
+  std::sort(ranks.begin(), ranks.end(), [&](const Rank& a, const Rank& b) {
+    if (a.priority != b.priority) return a.priority > b.priority;
+    if (a.key != b.key) return a.key < b.key;
+    return services[a.input].id.value < services[b.input].id.value;
   });
+  std::vector<Index> order(services.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = ranks[i].input;
 
   svcs_.resize(services.size());
   rank_of_input_.resize(services.size());
@@ -179,9 +271,6 @@ Status Allocator::build() {
   for (std::size_t rank = 0; rank < order.size(); ++rank) {
     const Index input = order[rank];
     const auto& req = services[input];
-    if (rank > 0 && services[order[rank - 1]].id == req.id) {
-      problems.push_back(fmt::format("services: duplicate id {}", req.id));
-    }
     if (req.units_per_replica.value < 1 || req.weight < 1 || req.desired.value < 0 ||
         req.min.value < 0) {
       problems.push_back(fmt::format(
@@ -200,14 +289,14 @@ Status Allocator::build() {
 
     current_inst.clear();
     for (const auto& p : req.current) {
-      auto it = inst_index.find(p.instance.value);
-      if (it == inst_index.end()) {
+      const Index found = inst_index.find(p.instance.value);
+      if (found == kNone) {
         problems.push_back(
             fmt::format("service {}: current instance {} is not known", req.id, p.instance));
         current_inst.push_back(kNone);
         continue;
       }
-      if (std::find(current_inst.begin(), current_inst.end(), it->second) != current_inst.end()) {
+      if (std::find(current_inst.begin(), current_inst.end(), found) != current_inst.end()) {
         problems.push_back(
             fmt::format("service {}: current instance {} listed twice", req.id, p.instance));
       }
@@ -215,17 +304,16 @@ Status Allocator::build() {
         problems.push_back(fmt::format("service {}: current replicas on {} must be >= 0, got {}",
                                        req.id, p.instance, p.replicas));
       }
-      current_inst.push_back(it->second);
+      current_inst.push_back(found);
     }
 
     s.slot_begin = to_index(slots_.size());
     for (const auto& id : req.instances) {
-      auto it = inst_index.find(id.value);
-      if (it == inst_index.end()) {
+      const Index inst = inst_index.find(id.value);
+      if (inst == kNone) {
         problems.push_back(fmt::format("service {}: instance {} is not known", req.id, id));
         continue;
       }
-      const Index inst = it->second;
       bool dup = false;
       for (Index j = s.slot_begin; j < slots_.size(); ++j) dup = dup || slots_[j].instance == inst;
       if (dup) {
@@ -299,6 +387,15 @@ void Allocator::fill_classes() {
     Index end = begin;
     while (end < svcs_.size() && svcs_[end].priority == svcs_[begin].priority) ++end;
     fill_class(begin, end);
+#ifndef NDEBUG
+    for (Index k = begin; k < end; ++k) {
+      for (Index j = svcs_[k].slot_begin; j < svcs_[k].slot_end; ++j) {
+        const auto& inst = insts_[slots_[j].instance];
+        QFS_ASSERT(inst.used <= inst.room + 1e-6 * std::max(1.0, inst.room),
+                   "progressive filling overfilled an instance");
+      }
+    }
+#endif
     make_whole(begin, end);
     top_up(begin, end);
     begin = end;
@@ -319,8 +416,25 @@ void Allocator::touch(Index i) {
 }
 
 void Allocator::push(Event e) {
+  if (batch_) {
+    sorted_.push_back(e);
+    return;
+  }
   heap_.push_back(e);
-  if (!batch_) std::push_heap(heap_.begin(), heap_.end(), std::greater<>{});
+  std::push_heap(heap_.begin(), heap_.end(), later);
+}
+
+bool Allocator::pop(Event& out) {
+  const bool have_sorted = next_ < sorted_.size();
+  if (!heap_.empty() && (!have_sorted || later(sorted_[next_], heap_.front()))) {
+    std::pop_heap(heap_.begin(), heap_.end(), later);
+    out = heap_.back();
+    heap_.pop_back();
+    return true;
+  }
+  if (!have_sorted) return false;
+  out = sorted_[next_++];
+  return true;
 }
 
 // Step 2: progressive filling of one priority class (see the header). Levels are replicas per
@@ -328,6 +442,8 @@ void Allocator::push(Event e) {
 void Allocator::fill_class(Index begin, Index end) {
   ++epoch_;
   heap_.clear();
+  sorted_.clear();
+  next_ = 0;
   batch_ = true;
   for (Index k = begin; k < end; ++k) {
     auto& s = svcs_[k];
@@ -339,16 +455,15 @@ void Allocator::fill_class(Index begin, Index end) {
     } else if (s.total == 0) {
       enter_next(k, 0.0, s.seg_begin);
     } else {
-      push(Event{.level = static_cast<double>(s.total) / s.weight, .kind = 0, .idx = k});
+      push(Event{.level = static_cast<double>(s.total) / s.weight, .who = k});
     }
   }
-  std::make_heap(heap_.begin(), heap_.end(), std::greater<>{});
+  std::sort(sorted_.begin(), sorted_.end(),
+            [](const Event& a, const Event& b) { return later(b, a); });
   batch_ = false;
-  while (!heap_.empty()) {
-    std::pop_heap(heap_.begin(), heap_.end(), std::greater<>{});
-    const Event e = heap_.back();
-    heap_.pop_back();
-    if (e.kind == 0) {
+  Event e;
+  while (pop(e)) {
+    if ((e.who & kInstanceBit) == 0) {
       on_service_event(e);
     } else {
       on_instance_event(e);
@@ -371,7 +486,9 @@ void Allocator::enter_next(Index k, double level, Index from_seg) {
     }
     sync(inst, level);
     if (inst.room - inst.used <= kWholeSlack * std::max(1.0, inst.room)) {
-      inst.full = true;
+      // Full now. With services still pouring, its queued event (at this level) moves them
+      // on; marking it here would make that event look stale and let them overfill it.
+      if (inst.rate == 0) inst.full = true;
       continue;
     }
     s.phase = Phase::Pouring;
@@ -383,12 +500,12 @@ void Allocator::enter_next(Index k, double level, Index from_seg) {
     const double full_at = inst.last + (inst.room - inst.used) / static_cast<double>(inst.rate);
     if (full_at < inst.queued) {
       inst.queued = full_at;
-      push(Event{.level = full_at, .kind = 1, .idx = slot.instance});
+      push(Event{.level = full_at, .who = kInstanceBit | slot.instance});
     }
     const double demand_at = static_cast<double>(s.demand) / s.weight;
     const double cap_at = level + cap / s.weight;
     s.ends_at_demand = demand_at <= cap_at;
-    push(Event{.level = std::min(demand_at, cap_at), .kind = 0, .idx = k, .tag = j});
+    push(Event{.level = std::min(demand_at, cap_at), .who = k, .tag = j});
     return;
   }
   s.phase = Phase::Done;  // no segment left: capped by capacity
@@ -407,23 +524,24 @@ void Allocator::leave(Index k, double level, double amount) {
 }
 
 void Allocator::on_service_event(const Event& e) {
-  auto& s = svcs_[e.idx];
+  auto& s = svcs_[e.who];
   if (e.tag == kNone) {
-    if (s.phase == Phase::Waiting) enter_next(e.idx, e.level, s.seg_begin);
+    if (s.phase == Phase::Waiting) enter_next(e.who, e.level, s.seg_begin);
     return;
   }
   if (s.phase != Phase::Pouring || s.seg != e.tag) return;  // stale
   if (s.ends_at_demand) {
-    leave(e.idx, e.level, static_cast<double>(s.demand - s.total) - s.poured);
+    leave(e.who, e.level, static_cast<double>(s.demand - s.total) - s.poured);
     s.phase = Phase::Done;
   } else {
-    leave(e.idx, e.level, s.seg_cap);
-    enter_next(e.idx, e.level, e.tag + 1);
+    leave(e.who, e.level, s.seg_cap);
+    enter_next(e.who, e.level, e.tag + 1);
   }
 }
 
 void Allocator::on_instance_event(const Event& e) {
-  auto& inst = insts_[e.idx];
+  const Index i = e.who & ~kInstanceBit;
+  auto& inst = insts_[i];
   if (inst.full || e.level != inst.queued) return;  // stale
   sync(inst, e.level);
   if (inst.rate == 0) {
@@ -434,20 +552,20 @@ void Allocator::on_instance_event(const Event& e) {
   const double full_at = e.level + (inst.room - inst.used) / static_cast<double>(inst.rate);
   if (full_at > e.level + kWholeSlack * std::max(1.0, e.level)) {
     inst.queued = full_at;
-    push(Event{.level = full_at, .kind = 1, .idx = e.idx});
+    push(Event{.level = full_at, .who = e.who});
     return;
   }
   inst.full = true;
   inst.queued = kInf;
-  std::vector<Index> pouring;
-  pouring.swap(inst.pouring);
-  for (Index k : pouring) {
+  scratch_.swap(inst.pouring);
+  for (Index k : scratch_) {
     auto& s = svcs_[k];
-    if (s.phase != Phase::Pouring || slots_[segs_[s.seg].slot].instance != e.idx) continue;
+    if (s.phase != Phase::Pouring || slots_[segs_[s.seg].slot].instance != i) continue;
     const Index seg = s.seg;
     leave(k, e.level, s.weight * (e.level - s.seg_start));
     enter_next(k, e.level, seg + 1);
   }
+  scratch_.clear();
 }
 
 // Step 3a: floor the fluid answer to whole replicas. Floors cannot exceed demand or capacity

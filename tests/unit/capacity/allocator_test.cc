@@ -477,6 +477,30 @@ TEST_SUITE("capacity") {
                     {.id = "b", .granted = 6, .placements = at({{"x", 2}, {"y", 4}})}});
   }
 
+  TEST_CASE("allocator: a service joining exactly when an instance fills does not overfill it") {
+    // X 4 units. Mins: b reserves 1 (1 unit), 3 left. a (2 units, w=3) pours at 3 x 2 = 6 units
+    // per level step: X is full at L = 3/6 = 0.5, a holds 1.5. b (w=2, holds 1) joins at
+    // L = 1/2 = 0.5, the same level, and finds X full. Floors: a 1 (2 units), 1 unit left.
+    // Top-up: a 1/3 < b 1/2 but a needs 2 > 1; b takes it -> b 2. 2 + 2 = 4 units.
+    const AllocationInput input{.services = {{.id = ServiceId{"a"},
+                                              .units_per_replica = ComputeUnits{2},
+                                              .desired = Replicas{9},
+                                              .weight = 3,
+                                              .instances = {InstanceId{"x"}},
+                                              .current = at({{"x", 2}})},
+                                             {.id = ServiceId{"b"},
+                                              .desired = Replicas{5},
+                                              .min = Replicas{1},
+                                              .weight = 2,
+                                              .instances = {InstanceId{"x"}}}},
+                                .instances = {instance("x", 4)}};
+    const auto got = run(input);
+    check_services(input, got,
+                   {{.id = "a", .granted = 1, .shortfall = Shortfall::CappedCapacity},
+                    {.id = "b", .granted = 2, .shortfall = Shortfall::CappedCapacity}});
+    CHECK(usage(got, "x").free == ComputeUnits{0});
+  }
+
   TEST_CASE("allocator: bad input is refused with every problem named") {
     const AllocationInput input{
         .services = {{.id = ServiceId{"a"},
@@ -485,7 +509,8 @@ TEST_SUITE("capacity") {
                      {.id = ServiceId{"a"}, .weight = 0},
                      {.id = ServiceId{"b"},
                       .instances = {InstanceId{"x"}, InstanceId{"x"}},
-                      .current = at({{"ghost", 1}})}},
+                      .current = at({{"ghost", 1}})},
+                     {.id = ServiceId{"b"}, .priority = 5}},  // same id, other priority class
         .instances = {instance("x", 10), instance("x", 10), instance("y", -1)}};
     const auto got = allocate(input);
     REQUIRE_FALSE(got.has_value());
@@ -494,6 +519,7 @@ TEST_SUITE("capacity") {
     CHECK(got.error().code == ErrorCode::InvalidInput);
     CHECK(message.find("duplicate id x") != std::string::npos);
     CHECK(message.find("duplicate id a") != std::string::npos);
+    CHECK(message.find("duplicate id b") != std::string::npos);
     CHECK(message.find("instance nope is not known") != std::string::npos);
     CHECK(message.find("instance x listed twice") != std::string::npos);
     CHECK(message.find("current instance ghost is not known") != std::string::npos);

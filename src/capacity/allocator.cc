@@ -1,8 +1,11 @@
 #include "qfscale/capacity/allocator.h"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
+#include <functional>
 #include <limits>
 #include <queue>
 #include <string>
@@ -145,11 +148,18 @@ class IdIndex {
     Index index = kNone;
   };
   static std::size_t hash(std::string_view id) {
-    std::uint64_t h = 14695981039346656037ULL;
-    for (const char c : id) {
-      h ^= static_cast<unsigned char>(c);
-      h *= 1099511628211ULL;
+    // 8 bytes at a time (ids are ~10-20 characters), multiply-xorshift mixing.
+    std::uint64_t h = 0x9E3779B97F4A7C15ULL ^ id.size();
+    std::size_t at = 0;
+    for (; at + 8 <= id.size(); at += 8) {
+      std::uint64_t word = 0;
+      std::memcpy(&word, id.data() + at, 8);
+      h = (h ^ word) * 0xBF58476D1CE4E5B9ULL;
+      h ^= h >> 31;
     }
+    std::uint64_t tail = 0;
+    if (at < id.size()) std::memcpy(&tail, id.data() + at, id.size() - at);
+    h = (h ^ tail) * 0x94D049BB133111EBULL;
     return static_cast<std::size_t>(h ^ (h >> 29));
   }
   std::vector<Entry> table_;
@@ -206,6 +216,7 @@ class Allocator {
   bool pop(Event& out);
   std::uint32_t epoch_ = 0;
   std::vector<Index> scratch_;
+  std::vector<Index> batched_;  ///< instances entered during the batch
 };
 
 Status Allocator::build() {
@@ -242,22 +253,51 @@ Status Allocator::build() {
     while (n < common && n < b.size() && a[n] == b[n]) ++n;
     common = n;
   }
+  // Priorities are few: order the distinct ones, then sort each class by id key.
+  std::vector<int> priorities;
+  for (const auto& r : services) {
+    if (priorities.size() < 64) {
+      if (std::find(priorities.begin(), priorities.end(), r.priority) == priorities.end()) {
+        priorities.push_back(r.priority);
+      }
+    } else {
+      priorities.push_back(r.priority);  // many classes: sort and dedupe below
+    }
+  }
+  std::sort(priorities.begin(), priorities.end(), std::greater<>{});
+  priorities.erase(std::unique(priorities.begin(), priorities.end()), priorities.end());
   struct Rank {
-    int priority = 0;
     std::uint64_t key = 0;
     Index input = 0;
   };
-  std::vector<Rank> ranks(services.size());
-  for (std::size_t i = 0; i < ranks.size(); ++i) {
-    ranks[i] = Rank{.priority = services[i].priority,
-                    .key = order_key(services[i].id.value, common),
-                    .input = to_index(i)};
+  std::vector<std::size_t> class_start(priorities.size() + 1, 0);
+  auto class_of = [&](int priority) {
+    return static_cast<std::size_t>(
+        std::lower_bound(priorities.begin(), priorities.end(), priority, std::greater<>{}) -
+        priorities.begin());
+  };
+  std::vector<std::size_t> class_index(services.size());
+  for (std::size_t i = 0; i < services.size(); ++i) {
+    class_index[i] = class_of(services[i].priority);
+    ++class_start[class_index[i] + 1];
   }
-  std::sort(ranks.begin(), ranks.end(), [&](const Rank& a, const Rank& b) {
-    if (a.priority != b.priority) return a.priority > b.priority;
-    if (a.key != b.key) return a.key < b.key;
-    return services[a.input].id.value < services[b.input].id.value;
-  });
+  for (std::size_t c = 1; c < class_start.size(); ++c) class_start[c] += class_start[c - 1];
+  std::vector<Rank> ranks(services.size());
+  {
+    std::vector<std::size_t> fill(class_start.begin(), class_start.end() - 1);
+    for (std::size_t i = 0; i < services.size(); ++i) {
+      ranks[fill[class_index[i]]++] =
+          Rank{.key = order_key(services[i].id.value, common), .input = to_index(i)};
+    }
+  }
+  for (std::size_t c = 0; c + 1 < class_start.size(); ++c) {
+    std::sort(ranks.begin() + static_cast<std::ptrdiff_t>(class_start[c]),
+              ranks.begin() + static_cast<std::ptrdiff_t>(class_start[c + 1]),
+              [&](const Rank& a, const Rank& b) {
+                if (a.key != b.key) return a.key < b.key;
+                return services[a.input].id.value < services[b.input].id.value;
+              });
+  }
   std::vector<Index> order(services.size());
   for (std::size_t i = 0; i < order.size(); ++i) order[i] = ranks[i].input;
 
@@ -458,8 +498,19 @@ void Allocator::fill_class(Index begin, Index end) {
       push(Event{.level = static_cast<double>(s.total) / s.weight, .who = k});
     }
   }
-  std::sort(sorted_.begin(), sorted_.end(),
-            [](const Event& a, const Event& b) { return later(b, a); });
+  for (const Index i : batched_) {
+    auto& inst = insts_[i];
+    inst.queued = inst.last + (inst.room - inst.used) / static_cast<double>(inst.rate);
+    push(Event{.level = inst.queued, .who = kInstanceBit | i});
+  }
+  batched_.clear();
+  std::sort(sorted_.begin(), sorted_.end(), [](const Event& a, const Event& b) {
+    // Levels are >= 0, where IEEE-754 bit patterns order like the values.
+    const auto la = std::bit_cast<std::uint64_t>(a.level);
+    const auto lb = std::bit_cast<std::uint64_t>(b.level);
+    if (la != lb) return la < lb;
+    return (std::uint64_t{a.who} << 32 | a.tag) < (std::uint64_t{b.who} << 32 | b.tag);
+  });
   batch_ = false;
   Event e;
   while (pop(e)) {
@@ -498,7 +549,10 @@ void Allocator::enter_next(Index k, double level, Index from_seg) {
     inst.rate += std::int64_t{s.weight} * s.units;
     inst.pouring.push_back(k);
     const double full_at = inst.last + (inst.room - inst.used) / static_cast<double>(inst.rate);
-    if (full_at < inst.queued) {
+    if (batch_) {
+      if (inst.queued == kInf) batched_.push_back(slot.instance);
+      inst.queued = 0;  // placeholder: one event per instance is queued after the batch
+    } else if (full_at < inst.queued) {
       inst.queued = full_at;
       push(Event{.level = full_at, .who = kInstanceBit | slot.instance});
     }

@@ -501,6 +501,24 @@ TEST_SUITE("capacity") {
     CHECK(usage(got, "x").free == ComputeUnits{0});
   }
 
+  TEST_CASE("allocator: many priority classes are served strictly in order") {
+    // 100 services, priorities 0..99, each wants 1 replica of 1 unit; X has 50 units: priorities
+    // 50..99 get 1 each (50 units), 0..49 get nothing.
+    AllocationInput input{.instances = {instance("x", 50)}};
+    for (int p = 0; p < 100; ++p) {
+      input.services.push_back(ServiceRequest{.id = ServiceId{fmt::format("s{:03}", p)},
+                                              .desired = Replicas{1},
+                                              .priority = p,
+                                              .instances = {InstanceId{"x"}}});
+    }
+    const auto got = run(input);
+    for (int p = 0; p < 100; ++p) {
+      CAPTURE(p);
+      CHECK(got.services[static_cast<std::size_t>(p)].granted == Replicas{p >= 50 ? 1 : 0});
+    }
+    CHECK(usage(got, "x").free == ComputeUnits{0});
+  }
+
   TEST_CASE("allocator: bad input is refused with every problem named") {
     const AllocationInput input{
         .services = {{.id = ServiceId{"a"},

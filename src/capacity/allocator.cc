@@ -1,0 +1,749 @@
+#include "qfscale/capacity/allocator.h"
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <functional>
+#include <limits>
+#include <queue>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "qfscale/util/check.h"
+
+namespace qfscale::capacity {
+
+std::string_view to_string(Shortfall shortfall) {
+  switch (shortfall) {
+    case Shortfall::None:
+      return "none";
+    case Shortfall::CappedCapacity:
+      return "capped_capacity";
+    case Shortfall::MinNotMet:
+      return "min_not_met";
+  }
+  return "none";
+}
+
+model::Reason to_reason(Shortfall shortfall) {
+  return shortfall == Shortfall::None ? model::Reason::None : model::Reason::CappedCapacity;
+}
+
+namespace {
+
+using Index = std::uint32_t;
+constexpr Index kNone = std::numeric_limits<Index>::max();
+constexpr double kInf = std::numeric_limits<double>::infinity();
+/// Fluid amounts within this of a whole replica count as that replica (floating-point slack).
+constexpr double kWholeSlack = 1e-7;
+
+Index to_index(std::size_t i) { return static_cast<Index>(i); }
+
+/// One allowed (service, instance) pair.
+struct Slot {
+  Index instance = 0;
+  int current = 0;   ///< replicas there now
+  int granted = 0;   ///< whole replicas granted so far
+  int added = 0;     ///< whole replicas granted in the class being filled
+  double fluid = 0;  ///< fluid replicas poured in the class being filled
+};
+
+/// A step of a service's fill order: keep (capped at current) or grow (uncapped) on a slot.
+struct Segment {
+  Index slot = 0;
+  bool keep = false;
+};
+
+enum class Phase : std::uint8_t { Waiting, Pouring, Done };
+
+struct Svc {
+  Index input = 0;  ///< position in input.services
+  int units = 1;
+  int weight = 1;
+  int demand = 0;
+  int min = 0;
+  int priority = 0;
+  int total = 0;  ///< whole replicas granted so far
+  bool min_met = false;
+  Index slot_begin = 0;
+  Index slot_end = 0;
+  Index seg_begin = 0;
+  Index seg_end = 0;
+  // Fluid state while its class is filled.
+  Phase phase = Phase::Waiting;
+  Index seg = kNone;      ///< segment being poured into
+  double seg_start = 0;   ///< level at which it started
+  double seg_cap = kInf;  ///< replicas that segment may take
+  double poured = 0;      ///< fluid replicas poured into earlier segments of this class
+  bool ends_at_demand = false;
+};
+
+struct Inst {
+  int usable = 0;  ///< max(0, capacity - foreign)
+  int free = 0;    ///< usable minus whole replicas granted
+  // Fluid state, reset lazily when first touched in a class (`epoch`).
+  std::uint32_t epoch = 0;
+  double room = 0;  ///< `free` when the class started
+  double used = 0;  ///< fluid units used at level `last`
+  double last = 0;
+  std::int64_t rate = 0;  ///< units per level step of the services pouring here
+  double queued = kInf;   ///< earliest live event queued for this instance
+  bool full = false;
+  std::vector<Index> pouring;  ///< services that entered; may hold stale entries
+};
+
+/// A point on the level axis where something happens. 16 bytes: the heap moves many of these.
+constexpr Index kInstanceBit = Index{1} << 31;
+struct Event {
+  double level = 0;
+  Index who = 0;      ///< service index, or kInstanceBit | instance index
+  Index tag = kNone;  ///< service: segment the event was computed for; kNone = activation
+};
+
+/// Heap order: lower level first; at one level services before instances, then by index.
+bool later(const Event& a, const Event& b) {
+  if (a.level != b.level) return a.level > b.level;
+  if (a.who != b.who) return a.who > b.who;
+  return a.tag > b.tag;
+}
+
+/// Id -> index: open addressing over FNV-1a hashes (ids are short; a node-based map costs more
+/// than the allocation itself at 10,000 services). Keys are views into the input.
+class IdIndex {
+ public:
+  explicit IdIndex(std::size_t expected) {
+    std::size_t size = 16;
+    while (size < expected * 2) size *= 2;
+    table_.assign(size, Entry{});
+    mask_ = size - 1;
+  }
+  /// Adds `id` -> `i`; false when `id` is already present.
+  bool add(std::string_view id, Index i) {
+    const auto h = hash(id);
+    for (std::size_t pos = h & mask_;; pos = (pos + 1) & mask_) {
+      auto& e = table_[pos];
+      if (e.index == kNone) {
+        e = Entry{.id = id, .hash = h, .index = i};
+        return true;
+      }
+      if (e.hash == h && e.id == id) return false;
+    }
+  }
+  [[nodiscard]] Index find(std::string_view id) const {
+    const auto h = hash(id);
+    for (std::size_t pos = h & mask_;; pos = (pos + 1) & mask_) {
+      const auto& e = table_[pos];
+      if (e.index == kNone) return kNone;
+      if (e.hash == h && e.id == id) return e.index;
+    }
+  }
+
+ private:
+  struct Entry {
+    std::string_view id;
+    std::size_t hash = 0;
+    Index index = kNone;
+  };
+  static std::size_t hash(std::string_view id) {
+    // 8 bytes at a time (ids are ~10-20 characters), multiply-xorshift mixing.
+    std::uint64_t h = 0x9E3779B97F4A7C15ULL ^ id.size();
+    std::size_t at = 0;
+    for (; at + 8 <= id.size(); at += 8) {
+      std::uint64_t word = 0;
+      std::memcpy(&word, id.data() + at, 8);
+      h = (h ^ word) * 0xBF58476D1CE4E5B9ULL;
+      h ^= h >> 31;
+    }
+    std::uint64_t tail = 0;
+    if (at < id.size()) std::memcpy(&tail, id.data() + at, id.size() - at);
+    h = (h ^ tail) * 0x94D049BB133111EBULL;
+    return static_cast<std::size_t>(h ^ (h >> 29));
+  }
+  std::vector<Entry> table_;
+  std::size_t mask_ = 0;
+};
+
+/// The 8 bytes of `id` after `skip`, big-endian, zero-padded: comparing these orders ids as
+/// strings do, except that equal keys need the full comparison.
+std::uint64_t order_key(std::string_view id, std::size_t skip) {
+  std::uint64_t key = 0;
+  for (std::size_t b = 0; b < 8; ++b) {
+    key <<= 8;
+    if (skip + b < id.size()) key |= static_cast<unsigned char>(id[skip + b]);
+  }
+  return key;
+}
+
+class Allocator {
+ public:
+  explicit Allocator(const AllocationInput& input) : in_(input) {}
+
+  Status build();
+  void reserve_mins();
+  void fill_classes();
+  [[nodiscard]] Allocation result() const;
+
+ private:
+  void fill_class(Index begin, Index end);
+  void touch(Index i);
+  void sync(Inst& inst, double level) {
+    inst.used += static_cast<double>(inst.rate) * (level - inst.last);
+    inst.last = level;
+  }
+  void push(Event e);
+  void enter_next(Index k, double level, Index from_seg);
+  void leave(Index k, double level, double amount);
+  void on_instance_event(const Event& e);
+  void on_service_event(const Event& e);
+  void make_whole(Index begin, Index end);
+  void top_up(Index begin, Index end);
+
+  const AllocationInput& in_;
+  std::vector<Svc> svcs_;  ///< sorted by (priority desc, id asc): the index is the tie rank
+  std::vector<Index> rank_of_input_;
+  std::vector<Slot> slots_;
+  std::vector<Segment> segs_;
+  std::vector<Inst> insts_;
+  // Events known when a class starts are sorted once and read in order (`sorted_`, `next_`);
+  // events found while filling go through a heap. The next event is the earlier of the two.
+  std::vector<Event> sorted_;
+  std::size_t next_ = 0;
+  std::vector<Event> heap_;
+  bool batch_ = false;  ///< pushes go to `sorted_`
+  bool pop(Event& out);
+  std::uint32_t epoch_ = 0;
+  std::vector<Index> scratch_;
+  std::vector<Index> batched_;  ///< instances entered during the batch
+};
+
+Status Allocator::build() {
+  std::vector<std::string> problems;
+  IdIndex inst_index(in_.instances.size());
+  insts_.resize(in_.instances.size());
+  for (std::size_t i = 0; i < in_.instances.size(); ++i) {
+    const auto& spec = in_.instances[i];
+    if (!inst_index.add(spec.id.value, to_index(i))) {
+      problems.push_back(fmt::format("instances[{}]: duplicate id {}", i, spec.id));
+    }
+    if (spec.capacity.value < 0 || spec.foreign.value < 0) {
+      problems.push_back(fmt::format("instances[{}] ({}): capacity {} and foreign {} must be >= 0",
+                                     i, spec.id, spec.capacity, spec.foreign));
+    }
+    insts_[i].usable = std::max(0, spec.capacity.value - spec.foreign.value);
+    insts_[i].free = insts_[i].usable;
+  }
+
+  // Rank services by (priority desc, id asc). Ids usually share a prefix ("svco-"), so compare
+  // an 8-byte key taken after the common prefix and fall back to the strings only on a tie.
+  const auto& services = in_.services;
+  IdIndex service_index(services.size());
+  for (std::size_t i = 0; i < services.size(); ++i) {
+    if (!service_index.add(services[i].id.value, to_index(i))) {
+      problems.push_back(fmt::format("services: duplicate id {}", services[i].id));
+    }
+  }
+  std::size_t common = services.empty() ? 0 : services.front().id.value.size();
+  for (const auto& r : services) {
+    const std::string_view a = services.front().id.value;
+    const std::string_view b = r.id.value;
+    std::size_t n = 0;
+    while (n < common && n < b.size() && a[n] == b[n]) ++n;
+    common = n;
+  }
+  // Priorities are few: order the distinct ones, then sort each class by id key.
+  std::vector<int> priorities;
+  for (const auto& r : services) {
+    if (priorities.size() < 64) {
+      if (std::find(priorities.begin(), priorities.end(), r.priority) == priorities.end()) {
+        priorities.push_back(r.priority);
+      }
+    } else {
+      priorities.push_back(r.priority);  // many classes: sort and dedupe below
+    }
+  }
+  std::sort(priorities.begin(), priorities.end(), std::greater<>{});
+  priorities.erase(std::unique(priorities.begin(), priorities.end()), priorities.end());
+  struct Rank {
+    std::uint64_t key = 0;
+    Index input = 0;
+  };
+  std::vector<std::size_t> class_start(priorities.size() + 1, 0);
+  auto class_of = [&](int priority) {
+    return static_cast<std::size_t>(
+        std::lower_bound(priorities.begin(), priorities.end(), priority, std::greater<>{}) -
+        priorities.begin());
+  };
+  std::vector<std::size_t> class_index(services.size());
+  for (std::size_t i = 0; i < services.size(); ++i) {
+    class_index[i] = class_of(services[i].priority);
+    ++class_start[class_index[i] + 1];
+  }
+  for (std::size_t c = 1; c < class_start.size(); ++c) class_start[c] += class_start[c - 1];
+  std::vector<Rank> ranks(services.size());
+  {
+    std::vector<std::size_t> fill(class_start.begin(), class_start.end() - 1);
+    for (std::size_t i = 0; i < services.size(); ++i) {
+      ranks[fill[class_index[i]]++] =
+          Rank{.key = order_key(services[i].id.value, common), .input = to_index(i)};
+    }
+  }
+  for (std::size_t c = 0; c + 1 < class_start.size(); ++c) {
+    std::sort(ranks.begin() + static_cast<std::ptrdiff_t>(class_start[c]),
+              ranks.begin() + static_cast<std::ptrdiff_t>(class_start[c + 1]),
+              [&](const Rank& a, const Rank& b) {
+                if (a.key != b.key) return a.key < b.key;
+                return services[a.input].id.value < services[b.input].id.value;
+              });
+  }
+  std::vector<Index> order(services.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = ranks[i].input;
+
+  svcs_.resize(services.size());
+  rank_of_input_.resize(services.size());
+  std::size_t edges = 0;
+  for (const auto& s : services) edges += s.instances.size();
+  slots_.reserve(edges);
+  segs_.reserve(edges * 2);
+  std::vector<Index> current_inst;
+  for (std::size_t rank = 0; rank < order.size(); ++rank) {
+    const Index input = order[rank];
+    const auto& req = services[input];
+    if (req.units_per_replica.value < 1 || req.weight < 1 || req.desired.value < 0 ||
+        req.min.value < 0) {
+      problems.push_back(fmt::format(
+          "service {}: units_per_replica {} and weight {} must be >= 1, desired {} and min {} "
+          ">= 0",
+          req.id, req.units_per_replica, req.weight, req.desired, req.min));
+    }
+    rank_of_input_[input] = to_index(rank);
+    auto& s = svcs_[rank];
+    s.input = input;
+    s.units = std::max(1, req.units_per_replica.value);
+    s.weight = std::max(1, req.weight);
+    s.demand = std::max(0, req.desired.value);
+    s.min = std::min(std::max(0, req.min.value), s.demand);
+    s.priority = req.priority;
+
+    current_inst.clear();
+    for (const auto& p : req.current) {
+      const Index found = inst_index.find(p.instance.value);
+      if (found == kNone) {
+        problems.push_back(
+            fmt::format("service {}: current instance {} is not known", req.id, p.instance));
+        current_inst.push_back(kNone);
+        continue;
+      }
+      if (std::find(current_inst.begin(), current_inst.end(), found) != current_inst.end()) {
+        problems.push_back(
+            fmt::format("service {}: current instance {} listed twice", req.id, p.instance));
+      }
+      if (p.replicas.value < 0) {
+        problems.push_back(fmt::format("service {}: current replicas on {} must be >= 0, got {}",
+                                       req.id, p.instance, p.replicas));
+      }
+      current_inst.push_back(found);
+    }
+
+    s.slot_begin = to_index(slots_.size());
+    for (const auto& id : req.instances) {
+      const Index inst = inst_index.find(id.value);
+      if (inst == kNone) {
+        problems.push_back(fmt::format("service {}: instance {} is not known", req.id, id));
+        continue;
+      }
+      bool dup = false;
+      for (Index j = s.slot_begin; j < slots_.size(); ++j) dup = dup || slots_[j].instance == inst;
+      if (dup) {
+        problems.push_back(fmt::format("service {}: instance {} listed twice", req.id, id));
+        continue;
+      }
+      Slot slot{.instance = inst};
+      for (std::size_t c = 0; c < current_inst.size(); ++c) {
+        if (current_inst[c] == inst) slot.current = std::max(0, req.current[c].replicas.value);
+      }
+      slots_.push_back(slot);
+    }
+    s.slot_end = to_index(slots_.size());
+
+    s.seg_begin = to_index(segs_.size());
+    for (Index j = s.slot_begin; j < s.slot_end; ++j) {
+      if (slots_[j].current > 0) segs_.push_back(Segment{.slot = j, .keep = true});
+    }
+    for (Index j = s.slot_begin; j < s.slot_end; ++j) {
+      segs_.push_back(Segment{.slot = j, .keep = false});
+    }
+    s.seg_end = to_index(segs_.size());
+  }
+
+  if (!problems.empty()) {
+    std::string message = "allocation input is invalid: ";
+    for (std::size_t i = 0; i < problems.size() && i < 20; ++i) {
+      if (i > 0) message += "; ";
+      message += problems[i];
+    }
+    if (problems.size() > 20) message += fmt::format("; and {} more", problems.size() - 20);
+    return fail(ErrorCode::InvalidInput, std::move(message));
+  }
+  return util::ok();
+}
+
+// Step 1: all-or-nothing mins in (priority desc, id asc) order, through the segments.
+void Allocator::reserve_mins() {
+  std::vector<int> take;
+  for (auto& s : svcs_) {
+    if (s.min == 0) {
+      s.min_met = true;
+      continue;
+    }
+    take.assign(s.slot_end - s.slot_begin, 0);
+    int left = s.min;
+    for (Index j = s.seg_begin; j < s.seg_end && left > 0; ++j) {
+      const auto& seg = segs_[j];
+      const auto& slot = slots_[seg.slot];
+      int& t = take[seg.slot - s.slot_begin];
+      int room = (insts_[slot.instance].free - t * s.units) / s.units;
+      if (seg.keep) room = std::min(room, slot.current - t);
+      const int n = std::max(0, std::min(left, room));
+      t += n;
+      left -= n;
+    }
+    if (left > 0) continue;  // does not fit in full: reserve nothing (MinNotMet unless step 2)
+    for (Index j = s.slot_begin; j < s.slot_end; ++j) {
+      const int t = take[j - s.slot_begin];
+      slots_[j].granted += t;
+      insts_[slots_[j].instance].free -= t * s.units;
+      s.total += t;
+    }
+    s.min_met = true;
+  }
+}
+
+void Allocator::fill_classes() {
+  Index begin = 0;
+  while (begin < svcs_.size()) {
+    Index end = begin;
+    while (end < svcs_.size() && svcs_[end].priority == svcs_[begin].priority) ++end;
+    fill_class(begin, end);
+#ifndef NDEBUG
+    for (Index k = begin; k < end; ++k) {
+      for (Index j = svcs_[k].slot_begin; j < svcs_[k].slot_end; ++j) {
+        const auto& inst = insts_[slots_[j].instance];
+        QFS_ASSERT(inst.used <= inst.room + 1e-6 * std::max(1.0, inst.room),
+                   "progressive filling overfilled an instance");
+      }
+    }
+#endif
+    make_whole(begin, end);
+    top_up(begin, end);
+    begin = end;
+  }
+}
+
+void Allocator::touch(Index i) {
+  auto& inst = insts_[i];
+  if (inst.epoch == epoch_) return;
+  inst.epoch = epoch_;
+  inst.room = static_cast<double>(inst.free);
+  inst.used = 0;
+  inst.last = 0;
+  inst.rate = 0;
+  inst.queued = kInf;
+  inst.full = inst.free <= 0;
+  inst.pouring.clear();
+}
+
+void Allocator::push(Event e) {
+  if (batch_) {
+    sorted_.push_back(e);
+    return;
+  }
+  heap_.push_back(e);
+  std::push_heap(heap_.begin(), heap_.end(), later);
+}
+
+bool Allocator::pop(Event& out) {
+  const bool have_sorted = next_ < sorted_.size();
+  if (!heap_.empty() && (!have_sorted || later(sorted_[next_], heap_.front()))) {
+    std::pop_heap(heap_.begin(), heap_.end(), later);
+    out = heap_.back();
+    heap_.pop_back();
+    return true;
+  }
+  if (!have_sorted) return false;
+  out = sorted_[next_++];
+  return true;
+}
+
+// Step 2: progressive filling of one priority class (see the header). Levels are replicas per
+// unit of weight; a pouring service holds `weight x level` replicas in total.
+void Allocator::fill_class(Index begin, Index end) {
+  ++epoch_;
+  heap_.clear();
+  sorted_.clear();
+  next_ = 0;
+  batch_ = true;
+  for (Index k = begin; k < end; ++k) {
+    auto& s = svcs_[k];
+    s.phase = Phase::Waiting;
+    s.seg = kNone;
+    s.poured = 0;
+    if (s.total >= s.demand) {
+      s.phase = Phase::Done;
+    } else if (s.total == 0) {
+      enter_next(k, 0.0, s.seg_begin);
+    } else {
+      push(Event{.level = static_cast<double>(s.total) / s.weight, .who = k});
+    }
+  }
+  for (const Index i : batched_) {
+    auto& inst = insts_[i];
+    inst.queued = inst.last + (inst.room - inst.used) / static_cast<double>(inst.rate);
+    push(Event{.level = inst.queued, .who = kInstanceBit | i});
+  }
+  batched_.clear();
+  std::sort(sorted_.begin(), sorted_.end(), [](const Event& a, const Event& b) {
+    // Levels are >= 0, where IEEE-754 bit patterns order like the values.
+    const auto la = std::bit_cast<std::uint64_t>(a.level);
+    const auto lb = std::bit_cast<std::uint64_t>(b.level);
+    if (la != lb) return la < lb;
+    return (std::uint64_t{a.who} << 32 | a.tag) < (std::uint64_t{b.who} << 32 | b.tag);
+  });
+  batch_ = false;
+  Event e;
+  while (pop(e)) {
+    if ((e.who & kInstanceBit) == 0) {
+      on_service_event(e);
+    } else {
+      on_instance_event(e);
+    }
+  }
+}
+
+void Allocator::enter_next(Index k, double level, Index from_seg) {
+  auto& s = svcs_[k];
+  for (Index j = from_seg; j < s.seg_end; ++j) {
+    const auto& seg = segs_[j];
+    const auto& slot = slots_[seg.slot];
+    touch(slot.instance);
+    auto& inst = insts_[slot.instance];
+    if (inst.full) continue;
+    double cap = kInf;
+    if (seg.keep) {
+      cap = static_cast<double>(slot.current - slot.granted) - slot.fluid;
+      if (cap <= kWholeSlack) continue;
+    }
+    sync(inst, level);
+    if (inst.room - inst.used <= kWholeSlack * std::max(1.0, inst.room)) {
+      // Full now. With services still pouring, its queued event (at this level) moves them
+      // on; marking it here would make that event look stale and let them overfill it.
+      if (inst.rate == 0) inst.full = true;
+      continue;
+    }
+    s.phase = Phase::Pouring;
+    s.seg = j;
+    s.seg_start = level;
+    s.seg_cap = cap;
+    inst.rate += std::int64_t{s.weight} * s.units;
+    inst.pouring.push_back(k);
+    const double full_at = inst.last + (inst.room - inst.used) / static_cast<double>(inst.rate);
+    if (batch_) {
+      if (inst.queued == kInf) batched_.push_back(slot.instance);
+      inst.queued = 0;  // placeholder: one event per instance is queued after the batch
+    } else if (full_at < inst.queued) {
+      inst.queued = full_at;
+      push(Event{.level = full_at, .who = kInstanceBit | slot.instance});
+    }
+    const double demand_at = static_cast<double>(s.demand) / s.weight;
+    const double cap_at = level + cap / s.weight;
+    s.ends_at_demand = demand_at <= cap_at;
+    push(Event{.level = std::min(demand_at, cap_at), .who = k, .tag = j});
+    return;
+  }
+  s.phase = Phase::Done;  // no segment left: capped by capacity
+  s.seg = kNone;
+}
+
+void Allocator::leave(Index k, double level, double amount) {
+  auto& s = svcs_[k];
+  auto& slot = slots_[segs_[s.seg].slot];
+  auto& inst = insts_[slot.instance];
+  slot.fluid += amount;
+  s.poured += amount;
+  sync(inst, level);
+  inst.rate -= std::int64_t{s.weight} * s.units;
+  s.seg = kNone;
+}
+
+void Allocator::on_service_event(const Event& e) {
+  auto& s = svcs_[e.who];
+  if (e.tag == kNone) {
+    if (s.phase == Phase::Waiting) enter_next(e.who, e.level, s.seg_begin);
+    return;
+  }
+  if (s.phase != Phase::Pouring || s.seg != e.tag) return;  // stale
+  if (s.ends_at_demand) {
+    leave(e.who, e.level, static_cast<double>(s.demand - s.total) - s.poured);
+    s.phase = Phase::Done;
+  } else {
+    leave(e.who, e.level, s.seg_cap);
+    enter_next(e.who, e.level, e.tag + 1);
+  }
+}
+
+void Allocator::on_instance_event(const Event& e) {
+  const Index i = e.who & ~kInstanceBit;
+  auto& inst = insts_[i];
+  if (inst.full || e.level != inst.queued) return;  // stale
+  sync(inst, e.level);
+  if (inst.rate == 0) {
+    inst.queued = kInf;
+    return;
+  }
+  // Services left since this was queued, so the instance may fill later than planned.
+  const double full_at = e.level + (inst.room - inst.used) / static_cast<double>(inst.rate);
+  if (full_at > e.level + kWholeSlack * std::max(1.0, e.level)) {
+    inst.queued = full_at;
+    push(Event{.level = full_at, .who = e.who});
+    return;
+  }
+  inst.full = true;
+  inst.queued = kInf;
+  scratch_.swap(inst.pouring);
+  for (Index k : scratch_) {
+    auto& s = svcs_[k];
+    if (s.phase != Phase::Pouring || slots_[segs_[s.seg].slot].instance != i) continue;
+    const Index seg = s.seg;
+    leave(k, e.level, s.weight * (e.level - s.seg_start));
+    enter_next(k, e.level, seg + 1);
+  }
+  scratch_.clear();
+}
+
+// Step 3a: floor the fluid answer to whole replicas. Floors cannot exceed demand or capacity
+// beyond floating-point slack; the trims below make that hold exactly, by construction.
+void Allocator::make_whole(Index begin, Index end) {
+  for (Index k = begin; k < end; ++k) {
+    auto& s = svcs_[k];
+    int room = s.demand - s.total;
+    for (Index j = s.slot_begin; j < s.slot_end; ++j) {
+      auto& slot = slots_[j];
+      const int add = std::min(room, static_cast<int>(std::floor(slot.fluid + kWholeSlack)));
+      slot.added = std::max(0, add);
+      slot.fluid = 0;
+      slot.granted += slot.added;
+      room -= slot.added;
+      s.total += slot.added;
+      insts_[slot.instance].free -= slot.added * s.units;
+    }
+  }
+  for (Index k = begin; k < end; ++k) {
+    const auto& s = svcs_[k];
+    for (Index j = s.slot_begin; j < s.slot_end; ++j) {
+      const Index i = slots_[j].instance;
+      while (insts_[i].free < 0) {
+        // Take back the replica added in this class from the service furthest above its share.
+        Index worst = kNone;
+        Index worst_slot = kNone;
+        for (Index o = begin; o < end; ++o) {
+          for (Index m = svcs_[o].slot_begin; m < svcs_[o].slot_end; ++m) {
+            if (slots_[m].instance != i || slots_[m].added == 0) continue;
+            const auto& w = svcs_[o];
+            if (worst == kNone || std::int64_t{w.total} * svcs_[worst].weight >=
+                                      std::int64_t{svcs_[worst].total} * w.weight) {
+              worst = o;
+              worst_slot = m;
+            }
+          }
+        }
+        QFS_CHECK(worst != kNone, "instance over capacity with nothing added this class");
+        --slots_[worst_slot].added;
+        --slots_[worst_slot].granted;
+        --svcs_[worst].total;
+        insts_[i].free += svcs_[worst].units;
+      }
+    }
+  }
+}
+
+// Step 3b: hand out what flooring left, one replica at a time, lowest total/weight first.
+void Allocator::top_up(Index begin, Index end) {
+  auto less_urgent = [this](Index a, Index b) {
+    const auto& sa = svcs_[a];
+    const auto& sb = svcs_[b];
+    const auto la = std::int64_t{sa.total} * sb.weight;
+    const auto lb = std::int64_t{sb.total} * sa.weight;
+    if (la != lb) return la > lb;
+    return a > b;
+  };
+  std::priority_queue<Index, std::vector<Index>, decltype(less_urgent)> queue(less_urgent);
+  for (Index k = begin; k < end; ++k) {
+    if (svcs_[k].total < svcs_[k].demand) queue.push(k);
+  }
+  while (!queue.empty()) {
+    const Index k = queue.top();
+    queue.pop();
+    auto& s = svcs_[k];
+    for (Index j = s.seg_begin; j < s.seg_end; ++j) {
+      auto& slot = slots_[segs_[j].slot];
+      auto& inst = insts_[slot.instance];
+      if (inst.free < s.units) continue;
+      inst.free -= s.units;
+      ++slot.granted;
+      ++s.total;
+      if (s.total < s.demand) queue.push(k);
+      break;
+    }
+  }
+}
+
+Allocation Allocator::result() const {
+  Allocation out;
+  out.services.reserve(in_.services.size());
+  for (std::size_t input = 0; input < in_.services.size(); ++input) {
+    const auto& req = in_.services[input];
+    const auto& s = svcs_[rank_of_input_[input]];
+    ServiceAllocation a{.id = req.id,
+                        .desired = req.desired,
+                        .granted = model::Replicas{s.total},
+                        .unmet = model::Replicas{s.demand - s.total}};
+    if (s.total < s.min) {
+      a.shortfall = Shortfall::MinNotMet;
+    } else if (s.total < s.demand) {
+      a.shortfall = Shortfall::CappedCapacity;
+    }
+    for (Index j = s.slot_begin; j < s.slot_end; ++j) {
+      if (slots_[j].granted > 0) {
+        a.placements.push_back(Placement{.instance = in_.instances[slots_[j].instance].id,
+                                         .replicas = model::Replicas{slots_[j].granted}});
+      }
+    }
+    out.services.push_back(std::move(a));
+  }
+  out.instances.reserve(in_.instances.size());
+  for (std::size_t i = 0; i < in_.instances.size(); ++i) {
+    const auto& spec = in_.instances[i];
+    const model::ComputeUnits allocated{insts_[i].usable - insts_[i].free};
+    QFS_CHECK(insts_[i].free >= 0, "allocator left an instance over capacity");
+    out.instances.push_back(InstanceUsage{.id = spec.id,
+                                          .capacity = spec.capacity,
+                                          .foreign = spec.foreign,
+                                          .allocated = allocated,
+                                          .free = spec.capacity - spec.foreign - allocated});
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<Allocation> allocate(const AllocationInput& input) {
+  Allocator allocator(input);
+  if (auto status = allocator.build(); !status) return fail(std::move(status.error()));
+  allocator.reserve_mins();
+  allocator.fill_classes();
+  return allocator.result();
+}
+
+}  // namespace qfscale::capacity

@@ -14,4 +14,8 @@ struct Context {
 
 void add_version_command(CLI::App& app, Context& context);
 
+/// Adds the `policy` group with `policy check`, and returns the group so that other commands
+/// (e.g. `policy eval`) can be added to it: `add_policy_eval_command(policy_group, context)`.
+CLI::App& add_policy_command(CLI::App& app, Context& context);
+
 }  // namespace qfscale::cli

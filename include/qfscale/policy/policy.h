@@ -20,6 +20,16 @@ namespace qfscale::policy {
 using Seconds = std::chrono::seconds;
 using SysSeconds = std::chrono::sys_seconds;
 
+/// Limits that `validate` enforces (documented in policies/README.md).
+inline constexpr int kMaxReplicas = 10000;               ///< replicas.max, schedule overrides
+inline constexpr int kMaxScaleUpPercent = 100000;        ///< scaleUp Percent policy value
+inline constexpr int kMaxMetricsFailureAfter = 1000;     ///< onMetricsFailure.after (ticks)
+inline constexpr Seconds kMaxMetricWindow{3600};         ///< metricWindow, panic.window
+inline constexpr Seconds kMaxStabilizationWindow{3600};  ///< as the HPA
+inline constexpr Seconds kMaxRateLimitPeriod{1800};      ///< as the HPA's periodSeconds
+inline constexpr Seconds kMaxIdleFor{24 * 3600};         ///< scaleToZero.idleFor
+inline constexpr Seconds kMaxScheduleDuration{31 * 24 * 3600};
+
 struct Target {
   double utilization = 0.7;  ///< of resourceConfig.qps per replica, in (0, 1]
   double tolerance = 0.1;    ///< no change while |ratio - 1| <= tolerance, in [0, 1)

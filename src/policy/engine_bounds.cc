@@ -17,9 +17,12 @@ using model::Stage;
 
 }  // namespace
 
-// Stage 7: while a schedule is active its minReplicas raises the floor and its maxReplicas lowers
-// the ceiling; with several active, the highest floor and the lowest ceiling win. Schedules apply
-// whatever the metrics say (they are about time, not demand), so also when metrics are missing.
+// Stage 7: while a schedule is active its minReplicas / maxReplicas replace replicas.min / .max
+// (policy.h; validate() checks the pair in force stays ordered). So a schedule can raise the floor
+// (ScheduleFloor) or lower the ceiling (ScheduleCeiling) here, and also relax a bound, e.g. a
+// night-time min 0 or a peak-time max above replicas.max, which the clamp stage then honours.
+// With several active, the highest min and the lowest max win. Schedules apply whatever the
+// metrics say (they are about time, not demand), so also when metrics are missing.
 int schedule_stage(Tick& t, int in) {
   const auto now = std::chrono::floor<std::chrono::seconds>(t.input.now);
   int active = 0;
@@ -56,7 +59,7 @@ int schedule_stage(Tick& t, int in) {
 }
 
 // Stage 8: scale to zero, allowed only when enabled and the effective minimum is 0 (replicas.min
-// 0 and no active schedule floor above 0). Demand here is the larger of the stable and panic
+// 0, or an active schedule's min 0). Demand here is the larger of the stable and panic
 // averages, so a burst after a quiet spell wakes the service within the short panic window.
 // - Serving (current > 0): once demand has stayed below activationQps for idleFor -> 0.
 // - At zero (current = 0): stay at 0 until demand reaches activationQps (Activated).
@@ -80,7 +83,7 @@ int scale_to_zero_stage(Tick& t, int in) {
   } else {
     s.idle_since.reset();
   }
-  const int floor = std::max(t.spec.replicas.min.value, t.schedule_floor.value_or(0));
+  const int floor = t.schedule_floor.value_or(t.spec.replicas.min.value);
   if (floor > 0) return t.skip(Stage::ScaleToZero, in, fmt::format("effective min {} > 0", floor));
 
   const std::string compare = fmt::format("demand {:.6g} {} activation {:.6g}", demand,
@@ -112,12 +115,12 @@ int scale_to_zero_stage(Tick& t, int in) {
   return t.step(Stage::ScaleToZero, in, in, Reason::None, compare);
 }
 
-// Stage 9: replicas.min and replicas.max, tightened by active schedules. If a schedule floor is
-// above the ceiling, the ceiling wins: max is the bound that protects cost and capacity.
+// Stage 9: the bounds in force: replicas.min and replicas.max, each replaced by an active
+// schedule's. Should they cross (two schedules), the ceiling wins: max is the bound that protects
+// cost and capacity.
 int clamp_stage(Tick& t, int in) {
-  const int hi = std::min(t.spec.replicas.max.value,
-                          t.schedule_ceiling.value_or(std::numeric_limits<int>::max()));
-  const int lo = std::min(std::max(t.spec.replicas.min.value, t.schedule_floor.value_or(0)), hi);
+  const int hi = t.schedule_ceiling.value_or(t.spec.replicas.max.value);
+  const int lo = std::min(t.schedule_floor.value_or(t.spec.replicas.min.value), hi);
   const std::string detail = fmt::format("bounds [{}, {}]", lo, hi);
   if (in < lo) return t.step(Stage::Clamp, in, lo, Reason::CappedMin, detail);
   if (in > hi) return t.step(Stage::Clamp, in, hi, Reason::CappedMax, detail);

@@ -31,8 +31,9 @@ struct Tick {
   double per_replica = 0;  ///< replica_qps x utilization: the QPS one replica should serve
   std::optional<double> stable_qps;
   std::optional<double> panic_qps;
-  std::optional<int> schedule_floor;    ///< highest minReplicas of the active schedules
-  std::optional<int> schedule_ceiling;  ///< lowest maxReplicas of the active schedules
+  std::optional<int> schedule_floor;  ///< highest minReplicas of the active schedules: replaces min
+  std::optional<int>
+      schedule_ceiling;  ///< lowest maxReplicas of the active schedules: replaces max
 
   [[nodiscard]] bool metrics_ok() const { return stable_qps.has_value(); }
   /// Appends a Step; `changed` is `output != input`.

@@ -24,6 +24,8 @@
 ///   max(current, 1) ready replicas (Knative); a Percent scale-up policy grows from max(base, 1).
 /// - Panic is left once a full metricWindow has passed since the panic condition last held.
 /// - A frozen tick (not Serving, or model updating) returns the state unchanged.
+/// - An active schedule's minReplicas/maxReplicas replace replicas.min/max (policy.h), so besides
+///   raising the floor or lowering the ceiling it may relax a bound (night min 0, peak max 50).
 
 #include <optional>
 #include <vector>

@@ -19,15 +19,16 @@ using namespace testing;
 using model::Replicas;
 using std::chrono::seconds;
 
-ScalingRules random_rules(util::Random& rng) {
+ScalingRules random_rules(util::Random& rng, bool up) {
   ScalingRules r;
   r.stabilization_window = seconds{rng.uniform_int(0, 3) == 0 ? 0 : rng.uniform_int(1, 300)};
   const auto sel = rng.uniform_int(0, 9);
   r.select = sel < 6 ? Select::Max : sel < 9 ? Select::Min : Select::Disabled;
-  for (auto n = rng.uniform_int(0, 2); n > 0; --n) {
+  // at least one policy (validation; Disabled may keep its policies)
+  for (auto n = rng.uniform_int(1, 2); n > 0; --n) {
     r.policies.push_back(
         {.type = rng.uniform_int(0, 1) == 0 ? RateLimitType::Percent : RateLimitType::Replicas,
-         .value = static_cast<int>(rng.uniform_int(1, 200)),
+         .value = static_cast<int>(rng.uniform_int(1, up ? 200 : 100)),
          .period = seconds{rng.uniform_int(1, 120)}});
   }
   return r;
@@ -43,15 +44,16 @@ PolicySpec random_spec(util::Random& rng) {
   s.panic = {.enabled = rng.uniform_int(0, 1) == 1,
              .window = seconds{rng.uniform_int(1, s.metric_window.count())},
              .threshold = 1.1 + 3 * rng.uniform01()};
-  s.scale_up = random_rules(rng);
-  s.scale_down = random_rules(rng);
+  s.scale_up = random_rules(rng, true);
+  s.scale_down = random_rules(rng, false);
   s.scale_to_zero = {.enabled = lo == 0 && rng.uniform_int(0, 1) == 1,
                      .idle_for = seconds{rng.uniform_int(0, 600)},
                      .activation_qps = 5 * rng.uniform01()};
-  s.on_metrics_failure = {.after = static_cast<int>(rng.uniform_int(1, 5)),
-                          .action = rng.uniform_int(0, 1) == 0 ? MetricsFailureAction::Hold
-                                                               : MetricsFailureAction::Fallback,
-                          .fallback_replicas = Replicas{static_cast<int>(rng.uniform_int(0, 10))}};
+  s.on_metrics_failure = {
+      .after = static_cast<int>(rng.uniform_int(1, 5)),
+      .action =
+          rng.uniform_int(0, 1) == 0 ? MetricsFailureAction::Hold : MetricsFailureAction::Fallback,
+      .fallback_replicas = Replicas{static_cast<int>(rng.uniform_int(lo, s.replicas.max.value))}};
   return s;
 }
 

@@ -23,15 +23,20 @@ inline util::SystemTime at(std::chrono::seconds s) { return kT0 + s; }
 
 /// Default spec plus deltas that switch off every stage but raw desired: utilization 0.5 (with
 /// replica_qps 10 one replica serves 5 qps), tolerance 0, replicas [1, 100], a 1 s metric window
-/// (one sample), no panic, no stabilization, no rate limits. Tests turn on what they examine.
+/// (one sample), no panic, no stabilization, and rate limits too wide to bind (+10000 replicas up,
+/// -100% down, per 1 s: validation wants at least one policy). Tests turn on what they examine.
 inline PolicySpec plain() {
   PolicySpec s;
   s.target = {.utilization = 0.5, .tolerance = 0.0};
   s.replicas = {.min = model::Replicas{1}, .max = model::Replicas{100}};
   s.metric_window = 1s;
   s.panic.enabled = false;
-  s.scale_up = {.stabilization_window = 0s, .select = Select::Max, .policies = {}};
-  s.scale_down = {.stabilization_window = 0s, .select = Select::Max, .policies = {}};
+  s.scale_up = {.stabilization_window = 0s,
+                .select = Select::Max,
+                .policies = {{RateLimitType::Replicas, 10000, 1s}}};
+  s.scale_down = {.stabilization_window = 0s,
+                  .select = Select::Max,
+                  .policies = {{RateLimitType::Percent, 100, 1s}}};
   return s;
 }
 

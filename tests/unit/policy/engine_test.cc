@@ -166,7 +166,7 @@ TEST_SUITE("policy") {
   TEST_CASE("engine: metric windows average the samples newer than now - window") {
     auto spec = plain();
     spec.metric_window = 60s;
-    spec.panic = {.enabled = true, .window = 6s, .threshold = 100};
+    spec.panic = {.enabled = true, .window = 6s, .threshold = 10};
     EngineState s;
     s.samples = {{.at = at(40s), .qps = 100},  // 60 s before now: outside both windows
                  {.at = at(41s), .qps = 10},   // 59 s before: inside the stable window
@@ -629,15 +629,16 @@ TEST_SUITE("policy") {
     }
   }
 
-  TEST_CASE("engine: active schedules raise the floor and lower the ceiling") {
+  TEST_CASE("engine: an active schedule replaces min and max, raising or lowering the bounds") {
     CronSpec every_minute;
     every_minute.minutes.set();
     every_minute.hours.set();
     every_minute.days_of_month.set();
     every_minute.months.set();
     every_minute.days_of_week.set();
-    CronSpec never = every_minute;
-    never.hours.reset();
+    CronSpec noon = every_minute;  // 12:00-12:59 only; the ticks below are at 00:16:40
+    noon.hours.reset();
+    noon.hours.set(12);
     auto sched = [](const CronSpec& cron, std::optional<int> lo, std::optional<int> hi) {
       Schedule s{.cron = cron, .duration = 60s, .zone = {.name = "UTC"}};
       if (lo) s.min_replicas = Replicas{*lo};
@@ -646,11 +647,13 @@ TEST_SUITE("policy") {
     };
     struct Case {
       std::string_view name;
+      int min = 1;
+      int max = 100;
+      double qps = 20;  // raw ceil(20 / 5) = 4 = current
       std::vector<Schedule> schedules;
       int want;
       Reason reason;
     };
-    // raw ceil(20 / 5) = 4, current 4
     const Case cases[] = {
         {.name = "floor above",
          .schedules = {sched(every_minute, 6, {})},
@@ -660,26 +663,55 @@ TEST_SUITE("policy") {
          .schedules = {sched(every_minute, 4, {})},
          .want = 4,
          .reason = Reason::None},
+        {.name = "floor below",
+         .schedules = {sched(every_minute, 3, {})},
+         .want = 4,
+         .reason = Reason::None},
         {.name = "ceiling below",
          .schedules = {sched(every_minute, {}, 3)},
          .want = 3,
          .reason = Reason::ScheduleCeiling},
+        {.name = "ceiling at",
+         .schedules = {sched(every_minute, {}, 4)},
+         .want = 4,
+         .reason = Reason::None},
         {.name = "two active: highest floor",
          .schedules = {sched(every_minute, 5, {}), sched(every_minute, 6, {})},
          .want = 6,
          .reason = Reason::ScheduleFloor},
-        {.name = "inactive", .schedules = {sched(never, 6, {})}, .want = 4, .reason = Reason::None},
-        // schedule floor 200 above replicas.max 100: the ceiling wins
-        {.name = "floor above max",
-         .schedules = {sched(every_minute, 200, {})},
-         .want = 100,
-         .reason = Reason::CappedMax},
+        {.name = "two active: lowest ceiling",
+         .schedules = {sched(every_minute, {}, 3), sched(every_minute, {}, 2)},
+         .want = 2,
+         .reason = Reason::ScheduleCeiling},
+        {.name = "inactive", .schedules = {sched(noon, 6, {})}, .want = 4, .reason = Reason::None},
+        // replicas.min 3, but an active schedule's min 1 replaces it: raw ceil(5 / 5) = 1 stays
+        {.name = "schedule min below replicas.min",
+         .min = 3,
+         .qps = 5,
+         .schedules = {sched(every_minute, 1, {})},
+         .want = 1,
+         .reason = Reason::ScaleDown},
+        // without the schedule the same tick is capped at min 3
+        {.name = "inactive schedule min below replicas.min",
+         .min = 3,
+         .qps = 5,
+         .schedules = {sched(noon, 1, {})},
+         .want = 3,
+         .reason = Reason::CappedMin},
+        // replicas.max 5, an active schedule's max 8 replaces it: raw ceil(35 / 5) = 7 stays
+        {.name = "schedule max above replicas.max",
+         .max = 5,
+         .qps = 35,
+         .schedules = {sched(every_minute, {}, 8)},
+         .want = 7,
+         .reason = Reason::ScaleUp},
     };
     for (const auto& c : cases) {
       CAPTURE(c.name);
       auto spec = plain();
+      spec.replicas = {.min = Replicas{c.min}, .max = Replicas{c.max}};
       spec.schedules = c.schedules;
-      const auto r = recommend(make(spec), input(1000s, 20.0, 4), seen(1000s, 4));
+      const auto r = recommend(make(spec), input(1000s, c.qps, 4), seen(1000s, 4));
       CHECK(r.recommendation.replicas == Replicas{c.want});
       CHECK(r.recommendation.reason == c.reason);
     }

@@ -19,4 +19,7 @@ void add_sign_command(CLI::App& app, Context& context);
 /// (e.g. `policy eval`) can be added to it: `add_policy_eval_command(policy_group, context)`.
 CLI::App& add_policy_command(CLI::App& app, Context& context);
 
+/// Adds `policy eval` (src/cli/policy_eval_command.cc) to the `policy` group.
+void add_policy_eval_command(CLI::App& policy_group, Context& context);
+
 }  // namespace qfscale::cli

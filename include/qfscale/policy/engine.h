@@ -1,0 +1,118 @@
+#pragma once
+
+/// The recommendation engine: for one service and one tick, turns observed QPS into a replica
+/// count, step by step, recording each step's output and reason (DESIGN.md data flow step 2).
+///
+/// Stages, in order (model::Stage): metric window -> raw desired -> tolerance -> panic ->
+/// stabilization -> rate limit -> schedule -> scale to zero -> clamp -> freeze. Every result holds
+/// exactly one Step per stage in that order, so traces line up across ticks.
+///
+/// Pure: no clock reads, no I/O, no logging. Time arrives in `EngineInput::now`; everything the
+/// engine remembers between ticks is in `EngineState`, a plain value that goes in and comes back
+/// out, and that the controller persists. Every history in it is pruned to the longest window that
+/// needs it, so its size stays flat however long the engine runs.
+///
+/// Semantics decisions (details in the stage comments in src/policy/engine*.cc):
+/// - Scale events for rate limits are inferred from changes in the observed current count between
+///   ticks, not from our own recommendations: a recommendation the allocator cut, a ScaleService
+///   that failed, or a change made by someone else are all accounted for as they really happened.
+///   An inferred event is stamped at the previous observation's time, i.e. when the decision that
+///   caused it was made (the HPA stamps its events at decision time too).
+/// - Raw desired is at least 1: zero is never a demand computation, only a scale-to-zero decision
+///   (or an explicit fallbackReplicas / schedule maxReplicas of 0).
+/// - current = 0: tolerance does not apply (the ratio is undefined); panic compares with
+///   max(current, 1) ready replicas (Knative); a Percent scale-up policy grows from max(base, 1).
+/// - Panic is left once a full metricWindow has passed since the panic condition last held.
+/// - A frozen tick (not Serving, or model updating) returns the state unchanged.
+/// - An active schedule's minReplicas/maxReplicas replace replicas.min/max (policy.h), so besides
+///   raising the floor or lowering the ceiling it may relax a bound (night min 0, peak max 50).
+
+#include <optional>
+#include <vector>
+
+#include "qfscale/model/decision.h"
+#include "qfscale/model/reason.h"
+#include "qfscale/model/service.h"
+#include "qfscale/model/units.h"
+#include "qfscale/policy/policy.h"
+#include "qfscale/util/clock.h"
+
+namespace qfscale::policy {
+
+/// What the controller observed for one service at one tick.
+struct EngineInput {
+  util::SystemTime now;
+  std::optional<double> qps;  ///< empty when the metric source failed; negative/NaN count as empty
+  double replica_qps = 0;     ///< resourceConfig.qps; <= 0 or NaN makes demand unknowable (missing)
+  model::Replicas current;    ///< resourceConfig.replicasCount as observed now
+  model::RunStatus run_status = model::RunStatus::Serving;
+  bool model_updating = false;
+  friend bool operator==(const EngineInput&, const EngineInput&) = default;
+};
+
+struct QpsSample {
+  util::SystemTime at;
+  double qps = 0;
+  friend bool operator==(const QpsSample&, const QpsSample&) = default;
+};
+
+/// An unstabilized recommendation (the input of the stabilization stage), as the HPA keeps them.
+struct TimedRecommendation {
+  util::SystemTime at;
+  model::Replicas replicas;
+  friend bool operator==(const TimedRecommendation&, const TimedRecommendation&) = default;
+};
+
+/// A change of the observed replica count: `change` > 0 up, < 0 down.
+struct ScaleEvent {
+  util::SystemTime at;
+  int change = 0;
+  friend bool operator==(const ScaleEvent&, const ScaleEvent&) = default;
+};
+
+/// Everything the engine remembers about one service. Plain data, oldest entries first; the
+/// controller serialises it field by field. Thread-safety: a value type; not synchronised.
+struct EngineState {
+  std::vector<QpsSample> samples;                    ///< within max(metricWindow, panic.window)
+  std::vector<TimedRecommendation> recommendations;  ///< within the longest stabilization window
+  std::vector<ScaleEvent> scale_events;              ///< within the longest rate-limit period
+  std::optional<util::SystemTime> last_observed_at;  ///< time of the last non-frozen tick
+  std::optional<model::Replicas> last_observed;      ///< current count seen then
+  std::optional<util::SystemTime> panic_last_over;   ///< set while panicking: last over-threshold
+  model::Replicas panic_max;                         ///< highest count recommended in this panic
+  int metric_failures = 0;                           ///< consecutive ticks without usable QPS
+  std::optional<util::SystemTime> idle_since;        ///< demand below activationQps since then
+
+  [[nodiscard]] bool panicking() const { return panic_last_over.has_value(); }
+  friend bool operator==(const EngineState&, const EngineState&) = default;
+};
+
+struct Recommendation {
+  model::Replicas replicas;
+  /// The deciding reason: that of the last step that acted. A step carries a reason other than
+  /// None only when it changed the number or deliberately decided to keep it (WithinTolerance,
+  /// PanicHold, MetricsMissing, Activated, staying at zero, Frozen*). None when no step acted.
+  model::Reason reason = model::Reason::None;
+  std::vector<model::Step> steps;    ///< one per model::Stage, in kAllStages order
+  std::optional<double> stable_qps;  ///< metricWindow average; empty without a usable sample
+  std::optional<double> panic_qps;   ///< panic.window average; empty as above or panic disabled
+  bool panicking = false;
+  friend bool operator==(const Recommendation&, const Recommendation&) = default;
+};
+
+struct EngineResult {
+  Recommendation recommendation;
+  EngineState state;
+  friend bool operator==(const EngineResult&, const EngineResult&) = default;
+};
+
+/// One tick for one service. `state` is taken by value and the new state returned, so the
+/// function is visibly pure (same policy, input and state -> same result) and a caller can keep
+/// the old state; moving it in and out costs no copy:
+///   `auto r = recommend(policy, input, std::move(state)); state = std::move(r.state);`
+/// Ticks should come with non-decreasing `now`; entries newer than `now` are dropped from the
+/// state first, so a clock that steps back cannot leave it inconsistent.
+[[nodiscard]] EngineResult recommend(const Policy& policy, const EngineInput& input,
+                                     EngineState state);
+
+}  // namespace qfscale::policy

@@ -1,0 +1,91 @@
+// The `policy eval` steps file and its JSON line output.
+
+#include "qfscale/policy/eval.h"
+
+#include <string>
+
+#include <doctest/doctest.h>
+
+#include "unit/policy/engine_support.h"
+
+namespace qfscale::policy {
+namespace {
+
+using namespace testing;
+
+TEST_SUITE("policy") {
+  TEST_CASE("eval: CSV with a header, optional columns, missing qps") {
+    const auto steps = parse_eval_steps(
+        "t_seconds,qps,current_replicas,metrics_ok,run_status,model_updating\n"
+        "# a comment\n"
+        "0,20,4,,,\n"
+        "\n"
+        "15,,4,true,Serving,false\n"
+        "30,99,5,false,Deploying,true\n",
+        "s.csv");
+    REQUIRE(steps.has_value());
+    REQUIRE(steps->size() == 3);
+    CHECK((*steps)[0] == EvalStep{.line = 3, .t_seconds = 0, .qps = 20, .current_replicas = 4});
+    CHECK((*steps)[1] == EvalStep{.line = 5, .t_seconds = 15, .current_replicas = 4});
+    // metrics_ok false makes qps missing whatever the column says
+    CHECK((*steps)[2] == EvalStep{.line = 6,
+                                  .t_seconds = 30,
+                                  .current_replicas = 5,
+                                  .run_status = model::RunStatus::Deploying,
+                                  .model_updating = true});
+  }
+
+  TEST_CASE("eval: JSON lines") {
+    const auto steps = parse_eval_steps(
+        "{\"t_seconds\": 0, \"qps\": 2.5, \"current_replicas\": 1}\n"
+        "{\"t_seconds\": 1.5, \"qps\": null, \"current_replicas\": 1, \"run_status\": "
+        "\"Stopped\"}\n",
+        "s.jsonl");
+    REQUIRE(steps.has_value());
+    REQUIRE(steps->size() == 2);
+    CHECK((*steps)[0].qps == 2.5);
+    CHECK((*steps)[1] == EvalStep{.line = 2,
+                                  .t_seconds = 1.5,
+                                  .current_replicas = 1,
+                                  .run_status = model::RunStatus::Stopped});
+  }
+
+  TEST_CASE("eval: every error names its line") {
+    const auto steps = parse_eval_steps(
+        "t_seconds,qps,current_replicas\n"
+        "0,1,1\n"
+        "x,1,1\n"
+        "5,-1,2.5\n"
+        "6,1\n"
+        "-1,1,1\n",
+        "bad.csv");
+    REQUIRE_FALSE(steps.has_value());
+    std::string all;
+    for (const auto& d : steps.error()) all += d.to_string() + "\n";
+    CAPTURE(all);
+    CHECK(all.find("bad.csv:3") != std::string::npos);                    // t_seconds x
+    CHECK(all.find("bad.csv:4: qps") != std::string::npos);               // -1
+    CHECK(all.find("bad.csv:4: current_replicas") != std::string::npos);  // 2.5
+    CHECK(all.find("bad.csv:5") != std::string::npos);                    // 2 cells of 3
+    CHECK(all.find("bad.csv:6") != std::string::npos);                    // -1 is before line 2's 0
+    CHECK(parse_eval_steps("qps\n1\n", "h.csv").error().front().message.find("t_seconds") !=
+          std::string::npos);
+  }
+
+  TEST_CASE("eval: one JSON line per step with every stage") {
+    const EvalStep step{.line = 1, .t_seconds = 0, .qps = 20, .current_replicas = 1};
+    const auto r =
+        recommend(make(plain()), eval_input(step, kT0, 10.0), {}).recommendation;  // 20 / 5 = 4
+    const auto line = eval_json_line(step, r);
+    CHECK(line.find(R"("desired_replicas":4)") != std::string::npos);
+    CHECK(line.find(R"("reason":"scale_up")") != std::string::npos);
+    for (auto stage : model::kAllStages) {
+      CHECK(line.find("\"" + std::string(model::to_string(stage)) + "\":{\"output\":") !=
+            std::string::npos);
+    }
+    CHECK(line.find('\n') == std::string::npos);
+  }
+}
+
+}  // namespace
+}  // namespace qfscale::policy

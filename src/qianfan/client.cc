@@ -11,6 +11,7 @@
 #include "qianfan/client_impl.h"
 #include "qianfan/decode.h"
 #include "qianfan/json_writer.h"
+#include "qianfan/util.h"
 
 namespace qfscale::qianfan {
 namespace {
@@ -34,26 +35,19 @@ Result<std::string> resolve_base_url(std::string_view configured) {
     const char* env = std::getenv(kBaseUrlEnv);  // NOLINT(concurrency-mt-unsafe)
     url = env != nullptr && *env != '\0' ? std::string(env) : std::string(kDefaultBaseUrl);
   }
-  while (!url.empty() && url.back() == '/') url.pop_back();
-  const bool http_scheme = url.starts_with("http://") || url.starts_with("https://");
-  if (!http_scheme || url.find_first_of("?#") != std::string::npos) {
-    return fail(ErrorCode::InvalidInput,
-                fmt::format("Qianfan base URL \"{}\" must look like https://host[:port][/prefix] "
-                            "(set --endpoint or {})",
-                            url, kBaseUrlEnv));
+  auto split = detail::split_base_url(url);
+  if (!split) {
+    return fail(std::move(split).error().with_context(
+        fmt::format("Qianfan endpoint (set --endpoint or {})", kBaseUrlEnv)));
   }
-  auto parsed = http::parse_url(url);
-  if (!parsed) {
-    return fail(std::move(parsed).error().with_context(fmt::format("Qianfan base URL {}", url)));
-  }
-  return url;
+  return split->url;
 }
 
 QianfanClientImpl::QianfanClientImpl(ClientConfig config, std::string base_url, http::Client& http,
                                      const util::Clock& clock, util::Random& random,
                                      SleepFunction sleep)
     : config_(std::move(config)),
-      base_url_(std::move(base_url)),
+      base_url_(detail::split_base_url(base_url).value_or(detail::BaseUrl{})),
       http_(http),
       clock_(clock),
       random_(random),
@@ -71,12 +65,12 @@ Result<http::ClientRequest> QianfanClientImpl::build_request(std::string_view ro
   }
   http::ClientRequest request;
   request.method = "POST";
-  request.url = fmt::format("{}{}?Action={}", base_url_, route, action);
-  auto url = http::parse_url(request.url);
-  if (!url) return fail(std::move(url).error());
-  const std::string_view target = url->target;
-  const std::string path(target.substr(0, target.find('?')));
-  const std::string host = url->host_header();
+  if (base_url_.host_header.empty()) {
+    return fail(ErrorCode::InvalidInput, "Qianfan client has no usable base URL");
+  }
+  request.url = fmt::format("{}{}?Action={}", base_url_.url, route, action);
+  const std::string path = base_url_.path_prefix + std::string(route);
+  const std::string& host = base_url_.host_header;
 
   const auto timestamp = std::chrono::floor<std::chrono::seconds>(clock_.system_now());
   const std::string date = bce::format_timestamp(timestamp);

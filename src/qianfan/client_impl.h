@@ -9,6 +9,8 @@
 #include "qfscale/http/client.h"
 #include "qfscale/qianfan/api.h"
 
+#include "qianfan/util.h"
+
 namespace qfscale::qianfan {
 
 /// Thread-safety: all methods may be called concurrently; the injected Random is used under
@@ -35,7 +37,7 @@ class QianfanClientImpl final : public QianfanApi {
   /// The wait after failed attempt `attempt` (0-based): uniform in [0, min(cap, base * 2^attempt)].
   [[nodiscard]] std::chrono::milliseconds backoff(int attempt);
 
-  [[nodiscard]] const std::string& base_url() const { return base_url_; }
+  [[nodiscard]] const std::string& base_url() const { return base_url_.url; }
 
  private:
   template <class T, class Decode>
@@ -43,7 +45,7 @@ class QianfanClientImpl final : public QianfanApi {
                  std::string body, Decode&& decode);
 
   ClientConfig config_;
-  std::string base_url_;
+  detail::BaseUrl base_url_;
   http::Client& http_;
   const util::Clock& clock_;
   std::mutex random_mutex_;

@@ -11,6 +11,8 @@
 
 #include "qfscale/qianfan/errors.h"
 
+#include "qianfan/util.h"
+
 namespace qfscale::qianfan::detail {
 namespace {
 
@@ -223,7 +225,7 @@ Status for_each_object(const Reply& reply, const Obj& o, std::string_view key, N
 }
 
 std::string request_id_header(const http::Response& response) {
-  const auto id = response.header("x-bce-request-id");
+  const auto id = detail::header_value(response.headers, "x-bce-request-id");
   return id ? std::string(*id) : std::string();
 }
 

@@ -8,6 +8,8 @@
 #include <fmt/format.h>
 #include <simdjson.h>
 
+#include "qianfan/util.h"
+
 namespace qfscale::qianfan {
 namespace {
 
@@ -100,16 +102,19 @@ std::optional<util::Error> error_from_reply(const http::Response& response,
   const bool success_status = response.status >= 200 && response.status < 300;
   BodyFields fields = parse_body(response.body);
   if (fields.code.empty()) {
-    if (auto header = response.header("X-Bce-Error-Code"); header && !header->empty()) {
+    if (auto header = detail::header_value(response.headers, "X-Bce-Error-Code");
+        header && !header->empty()) {
       fields.code = std::string(*header);
-      if (auto msg = response.header("X-Bce-Error-Message"); msg && fields.message.empty()) {
+      if (auto msg = detail::header_value(response.headers, "X-Bce-Error-Message");
+          msg && fields.message.empty()) {
         fields.message = std::string(*msg);
       }
     }
   }
   if (success_status && fields.code.empty()) return std::nullopt;
   if (fields.request_id.empty()) {
-    if (auto id = response.header("x-bce-request-id")) fields.request_id = std::string(*id);
+    if (auto id = detail::header_value(response.headers, "x-bce-request-id"))
+      fields.request_id = std::string(*id);
   }
 
   std::string message = fmt::format("{} failed: HTTP {}", action, response.status);

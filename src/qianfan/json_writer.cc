@@ -1,5 +1,8 @@
 #include "qianfan/json_writer.h"
 
+#include <cmath>
+#include <iterator>
+
 #include <fmt/format.h>
 
 namespace qfscale::qianfan::detail {
@@ -68,6 +71,28 @@ JsonObjectWriter& JsonObjectWriter::string_array(std::string_view name,
     append_json_string(out_, values[i]);
   }
   out_ += ']';
+  return *this;
+}
+
+JsonObjectWriter& JsonObjectWriter::boolean(std::string_view name, bool value) {
+  key(name);
+  out_ += value ? "true" : "false";
+  return *this;
+}
+
+JsonObjectWriter& JsonObjectWriter::number(std::string_view name, double value) {
+  key(name);
+  if (std::isfinite(value)) {
+    fmt::format_to(std::back_inserter(out_), "{}", value);
+  } else {
+    out_ += "null";
+  }
+  return *this;
+}
+
+JsonObjectWriter& JsonObjectWriter::raw(std::string_view name, std::string_view json) {
+  key(name);
+  out_ += json;
   return *this;
 }
 

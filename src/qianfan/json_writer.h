@@ -19,6 +19,11 @@ class JsonObjectWriter {
   JsonObjectWriter& string(std::string_view key, std::string_view value);
   JsonObjectWriter& integer(std::string_view key, std::int64_t value);
   JsonObjectWriter& string_array(std::string_view key, const std::vector<std::string>& values);
+  JsonObjectWriter& boolean(std::string_view key, bool value);
+  /// Shortest round-trip form ("5", "2.5"); non-finite values are written as null.
+  JsonObjectWriter& number(std::string_view key, double value);
+  /// `json` must already be valid JSON (a nested object or array built by the caller).
+  JsonObjectWriter& raw(std::string_view key, std::string_view json);
   /// The finished object, e.g. {"serviceId":"svco-1"}; "{}" when nothing was added.
   [[nodiscard]] std::string finish();
 

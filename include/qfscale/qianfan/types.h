@@ -27,7 +27,10 @@
 /// Strictness (DESIGN.md: "strict about types, tolerant only where the real service is known to be
 /// loose"): a present field of the wrong JSON type is an error; optional string fields may be
 /// `null` (read as empty); unknown keys are ignored; keys match exactly, so a key with stray
-/// whitespace (`"qps "`, seen in one doc example) is not the documented key and counts as absent.
+/// whitespace (`"qps "`, seen in one doc example) is not the documented key and counts as absent
+/// (so a missing required field is an error whose message names the near miss). A body that is
+/// not JSON, such as the Python example's `"result": True`, is refused as malformed (Remote, not
+/// retried): guessing at non-JSON would also accept truncated or corrupted replies.
 
 #include <cstdint>
 #include <optional>

@@ -10,6 +10,7 @@
 #include "qfscale/qianfan/api.h"
 
 #include "qianfan/client_impl.h"
+#include "qianfan/util.h"
 #include "support/fake_http_client.h"
 #include "unit/qianfan/fixtures.h"
 
@@ -362,6 +363,47 @@ TEST_SUITE("qianfan") {
       CHECK(at_half.backoff(attempt) == std::chrono::milliseconds{(bound + 1) / 2});
     }
     CHECK(at_one.backoff(62) == 1000ms);  // no overflow far past the cap
+  }
+}
+
+}  // namespace
+}  // namespace qfscale::qianfan
+
+namespace qfscale::qianfan {
+namespace {
+
+TEST_SUITE("qianfan") {
+  TEST_CASE("client: base URL split gives the Host header and the signed path prefix") {
+    struct Case {
+      std::string_view url;
+      std::string_view host;  // empty = invalid
+      std::string_view prefix;
+    };
+    const Case cases[] = {
+        {.url = "https://qianfan.baidubce.com", .host = "qianfan.baidubce.com", .prefix = ""},
+        {.url = "https://qianfan.baidubce.com:443/", .host = "qianfan.baidubce.com", .prefix = ""},
+        {.url = "http://127.0.0.1:80", .host = "127.0.0.1", .prefix = ""},
+        {.url = "http://127.0.0.1:443", .host = "127.0.0.1:443", .prefix = ""},
+        {.url = "https://h:8443/a/b//", .host = "h:8443", .prefix = "/a/b"},
+        {.url = "http://[::1]:8765", .host = "[::1]:8765", .prefix = ""},
+        {.url = "http://[::1]", .host = "[::1]", .prefix = ""},
+        {.url = "https://user:pw@h", .host = "", .prefix = ""},
+        {.url = "https://h:", .host = "", .prefix = ""},
+        {.url = "https://h:70000", .host = "", .prefix = ""},
+        {.url = "https://:443", .host = "", .prefix = ""},
+        {.url = "https://h x", .host = "", .prefix = ""},
+    };
+    for (const auto& c : cases) {
+      CAPTURE(c.url);
+      const auto got = detail::split_base_url(c.url);
+      CHECK(got.has_value() == !c.host.empty());
+      if (got) {
+        CHECK(got->host_header == c.host);
+        CHECK(got->path_prefix == c.prefix);
+      } else {
+        CHECK(got.error().code == ErrorCode::InvalidInput);
+      }
+    }
   }
 }
 

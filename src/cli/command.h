@@ -14,6 +14,8 @@ struct Context {
 
 void add_version_command(CLI::App& app, Context& context);
 void add_sign_command(CLI::App& app, Context& context);
+/// describe, scale, modify, services, compute-unit: the Qianfan console actions by hand.
+void add_api_commands(CLI::App& app, Context& context);
 
 /// Adds the `policy` group with `policy check`, and returns the group so that other commands
 /// (e.g. `policy eval`) can be added to it: `add_policy_eval_command(policy_group, context)`.

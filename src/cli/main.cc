@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
   qfscale::cli::add_sign_command(app, context);
   CLI::App& policy_group = qfscale::cli::add_policy_command(app, context);
   qfscale::cli::add_policy_eval_command(policy_group, context);
+  qfscale::cli::add_api_commands(app, context);
 
   try {
     app.parse(argc, argv);

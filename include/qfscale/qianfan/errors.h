@@ -1,0 +1,54 @@
+#pragma once
+
+/// How Qianfan replies become `util::Error`s (QIANFAN-API.md §1, §5, §7).
+///
+/// A reply is an error when its status is not 2xx, or when a 2xx body carries a BCE error
+/// (`{requestId, code, message}` with a non-empty `code`), a legacy error
+/// (`{error_code, error_msg}` with a non-zero `error_code`), or an `X-Bce-Error-Code` header.
+/// The official SDKs return 2xx error bodies as success; qfscale does not.
+///
+/// The error code says what to do next:
+/// - `Transient` (retry with backoff): HTTP 5xx, 408 and 429; the throttling / overload codes
+///   `RequestLimitExceeded`, `Throttling`, `TooManyRequests`, `InternalError`,
+///   `ServiceUnavailable`; the legacy codes 18 (QPSLimitReached), 336100 (ServerHighLoad),
+///   336501 (RPMLimitReached), 336502 (TPMLimitReached), 500000 (ConsoleInternalError).
+///   Transport failures (connect errors, timeouts) arrive from the HTTP client already Transient.
+/// - `Remote` (do not retry): everything else the server said, e.g. `AccessDenied`,
+///   `SignatureDoesNotMatch`, `InvalidParameter`, a capacity refusal; and replies that cannot be
+///   decoded (malformed JSON, wrong field types), since sending the same request again will not
+///   change how the server answers it.
+///
+/// `remote_code` is the BCE code, or the legacy numeric code in decimal ("336100"); `request_id`
+/// comes from the body's `requestId` (or `log_id`), else the `x-bce-request-id` header.
+
+#include <optional>
+#include <string_view>
+
+#include "qfscale/http/message.h"
+#include "qfscale/util/result.h"
+
+namespace qfscale::qianfan {
+
+/// Well-known BCE codes (QIANFAN-API.md §7 and the fake server's throttling convention).
+inline constexpr std::string_view kAccessDenied = "AccessDenied";
+inline constexpr std::string_view kInvalidAccessKeyId = "InvalidAccessKeyId";
+inline constexpr std::string_view kSignatureDoesNotMatch = "SignatureDoesNotMatch";
+inline constexpr std::string_view kRequestExpired = "RequestExpired";
+inline constexpr std::string_view kRequestLimitExceeded = "RequestLimitExceeded";
+inline constexpr std::string_view kInternalError = "InternalError";
+
+/// Transient or Remote for a reply that is an error, from its HTTP status and remote code.
+[[nodiscard]] util::ErrorCode classify(int http_status, std::string_view remote_code);
+
+/// The error a reply carries, or empty when the reply is a success envelope (2xx, no error
+/// fields). Never fails: an undecodable non-2xx body is still an error with the HTTP status.
+/// `action` names the call in the message ("DescribeService").
+[[nodiscard]] std::optional<util::Error> error_from_reply(const http::Response& response,
+                                                          std::string_view action);
+
+/// One sentence telling an operator what to do about `error`, e.g. for AccessDenied "check
+/// that the access key has a Qianfan policy such as QianfanFullControlAccessPolicy". Empty when
+/// there is nothing better than the message.
+[[nodiscard]] std::string_view advice(const util::Error& error);
+
+}  // namespace qfscale::qianfan

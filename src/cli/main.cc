@@ -14,6 +14,7 @@ int main(int argc, char** argv) {
 
   qfscale::cli::Context context;
   qfscale::cli::add_version_command(app, context);
+  qfscale::cli::add_fake_command(app, context);
 
   try {
     app.parse(argc, argv);

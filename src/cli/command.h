@@ -14,5 +14,6 @@ struct Context {
 
 void add_version_command(CLI::App& app, Context& context);
 void add_fake_command(CLI::App& app, Context& context);
+void add_sign_command(CLI::App& app, Context& context);
 
 }  // namespace qfscale::cli

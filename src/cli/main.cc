@@ -15,6 +15,7 @@ int main(int argc, char** argv) {
   qfscale::cli::Context context;
   qfscale::cli::add_version_command(app, context);
   qfscale::cli::add_fake_command(app, context);
+  qfscale::cli::add_sign_command(app, context);
 
   try {
     app.parse(argc, argv);

@@ -48,6 +48,12 @@ CanonicalInput official_request() {
   };
 }
 
+CanonicalInput official_no_query() {
+  CanonicalInput r = official_request();
+  r.query.clear();
+  return r;
+}
+
 CanonicalInput encoding_edge_request() {
   return CanonicalInput{
       .method = "get",  // upper-cased when signing
@@ -106,6 +112,13 @@ TEST_SUITE("bce") {
                            "x-bce-date:2015-04-27T08%3A23%3A49Z",
          .want_signed_headers = "host;x-bce-date",
          .want_signature = "1b8de5a23a56eef657c69f94c621e7acd227d049a4ba577f537d5e5cebf0cf32"},
+        // §3: a third-party PHP test's value for the same request without query parameters.
+        {.name = "third-party-php-official-no-query",
+         .credentials = kOfficial,
+         .request = official_no_query(),
+         .timestamp = kOfficialTime,
+         .want_signed_headers = "content-length;content-md5;content-type;host;x-bce-date",
+         .want_signature = "0558aac491bbef484d3aaa30ac1e65d4ff10daccd351f15c91e922ee4ce72690"},
         {.name = "qianfan-describe-service",
          .credentials = kQianfan,
          .request = console_request("DescribeService", "qianfan.baidubce.com", kDescribeBody),
@@ -338,10 +351,16 @@ TEST_SUITE("bce") {
   }
 
   TEST_CASE("credentials: read from the environment; errors name the variable only") {
-    // Single-threaded test binary: setenv is safe here.
+    // The test binary is single-threaded, so changing the environment is safe here.
+    const auto set_env = [](const char* name, const std::string& value) {
+      ::setenv(name, value.c_str(), 1);  // NOLINT(concurrency-mt-unsafe)
+    };
+    const auto unset_env = [](const char* name) {
+      ::unsetenv(name);  // NOLINT(concurrency-mt-unsafe)
+    };
     const std::string secret = "sk-must-not-leak-42";
-    ::setenv("QIANFAN_ACCESS_KEY", "ak-env", 1);
-    ::setenv("QIANFAN_SECRET_KEY", secret.c_str(), 1);
+    set_env("QIANFAN_ACCESS_KEY", "ak-env");
+    set_env("QIANFAN_SECRET_KEY", secret);
     auto ok = Credentials::from_environment();
     REQUIRE(ok.has_value());
     CHECK(ok->access_key == "ak-env");
@@ -350,21 +369,21 @@ TEST_SUITE("bce") {
     CHECK(shown.find("ak-env") != std::string::npos);
     CHECK(shown.find(secret) == std::string::npos);
 
-    ::unsetenv("QIANFAN_SECRET_KEY");
+    unset_env("QIANFAN_SECRET_KEY");
     auto no_sk = Credentials::from_environment();
     REQUIRE_FALSE(no_sk.has_value());
     CHECK(no_sk.error().code == ErrorCode::InvalidInput);
     CHECK(no_sk.error().message.find("QIANFAN_SECRET_KEY") != std::string::npos);
 
-    ::setenv("QIANFAN_SECRET_KEY", secret.c_str(), 1);
-    ::setenv("QIANFAN_ACCESS_KEY", "", 1);
+    set_env("QIANFAN_SECRET_KEY", secret);
+    set_env("QIANFAN_ACCESS_KEY", "");
     auto empty_ak = Credentials::from_environment();
     REQUIRE_FALSE(empty_ak.has_value());
     CHECK(empty_ak.error().message.find("QIANFAN_ACCESS_KEY") != std::string::npos);
     CHECK(empty_ak.error().to_string().find(secret) == std::string::npos);
 
-    ::unsetenv("QIANFAN_ACCESS_KEY");
-    ::unsetenv("QIANFAN_SECRET_KEY");
+    unset_env("QIANFAN_ACCESS_KEY");
+    unset_env("QIANFAN_SECRET_KEY");
   }
 }
 

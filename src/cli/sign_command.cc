@@ -1,0 +1,275 @@
+// `qfscale sign`: prints the headers that make a request pass bce-auth-v1, so an operator can
+// call the Qianfan API with curl. The URL is split here rather than with the http module: only
+// scheme://host[:port]/path?query is needed, and `sign` must not pull in the network stack.
+
+#include <charconv>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <iterator>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "qfscale/bce/signer.h"
+#include "qfscale/util/clock.h"
+
+#include "cli/command.h"
+
+namespace qfscale::cli {
+namespace {
+
+struct SignArgs {
+  std::string method = "POST";
+  std::string url;
+  std::vector<std::string> headers;
+  std::string body_file;
+  std::string timestamp;
+  std::string expiration = "1800";
+  bool show_canonical = false;
+};
+
+struct Target {
+  std::string host;  ///< Host header value: the port only when it is not the scheme's default
+  std::string path;  ///< percent-decoded
+  bce::KeyValues query;
+};
+
+char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+
+std::string to_lower(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (const char c : s) out.push_back(lower(c));
+  return out;
+}
+
+std::string_view trim(std::string_view s) {
+  const auto first = s.find_first_not_of(" \t");
+  if (first == std::string_view::npos) return {};
+  return s.substr(first, s.find_last_not_of(" \t") - first + 1);
+}
+
+std::optional<int> parse_int(std::string_view s) {
+  int v = 0;
+  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (s.empty() || ec != std::errc{} || end != s.data() + s.size()) return std::nullopt;
+  return v;
+}
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// '+' stays '+': the signer follows RFC 3986, where '+' in a query is a literal plus.
+Result<std::string> percent_decode(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] != '%') {
+      out.push_back(s[i]);
+      continue;
+    }
+    const int hi = i + 2 < s.size() ? hex_value(s[i + 1]) : -1;
+    const int lo = i + 2 < s.size() ? hex_value(s[i + 2]) : -1;
+    if (hi < 0 || lo < 0) {
+      return fail(ErrorCode::InvalidInput, "--url: '%' must be followed by two hex digits");
+    }
+    out.push_back(static_cast<char>(hi * 16 + lo));
+    i += 2;
+  }
+  return out;
+}
+
+Result<Target> parse_url(std::string_view url) {
+  const auto scheme_end = url.find("://");
+  if (scheme_end == std::string_view::npos) {
+    return fail(ErrorCode::InvalidInput, "--url must look like https://host[:port]/path?query");
+  }
+  const std::string scheme = to_lower(url.substr(0, scheme_end));
+  if (scheme != "http" && scheme != "https") {
+    return fail(ErrorCode::InvalidInput, "--url scheme must be http or https");
+  }
+  std::string_view rest = url.substr(scheme_end + 3);
+  rest = rest.substr(0, rest.find('#'));
+  const auto authority_end = rest.find_first_of("/?");
+  const std::string_view authority = rest.substr(0, authority_end);
+  rest = authority_end == std::string_view::npos ? std::string_view{} : rest.substr(authority_end);
+
+  if (authority.empty()) return fail(ErrorCode::InvalidInput, "--url has no host");
+  if (authority.find('@') != std::string_view::npos) {
+    return fail(ErrorCode::InvalidInput, "--url must not contain user information");
+  }
+  Target target;
+  // "[v6]:port" or "name:port"; the port is dropped when it is the scheme's default, as the
+  // JS SDK's url.host does.
+  const auto bracket = authority.rfind(']');
+  const auto colon = authority.rfind(':');
+  std::string_view host = authority;
+  if (colon != std::string_view::npos && (bracket == std::string_view::npos || colon > bracket)) {
+    host = authority.substr(0, colon);
+    const auto port = parse_int(authority.substr(colon + 1));
+    if (!port || *port < 1 || *port > 65535) {
+      return fail(ErrorCode::InvalidInput, "--url port must be a number in 1..65535");
+    }
+    const bool default_port =
+        (scheme == "http" && *port == 80) || (scheme == "https" && *port == 443);
+    target.host = to_lower(host) + (default_port ? "" : fmt::format(":{}", *port));
+  } else {
+    target.host = to_lower(host);
+  }
+  if (host.empty()) return fail(ErrorCode::InvalidInput, "--url has no host");
+
+  const auto query_start = rest.find('?');
+  auto path = percent_decode(rest.substr(0, query_start));
+  if (!path) return fail(std::move(path.error()));
+  target.path = path->empty() ? "/" : *path;
+
+  if (query_start != std::string_view::npos) {
+    std::string_view query = rest.substr(query_start + 1);
+    while (!query.empty()) {
+      const auto amp = query.find('&');
+      const std::string_view pair = query.substr(0, amp);
+      query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
+      if (pair.empty()) continue;
+      const auto eq = pair.find('=');
+      auto key = percent_decode(pair.substr(0, eq));
+      auto value =
+          percent_decode(eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1));
+      if (!key) return fail(std::move(key.error()));
+      if (!value) return fail(std::move(value.error()));
+      target.query.emplace_back(std::move(*key), std::move(*value));
+    }
+  }
+  return target;
+}
+
+Result<std::size_t> body_size(const std::string& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) return fail(ErrorCode::InvalidInput, fmt::format("--body-file {}: cannot open", file));
+  const std::string body{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  if (in.bad())
+    return fail(ErrorCode::InvalidInput, fmt::format("--body-file {}: read error", file));
+  return body.size();
+}
+
+Result<bce::SysSeconds> signing_time(const std::string& text) {
+  if (text.empty()) {
+    return std::chrono::floor<std::chrono::seconds>(util::SystemClock{}.system_now());
+  }
+  if (const auto epoch = parse_int(text); epoch && *epoch >= 0) {
+    return bce::SysSeconds{std::chrono::seconds{*epoch}};
+  }
+  auto parsed = bce::parse_timestamp(text);
+  if (!parsed) {
+    return fail(ErrorCode::InvalidInput,
+                "--timestamp must be UTC like 2025-01-02T03:04:05Z or Unix seconds");
+  }
+  return *parsed;
+}
+
+// Everything the command prints, or the first problem with the input.
+Result<std::string> run_sign(const SignArgs& args) {
+  if (args.url.empty()) return fail(ErrorCode::InvalidInput, "--url is required");
+  if (args.method.empty()) return fail(ErrorCode::InvalidInput, "--method must not be empty");
+  auto target = parse_url(args.url);
+  if (!target) return fail(std::move(target.error()));
+  const auto expiration = parse_int(args.expiration);
+  if (!expiration || *expiration <= 0) {
+    return fail(ErrorCode::InvalidInput, "--expiration must be a positive number of seconds");
+  }
+  auto timestamp = signing_time(args.timestamp);
+  if (!timestamp) return fail(std::move(timestamp.error()));
+
+  bce::CanonicalInput request{.method = args.method,
+                              .path = std::move(target->path),
+                              .query = std::move(target->query),
+                              .headers = {}};
+  for (const auto& header : args.headers) {
+    const auto colon = header.find(':');
+    const std::string name = colon == std::string::npos
+                                 ? std::string{}
+                                 : to_lower(trim(std::string_view(header).substr(0, colon)));
+    if (name.empty()) {
+      return fail(ErrorCode::InvalidInput, "--header must look like Name:value");
+    }
+    if (name == "host" || name == "content-length" || name == "x-bce-date" ||
+        name == "authorization") {
+      return fail(ErrorCode::InvalidInput,
+                  fmt::format("--header {}: set by the command (use --url, --body-file or "
+                              "--timestamp)",
+                              name));
+    }
+    request.headers.emplace_back(name,
+                                 std::string(trim(std::string_view(header).substr(colon + 1))));
+  }
+
+  std::string out;
+  const std::string date = bce::format_timestamp(*timestamp);
+  request.headers.emplace_back("host", target->host);
+  request.headers.emplace_back("x-bce-date", date);
+  std::optional<std::size_t> length;
+  if (!args.body_file.empty()) {
+    auto size = body_size(args.body_file);
+    if (!size) return fail(std::move(size.error()));
+    length = *size;
+    request.headers.emplace_back("content-length", std::to_string(*size));
+  }
+
+  auto credentials = bce::Credentials::from_environment();
+  if (!credentials) return fail(std::move(credentials.error()));
+  const bce::Signature signature =
+      bce::sign(*credentials, request,
+                bce::SigningOptions{.timestamp = *timestamp, .expiration_seconds = *expiration});
+  if (args.show_canonical) {
+    std::fprintf(stderr, "canonical request:\n%s\n", signature.canonical_request.c_str());
+  }
+  out += fmt::format("Authorization: {}\n", signature.authorization);
+  out += fmt::format("x-bce-date: {}\n", date);
+  out += fmt::format("Host: {}\n", target->host);
+  if (length) out += fmt::format("Content-Length: {}\n", *length);
+  return out;
+}
+
+}  // namespace
+
+void add_sign_command(CLI::App& app, Context& context) {
+  auto args = std::make_shared<SignArgs>();
+  auto* cmd = app.add_subcommand(
+      "sign",
+      "Print Authorization, x-bce-date, Host and Content-Length header lines for a request,\n"
+      "signed with bce-auth-v1 using QIANFAN_ACCESS_KEY / QIANFAN_SECRET_KEY. Signed: host,\n"
+      "content-length, content-type, content-md5 and every x-bce-* header.");
+  cmd->add_option("--method", args->method, "HTTP method")->capture_default_str();
+  cmd->add_option("--url", args->url,
+                  "scheme://host[:port]/path?query, e.g. "
+                  "https://qianfan.baidubce.com/v2/service?Action=DescribeService");
+  cmd->add_option("--header", args->headers,
+                  "Name:value sent with the request (repeatable); Content-Type and x-bce-* are "
+                  "signed");
+  cmd->add_option("--body-file", args->body_file,
+                  "file holding the exact body bytes; signs its Content-Length");
+  cmd->add_option("--timestamp", args->timestamp,
+                  "signing time, 2025-01-02T03:04:05Z or Unix seconds (default: now)");
+  cmd->add_option("--expiration", args->expiration, "validity in seconds")->capture_default_str();
+  cmd->add_flag("--show-canonical", args->show_canonical,
+                "also print the canonical request to stderr (to debug SignatureDoesNotMatch)");
+  cmd->callback([args, &context] {
+    auto printed = run_sign(*args);
+    if (!printed) {
+      std::fprintf(stderr, "qfscale sign: %s\n", printed.error().to_string().c_str());
+      context.exit_code = 2;
+      return;
+    }
+    std::fputs(printed->c_str(), stdout);
+  });
+}
+
+}  // namespace qfscale::cli

@@ -14,6 +14,7 @@ int main(int argc, char** argv) {
 
   qfscale::cli::Context context;
   qfscale::cli::add_version_command(app, context);
+  qfscale::cli::add_fake_command(app, context);
   qfscale::cli::add_sign_command(app, context);
   CLI::App& policy_group = qfscale::cli::add_policy_command(app, context);
   qfscale::cli::add_policy_eval_command(policy_group, context);

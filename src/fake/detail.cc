@@ -1,0 +1,133 @@
+#include "fake/detail.h"
+
+#include <cmath>
+
+#include <fmt/format.h>
+
+namespace qfscale::fake::detail {
+
+std::string_view to_string(Action action) {
+  switch (action) {
+    case Action::DescribeService:
+      return "DescribeService";
+    case Action::DescribeServices:
+      return "DescribeServices";
+    case Action::ScaleService:
+      return "ScaleService";
+    case Action::ModifyService:
+      return "ModifyService";
+    case Action::DescribeServiceMetric:
+      return "DescribeServiceMetric";
+    case Action::DescribeComputeUnit:
+      return "DescribeComputeUnit";
+  }
+  return "Unknown";
+}
+
+std::string_view route_of(Action action) {
+  return action == Action::DescribeComputeUnit ? kComputeUnitRoute : kServiceRoute;
+}
+
+std::optional<Action> parse_action(std::string_view text) {
+  for (const auto action : kAllActions) {
+    if (to_string(action) == text) return action;
+  }
+  return std::nullopt;
+}
+
+namespace {
+
+// Status and message per code. The BCE common codes follow QIANFAN-API.md §7; the rest are the
+// fake's ASSUMPTIONS (documented in fake_qianfan.h).
+constexpr std::array kErrorKinds = {
+    ErrorKind{"AccessDenied", 403, "Access denied."},
+    ErrorKind{"InappropriateJSON", 400,
+              "The JSON you provided was well-formed and valid, but not appropriate for this "
+              "operation."},
+    ErrorKind{"InternalError", 500, "We encountered an internal error. Please try again."},
+    ErrorKind{"InvalidAccessKeyId", 403,
+              "The Access Key ID you provided does not exist in our records."},
+    ErrorKind{"InvalidHTTPAuthHeader", 400,
+              "The HTTP authorization header is invalid. Consult the service documentation for "
+              "details."},
+    ErrorKind{"InvalidHTTPRequest", 400, "There was an error in the body of your HTTP request."},
+    ErrorKind{"InvalidURI", 400, "Could not parse the specified URI."},
+    ErrorKind{"MalformedJSON", 400, "The JSON you provided was not well-formed."},
+    ErrorKind{"RequestExpired", 400, "Request has expired."},
+    ErrorKind{"SignatureDoesNotMatch", 400,
+              "The request signature we calculated does not match the signature you provided."},
+    ErrorKind{"ResourceNotFound", 404, "The resource does not exist."},
+    ErrorKind{"InsufficientComputeUnits", 400,
+              "The compute-unit instance does not have enough compute units left."},
+    ErrorKind{"MethodNotAllowed", 405, "The HTTP method is not allowed for this resource."},
+    ErrorKind{"RequestLimitExceeded", 429, "Request rate limit exceeded. Please retry later."},
+    ErrorKind{"ServiceUnavailable", 503, "The service is temporarily unavailable."},
+};
+
+}  // namespace
+
+const ErrorKind* find_error_kind(std::string_view code) {
+  for (const auto& kind : kErrorKinds) {
+    if (kind.code == code) return &kind;
+  }
+  return nullptr;
+}
+
+std::string known_error_codes() {
+  std::string out;
+  for (const auto& kind : kErrorKinds) {
+    if (!out.empty()) out += ", ";
+    out += kind.code;
+  }
+  return out;
+}
+
+void append_json_string(std::string& out, std::string_view text) {
+  out += '"';
+  for (const char ch : text) {
+    const auto byte = static_cast<unsigned char>(ch);
+    switch (ch) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        if (byte < 0x20) {
+          out += fmt::format("\\u{:04x}", static_cast<unsigned>(byte));
+        } else {
+          out += ch;
+        }
+    }
+  }
+  out += '"';
+}
+
+std::string json_string(std::string_view text) {
+  std::string out;
+  out.reserve(text.size() + 2);
+  append_json_string(out, text);
+  return out;
+}
+
+std::string json_number(double value) {
+  if (!std::isfinite(value)) return "0";
+  return fmt::format("{}", value);
+}
+
+std::string format_duration_ms(std::int64_t milliseconds) {
+  if (milliseconds != 0 && milliseconds % 1000 == 0) return fmt::format("{}s", milliseconds / 1000);
+  return fmt::format("{}ms", milliseconds);
+}
+
+}  // namespace qfscale::fake::detail

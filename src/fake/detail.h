@@ -1,0 +1,57 @@
+#pragma once
+
+// Private helpers shared by the fake's sources: the action catalogue, the error-code table and a
+// small JSON text writer (the fake writes its replies by hand; simdjson only parses).
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace qfscale::fake::detail {
+
+inline constexpr std::string_view kServiceRoute = "/v2/service";
+inline constexpr std::string_view kComputeUnitRoute = "/v2/computeunit";
+
+enum class Action {
+  DescribeService,
+  DescribeServices,
+  ScaleService,
+  ModifyService,
+  DescribeServiceMetric,
+  DescribeComputeUnit,
+};
+
+inline constexpr std::array kAllActions = {
+    Action::DescribeService, Action::DescribeServices,      Action::ScaleService,
+    Action::ModifyService,   Action::DescribeServiceMetric, Action::DescribeComputeUnit,
+};
+
+[[nodiscard]] std::string_view to_string(Action action);
+/// The route family an action is served on ("/v2/service" or "/v2/computeunit").
+[[nodiscard]] std::string_view route_of(Action action);
+[[nodiscard]] std::optional<Action> parse_action(std::string_view text);
+
+/// One BCE error code with its HTTP status and default message.
+struct ErrorKind {
+  std::string_view code;
+  int status;
+  std::string_view message;
+};
+
+/// Every code the fake can return (protocol checks, resource checks, injected faults).
+[[nodiscard]] const ErrorKind* find_error_kind(std::string_view code);
+/// "InternalError, RequestLimitExceeded, ..." for messages.
+[[nodiscard]] std::string known_error_codes();
+
+/// Appends `text` as a JSON string literal (quotes included).
+void append_json_string(std::string& out, std::string_view text);
+[[nodiscard]] std::string json_string(std::string_view text);
+/// Shortest round-tripping text for a finite double; integers without a fraction.
+[[nodiscard]] std::string json_number(double value);
+
+/// "200ms", "30s", "1500ms": the form the scenario accepts back.
+[[nodiscard]] std::string format_duration_ms(std::int64_t milliseconds);
+
+}  // namespace qfscale::fake::detail

@@ -39,7 +39,7 @@ class FakeQianfanApi final : public qianfan::QianfanApi {
  public:
   /// Codes the fake answers with (chosen here; the real console's codes are undocumented).
   static constexpr std::string_view kNotFound = "ResourceNotFound";
-  static constexpr std::string_view kInsufficientCapacity = "ComputeUnitInsufficient";
+  static constexpr std::string_view kInsufficientCapacity = "InsufficientComputeUnits";
   static constexpr std::string_view kInvalidParameter = "InvalidParameter";
 
   /// Adds or replaces a service. `resource_config.replicas` is kept equal to the sum of its

@@ -36,6 +36,15 @@ inline constexpr std::string_view kSignatureDoesNotMatch = "SignatureDoesNotMatc
 inline constexpr std::string_view kRequestExpired = "RequestExpired";
 inline constexpr std::string_view kRequestLimitExceeded = "RequestLimitExceeded";
 inline constexpr std::string_view kInternalError = "InternalError";
+/// ASSUMPTION: the documents do not name ScaleService's refusal code when the instance lacks
+/// compute units; the fake server and the controller agree on this one.
+inline constexpr std::string_view kInsufficientComputeUnits = "InsufficientComputeUnits";
+
+/// True when ScaleService was refused because the instance lacks compute units: the controller
+/// re-plans next tick instead of retrying.
+[[nodiscard]] inline bool is_capacity_refusal(const util::Error& error) {
+  return error.remote_code == kInsufficientComputeUnits;
+}
 
 /// Transient or Remote for a reply that is an error, from its HTTP status and remote code.
 [[nodiscard]] util::ErrorCode classify(int http_status, std::string_view remote_code);

@@ -295,7 +295,7 @@ TEST_SUITE("qianfan") {
         {.name = "AccessDenied", .status = 403, .body = read_fixture("error_access_denied.json")},
         {.name = "capacity refusal",
          .status = 400,
-         .body = R"({"requestId":"c","code":"ComputeUnitInsufficient","message":"no units"})"},
+         .body = R"({"requestId":"c","code":"InsufficientComputeUnits","message":"no units"})"},
         {.name = "Python True",
          .status = 200,
          .body = read_fixture("scale_service_python_true.json")},

@@ -141,9 +141,9 @@ TEST_SUITE("qianfan") {
         {.name = "400 capacity refusal",
          .status = 400,
          .body =
-             R"({"requestId":"c","code":"ComputeUnitInsufficient","message":"not enough units"})",
+             R"({"requestId":"c","code":"InsufficientComputeUnits","message":"not enough units"})",
          .code = ErrorCode::Remote,
-         .remote_code = "ComputeUnitInsufficient",
+         .remote_code = "InsufficientComputeUnits",
          .request_id = "c"},
         {.name = "302 redirect is refused, not followed",
          .status = 302,

@@ -37,7 +37,9 @@ double traffic(qfscale::util::Random& rng, int t) {
 }
 
 // One service ticking every second: 60 samples and 300 recommendations in the windows.
+// Argument: EngineInput::explain (1 = format every step's detail, 0 = numbers only).
 void BM_EngineOneServiceSteadyState(benchmark::State& st) {
+  const bool explain = st.range(0) != 0;
   const Policy policy = balanced();
   qfscale::util::Random rng(1);
   EngineState state;
@@ -47,7 +49,8 @@ void BM_EngineOneServiceSteadyState(benchmark::State& st) {
     const EngineInput in{.now = kT0 + std::chrono::seconds{t},
                          .qps = traffic(rng, t),
                          .replica_qps = 10,
-                         .current = Replicas{current}};
+                         .current = Replicas{current},
+                         .explain = explain};
     auto r = qfscale::policy::recommend(policy, in, std::move(state));
     state = std::move(r.state);
     current = r.recommendation.replicas.value;
@@ -60,11 +63,12 @@ void BM_EngineOneServiceSteadyState(benchmark::State& st) {
   st.counters["samples"] = static_cast<double>(state.samples.size());
   st.counters["recommendations"] = static_cast<double>(state.recommendations.size());
 }
-BENCHMARK(BM_EngineOneServiceSteadyState);
+BENCHMARK(BM_EngineOneServiceSteadyState)->ArgName("explain")->Arg(1)->Arg(0);
 
 // 10,000 services, one tick each (a 15 s controller interval, states warmed over 25 ticks so the
 // 300 s stabilization window is full). Time per iteration = time per controller tick.
 void BM_Engine10kServicesOneTick(benchmark::State& st) {
+  const bool explain = st.range(0) != 0;
   constexpr int kServices = 10'000;
   const Policy policy = balanced();
   qfscale::util::Random rng(2);
@@ -78,7 +82,8 @@ void BM_Engine10kServicesOneTick(benchmark::State& st) {
       const EngineInput in{.now = kT0 + std::chrono::seconds{t},
                            .qps = traffic(rng, t + i),
                            .replica_qps = 10,
-                           .current = Replicas{current[idx]}};
+                           .current = Replicas{current[idx]},
+                           .explain = explain};
       auto r = qfscale::policy::recommend(policy, in, std::move(states[idx]));
       states[idx] = std::move(r.state);
       current[idx] = r.recommendation.replicas.value;
@@ -91,6 +96,10 @@ void BM_Engine10kServicesOneTick(benchmark::State& st) {
   for (auto _ : st) benchmark::DoNotOptimize(tick_all());
   st.SetItemsProcessed(st.iterations() * kServices);
 }
-BENCHMARK(BM_Engine10kServicesOneTick)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Engine10kServicesOneTick)
+    ->ArgName("explain")
+    ->Arg(1)
+    ->Arg(0)
+    ->Unit(benchmark::kMillisecond);
 
 }  // namespace

@@ -14,6 +14,8 @@
 
 #include "qfscale/util/check.h"
 
+#include "capacity/id_index.h"
+
 namespace qfscale::capacity {
 
 std::string_view to_string(Shortfall shortfall) {
@@ -34,8 +36,9 @@ model::Reason to_reason(Shortfall shortfall) {
 
 namespace {
 
-using Index = std::uint32_t;
-constexpr Index kNone = std::numeric_limits<Index>::max();
+using detail::IdIndex;
+using detail::Index;
+constexpr Index kNone = detail::kNoIndex;
 constexpr double kInf = std::numeric_limits<double>::infinity();
 /// Fluid amounts within this of a whole replica count as that replica (floating-point slack).
 constexpr double kWholeSlack = 1e-7;
@@ -92,79 +95,77 @@ struct Inst {
   std::int64_t rate = 0;  ///< units per level step of the services pouring here
   double queued = kInf;   ///< earliest live event queued for this instance
   bool full = false;
-  std::vector<Index> pouring;  ///< services that entered; may hold stale entries
+  /// Services that entered, in order, as a list in `Allocator::pour_nodes_` (kNone = empty);
+  /// may hold stale entries.
+  Index pour_head = kNone;
+  Index pour_tail = kNone;
 };
 
 /// A point on the level axis where something happens. 16 bytes: the heap moves many of these.
+/// Order: lower level first; at one level services before instances, then by index and tag.
+/// Levels are >= 0 (never -0.0 or NaN), where IEEE-754 bit patterns order like the values, so
+/// the order is that of the pair (`level_bits`, `id`) of unsigned words.
 constexpr Index kInstanceBit = Index{1} << 31;
 struct Event {
-  double level = 0;
-  Index who = 0;      ///< service index, or kInstanceBit | instance index
-  Index tag = kNone;  ///< service: segment the event was computed for; kNone = activation
+  std::uint64_t level_bits = 0;
+  std::uint64_t id = 0;  ///< who << 32 | tag
+
+  /// `who`: service index, or kInstanceBit | instance index. `tag`: for a service, the segment
+  /// the event was computed for; kNone = activation.
+  static Event make(double level, Index who, Index tag = kNone) {
+    // + 0.0 turns a -0.0 into +0.0, whose bits order correctly.
+    return Event{.level_bits = std::bit_cast<std::uint64_t>(level + 0.0),
+                 .id = std::uint64_t{who} << 32 | tag};
+  }
+  [[nodiscard]] double level() const { return std::bit_cast<double>(level_bits); }
+  [[nodiscard]] Index who() const { return static_cast<Index>(id >> 32); }
+  [[nodiscard]] Index tag() const { return static_cast<Index>(id); }
 };
 
-/// Heap order: lower level first; at one level services before instances, then by index.
+/// Heap order: `a` comes after `b`.
 bool later(const Event& a, const Event& b) {
-  if (a.level != b.level) return a.level > b.level;
-  if (a.who != b.who) return a.who > b.who;
-  return a.tag > b.tag;
+  if (a.level_bits != b.level_bits) return a.level_bits > b.level_bits;
+  return a.id > b.id;
 }
 
-/// Id -> index: open addressing over FNV-1a hashes (ids are short; a node-based map costs more
-/// than the allocation itself at 10,000 services). Keys are views into the input.
-class IdIndex {
- public:
-  explicit IdIndex(std::size_t expected) {
-    std::size_t size = 16;
-    while (size < expected * 2) size *= 2;
-    table_.assign(size, Entry{});
-    mask_ = size - 1;
+/// Sorts `events`, which must already be in `id` order with unique ids, into event order: a
+/// stable LSD radix sort on the level bits, 11 bits per pass, skipping passes where every key
+/// has the same digit. `tmp` is scratch space.
+void sort_events(std::vector<Event>& events, std::vector<Event>& tmp) {
+  constexpr int kBits = 11;
+  constexpr int kPasses = (64 + kBits - 1) / kBits;
+  constexpr std::size_t kBuckets = std::size_t{1} << kBits;
+  const std::size_t n = events.size();
+  if (n < 2) return;
+  if (n < 64) {
+    std::sort(events.begin(), events.end(),
+              [](const Event& a, const Event& b) { return later(b, a); });
+    return;
   }
-  /// Adds `id` -> `i`; false when `id` is already present.
-  bool add(std::string_view id, Index i) {
-    const auto h = hash(id);
-    for (std::size_t pos = h & mask_;; pos = (pos + 1) & mask_) {
-      auto& e = table_[pos];
-      if (e.index == kNone) {
-        e = Entry{.id = id, .hash = h, .index = i};
-        return true;
-      }
-      if (e.hash == h && e.id == id) return false;
+  std::vector<std::uint32_t> counts(kBuckets * kPasses, 0);
+  for (const auto& e : events) {
+    for (int p = 0; p < kPasses; ++p) {
+      ++counts[static_cast<std::size_t>(p) * kBuckets +
+               ((e.level_bits >> (p * kBits)) & (kBuckets - 1))];
     }
   }
-  [[nodiscard]] Index find(std::string_view id) const {
-    const auto h = hash(id);
-    for (std::size_t pos = h & mask_;; pos = (pos + 1) & mask_) {
-      const auto& e = table_[pos];
-      if (e.index == kNone) return kNone;
-      if (e.hash == h && e.id == id) return e.index;
+  tmp.resize(n);
+  for (int p = 0; p < kPasses; ++p) {
+    std::uint32_t* count = counts.data() + static_cast<std::size_t>(p) * kBuckets;
+    const std::size_t first = (events.front().level_bits >> (p * kBits)) & (kBuckets - 1);
+    if (count[first] == n) continue;  // every key has this digit
+    std::uint32_t sum = 0;
+    for (std::size_t b = 0; b < kBuckets; ++b) {
+      const std::uint32_t c = count[b];
+      count[b] = sum;
+      sum += c;
     }
-  }
-
- private:
-  struct Entry {
-    std::string_view id;
-    std::size_t hash = 0;
-    Index index = kNone;
-  };
-  static std::size_t hash(std::string_view id) {
-    // 8 bytes at a time (ids are ~10-20 characters), multiply-xorshift mixing.
-    std::uint64_t h = 0x9E3779B97F4A7C15ULL ^ id.size();
-    std::size_t at = 0;
-    for (; at + 8 <= id.size(); at += 8) {
-      std::uint64_t word = 0;
-      std::memcpy(&word, id.data() + at, 8);
-      h = (h ^ word) * 0xBF58476D1CE4E5B9ULL;
-      h ^= h >> 31;
+    for (const auto& e : events) {
+      tmp[count[(e.level_bits >> (p * kBits)) & (kBuckets - 1)]++] = e;
     }
-    std::uint64_t tail = 0;
-    if (at < id.size()) std::memcpy(&tail, id.data() + at, id.size() - at);
-    h = (h ^ tail) * 0x94D049BB133111EBULL;
-    return static_cast<std::size_t>(h ^ (h >> 29));
+    events.swap(tmp);
   }
-  std::vector<Entry> table_;
-  std::size_t mask_ = 0;
-};
+}
 
 /// The 8 bytes of `id` after `skip`, big-endian, zero-padded: comparing these orders ids as
 /// strings do, except that equal keys need the full comparison.
@@ -215,8 +216,14 @@ class Allocator {
   bool batch_ = false;  ///< pushes go to `sorted_`
   bool pop(Event& out);
   std::uint32_t epoch_ = 0;
-  std::vector<Index> scratch_;
+  std::vector<Event> sort_scratch_;
   std::vector<Index> batched_;  ///< instances entered during the batch
+  /// The per-instance lists of pouring services, for the class being filled.
+  struct PourNode {
+    Index svc = 0;
+    Index next = kNone;
+  };
+  std::vector<PourNode> pour_nodes_;
 };
 
 Status Allocator::build() {
@@ -290,13 +297,15 @@ Status Allocator::build() {
           Rank{.key = order_key(services[i].id.value, common), .input = to_index(i)};
     }
   }
+  auto by_id = [&](const Rank& a, const Rank& b) {
+    if (a.key != b.key) return a.key < b.key;
+    return services[a.input].id.value < services[b.input].id.value;
+  };
   for (std::size_t c = 0; c + 1 < class_start.size(); ++c) {
-    std::sort(ranks.begin() + static_cast<std::ptrdiff_t>(class_start[c]),
-              ranks.begin() + static_cast<std::ptrdiff_t>(class_start[c + 1]),
-              [&](const Rank& a, const Rank& b) {
-                if (a.key != b.key) return a.key < b.key;
-                return services[a.input].id.value < services[b.input].id.value;
-              });
+    const auto first = ranks.begin() + static_cast<std::ptrdiff_t>(class_start[c]);
+    const auto last = ranks.begin() + static_cast<std::ptrdiff_t>(class_start[c + 1]);
+    // Callers usually list services by id already: a linear check saves the sort.
+    if (!std::is_sorted(first, last, by_id)) std::sort(first, last, by_id);
   }
   std::vector<Index> order(services.size());
   for (std::size_t i = 0; i < order.size(); ++i) order[i] = ranks[i].input;
@@ -452,7 +461,8 @@ void Allocator::touch(Index i) {
   inst.rate = 0;
   inst.queued = kInf;
   inst.full = inst.free <= 0;
-  inst.pouring.clear();
+  inst.pour_head = kNone;
+  inst.pour_tail = kNone;
 }
 
 void Allocator::push(Event e) {
@@ -483,6 +493,7 @@ void Allocator::fill_class(Index begin, Index end) {
   ++epoch_;
   heap_.clear();
   sorted_.clear();
+  pour_nodes_.clear();
   next_ = 0;
   batch_ = true;
   for (Index k = begin; k < end; ++k) {
@@ -495,26 +506,23 @@ void Allocator::fill_class(Index begin, Index end) {
     } else if (s.total == 0) {
       enter_next(k, 0.0, s.seg_begin);
     } else {
-      push(Event{.level = static_cast<double>(s.total) / s.weight, .who = k});
+      push(Event::make(static_cast<double>(s.total) / s.weight, k));
     }
   }
+  // The batch holds one event per service, in service order; instance events follow in
+  // instance order, so the batch is in `id` order, as sort_events needs.
+  std::sort(batched_.begin(), batched_.end());
   for (const Index i : batched_) {
     auto& inst = insts_[i];
     inst.queued = inst.last + (inst.room - inst.used) / static_cast<double>(inst.rate);
-    push(Event{.level = inst.queued, .who = kInstanceBit | i});
+    push(Event::make(inst.queued, kInstanceBit | i));
   }
   batched_.clear();
-  std::sort(sorted_.begin(), sorted_.end(), [](const Event& a, const Event& b) {
-    // Levels are >= 0, where IEEE-754 bit patterns order like the values.
-    const auto la = std::bit_cast<std::uint64_t>(a.level);
-    const auto lb = std::bit_cast<std::uint64_t>(b.level);
-    if (la != lb) return la < lb;
-    return (std::uint64_t{a.who} << 32 | a.tag) < (std::uint64_t{b.who} << 32 | b.tag);
-  });
+  sort_events(sorted_, sort_scratch_);
   batch_ = false;
   Event e;
   while (pop(e)) {
-    if ((e.who & kInstanceBit) == 0) {
+    if ((e.who() & kInstanceBit) == 0) {
       on_service_event(e);
     } else {
       on_instance_event(e);
@@ -547,19 +555,26 @@ void Allocator::enter_next(Index k, double level, Index from_seg) {
     s.seg_start = level;
     s.seg_cap = cap;
     inst.rate += std::int64_t{s.weight} * s.units;
-    inst.pouring.push_back(k);
+    const auto node = to_index(pour_nodes_.size());
+    pour_nodes_.push_back(PourNode{.svc = k});
+    if (inst.pour_tail == kNone) {
+      inst.pour_head = node;
+    } else {
+      pour_nodes_[inst.pour_tail].next = node;
+    }
+    inst.pour_tail = node;
     const double full_at = inst.last + (inst.room - inst.used) / static_cast<double>(inst.rate);
     if (batch_) {
       if (inst.queued == kInf) batched_.push_back(slot.instance);
       inst.queued = 0;  // placeholder: one event per instance is queued after the batch
     } else if (full_at < inst.queued) {
       inst.queued = full_at;
-      push(Event{.level = full_at, .who = kInstanceBit | slot.instance});
+      push(Event::make(full_at, kInstanceBit | slot.instance));
     }
     const double demand_at = static_cast<double>(s.demand) / s.weight;
     const double cap_at = level + cap / s.weight;
     s.ends_at_demand = demand_at <= cap_at;
-    push(Event{.level = std::min(demand_at, cap_at), .who = k, .tag = j});
+    push(Event::make(std::min(demand_at, cap_at), k, j));
     return;
   }
   s.phase = Phase::Done;  // no segment left: capped by capacity
@@ -578,48 +593,52 @@ void Allocator::leave(Index k, double level, double amount) {
 }
 
 void Allocator::on_service_event(const Event& e) {
-  auto& s = svcs_[e.who];
-  if (e.tag == kNone) {
-    if (s.phase == Phase::Waiting) enter_next(e.who, e.level, s.seg_begin);
+  const Index k = e.who();
+  const Index tag = e.tag();
+  const double level = e.level();
+  auto& s = svcs_[k];
+  if (tag == kNone) {
+    if (s.phase == Phase::Waiting) enter_next(k, level, s.seg_begin);
     return;
   }
-  if (s.phase != Phase::Pouring || s.seg != e.tag) return;  // stale
+  if (s.phase != Phase::Pouring || s.seg != tag) return;  // stale
   if (s.ends_at_demand) {
-    leave(e.who, e.level, static_cast<double>(s.demand - s.total) - s.poured);
+    leave(k, level, static_cast<double>(s.demand - s.total) - s.poured);
     s.phase = Phase::Done;
   } else {
-    leave(e.who, e.level, s.seg_cap);
-    enter_next(e.who, e.level, e.tag + 1);
+    leave(k, level, s.seg_cap);
+    enter_next(k, level, tag + 1);
   }
 }
 
 void Allocator::on_instance_event(const Event& e) {
-  const Index i = e.who & ~kInstanceBit;
+  const Index i = e.who() & ~kInstanceBit;
+  const double level = e.level();
   auto& inst = insts_[i];
-  if (inst.full || e.level != inst.queued) return;  // stale
-  sync(inst, e.level);
+  if (inst.full || level != inst.queued) return;  // stale
+  sync(inst, level);
   if (inst.rate == 0) {
     inst.queued = kInf;
     return;
   }
   // Services left since this was queued, so the instance may fill later than planned.
-  const double full_at = e.level + (inst.room - inst.used) / static_cast<double>(inst.rate);
-  if (full_at > e.level + kWholeSlack * std::max(1.0, e.level)) {
+  const double full_at = level + (inst.room - inst.used) / static_cast<double>(inst.rate);
+  if (full_at > level + kWholeSlack * std::max(1.0, level)) {
     inst.queued = full_at;
-    push(Event{.level = full_at, .who = e.who});
+    push(Event::make(full_at, e.who()));
     return;
   }
   inst.full = true;
   inst.queued = kInf;
-  scratch_.swap(inst.pouring);
-  for (Index k : scratch_) {
+  // Nothing enters a full instance, so its list stays as it is while it is walked.
+  for (Index node = inst.pour_head; node != kNone; node = pour_nodes_[node].next) {
+    const Index k = pour_nodes_[node].svc;
     auto& s = svcs_[k];
     if (s.phase != Phase::Pouring || slots_[segs_[s.seg].slot].instance != i) continue;
     const Index seg = s.seg;
-    leave(k, e.level, s.weight * (e.level - s.seg_start));
-    enter_next(k, e.level, seg + 1);
+    leave(k, level, s.weight * (level - s.seg_start));
+    enter_next(k, level, seg + 1);
   }
-  scratch_.clear();
 }
 
 // Step 3a: floor the fluid answer to whole replicas. Floors cannot exceed demand or capacity
@@ -714,6 +733,10 @@ Allocation Allocator::result() const {
     } else if (s.total < s.demand) {
       a.shortfall = Shortfall::CappedCapacity;
     }
+    std::size_t placed = 0;
+    for (Index j = s.slot_begin; j < s.slot_end; ++j)
+      placed += slots_[j].granted > 0 ? std::size_t{1} : 0;
+    a.placements.reserve(placed);
     for (Index j = s.slot_begin; j < s.slot_end; ++j) {
       if (slots_[j].granted > 0) {
         a.placements.push_back(Placement{.instance = in_.instances[slots_[j].instance].id,

@@ -3,28 +3,39 @@
 #include <algorithm>
 #include <cstdint>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
+
+#include "capacity/id_index.h"
 
 namespace qfscale::capacity {
 
 namespace {
 
+using detail::Index;
+using detail::kNoIndex;
+
+/// One service as the planner reads it: views, so the convenience overload need not copy every
+/// service's placements into a ServiceChange.
+struct ChangeView {
+  const model::ServiceId* id = nullptr;
+  model::ComputeUnits units_per_replica{1};
+  std::span<const Placement> current;
+  std::span<const Placement> target;
+};
+
 struct Pending {
-  std::size_t service = 0;  ///< index into the changes
-  std::size_t instance = 0;
+  Index service = 0;  ///< index into the changes
+  Index instance = 0;
   int from = 0;
   int to = 0;
 };
 
-}  // namespace
+Index to_index(std::size_t i) { return static_cast<Index>(i); }
 
-Result<Plan> plan_calls(std::span<const InstanceSpec> instances,
-                        std::span<const ServiceChange> services) {
-  std::unordered_map<std::string_view, std::size_t> index;
-  index.reserve(instances.size() * 2);
+Result<Plan> plan(std::span<const InstanceSpec> instances, std::span<const ChangeView> services) {
+  detail::IdIndex index(instances.size());
   for (std::size_t i = 0; i < instances.size(); ++i) {
-    if (!index.emplace(instances[i].id.value, i).second) {
+    if (!index.add(instances[i].id.value, to_index(i))) {
       return fail(ErrorCode::InvalidInput,
                   fmt::format("plan: instance {} listed twice", instances[i].id));
     }
@@ -40,34 +51,35 @@ Result<Plan> plan_calls(std::span<const InstanceSpec> instances,
     const auto& change = services[s];
     if (change.units_per_replica.value < 1) {
       return fail(ErrorCode::InvalidInput,
-                  fmt::format("plan: service {}: units_per_replica must be >= 1, got {}", change.id,
-                              change.units_per_replica));
+                  fmt::format("plan: service {}: units_per_replica must be >= 1, got {}",
+                              *change.id, change.units_per_replica));
     }
     rows.clear();
+    // The row of `p`'s instance, created on first sight; `from`/`to` of -1 mean "not listed".
     auto row_for = [&](const Placement& p, bool is_target) -> Result<Pending*> {
-      auto it = index.find(p.instance.value);
-      if (it == index.end()) {
+      const Index found = index.find(p.instance.value);
+      if (found == kNoIndex) {
         return fail(ErrorCode::InvalidInput, fmt::format("plan: service {}: instance {} is not "
                                                          "known",
-                                                         change.id, p.instance));
+                                                         *change.id, p.instance));
       }
       if (p.replicas.value < 0) {
         return fail(ErrorCode::InvalidInput,
-                    fmt::format("plan: service {}: replicas on {} must be >= 0, got {}", change.id,
+                    fmt::format("plan: service {}: replicas on {} must be >= 0, got {}", *change.id,
                                 p.instance, p.replicas));
       }
       for (auto& r : rows) {
-        if (r.instance != it->second) continue;
+        if (r.instance != found) continue;
         // Listed once as current and once as target is expected; twice in one list is not.
         const bool seen = is_target ? r.to >= 0 : r.from >= 0;
         if (seen) {
           return fail(ErrorCode::InvalidInput,
-                      fmt::format("plan: service {}: instance {} listed twice in {}", change.id,
+                      fmt::format("plan: service {}: instance {} listed twice in {}", *change.id,
                                   p.instance, is_target ? "target" : "current"));
         }
         return &r;
       }
-      rows.push_back(Pending{.service = s, .instance = it->second, .from = -1, .to = -1});
+      rows.push_back(Pending{.service = to_index(s), .instance = found, .from = -1, .to = -1});
       return &rows.back();
     };
     for (const auto& p : change.current) {
@@ -89,14 +101,14 @@ Result<Plan> plan_calls(std::span<const InstanceSpec> instances,
     }
   }
 
-  Plan plan;
-  plan.steps.reserve(downs.size() + ups.size());
-  plan.downs = downs.size();
+  Plan out;
+  out.steps.reserve(downs.size() + ups.size());
+  out.downs = downs.size();
   auto emit = [&](const Pending& r) {
-    plan.steps.push_back(ScaleStep{.service = services[r.service].id,
-                                   .instance = instances[r.instance].id,
-                                   .from = model::Replicas{r.from},
-                                   .to = model::Replicas{r.to}});
+    out.steps.push_back(ScaleStep{.service = *services[r.service].id,
+                                  .instance = instances[r.instance].id,
+                                  .from = model::Replicas{r.from},
+                                  .to = model::Replicas{r.to}});
   };
   // Downs only ever lower an instance's usage.
   for (const auto& r : downs) {
@@ -113,12 +125,27 @@ Result<Plan> plan_calls(std::span<const InstanceSpec> instances,
           ErrorCode::InvalidInput,
           fmt::format("plan: service {} on {}: {} -> {} needs {} compute units, {} left "
                       "after the scale-downs (target does not fit)",
-                      services[r.service].id, instances[r.instance].id, r.from, r.to, need, left));
+                      *services[r.service].id, instances[r.instance].id, r.from, r.to, need, left));
     }
     used[r.instance] += need;
     emit(r);
   }
-  return plan;
+  return out;
+}
+
+}  // namespace
+
+Result<Plan> plan_calls(std::span<const InstanceSpec> instances,
+                        std::span<const ServiceChange> services) {
+  std::vector<ChangeView> views;
+  views.reserve(services.size());
+  for (const auto& s : services) {
+    views.push_back(ChangeView{.id = &s.id,
+                               .units_per_replica = s.units_per_replica,
+                               .current = s.current,
+                               .target = s.target});
+  }
+  return plan(instances, views);
 }
 
 Result<Plan> plan_calls(const AllocationInput& input, const Allocation& allocation) {
@@ -127,8 +154,8 @@ Result<Plan> plan_calls(const AllocationInput& input, const Allocation& allocati
                 fmt::format("plan: allocation has {} services, input {}",
                             allocation.services.size(), input.services.size()));
   }
-  std::vector<ServiceChange> changes;
-  changes.reserve(input.services.size());
+  std::vector<ChangeView> views;
+  views.reserve(input.services.size());
   for (std::size_t i = 0; i < input.services.size(); ++i) {
     const auto& req = input.services[i];
     const auto& got = allocation.services[i];
@@ -137,12 +164,12 @@ Result<Plan> plan_calls(const AllocationInput& input, const Allocation& allocati
                   fmt::format("plan: allocation service {} at position {} is not input's {}",
                               got.id, i, req.id));
     }
-    changes.push_back(ServiceChange{.id = req.id,
-                                    .units_per_replica = req.units_per_replica,
-                                    .current = req.current,
-                                    .target = got.placements});
+    views.push_back(ChangeView{.id = &req.id,
+                               .units_per_replica = req.units_per_replica,
+                               .current = req.current,
+                               .target = got.placements});
   }
-  return plan_calls(input.instances, changes);
+  return plan(input.instances, views);
 }
 
 }  // namespace qfscale::capacity

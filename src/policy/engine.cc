@@ -17,7 +17,7 @@ int ceil_replicas(double x) {
   return static_cast<int>(std::ceil(std::min(x, kCap) - kEpsilon));
 }
 
-int Tick::step(model::Stage stage, int in, int out, model::Reason reason, std::string detail) {
+int Tick::append(model::Stage stage, int in, int out, model::Reason reason, std::string detail) {
   rec.steps.push_back(model::Step{.stage = stage,
                                   .output = model::Replicas{out},
                                   .changed = out != in,
@@ -27,7 +27,7 @@ int Tick::step(model::Stage stage, int in, int out, model::Reason reason, std::s
 }
 
 int Tick::skip(model::Stage stage, int in, std::string_view why) {
-  return step(stage, in, in, model::Reason::None, std::string(why));
+  return append(stage, in, in, model::Reason::None, explain() ? std::string(why) : std::string());
 }
 
 }  // namespace detail
@@ -133,25 +133,31 @@ int metric_window_stage(Tick& t) {
   const bool rate_ok = std::isfinite(in.replica_qps) && in.replica_qps > 0;
   if (!qps_ok || !rate_ok) {
     t.state.metric_failures = std::min(t.state.metric_failures + 1, 1'000'000);
-    return t.step(Stage::MetricWindow, t.current, t.current, Reason::MetricsMissing,
-                  fmt::format("{}; consecutive failures {}",
-                              !qps_ok ? "no usable qps sample"
-                                      : fmt::format("replica qps {} is not > 0", in.replica_qps),
-                              t.state.metric_failures));
+    return t.step(Stage::MetricWindow, t.current, t.current, Reason::MetricsMissing, [&] {
+      return fmt::format("{}; consecutive failures {}",
+                         !qps_ok ? "no usable qps sample"
+                                 : fmt::format("replica qps {} is not > 0", in.replica_qps),
+                         t.state.metric_failures);
+    });
   }
   t.state.metric_failures = 0;
   t.per_replica = in.replica_qps * t.spec.target.utilization;
   const auto stable = average(t.state.samples, in.now, t.spec.metric_window);
   t.stable_qps = stable.qps;
-  std::string detail = fmt::format("stable {:.6g} qps over {}s ({} samples)", stable.qps,
-                                   t.spec.metric_window.count(), stable.samples);
+  std::optional<WindowAverage> panic;
   if (t.spec.panic.enabled) {
-    const auto panic = average(t.state.samples, in.now, t.spec.panic.window);
-    t.panic_qps = panic.qps;
-    detail += fmt::format("; panic {:.6g} qps over {}s ({} samples)", panic.qps,
-                          t.spec.panic.window.count(), panic.samples);
+    panic = average(t.state.samples, in.now, t.spec.panic.window);
+    t.panic_qps = panic->qps;
   }
-  return t.step(Stage::MetricWindow, t.current, t.current, Reason::None, std::move(detail));
+  return t.step(Stage::MetricWindow, t.current, t.current, Reason::None, [&] {
+    std::string detail = fmt::format("stable {:.6g} qps over {}s ({} samples)", stable.qps,
+                                     t.spec.metric_window.count(), stable.samples);
+    if (panic) {
+      detail += fmt::format("; panic {:.6g} qps over {}s ({} samples)", panic->qps,
+                            t.spec.panic.window.count(), panic->samples);
+    }
+    return detail;
+  });
 }
 
 /// Stage 2: raw desired = ceil(qps / (replica_qps x utilization)), at least 1 (zero is only ever
@@ -164,25 +170,27 @@ int raw_desired_stage(Tick& t) {
     const int failures = t.state.metric_failures;
     if (f.action == MetricsFailureAction::Fallback && failures >= f.after) {
       return t.step(Stage::RawDesired, t.current, f.fallback_replicas.value,
-                    Reason::MetricsFallback,
-                    fmt::format("{} consecutive failures >= after {}: fallbackReplicas {}",
-                                failures, f.after, f.fallback_replicas.value));
+                    Reason::MetricsFallback, [&] {
+                      return fmt::format("{} consecutive failures >= after {}: fallbackReplicas {}",
+                                         failures, f.after, f.fallback_replicas.value);
+                    });
     }
-    return t.step(Stage::RawDesired, t.current, t.current, Reason::MetricsMissing,
-                  f.action == MetricsFailureAction::Hold
-                      ? fmt::format("hold current {}", t.current)
-                      : fmt::format("hold current {} ({} consecutive failures < after {})",
-                                    t.current, failures, f.after));
+    return t.step(Stage::RawDesired, t.current, t.current, Reason::MetricsMissing, [&] {
+      return f.action == MetricsFailureAction::Hold
+                 ? fmt::format("hold current {}", t.current)
+                 : fmt::format("hold current {} ({} consecutive failures < after {})", t.current,
+                               failures, f.after);
+    });
   }
   const double exact = *t.stable_qps / t.per_replica;
   const int raw = std::max(1, detail::ceil_replicas(exact));
   const Reason reason = raw > t.current   ? Reason::ScaleUp
                         : raw < t.current ? Reason::ScaleDown
                                           : Reason::None;
-  return t.step(
-      Stage::RawDesired, t.current, raw, reason,
-      fmt::format("max(1, ceil({:.6g} / ({:.6g} x {:.6g}))) = max(1, ceil({:.6g})) = {}",
-                  *t.stable_qps, t.input.replica_qps, spec.target.utilization, exact, raw));
+  return t.step(Stage::RawDesired, t.current, raw, reason, [&] {
+    return fmt::format("max(1, ceil({:.6g} / ({:.6g} x {:.6g}))) = max(1, ceil({:.6g})) = {}",
+                       *t.stable_qps, t.input.replica_qps, spec.target.utilization, exact, raw);
+  });
 }
 
 /// Stage 3 (HPA): keep the current count while |qps / (current x per-replica) - 1| <= tolerance.
@@ -193,9 +201,10 @@ int tolerance_stage(Tick& t, int in) {
   const double ratio = *t.stable_qps / (t.current * t.per_replica);
   const double tolerance = t.spec.target.tolerance;
   const bool inside = std::abs(ratio - 1) <= tolerance + detail::kEpsilon;
-  const std::string detail =
-      fmt::format("ratio {:.6g} / ({} x {:.6g}) = {:.6g}; |ratio - 1| {} {}", *t.stable_qps,
-                  t.current, t.per_replica, ratio, inside ? "<=" : ">", tolerance);
+  const auto detail = [&] {
+    return fmt::format("ratio {:.6g} / ({} x {:.6g}) = {:.6g}; |ratio - 1| {} {}", *t.stable_qps,
+                       t.current, t.per_replica, ratio, inside ? "<=" : ">", tolerance);
+  };
   if (inside && in != t.current) {
     return t.step(Stage::Tolerance, in, t.current, Reason::WithinTolerance, detail);
   }
@@ -224,10 +233,11 @@ EngineResult recommend(const Policy& policy, const EngineInput& input, EngineSta
       if (stage == Stage::Freeze) continue;
       t.skip(stage, t.current, "skipped: frozen");
     }
-    t.step(Stage::Freeze, t.current, t.current, frozen,
-           frozen == Reason::FrozenUpdating
-               ? std::string("model update in progress")
-               : fmt::format("runStatus {} is not Serving", model::to_string(input.run_status)));
+    t.step(Stage::Freeze, t.current, t.current, frozen, [&] {
+      return frozen == Reason::FrozenUpdating
+                 ? std::string("model update in progress")
+                 : fmt::format("runStatus {} is not Serving", model::to_string(input.run_status));
+    });
     rec.replicas = input.current;
     rec.reason = frozen;
     rec.panicking = state.panicking();
@@ -247,7 +257,7 @@ EngineResult recommend(const Policy& policy, const EngineInput& input, EngineSta
   n = detail::schedule_stage(t, n);
   n = detail::scale_to_zero_stage(t, n);
   n = detail::clamp_stage(t, n);
-  n = t.step(Stage::Freeze, n, n, Reason::None, "serving");
+  n = t.skip(Stage::Freeze, n, "serving");
 
   rec.replicas = model::Replicas{n};
   for (auto it = rec.steps.rbegin(); it != rec.steps.rend(); ++it) {

@@ -41,10 +41,11 @@ int schedule_stage(Tick& t, int in) {
     return t.skip(Stage::Schedule, in,
                   t.spec.schedules.empty() ? "no schedules" : "no active schedule");
   }
-  std::string detail =
-      fmt::format("{} active; floor {}; ceiling {}", active,
-                  t.schedule_floor ? fmt::format("{}", *t.schedule_floor) : "-",
-                  t.schedule_ceiling ? fmt::format("{}", *t.schedule_ceiling) : "-");
+  const auto detail = [&] {
+    return fmt::format("{} active; floor {}; ceiling {}", active,
+                       t.schedule_floor ? fmt::format("{}", *t.schedule_floor) : "-",
+                       t.schedule_ceiling ? fmt::format("{}", *t.schedule_ceiling) : "-");
+  };
   int out = in;
   Reason reason = Reason::None;
   if (t.schedule_floor && out < *t.schedule_floor) {
@@ -55,7 +56,7 @@ int schedule_stage(Tick& t, int in) {
     out = *t.schedule_ceiling;
     reason = Reason::ScheduleCeiling;
   }
-  return t.step(Stage::Schedule, in, out, reason, std::move(detail));
+  return t.step(Stage::Schedule, in, out, reason, detail);
 }
 
 // Stage 8: scale to zero, allowed only when enabled and the effective minimum is 0 (replicas.min
@@ -84,33 +85,40 @@ int scale_to_zero_stage(Tick& t, int in) {
     s.idle_since.reset();
   }
   const int floor = t.schedule_floor.value_or(t.spec.replicas.min.value);
-  if (floor > 0) return t.skip(Stage::ScaleToZero, in, fmt::format("effective min {} > 0", floor));
+  if (floor > 0) {
+    return t.step(Stage::ScaleToZero, in, in, Reason::None,
+                  [&] { return fmt::format("effective min {} > 0", floor); });
+  }
 
-  const std::string compare = fmt::format("demand {:.6g} {} activation {:.6g}", demand,
-                                          idle ? "<" : ">=", stz.activation_qps);
+  const auto compare = [&] {
+    return fmt::format("demand {:.6g} {} activation {:.6g}", demand,
+                       idle ? "<" : ">=", stz.activation_qps);
+  };
   if (t.current == 0) {
     if (idle) {
       return t.step(Stage::ScaleToZero, in, 0, Reason::ScaleToZero,
-                    fmt::format("at zero; {}: stay at zero", compare));
+                    [&] { return fmt::format("at zero; {}: stay at zero", compare()); });
     }
     const int out = std::max(in, 1);
     return t.step(Stage::ScaleToZero, in, out, Reason::Activated,
-                  fmt::format("at zero; {}: activate", compare));
+                  [&] { return fmt::format("at zero; {}: activate", compare()); });
   }
   if (idle && s.panicking()) {
     return t.step(Stage::ScaleToZero, in, in, Reason::None,
-                  fmt::format("{}, but panicking: no scale to zero", compare));
+                  [&] { return fmt::format("{}, but panicking: no scale to zero", compare()); });
   }
   if (idle) {
     const auto idle_for = std::chrono::duration_cast<std::chrono::seconds>(now - *s.idle_since);
     if (idle_for >= stz.idle_for) {
-      return t.step(Stage::ScaleToZero, in, 0, Reason::ScaleToZero,
-                    fmt::format("{} for {}s >= idleFor {}s", compare, idle_for.count(),
-                                stz.idle_for.count()));
+      return t.step(Stage::ScaleToZero, in, 0, Reason::ScaleToZero, [&] {
+        return fmt::format("{} for {}s >= idleFor {}s", compare(), idle_for.count(),
+                           stz.idle_for.count());
+      });
     }
-    return t.step(
-        Stage::ScaleToZero, in, in, Reason::None,
-        fmt::format("{} for {}s < idleFor {}s", compare, idle_for.count(), stz.idle_for.count()));
+    return t.step(Stage::ScaleToZero, in, in, Reason::None, [&] {
+      return fmt::format("{} for {}s < idleFor {}s", compare(), idle_for.count(),
+                         stz.idle_for.count());
+    });
   }
   return t.step(Stage::ScaleToZero, in, in, Reason::None, compare);
 }
@@ -121,7 +129,7 @@ int scale_to_zero_stage(Tick& t, int in) {
 int clamp_stage(Tick& t, int in) {
   const int hi = t.schedule_ceiling.value_or(t.spec.replicas.max.value);
   const int lo = std::min(t.schedule_floor.value_or(t.spec.replicas.min.value), hi);
-  const std::string detail = fmt::format("bounds [{}, {}]", lo, hi);
+  const auto detail = [&] { return fmt::format("bounds [{}, {}]", lo, hi); };
   if (in < lo) return t.step(Stage::Clamp, in, lo, Reason::CappedMin, detail);
   if (in > hi) return t.step(Stage::Clamp, in, hi, Reason::CappedMax, detail);
   return t.step(Stage::Clamp, in, in, Reason::None, detail);

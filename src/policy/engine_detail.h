@@ -6,8 +6,11 @@
 /// tolerance), engine_dynamics.cc (panic, stabilization, rate limits), engine_bounds.cc
 /// (schedules, scale to zero, clamp).
 
+#include <concepts>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
 
 #include "qfscale/policy/engine.h"
 
@@ -36,10 +39,20 @@ struct Tick {
       schedule_ceiling;  ///< lowest maxReplicas of the active schedules: replaces max
 
   [[nodiscard]] bool metrics_ok() const { return stable_qps.has_value(); }
-  /// Appends a Step; `changed` is `output != input`.
-  int step(model::Stage stage, int in, int out, model::Reason reason, std::string detail);
+  /// Whether Steps carry their `detail` (EngineInput::explain).
+  [[nodiscard]] bool explain() const { return input.explain; }
+  /// Appends a Step; `changed` is `output != input`. `detail` is called for the Step's detail
+  /// text only when the tick explains itself, so the formatting costs nothing otherwise.
+  template <std::invocable Detail>
+  int step(model::Stage stage, int in, int out, model::Reason reason, Detail&& detail) {
+    return append(stage, in, out, reason,
+                  explain() ? std::string(std::forward<Detail>(detail)()) : std::string());
+  }
   /// Appends an unchanged Step saying why the stage did nothing.
   int skip(model::Stage stage, int in, std::string_view why);
+
+ private:
+  int append(model::Stage stage, int in, int out, model::Reason reason, std::string detail);
 };
 
 // engine_dynamics.cc
@@ -48,16 +61,18 @@ struct Tick {
 [[nodiscard]] int rate_limit_stage(Tick& tick, int in);
 
 /// HPA rate-limit bounds for one direction, from the scale events within each policy's period.
-/// Empty means unlimited (no policies). Exposed for the stage and its detail text.
+/// Empty means unlimited (no policies). Exposed for the stage and its detail text, which is
+/// left empty unless `explain`.
 struct RateBound {
   std::optional<int> limit;
   std::string detail;
 };
 [[nodiscard]] RateBound scale_up_bound(const ScalingRules& rules, int current,
-                                       const std::vector<ScaleEvent>& events, util::SystemTime now);
+                                       const std::vector<ScaleEvent>& events, util::SystemTime now,
+                                       bool explain = true);
 [[nodiscard]] RateBound scale_down_bound(const ScalingRules& rules, int current,
                                          const std::vector<ScaleEvent>& events,
-                                         util::SystemTime now);
+                                         util::SystemTime now, bool explain = true);
 
 // engine_bounds.cc
 [[nodiscard]] int schedule_stage(Tick& tick, int in);

@@ -54,15 +54,17 @@ std::string_view name(Select select) {
 // Deviation: Percent grows from max(base, 1), so a Percent-only policy can leave zero (Knative
 // also takes at least one ready pod as the base of its max scale-up rate).
 RateBound scale_up_bound(const ScalingRules& rules, int current,
-                         const std::vector<ScaleEvent>& events, SystemTime now) {
+                         const std::vector<ScaleEvent>& events, SystemTime now, bool explain) {
   if (rules.select == Select::Disabled) {
-    return {.limit = current, .detail = "scale-up Disabled"};
+    return {.limit = current, .detail = explain ? "scale-up Disabled" : ""};
   }
-  if (rules.policies.empty()) return {.limit = std::nullopt, .detail = "no scale-up policies"};
+  if (rules.policies.empty()) {
+    return {.limit = std::nullopt, .detail = explain ? "no scale-up policies" : ""};
+  }
   const bool take_max = rules.select == Select::Max;
   std::int64_t result = take_max ? std::numeric_limits<std::int64_t>::min()
                                  : std::numeric_limits<std::int64_t>::max();
-  std::string detail = "up:";
+  std::string detail = explain ? "up:" : "";
   for (const auto& p : rules.policies) {
     const int change = change_in_period(events, now, p.period);
     const std::int64_t base = std::max(0, current - change);
@@ -75,25 +77,29 @@ RateBound scale_up_bound(const ScalingRules& rules, int current,
       proposed = (num + 99) / 100;
     }
     result = take_max ? std::max(result, proposed) : std::min(result, proposed);
-    detail += fmt::format(" {} {}/{}s from {} ({:+} in period) -> {};", name(p.type), p.value,
-                          p.period.count(), base, change, proposed);
+    if (explain) {
+      detail += fmt::format(" {} {}/{}s from {} ({:+} in period) -> {};", name(p.type), p.value,
+                            p.period.count(), base, change, proposed);
+    }
   }
-  detail += fmt::format(" select {} -> {}", name(rules.select), result);
+  if (explain) detail += fmt::format(" select {} -> {}", name(rules.select), result);
   return {.limit = to_int(result), .detail = std::move(detail)};
 }
 
 // HPA calculateScaleDownLimitWithBehaviors: the mirror image; Percent rounds down (int
 // truncation in the HPA), Select Max means the biggest drop, i.e. the lowest limit.
 RateBound scale_down_bound(const ScalingRules& rules, int current,
-                           const std::vector<ScaleEvent>& events, SystemTime now) {
+                           const std::vector<ScaleEvent>& events, SystemTime now, bool explain) {
   if (rules.select == Select::Disabled) {
-    return {.limit = current, .detail = "scale-down Disabled"};
+    return {.limit = current, .detail = explain ? "scale-down Disabled" : ""};
   }
-  if (rules.policies.empty()) return {.limit = std::nullopt, .detail = "no scale-down policies"};
+  if (rules.policies.empty()) {
+    return {.limit = std::nullopt, .detail = explain ? "no scale-down policies" : ""};
+  }
   const bool take_max_change = rules.select == Select::Max;
   std::int64_t result = take_max_change ? std::numeric_limits<std::int64_t>::max()
                                         : std::numeric_limits<std::int64_t>::min();
-  std::string detail = "down:";
+  std::string detail = explain ? "down:" : "";
   for (const auto& p : rules.policies) {
     const int change = change_in_period(events, now, p.period);
     const std::int64_t base = std::max(0, current - change);
@@ -105,10 +111,12 @@ RateBound scale_down_bound(const ScalingRules& rules, int current,
     }
     proposed = std::max<std::int64_t>(proposed, 0);
     result = take_max_change ? std::min(result, proposed) : std::max(result, proposed);
-    detail += fmt::format(" {} {}/{}s from {} ({:+} in period) -> {};", name(p.type), p.value,
-                          p.period.count(), base, change, proposed);
+    if (explain) {
+      detail += fmt::format(" {} {}/{}s from {} ({:+} in period) -> {};", name(p.type), p.value,
+                            p.period.count(), base, change, proposed);
+    }
   }
-  detail += fmt::format(" select {} -> {}", name(rules.select), result);
+  if (explain) detail += fmt::format(" select {} -> {}", name(rules.select), result);
   return {.limit = to_int(result), .detail = std::move(detail)};
 }
 
@@ -132,10 +140,11 @@ int panic_stage(Tick& t, int in) {
   const int ready = std::max(t.current, 1);
   const double ratio = static_cast<double>(panic_desired) / ready;
   const bool over = ratio >= t.spec.panic.threshold - kEpsilon;
-  std::string detail =
-      fmt::format("panic desired ceil({:.6g} / {:.6g}) = {}; {} / max({}, 1) = {:.6g} {} {}",
-                  *t.panic_qps, t.per_replica, panic_desired, panic_desired, t.current, ratio,
-                  over ? ">=" : "<", t.spec.panic.threshold);
+  const auto detail = [&] {
+    return fmt::format("panic desired ceil({:.6g} / {:.6g}) = {}; {} / max({}, 1) = {:.6g} {} {}",
+                       *t.panic_qps, t.per_replica, panic_desired, panic_desired, t.current, ratio,
+                       over ? ">=" : "<", t.spec.panic.threshold);
+  };
   bool entered = false;
   if (over) {
     entered = !s.panicking();
@@ -143,18 +152,17 @@ int panic_stage(Tick& t, int in) {
   } else if (s.panicking() && now - *s.panic_last_over >= t.spec.metric_window) {
     s.panic_last_over.reset();
     s.panic_max = model::Replicas{0};
-    return t.step(Stage::Panic, in, in, Reason::None,
-                  detail + fmt::format("; calm for a full {}s window: panic over",
-                                       t.spec.metric_window.count()));
+    return t.step(Stage::Panic, in, in, Reason::None, [&] {
+      return detail() +
+             fmt::format("; calm for a full {}s window: panic over", t.spec.metric_window.count());
+    });
   }
-  if (!s.panicking()) return t.step(Stage::Panic, in, in, Reason::None, std::move(detail));
+  if (!s.panicking()) return t.step(Stage::Panic, in, in, Reason::None, detail);
 
   const int wanted = std::max(in, panic_desired);
   const int high = s.panic_max.value;
   const int out = std::max({wanted, high, t.current});
   s.panic_max = model::Replicas{out};
-  detail += fmt::format("; panicking: max(stable {}, panic {}, panic high {}, current {}) = {}", in,
-                        panic_desired, high, t.current, out);
   Reason reason = Reason::None;
   if (entered) {
     reason = Reason::PanicEntered;
@@ -163,7 +171,11 @@ int panic_stage(Tick& t, int in) {
   } else if (out > in) {
     reason = Reason::ScaleUp;
   }
-  return t.step(Stage::Panic, in, out, reason, std::move(detail));
+  return t.step(Stage::Panic, in, out, reason, [&] {
+    return detail() +
+           fmt::format("; panicking: max(stable {}, panic {}, panic high {}, current {}) = {}", in,
+                       panic_desired, high, t.current, out);
+  });
 }
 
 // Stage 5, HPA stabilizeRecommendationWithBehaviors. The unstabilized recommendations of the last
@@ -188,12 +200,13 @@ int stabilization_stage(Tick& t, int in) {
     if (r.at > down_cutoff) down = std::max(down, r.replicas.value);
   }
   const int out = std::min(std::max(t.current, up), down);
-  return t.step(
-      Stage::Stabilization, in, out, out != in ? Reason::Stabilized : Reason::None,
-      fmt::format("min over up window {}s = {}; max over down window {}s = {}; "
-                  "clamp(current {}, {}, {}) = {}",
-                  t.spec.scale_up.stabilization_window.count(), up,
-                  t.spec.scale_down.stabilization_window.count(), down, t.current, up, down, out));
+  return t.step(Stage::Stabilization, in, out, out != in ? Reason::Stabilized : Reason::None, [&] {
+    return fmt::format(
+        "min over up window {}s = {}; max over down window {}s = {}; "
+        "clamp(current {}, {}, {}) = {}",
+        t.spec.scale_up.stabilization_window.count(), up,
+        t.spec.scale_down.stabilization_window.count(), down, t.current, up, down, out);
+  });
 }
 
 // Stage 6, HPA convertDesiredReplicasWithBehaviorRate. Only the direction of the change is
@@ -203,20 +216,26 @@ int rate_limit_stage(Tick& t, int in) {
   if (!t.metrics_ok()) return t.skip(Stage::RateLimit, in, "skipped: no metrics");
   const auto& events = t.state.scale_events;
   if (in > t.current) {
-    auto bound = scale_up_bound(t.spec.scale_up, t.current, events, t.input.now);
-    if (!bound.limit) return t.step(Stage::RateLimit, in, in, Reason::None, bound.detail);
+    auto bound = scale_up_bound(t.spec.scale_up, t.current, events, t.input.now, t.explain());
+    if (!bound.limit) {
+      return t.step(Stage::RateLimit, in, in, Reason::None, [&] { return bound.detail; });
+    }
     const int limit = std::max(*bound.limit, t.current);
     const int out = std::min(in, limit);
-    return t.step(Stage::RateLimit, in, out, out != in ? Reason::RateLimited : Reason::None,
-                  fmt::format("{}; min({}, {}) = {}", bound.detail, in, limit, out));
+    return t.step(Stage::RateLimit, in, out, out != in ? Reason::RateLimited : Reason::None, [&] {
+      return fmt::format("{}; min({}, {}) = {}", bound.detail, in, limit, out);
+    });
   }
   if (in < t.current) {
-    auto bound = scale_down_bound(t.spec.scale_down, t.current, events, t.input.now);
-    if (!bound.limit) return t.step(Stage::RateLimit, in, in, Reason::None, bound.detail);
+    auto bound = scale_down_bound(t.spec.scale_down, t.current, events, t.input.now, t.explain());
+    if (!bound.limit) {
+      return t.step(Stage::RateLimit, in, in, Reason::None, [&] { return bound.detail; });
+    }
     const int limit = std::min(*bound.limit, t.current);
     const int out = std::max(in, limit);
-    return t.step(Stage::RateLimit, in, out, out != in ? Reason::RateLimited : Reason::None,
-                  fmt::format("{}; max({}, {}) = {}", bound.detail, in, limit, out));
+    return t.step(Stage::RateLimit, in, out, out != in ? Reason::RateLimited : Reason::None, [&] {
+      return fmt::format("{}; max({}, {}) = {}", bound.detail, in, limit, out);
+    });
   }
   return t.skip(Stage::RateLimit, in, "no change");
 }

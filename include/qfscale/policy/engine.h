@@ -47,6 +47,10 @@ struct EngineInput {
   model::Replicas current;    ///< resourceConfig.replicasCount as observed now
   model::RunStatus run_status = model::RunStatus::Serving;
   bool model_updating = false;
+  /// Fill every Step's `detail` (the worked numbers, for `policy eval`, the decisions API and the
+  /// audit log). Formatting them is most of the cost of a decision, so a caller that will not
+  /// show this tick's details can turn it off; every other field of the result is the same.
+  bool explain = true;
   friend bool operator==(const EngineInput&, const EngineInput&) = default;
 };
 

@@ -152,6 +152,28 @@ TEST_SUITE("policy") {
     CHECK(panicking_ticks > 100);
     CHECK(zero_ticks > 100);
   }
+
+  TEST_CASE("engine properties: explain off leaves every detail empty and changes nothing else") {
+    util::Random rng(11);
+    for (int iter = 0; iter < 100; ++iter) {
+      CAPTURE(iter);
+      const Policy policy = make(random_spec(rng));
+      auto inputs = random_inputs(rng, 300);
+      const auto explained = run(policy, inputs);
+      for (auto& in : inputs) in.explain = false;
+      const auto quiet = run(policy, inputs);
+      REQUIRE(quiet.size() == explained.size());
+      for (std::size_t i = 0; i < quiet.size(); ++i) {
+        CAPTURE(i);
+        auto expected = explained[i];
+        for (auto& step : expected.recommendation.steps) {
+          CHECK_FALSE(step.detail.empty());  // explained ticks say why at every stage
+          step.detail.clear();
+        }
+        CHECK(quiet[i] == expected);
+      }
+    }
+  }
 }
 
 }  // namespace

@@ -48,11 +48,18 @@ GoldenResult check_golden(std::string_view name, std::string_view actual) {
   const auto lines = static_cast<std::size_t>(std::count(actual.begin(), actual.end(), '\n')) + 1;
   std::size_t line = 0;
   while (line + 1 < lines && line_at(*expected, line) == line_at(actual, line)) ++line;
+  // Long lines (one-line JSON) are shown from a little before the first differing column.
+  const std::string_view want = line_at(*expected, line);
+  const std::string_view got = line_at(actual, line);
+  std::size_t col = 0;
+  while (col < want.size() && col < got.size() && want[col] == got[col]) ++col;
+  const std::size_t from = col > 40 ? col - 40 : 0;
+  constexpr std::size_t kShown = 160;
   return {.ok = false,
-          .message = fmt::format(
-              "{} differs at line {}:\n  golden: {}\n  actual: {}\n(review, then "
-              "QFS_UPDATE_GOLDEN=1 to accept)",
-              path.string(), line + 1, line_at(*expected, line), line_at(actual, line))};
+          .message = fmt::format("{} differs at line {} column {}:\n  golden: {}\n  actual: {}\n"
+                                 "(review, then QFS_UPDATE_GOLDEN=1 to accept)",
+                                 path.string(), line + 1, col + 1, want.substr(from, kShown),
+                                 got.substr(from, kShown))};
 }
 
 }  // namespace qfscale::test

@@ -1,3 +1,4 @@
+#include <cstdlib>
 #include <regex>
 #include <set>
 #include <string>
@@ -6,6 +7,8 @@
 
 #include "qfscale/telemetry/exporter.h"
 #include "qfscale/util/file.h"
+
+#include "support/golden.h"
 
 namespace qfscale::telemetry {
 namespace {
@@ -47,6 +50,23 @@ TEST_SUITE("telemetry") {
       CAPTURE(route);
       CHECK(doc->find(std::string("`GET ") + route + "`") != std::string::npos);
     }
+  }
+}
+
+}  // namespace
+}  // namespace qfscale::telemetry
+
+namespace qfscale::telemetry {
+namespace {
+
+TEST_SUITE("telemetry") {
+  TEST_CASE("golden: a mismatch fails with the first differing place unless updating") {
+    const char* update = std::getenv("QFS_UPDATE_GOLDEN");  // NOLINT(concurrency-mt-unsafe)
+    if (update != nullptr && std::string_view(update) == "1") return;  // would overwrite it
+    const auto result = qfscale::test::check_golden("metrics.txt", "# not the golden\n");
+    CHECK_FALSE(result.ok);
+    CHECK(result.message.find("differs at line 1 column 3") != std::string::npos);
+    CHECK_FALSE(qfscale::test::check_golden("no-such-golden.txt", "x").ok);
   }
 }
 

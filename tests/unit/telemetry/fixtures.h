@@ -84,7 +84,8 @@ inline ServiceReport service_c(util::SystemTime at = kT0) {
   d.current = Replicas{4};
   d.steps = {
       step(Stage::RawDesired, 10, true, Reason::ScaleUp, "ceil(100 / 10) = 10"),
-      step(Stage::Panic, 12, true, Reason::PanicEntered, "panic 120 qps"),
+      step(Stage::Panic, 12, true, Reason::PanicEntered,
+           "panic: 10 / 4 = 2.5 ≥ 2.0 \"burst\"\tentered"),
       step(Stage::Clamp, 12, false, Reason::None, ""),
   };
   d.recommended = Replicas{12};

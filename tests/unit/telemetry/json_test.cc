@@ -18,7 +18,7 @@ namespace {
 
 using namespace std::string_literals;
 
-std::string quoted(std::string_view text) {
+std::string json_quoted(std::string_view text) {
   std::string out;
   detail::append_json_string(out, text);
   return out;
@@ -63,11 +63,11 @@ TEST_SUITE("telemetry") {
     };
     for (const auto& c : cases) {
       CAPTURE(c.name);
-      CHECK(quoted(c.in) == c.want);
+      CHECK(json_quoted(c.in) == c.want);
       // Whatever goes in, what comes out is valid JSON.
       simdjson::dom::parser parser;
       simdjson::dom::element doc;
-      CHECK(parser.parse(quoted(c.in)).get(doc) == simdjson::SUCCESS);
+      CHECK(parser.parse(json_quoted(c.in)).get(doc) == simdjson::SUCCESS);
     }
   }
 

@@ -140,7 +140,13 @@ struct ConfigReload {
 /// their readers (HTTP handlers).
 class TelemetrySink {
  public:
+  TelemetrySink() = default;
   virtual ~TelemetrySink() = default;
+  TelemetrySink(const TelemetrySink&) = delete;
+  TelemetrySink& operator=(const TelemetrySink&) = delete;
+  TelemetrySink(TelemetrySink&&) = delete;
+  TelemetrySink& operator=(TelemetrySink&&) = delete;
+
   /// Once per reconcile tick, after actuation.
   virtual void on_tick(const TickReport& report) = 0;
   /// After every config load or reload attempt.

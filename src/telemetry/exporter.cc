@@ -29,12 +29,10 @@ using prometheus::Gauge;
 using prometheus::Histogram;
 using prometheus::Labels;
 
-// Reconcile ticks run every few seconds and should take well under one; API calls are
-// round trips to Qianfan. Both cover 5 ms .. 30 s.
-const Histogram::BucketBoundaries kReconcileBuckets = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
-                                                       0.5,   1,    2.5,   5,    10,  30};
-const Histogram::BucketBoundaries kApiBuckets = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
-                                                 0.5,   1,    2.5,   5,    10,  30};
+// Latency buckets for reconcile ticks (every few seconds, should take well under one) and for
+// API round trips to Qianfan: 5 ms .. 30 s.
+const Histogram::BucketBoundaries kLatencyBuckets = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
+                                                     0.5,   1,    2.5,   5,    10,  30};
 
 constexpr std::string_view kSuccess = "success";
 constexpr std::string_view kFailure = "failure";
@@ -208,7 +206,7 @@ void Exporter::State::build() {
 
   reconcile_duration =
       &add(BuildHistogram(), "qfscale_reconcile_duration_seconds", "Time one reconcile tick took.")
-           .Add({}, kReconcileBuckets);
+           .Add({}, kLatencyBuckets);
   reconcile_runs = &add(BuildCounter(), "qfscale_reconcile_runs_total",
                         "Reconcile ticks by result (success, failure).");
   last_success_timestamp =
@@ -329,7 +327,7 @@ void Exporter::on_tick(const TickReport& report) {
     const std::string action(to_string(call.action));
     s.api_requests->Add({{"action", action}, {"code", std::string(to_string(call.code))}})
         .Increment();
-    s.api_duration->Add({{"action", action}}, kApiBuckets).Observe(call.latency.count());
+    s.api_duration->Add({{"action", action}}, kLatencyBuckets).Observe(call.latency.count());
   }
   for (const auto kind : report.metric_errors) {
     s.metric_source_errors->Add(label("kind", to_string(kind))).Increment();

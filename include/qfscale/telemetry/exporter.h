@@ -33,6 +33,7 @@ namespace qfscale::telemetry {
 /// `Content-Type` of GET /metrics.
 inline constexpr std::string_view kMetricsContentType = "text/plain; version=0.0.4; charset=utf-8";
 
+/// Thread-safety: a plain value.
 struct ExporterOptions {
   /// `version` label of qfscale_build_info; empty means this build's QFS_VERSION.
   std::string version;
@@ -41,7 +42,7 @@ struct ExporterOptions {
   std::chrono::seconds ready_staleness{300};
 };
 
-/// Why /readyz says what it says.
+/// Why /readyz says what it says. Thread-safety: a plain value.
 struct Readiness {
   bool ready = false;
   std::string

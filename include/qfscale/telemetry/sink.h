@@ -8,6 +8,9 @@
 /// the audit log can be another. Everything here is plain data: no prometheus-cpp types, and every
 /// label value comes from a closed enum so series cardinality stays bounded by the configured
 /// services and instances.
+///
+/// Thread-safety: the structs here are plain values, not synchronised; `TelemetrySink` says its
+/// own.
 
 #include <array>
 #include <chrono>

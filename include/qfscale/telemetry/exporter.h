@@ -1,0 +1,99 @@
+#pragma once
+
+/// The Prometheus exporter and qfscale's own HTTP endpoints.
+///
+/// `Exporter` is a `TelemetrySink` that turns tick reports into `qfscale_*` metric families
+/// (every family is created up front by `create()`, listed in grafana/METRICS.md), keeps the last
+/// decision of every service for `/api/v1/decisions`, and tracks readiness. `add_routes` serves
+/// them on our Beast server (never prometheus-cpp's civetweb Exposer):
+///
+/// | route | answer |
+/// |---|---|
+/// | GET /metrics | text exposition format 0.0.4 |
+/// | GET /healthz | 200 "ok" while the process serves |
+/// | GET /readyz | 503 until the first successful tick; 503 again when none for `ready_staleness` |
+/// | GET /api/v1/decisions | `{"decisions":[...]}`, the last decision of every service |
+/// | GET /api/v1/decisions/{service} | that service's last decision; 404 JSON error if unknown |
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "qfscale/http/server.h"
+#include "qfscale/model/decision.h"
+#include "qfscale/model/ids.h"
+#include "qfscale/telemetry/sink.h"
+#include "qfscale/util/clock.h"
+#include "qfscale/util/result.h"
+
+namespace qfscale::telemetry {
+
+/// `Content-Type` of GET /metrics.
+inline constexpr std::string_view kMetricsContentType = "text/plain; version=0.0.4; charset=utf-8";
+
+/// Thread-safety: a plain value.
+struct ExporterOptions {
+  /// `version` label of qfscale_build_info; empty means this build's QFS_VERSION.
+  std::string version;
+  /// /readyz turns 503 when the last successful tick is older than this (monotonic clock).
+  /// Zero disables the check: once ready, always ready.
+  std::chrono::seconds ready_staleness{300};
+};
+
+/// Why /readyz says what it says. Thread-safety: a plain value.
+struct Readiness {
+  bool ready = false;
+  std::string
+      message;  ///< "ok", "no successful reconcile yet", "last successful reconcile 301s ago"
+};
+
+/// Thread-safety: every method is safe to call concurrently from any thread; `on_tick` and
+/// `on_config` serialise on an internal mutex, readers see a tick either fully or not at all for
+/// the decisions API (metric series are updated one by one).
+class Exporter final : public TelemetrySink {
+ public:
+  /// Builds the registry and every metric family. Fails (InvalidInput) when prometheus-cpp
+  /// rejects a name or label, e.g. a `version` that cannot be a label value; never throws.
+  /// `clock` must outlive the exporter; it is read only for readiness (monotonic).
+  [[nodiscard]] static Result<std::unique_ptr<Exporter>> create(ExporterOptions options,
+                                                                const util::Clock& clock);
+
+  ~Exporter() override;
+  Exporter(const Exporter&) = delete;
+  Exporter& operator=(const Exporter&) = delete;
+  Exporter(Exporter&&) = delete;
+  Exporter& operator=(Exporter&&) = delete;
+
+  void on_tick(const TickReport& report) override;
+  void on_config(const ConfigReload& reload) override;
+
+  /// The text exposition of every family, families sorted by name and series by labels, so the
+  /// output is deterministic.
+  [[nodiscard]] std::string render_metrics() const;
+  /// Names of every family the exporter created, sorted (for the docs cross-check).
+  [[nodiscard]] std::vector<std::string> family_names() const;
+  /// The last decision of every service that has one, sorted by service id.
+  [[nodiscard]] std::vector<model::Decision> last_decisions() const;
+  [[nodiscard]] std::optional<model::Decision> last_decision(const model::ServiceId& id) const;
+  [[nodiscard]] Readiness readiness() const;
+
+ private:
+  struct State;
+  explicit Exporter(std::unique_ptr<State> state);
+  std::unique_ptr<State> state_;
+};
+
+/// The JSON object for one decision, as served by /api/v1/decisions and written to the audit
+/// log: `service`, `at` (RFC 3339 UTC), `inputs{qps (null when missing), replicaQps, current}`,
+/// `steps[{stage, output, changed, reason, detail}]`, `recommended`, `reason`,
+/// `allocation{desired, unmet}`, `calls[{instanceId, from, to, outcome, requestId, error}]`,
+/// `outcome`. One line, no trailing newline; strings escaped, invalid UTF-8 replaced by U+FFFD.
+[[nodiscard]] std::string decision_to_json(const model::Decision& decision);
+
+/// Adds GET /metrics, /healthz, /readyz, /api/v1/decisions and /api/v1/decisions/* to `router`.
+/// `exporter` must outlive every server started with the router.
+void add_routes(http::Router& router, const Exporter& exporter);
+
+}  // namespace qfscale::telemetry

@@ -1,0 +1,159 @@
+#pragma once
+
+/// Telemetry: what the controller reports after every reconcile tick, and who listens.
+///
+/// The controller builds one `TickReport` per tick (every service's `model::Decision`, every
+/// instance's compute units, the API calls it made, metric source errors, how long the tick
+/// took) and hands it to a `TelemetrySink`. The Prometheus exporter (`exporter.h`) is one sink;
+/// the audit log can be another. Everything here is plain data: no prometheus-cpp types, and every
+/// label value comes from a closed enum so series cardinality stays bounded by the configured
+/// services and instances.
+///
+/// Thread-safety: the structs here are plain values, not synchronised; `TelemetrySink` says its
+/// own.
+
+#include <array>
+#include <chrono>
+#include <string_view>
+#include <vector>
+
+#include "qfscale/model/decision.h"
+#include "qfscale/model/ids.h"
+#include "qfscale/model/units.h"
+#include "qfscale/util/clock.h"
+
+namespace qfscale::telemetry {
+
+/// Qianfan actions the controller calls (the `action` label).
+enum class ApiAction {
+  DescribeService,
+  ScaleService,
+  ModifyService,
+  DescribeComputeUnit,
+  DescribeServiceMetric,
+};
+
+inline constexpr std::array kAllApiActions = {
+    ApiAction::DescribeService,     ApiAction::ScaleService,          ApiAction::ModifyService,
+    ApiAction::DescribeComputeUnit, ApiAction::DescribeServiceMetric,
+};
+
+/// The action name exactly as in `?Action=`, e.g. "DescribeService".
+[[nodiscard]] std::string_view to_string(ApiAction action);
+
+/// How an API call ended (the `code` label). BCE codes keep their spelling; every other remote
+/// code is `Other`, so a misbehaving server cannot create unbounded series.
+enum class ApiCode {
+  Ok,                     ///< "ok": 2xx with a success envelope
+  AccessDenied,           ///< "AccessDenied"
+  InvalidAccessKeyId,     ///< "InvalidAccessKeyId"
+  SignatureDoesNotMatch,  ///< "SignatureDoesNotMatch"
+  RequestExpired,         ///< "RequestExpired"
+  RequestLimitExceeded,   ///< "RequestLimitExceeded" (throttled)
+  InternalError,          ///< "InternalError"
+  Transport,              ///< "transport": connect error, TLS failure, timeout; no reply
+  BadReply,               ///< "bad_reply": a reply that could not be decoded
+  Other,                  ///< "other": any remote code not listed above
+};
+
+inline constexpr std::array kAllApiCodes = {
+    ApiCode::Ok,
+    ApiCode::AccessDenied,
+    ApiCode::InvalidAccessKeyId,
+    ApiCode::SignatureDoesNotMatch,
+    ApiCode::RequestExpired,
+    ApiCode::RequestLimitExceeded,
+    ApiCode::InternalError,
+    ApiCode::Transport,
+    ApiCode::BadReply,
+    ApiCode::Other,
+};
+
+[[nodiscard]] std::string_view to_string(ApiCode code);
+/// Maps a remote BCE code ("AccessDenied") to its enumerator; empty text is `Ok`, anything
+/// unknown is `Other`.
+[[nodiscard]] ApiCode api_code_from_remote(std::string_view remote_code);
+
+/// One API call as the controller saw it (after its own retries, each attempt is one call).
+struct ApiCall {
+  ApiAction action = ApiAction::DescribeService;
+  ApiCode code = ApiCode::Ok;
+  std::chrono::duration<double> latency{0};  ///< seconds, monotonic
+
+  friend bool operator==(const ApiCall&, const ApiCall&) = default;
+};
+
+/// Why the metric source could not give a usable QPS sample (the `kind` label).
+enum class MetricSourceErrorKind {
+  Unreachable,  ///< "unreachable": transport failure or timeout
+  BadReply,     ///< "bad_reply": non-2xx or undecodable reply
+  Missing,      ///< "missing": the reply had no sample for a configured service
+  Stale,        ///< "stale": the newest sample is older than the staleness limit
+};
+
+inline constexpr std::array kAllMetricSourceErrorKinds = {
+    MetricSourceErrorKind::Unreachable,
+    MetricSourceErrorKind::BadReply,
+    MetricSourceErrorKind::Missing,
+    MetricSourceErrorKind::Stale,
+};
+
+[[nodiscard]] std::string_view to_string(MetricSourceErrorKind kind);
+
+/// Compute units of one instance after this tick's allocation.
+struct InstanceUsage {
+  model::InstanceId instance;
+  model::ComputeUnits capacity;
+  model::ComputeUnits allocated;
+  model::ComputeUnits free;
+
+  friend bool operator==(const InstanceUsage&, const InstanceUsage&) = default;
+};
+
+/// One service's decision plus state that the decision record does not carry.
+struct ServiceReport {
+  model::Decision decision;
+  bool panic_active = false;  ///< the engine is in panic (burst) mode for this service
+
+  friend bool operator==(const ServiceReport&, const ServiceReport&) = default;
+};
+
+/// Everything one reconcile tick did.
+struct TickReport {
+  util::SystemTime finished_at;               ///< wall time when the tick ended
+  std::chrono::duration<double> duration{0};  ///< seconds the tick took (monotonic)
+  bool success = true;  ///< false when the tick could not reconcile (e.g. no metrics at all)
+  std::vector<ServiceReport> services;
+  std::vector<InstanceUsage> instances;
+  std::vector<ApiCall> api_calls;
+  std::vector<MetricSourceErrorKind> metric_errors;  ///< one entry per error
+};
+
+/// The result of loading the controller config (the first load counts too).
+struct ConfigReload {
+  bool success = true;
+  /// On success, the configured services and instances: series and decisions of services and
+  /// instances not listed are removed. Ignored on failure (the old config stays in force).
+  std::vector<model::ServiceId> services;
+  std::vector<model::InstanceId> instances;
+};
+
+/// Receives what the controller decided. Called by the controller's loop thread.
+/// Thread-safety: implementations must be safe to call from any thread, concurrently with
+/// their readers (HTTP handlers).
+class TelemetrySink {
+ public:
+  TelemetrySink() = default;
+  virtual ~TelemetrySink() = default;
+  TelemetrySink(const TelemetrySink&) = delete;
+  TelemetrySink& operator=(const TelemetrySink&) = delete;
+  TelemetrySink(TelemetrySink&&) = delete;
+  TelemetrySink& operator=(TelemetrySink&&) = delete;
+
+  /// Once per reconcile tick, after actuation.
+  virtual void on_tick(const TickReport& report) = 0;
+  /// After every config load or reload attempt.
+  virtual void on_config(const ConfigReload& reload) = 0;
+};
+
+}  // namespace qfscale::telemetry

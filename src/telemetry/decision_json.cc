@@ -1,0 +1,94 @@
+// decision_to_json: one decision record as JSON, shared by /api/v1/decisions and the audit log.
+
+#include "telemetry/decision_json.h"
+
+#include <chrono>
+#include <string>
+
+#include <fmt/format.h>
+
+#include "qfscale/model/decision.h"
+#include "qfscale/telemetry/exporter.h"
+
+#include "telemetry/json.h"
+
+namespace qfscale::telemetry {
+
+namespace detail {
+
+std::string rfc3339(util::SystemTime at) {
+  using namespace std::chrono;
+  const auto ms = floor<milliseconds>(at);
+  const auto day = floor<days>(ms);
+  const year_month_day ymd{day};
+  const hh_mm_ss<milliseconds> tod{ms - day};
+  std::string out =
+      fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}", static_cast<int>(ymd.year()),
+                  static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
+                  tod.hours().count(), tod.minutes().count(), tod.seconds().count());
+  // Milliseconds only when there are any, so whole-second stamps stay short.
+  if (tod.subseconds().count() != 0) out += fmt::format(".{:03}", tod.subseconds().count());
+  out.push_back('Z');
+  return out;
+}
+
+void write_decision(JsonWriter& w, const model::Decision& d) {
+  w.begin_object();
+  w.key("service").string(d.service.value);
+  w.key("at").string(rfc3339(d.at));
+
+  w.key("inputs").begin_object();
+  w.key("qps");
+  if (d.qps) {
+    w.number(*d.qps);
+  } else {
+    w.null();
+  }
+  w.key("replicaQps").number(d.replica_qps);
+  w.key("current").integer(d.current.value);
+  w.end_object();
+
+  w.key("steps").begin_array();
+  for (const auto& s : d.steps) {
+    w.begin_object();
+    w.key("stage").string(model::to_string(s.stage));
+    w.key("output").integer(s.output.value);
+    w.key("changed").boolean(s.changed);
+    w.key("reason").string(model::to_string(s.reason));
+    w.key("detail").string(s.detail);
+    w.end_object();
+  }
+  w.end_array();
+  w.key("recommended").integer(d.recommended.value);
+  w.key("reason").string(model::to_string(d.reason));
+
+  w.key("allocation").begin_object();
+  w.key("desired").integer(d.desired.value);
+  w.key("unmet").integer(d.unmet.value);
+  w.end_object();
+
+  w.key("calls").begin_array();
+  for (const auto& c : d.calls) {
+    w.begin_object();
+    w.key("instanceId").string(c.instance.value);
+    w.key("from").integer(c.from.value);
+    w.key("to").integer(c.to.value);
+    w.key("outcome").string(model::to_string(c.outcome));
+    w.key("requestId").string(c.request_id);
+    w.key("error").string(c.error);
+    w.end_object();
+  }
+  w.end_array();
+  w.key("outcome").string(model::to_string(d.outcome));
+  w.end_object();
+}
+
+}  // namespace detail
+
+std::string decision_to_json(const model::Decision& decision) {
+  detail::JsonWriter w;
+  detail::write_decision(w, decision);
+  return w.take();
+}
+
+}  // namespace qfscale::telemetry

@@ -1,0 +1,64 @@
+// qfscale's own endpoints on the http::Router: /metrics, /healthz, /readyz and the decisions API.
+
+#include <string>
+#include <string_view>
+
+#include "qfscale/http/message.h"
+#include "qfscale/http/server.h"
+#include "qfscale/telemetry/exporter.h"
+
+#include "telemetry/decision_json.h"
+#include "telemetry/json.h"
+
+namespace qfscale::telemetry {
+
+namespace {
+
+constexpr std::string_view kDecisionsPath = "/api/v1/decisions";
+
+http::Response json_error(int status, std::string_view code, std::string_view message) {
+  detail::JsonWriter w;
+  w.begin_object().key("error").begin_object();
+  w.key("code").string(code).key("message").string(message);
+  w.end_object().end_object();
+  return http::json_response(status, w.take());
+}
+
+}  // namespace
+
+void add_routes(http::Router& router, const Exporter& exporter) {
+  const Exporter* e = &exporter;
+  router.add("GET", "/metrics", [e](const http::Request&) {
+    http::Response res;
+    res.headers.push_back({"Content-Type", std::string(kMetricsContentType)});
+    res.body = e->render_metrics();
+    return res;
+  });
+  router.add("GET", "/healthz",
+             [](const http::Request&) { return http::text_response(200, "ok\n"); });
+  router.add("GET", "/readyz", [e](const http::Request&) {
+    const Readiness r = e->readiness();
+    return http::text_response(r.ready ? 200 : 503, r.message + "\n");
+  });
+  router.add("GET", std::string(kDecisionsPath), [e](const http::Request&) {
+    detail::JsonWriter w;
+    w.begin_object().key("decisions").begin_array();
+    for (const auto& d : e->last_decisions()) detail::write_decision(w, d);
+    w.end_array().end_object();
+    return http::json_response(200, w.take());
+  });
+  router.add("GET", std::string(kDecisionsPath) + "/*", [e](const http::Request& req) {
+    const std::string_view id = req.path().substr(kDecisionsPath.size() + 1);
+    if (id.empty() || id.find('/') != std::string_view::npos) {
+      return json_error(404, "not_found", "expected /api/v1/decisions/{service}");
+    }
+    const auto decision = e->last_decision(model::ServiceId{id});
+    if (!decision) {
+      return json_error(404, "not_found",
+                        "no decision for service \"" + std::string(id) + "\" (unknown service?)");
+    }
+    return http::json_response(200, decision_to_json(*decision));
+  });
+}
+
+}  // namespace qfscale::telemetry

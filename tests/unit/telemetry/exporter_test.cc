@@ -1,0 +1,354 @@
+#include "qfscale/telemetry/exporter.h"
+
+#include <algorithm>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <doctest/doctest.h>
+
+#include "support/golden.h"
+#include "unit/telemetry/fixtures.h"
+
+namespace qfscale::telemetry {
+namespace {
+
+using model::ActuationOutcome;
+using model::InstanceId;
+using model::Replicas;
+using model::ServiceId;
+using test::value_of;
+
+std::unique_ptr<Exporter> make_exporter(const util::Clock& clock) {
+  auto e = Exporter::create({.version = "test"}, clock);
+  REQUIRE_MESSAGE(e.has_value(), (e ? "" : e.error().to_string()));
+  return std::move(*e);
+}
+
+std::string svc(std::string_view family, std::string_view service) {
+  return std::string(family) + "{service=\"" + std::string(service) + "\"}";
+}
+
+TEST_SUITE("telemetry") {
+  TEST_CASE("exporter: create builds every documented family up front") {
+    util::ManualClock clock;
+    const auto e = make_exporter(clock);
+    // The metric-name contract (DESIGN.md "Metrics"); grafana/METRICS.md documents each one.
+    const std::vector<std::string> want = {
+        "qfscale_api_request_duration_seconds",
+        "qfscale_api_requests_total",
+        "qfscale_build_info",
+        "qfscale_config_last_reload_successful",
+        "qfscale_config_reloads_total",
+        "qfscale_decisions_limited_total",
+        "qfscale_engine_stage_changes_total",
+        "qfscale_instance_allocated_compute_units",
+        "qfscale_instance_capacity_compute_units",
+        "qfscale_instance_free_compute_units",
+        "qfscale_last_successful_reconcile_timestamp_seconds",
+        "qfscale_metric_source_errors_total",
+        "qfscale_reconcile_duration_seconds",
+        "qfscale_reconcile_runs_total",
+        "qfscale_scale_operations_total",
+        "qfscale_service_applied_replicas",
+        "qfscale_service_current_replicas",
+        "qfscale_service_desired_replicas",
+        "qfscale_service_observed_qps",
+        "qfscale_service_panic_mode_active",
+        "qfscale_service_recommended_replicas",
+        "qfscale_service_replica_capacity_qps",
+        "qfscale_service_unmet_demand_replicas",
+        "qfscale_service_utilization_ratio",
+    };
+    CHECK(e->family_names() == want);
+    CHECK(value_of(e->render_metrics(), "qfscale_build_info{version=\"test\"}") == 1.0);
+    // prometheus-cpp leaves out families with no series; after the golden tick every family has
+    // at least one, so each one is in the exposition with its TYPE line.
+    e->on_tick(test::golden_tick());
+    const std::string text = e->render_metrics();
+    for (const auto& name : want) {
+      CAPTURE(name);
+      CHECK(text.find("# TYPE " + name + " ") != std::string::npos);
+    }
+  }
+
+  TEST_CASE("exporter: build_info defaults to this build's version") {
+    util::ManualClock clock;
+    auto e = Exporter::create({}, clock);
+    REQUIRE(e.has_value());
+    CHECK(value_of((*e)->render_metrics(),
+                   std::string("qfscale_build_info{version=\"") + QFS_VERSION + "\"}") == 1.0);
+  }
+
+  TEST_CASE("exporter: every reason but none has a decisions_limited series from the start") {
+    util::ManualClock clock;
+    const auto e = make_exporter(clock);
+    const std::string text = e->render_metrics();
+    for (const auto reason : model::kAllReasons) {
+      const std::string series =
+          "qfscale_decisions_limited_total{reason=\"" + std::string(to_string(reason)) + "\"}";
+      CAPTURE(series);
+      if (reason == model::Reason::None) {
+        CHECK_FALSE(value_of(text, series).has_value());
+      } else {
+        CHECK(value_of(text, series) == 0.0);
+      }
+    }
+    for (const auto stage : model::kAllStages) {
+      CHECK(value_of(text, "qfscale_engine_stage_changes_total{stage=\"" +
+                               std::string(to_string(stage)) + "\"}") == 0.0);
+    }
+    for (const auto dir : {"up", "down"}) {
+      for (const auto result : {"applied", "dry_run", "failed", "refused"}) {
+        CHECK(value_of(text, std::string("qfscale_scale_operations_total{direction=\"") + dir +
+                                 "\",result=\"" + result + "\"}") == 0.0);
+      }
+    }
+    // The two outcomes that are not operations have no series.
+    CHECK(text.find("result=\"not_needed\"") == std::string::npos);
+    CHECK(text.find("result=\"skipped\"") == std::string::npos);
+  }
+
+  TEST_CASE("exporter: one tick sets per-service gauges from the decisions") {
+    util::ManualClock clock;
+    const auto e = make_exporter(clock);
+    e->on_tick(test::golden_tick());
+    const std::string t = e->render_metrics();
+
+    CHECK(value_of(t, svc("qfscale_service_observed_qps", "svc-a")) == 30.0);
+    CHECK(value_of(t, svc("qfscale_service_replica_capacity_qps", "svc-a")) == 10.0);
+    CHECK(value_of(t, svc("qfscale_service_current_replicas", "svc-a")) == 2.0);
+    CHECK(value_of(t, svc("qfscale_service_recommended_replicas", "svc-a")) == 4.0);
+    CHECK(value_of(t, svc("qfscale_service_desired_replicas", "svc-a")) == 4.0);
+    // Applied call 2 -> 4: current 2 + 2 = 4.
+    CHECK(value_of(t, svc("qfscale_service_applied_replicas", "svc-a")) == 4.0);
+    // 30 qps / (2 replicas x 10 qps) = 1.5.
+    CHECK(value_of(t, svc("qfscale_service_utilization_ratio", "svc-a")) == 1.5);
+    CHECK(value_of(t, svc("qfscale_service_unmet_demand_replicas", "svc-a")) == 0.0);
+    CHECK(value_of(t, svc("qfscale_service_panic_mode_active", "svc-a")) == 0.0);
+
+    // svc-b has no QPS: observed and utilization series are absent, not 0.
+    CHECK_FALSE(value_of(t, svc("qfscale_service_observed_qps", "svc-b")).has_value());
+    CHECK_FALSE(value_of(t, svc("qfscale_service_utilization_ratio", "svc-b")).has_value());
+    CHECK(value_of(t, svc("qfscale_service_current_replicas", "svc-b")) == 3.0);
+    CHECK(value_of(t, svc("qfscale_service_applied_replicas", "svc-b")) == 3.0);
+
+    // svc-c: a dry run changes nothing, so applied stays at current 4; 12 wanted, 8 granted.
+    CHECK(value_of(t, svc("qfscale_service_applied_replicas", "svc-c")) == 4.0);
+    CHECK(value_of(t, svc("qfscale_service_desired_replicas", "svc-c")) == 8.0);
+    CHECK(value_of(t, svc("qfscale_service_unmet_demand_replicas", "svc-c")) == 4.0);
+    CHECK(value_of(t, svc("qfscale_service_panic_mode_active", "svc-c")) == 1.0);
+    // 100 / (4 x 10) = 2.5.
+    CHECK(value_of(t, svc("qfscale_service_utilization_ratio", "svc-c")) == 2.5);
+
+    CHECK(value_of(t, "qfscale_instance_capacity_compute_units{instance=\"unit-2\"}") == 16.0);
+    CHECK(value_of(t, "qfscale_instance_allocated_compute_units{instance=\"unit-2\"}") == 16.0);
+    CHECK(value_of(t, "qfscale_instance_free_compute_units{instance=\"unit-2\"}") == 0.0);
+    CHECK(value_of(t, "qfscale_instance_free_compute_units{instance=\"unit-1\"}") == 8.0);
+  }
+
+  TEST_CASE("exporter: counters accumulate over a sequence of ticks") {
+    util::ManualClock clock;
+    const auto e = make_exporter(clock);
+    const auto tick = test::golden_tick();
+    e->on_tick(tick);
+    e->on_tick(tick);
+    const std::string t = e->render_metrics();
+
+    // Per tick: svc-a up/applied, svc-c up/dry_run.
+    CHECK(value_of(t, R"(qfscale_scale_operations_total{direction="up",result="applied"})") == 2.0);
+    CHECK(value_of(t, R"(qfscale_scale_operations_total{direction="up",result="dry_run"})") == 2.0);
+    CHECK(value_of(t, R"(qfscale_scale_operations_total{direction="down",result="applied"})") ==
+          0.0);
+    // Per tick: scale_up in svc-a and svc-c (once per decision each), rate_limited (a),
+    // metrics_missing (b, step and deciding reason count once), panic_entered and
+    // capped_capacity (c).
+    CHECK(value_of(t, R"(qfscale_decisions_limited_total{reason="scale_up"})") == 4.0);
+    CHECK(value_of(t, R"(qfscale_decisions_limited_total{reason="rate_limited"})") == 2.0);
+    CHECK(value_of(t, R"(qfscale_decisions_limited_total{reason="metrics_missing"})") == 2.0);
+    CHECK(value_of(t, R"(qfscale_decisions_limited_total{reason="panic_entered"})") == 2.0);
+    CHECK(value_of(t, R"(qfscale_decisions_limited_total{reason="capped_capacity"})") == 2.0);
+    CHECK(value_of(t, R"(qfscale_decisions_limited_total{reason="stabilized"})") == 0.0);
+    // Steps with changed=true: raw_desired in a and c, rate_limit in a, panic in c.
+    CHECK(value_of(t, R"(qfscale_engine_stage_changes_total{stage="raw_desired"})") == 4.0);
+    CHECK(value_of(t, R"(qfscale_engine_stage_changes_total{stage="rate_limit"})") == 2.0);
+    CHECK(value_of(t, R"(qfscale_engine_stage_changes_total{stage="panic"})") == 2.0);
+    CHECK(value_of(t, R"(qfscale_engine_stage_changes_total{stage="clamp"})") == 0.0);
+
+    CHECK(value_of(t, R"(qfscale_api_requests_total{action="DescribeService",code="ok"})") == 4.0);
+    CHECK(
+        value_of(
+            t,
+            R"(qfscale_api_requests_total{action="DescribeService",code="RequestLimitExceeded"})") ==
+        2.0);
+    CHECK(value_of(t, R"(qfscale_api_requests_total{action="ScaleService",code="ok"})") == 2.0);
+    // DescribeService latencies 0.02, 0.02, 0.3 twice: 6 observations, sum 0.68; four are <= 0.025.
+    CHECK(value_of(t, R"(qfscale_api_request_duration_seconds_count{action="DescribeService"})") ==
+          6.0);
+    CHECK(value_of(t, R"(qfscale_api_request_duration_seconds_sum{action="DescribeService"})") ==
+          doctest::Approx(0.68));
+    CHECK(
+        value_of(
+            t,
+            R"(qfscale_api_request_duration_seconds_bucket{action="DescribeService",le="0.025"})") ==
+        4.0);
+    CHECK(
+        value_of(
+            t,
+            R"(qfscale_api_request_duration_seconds_bucket{action="DescribeService",le="0.25"})") ==
+        4.0);
+    CHECK(
+        value_of(
+            t,
+            R"(qfscale_api_request_duration_seconds_bucket{action="DescribeService",le="0.5"})") ==
+        6.0);
+    CHECK(value_of(t, R"(qfscale_metric_source_errors_total{kind="missing"})") == 2.0);
+    CHECK(value_of(t, R"(qfscale_metric_source_errors_total{kind="stale"})") == 0.0);
+    CHECK(value_of(t, "qfscale_reconcile_duration_seconds_count") == 2.0);
+    CHECK(value_of(t, "qfscale_reconcile_duration_seconds_sum") == doctest::Approx(0.084));
+    CHECK(value_of(t, R"(qfscale_reconcile_runs_total{result="success"})") == 2.0);
+    CHECK(value_of(t, R"(qfscale_reconcile_runs_total{result="failure"})") == 0.0);
+    CHECK(value_of(t, "qfscale_last_successful_reconcile_timestamp_seconds") == 1'700'000'000.0);
+  }
+
+  TEST_CASE("exporter: later decisions replace gauges; a failed tick keeps the last success time") {
+    util::ManualClock clock;
+    const auto e = make_exporter(clock);
+    e->on_tick(test::golden_tick());
+
+    TickReport next;
+    next.finished_at = test::kT0 + std::chrono::seconds{15};
+    next.success = false;
+    auto a = test::service_a(next.finished_at);
+    a.decision.qps.reset();  // metrics went missing: the observed series disappears
+    a.decision.current = Replicas{4};
+    a.decision.recommended = Replicas{3};
+    a.decision.desired = Replicas{3};
+    a.decision.calls = {{.instance = InstanceId{"unit-1"},
+                         .from = Replicas{4},
+                         .to = Replicas{3},
+                         .outcome = ActuationOutcome::Failed,
+                         .error = "boom"}};
+    next.services = {a};
+    e->on_tick(next);
+    const std::string t = e->render_metrics();
+    CHECK_FALSE(value_of(t, svc("qfscale_service_observed_qps", "svc-a")).has_value());
+    CHECK_FALSE(value_of(t, svc("qfscale_service_utilization_ratio", "svc-a")).has_value());
+    CHECK(value_of(t, svc("qfscale_service_current_replicas", "svc-a")) == 4.0);
+    // The scale-down failed: applied stays at current.
+    CHECK(value_of(t, svc("qfscale_service_applied_replicas", "svc-a")) == 4.0);
+    CHECK(value_of(t, R"(qfscale_scale_operations_total{direction="down",result="failed"})") ==
+          1.0);
+    CHECK(value_of(t, R"(qfscale_reconcile_runs_total{result="failure"})") == 1.0);
+    CHECK(value_of(t, "qfscale_last_successful_reconcile_timestamp_seconds") == 1'700'000'000.0);
+    // Services not in this tick keep their last values.
+    CHECK(value_of(t, svc("qfscale_service_current_replicas", "svc-c")) == 4.0);
+  }
+
+  TEST_CASE("exporter: a service removed from config loses its series and its decision") {
+    util::ManualClock clock;
+    const auto e = make_exporter(clock);
+    e->on_config({.success = true,
+                  .services = {ServiceId{"svc-a"}, ServiceId{"svc-b"}, ServiceId{"svc-c"}},
+                  .instances = {InstanceId{"unit-1"}, InstanceId{"unit-2"}}});
+    e->on_tick(test::golden_tick());
+    REQUIRE(value_of(e->render_metrics(), svc("qfscale_service_current_replicas", "svc-c")));
+
+    // A failed reload changes nothing.
+    e->on_config({.success = false, .services = {ServiceId{"svc-a"}}, .instances = {}});
+    CHECK(value_of(e->render_metrics(), svc("qfscale_service_current_replicas", "svc-c")) == 4.0);
+
+    e->on_config(
+        {.success = true, .services = {ServiceId{"svc-a"}}, .instances = {InstanceId{"unit-1"}}});
+    const std::string t = e->render_metrics();
+    for (const auto* gone : {"svc-b", "svc-c"}) {
+      CAPTURE(gone);
+      CHECK(t.find(std::string("service=\"") + gone + "\"") == std::string::npos);
+      CHECK_FALSE(e->last_decision(ServiceId{gone}).has_value());
+    }
+    CHECK(t.find("instance=\"unit-2\"") == std::string::npos);
+    CHECK(value_of(t, svc("qfscale_service_current_replicas", "svc-a")) == 2.0);
+    CHECK(value_of(t, "qfscale_instance_capacity_compute_units{instance=\"unit-1\"}") == 16.0);
+    CHECK(value_of(t, R"(qfscale_config_reloads_total{result="success"})") == 2.0);
+    CHECK(value_of(t, R"(qfscale_config_reloads_total{result="failure"})") == 1.0);
+    CHECK(value_of(t, "qfscale_config_last_reload_successful") == 1.0);
+
+    // A tick that still carries the removed service (it started before the reload) does not
+    // bring its series back.
+    e->on_tick(test::golden_tick());
+    const std::string after = e->render_metrics();
+    CHECK(after.find("service=\"svc-c\"") == std::string::npos);
+    CHECK(after.find("instance=\"unit-2\"") == std::string::npos);
+    REQUIRE(e->last_decisions().size() == 1);
+    CHECK(e->last_decisions()[0].service == ServiceId{"svc-a"});
+  }
+
+  TEST_CASE("exporter: a failed first config load reports 0 for last reload success") {
+    util::ManualClock clock;
+    const auto e = make_exporter(clock);
+    CHECK(value_of(e->render_metrics(), "qfscale_config_last_reload_successful") == 0.0);
+    e->on_config({.success = false});
+    CHECK(value_of(e->render_metrics(), "qfscale_config_last_reload_successful") == 0.0);
+    CHECK(value_of(e->render_metrics(), R"(qfscale_config_reloads_total{result="failure"})") ==
+          1.0);
+  }
+
+  TEST_CASE("exporter: label values are escaped in the exposition") {
+    util::ManualClock clock;
+    const auto e = make_exporter(clock);
+    auto a = test::service_a();
+    a.decision.service = ServiceId{"odd\"svc\\\n"};
+    e->on_tick({.finished_at = test::kT0, .services = {a}});
+    CHECK(value_of(e->render_metrics(),
+                   R"(qfscale_service_current_replicas{service="odd\"svc\\\n"})") == 2.0);
+  }
+
+  TEST_CASE("exporter: /metrics output matches the golden file") {
+    util::ManualClock clock;
+    const auto e = make_exporter(clock);
+    e->on_config({.success = true,
+                  .services = {ServiceId{"svc-a"}, ServiceId{"svc-b"}, ServiceId{"svc-c"}},
+                  .instances = {InstanceId{"unit-1"}, InstanceId{"unit-2"}}});
+    e->on_tick(test::golden_tick());
+    const auto result = qfscale::test::check_golden("metrics.txt", e->render_metrics());
+    CHECK_MESSAGE(result.ok, result.message);
+  }
+
+  TEST_CASE("exporter: concurrent ticks and scrapes lose no increments") {
+    util::ManualClock clock;
+    const auto e = make_exporter(clock);
+    constexpr int kTicks = 200;
+    std::thread writer([&] {
+      for (int i = 0; i < kTicks; ++i) e->on_tick(test::golden_tick());
+    });
+    int scrapes = 0;
+    for (int i = 0; i < kTicks; ++i) {
+      scrapes += e->render_metrics().empty() ? 0 : 1;
+      (void)e->last_decisions();
+      (void)e->readiness();
+    }
+    writer.join();
+    CHECK(scrapes == kTicks);
+    CHECK(value_of(e->render_metrics(), R"(qfscale_reconcile_runs_total{result="success"})") ==
+          kTicks);
+  }
+
+  TEST_CASE("sink: remote codes map to a closed set of label values") {
+    CHECK(api_code_from_remote("") == ApiCode::Ok);
+    CHECK(api_code_from_remote("AccessDenied") == ApiCode::AccessDenied);
+    CHECK(api_code_from_remote("RequestLimitExceeded") == ApiCode::RequestLimitExceeded);
+    CHECK(api_code_from_remote("SomethingNew") == ApiCode::Other);
+    CHECK(api_code_from_remote("accessdenied") == ApiCode::Other);  // exact spelling only
+    // Our own label values are not remote codes.
+    CHECK(api_code_from_remote("ok") == ApiCode::Other);
+    CHECK(api_code_from_remote("transport") == ApiCode::Other);
+    for (const auto code : kAllApiCodes) {
+      CAPTURE(to_string(code));
+      CHECK(std::count_if(kAllApiCodes.begin(), kAllApiCodes.end(),
+                          [&](ApiCode c) { return to_string(c) == to_string(code); }) == 1);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace qfscale::telemetry

@@ -1,0 +1,171 @@
+#include <chrono>
+#include <string>
+
+#include <doctest/doctest.h>
+#include <simdjson.h>
+
+#include "qfscale/http/server.h"
+#include "qfscale/telemetry/exporter.h"
+
+#include "support/golden.h"
+#include "unit/telemetry/fixtures.h"
+
+namespace qfscale::telemetry {
+namespace {
+
+using model::Replicas;
+using std::chrono::seconds;
+
+http::Response get(const http::Router& router, std::string target) {
+  http::Request req;
+  req.method = "GET";
+  req.target = std::move(target);
+  return router.dispatch(req);
+}
+
+struct Fixture {
+  util::ManualClock clock;
+  std::unique_ptr<Exporter> exporter;
+  http::Router router;
+
+  explicit Fixture(seconds staleness = seconds{60}) {
+    auto e = Exporter::create({.version = "test", .ready_staleness = staleness}, clock);
+    REQUIRE(e.has_value());
+    exporter = std::move(*e);
+    add_routes(router, *exporter);
+  }
+};
+
+TickReport tick(bool success) {
+  TickReport r;
+  r.finished_at = test::kT0;
+  r.success = success;
+  return r;
+}
+
+TEST_SUITE("telemetry") {
+  TEST_CASE("routes: /metrics serves the exposition with the 0.0.4 content type") {
+    Fixture f;
+    f.exporter->on_tick(test::golden_tick());
+    const auto res = get(f.router, "/metrics");
+    CHECK(res.status == 200);
+    CHECK(res.header("Content-Type") == "text/plain; version=0.0.4; charset=utf-8");
+    CHECK(res.body == f.exporter->render_metrics());
+    CHECK(res.body.find("qfscale_service_current_replicas{service=\"svc-a\"} 2\n") !=
+          std::string::npos);
+  }
+
+  TEST_CASE("routes: /healthz is 200 and wrong methods are 405") {
+    Fixture f;
+    CHECK(get(f.router, "/healthz").status == 200);
+    http::Request post;
+    post.method = "POST";
+    post.target = "/metrics";
+    CHECK(f.router.dispatch(post).status == 405);
+  }
+
+  TEST_CASE("routes: /readyz follows successful ticks and their staleness") {
+    Fixture f{seconds{60}};
+    // Before any tick: not ready.
+    CHECK(get(f.router, "/readyz").status == 503);
+    // A failed tick does not make it ready.
+    f.exporter->on_tick(tick(false));
+    CHECK(get(f.router, "/readyz").status == 503);
+    CHECK(get(f.router, "/readyz").body == "no successful reconcile yet\n");
+    // The first success: ready.
+    f.exporter->on_tick(tick(true));
+    CHECK(get(f.router, "/readyz").status == 200);
+    // Exactly at the 60 s limit still ready; one second past it, not.
+    f.clock.advance(seconds{60});
+    CHECK(get(f.router, "/readyz").status == 200);
+    f.clock.advance(seconds{1});
+    const auto stale = get(f.router, "/readyz");
+    CHECK(stale.status == 503);
+    CHECK(stale.body == "last successful reconcile 61s ago (limit 60s)\n");
+    // Failed ticks do not refresh it; a successful one does.
+    f.exporter->on_tick(tick(false));
+    CHECK(get(f.router, "/readyz").status == 503);
+    f.exporter->on_tick(tick(true));
+    CHECK(get(f.router, "/readyz").status == 200);
+  }
+
+  TEST_CASE("routes: /readyz with staleness 0 stays ready once ready") {
+    Fixture f{seconds{0}};
+    CHECK(get(f.router, "/readyz").status == 503);
+    f.exporter->on_tick(tick(true));
+    f.clock.advance(std::chrono::hours{24 * 365});
+    CHECK(get(f.router, "/readyz").status == 200);
+  }
+
+  TEST_CASE("routes: /api/v1/decisions lists the last decision of every service") {
+    Fixture f;
+    CHECK(get(f.router, "/api/v1/decisions").body == R"({"decisions":[]})");
+    f.exporter->on_tick(test::golden_tick());
+    // A later tick for svc-a replaces only svc-a's decision.
+    auto later = test::service_a(test::kT0 + std::chrono::milliseconds{15'250});
+    later.decision.current = Replicas{4};
+    f.exporter->on_tick({.finished_at = later.decision.at, .services = {later}});
+
+    const auto res = get(f.router, "/api/v1/decisions");
+    CHECK(res.status == 200);
+    CHECK(res.header("Content-Type") == "application/json");
+    simdjson::dom::parser parser;
+    simdjson::dom::element doc;
+    REQUIRE(parser.parse(res.body).get(doc) == simdjson::SUCCESS);
+    simdjson::dom::array decisions;
+    REQUIRE(doc["decisions"].get(decisions) == simdjson::SUCCESS);
+    REQUIRE(decisions.size() == 3);
+    std::string_view service;
+    std::string_view at;
+    int64_t current = 0;
+    REQUIRE(decisions.at(0)["service"].get(service) == simdjson::SUCCESS);
+    CHECK(service == "svc-a");
+    REQUIRE(decisions.at(0)["at"].get(at) == simdjson::SUCCESS);
+    CHECK(at == "2023-11-14T22:13:35.250Z");
+    REQUIRE(decisions.at(0)["inputs"]["current"].get(current) == simdjson::SUCCESS);
+    CHECK(current == 4);
+    REQUIRE(decisions.at(2)["service"].get(service) == simdjson::SUCCESS);
+    CHECK(service == "svc-c");
+  }
+
+  TEST_CASE("routes: /api/v1/decisions JSON matches the golden file") {
+    Fixture f;
+    f.exporter->on_tick(test::golden_tick());
+    const auto res = get(f.router, "/api/v1/decisions");
+    const auto result = qfscale::test::check_golden("decisions.json", res.body + "\n");
+    CHECK_MESSAGE(result.ok, result.message);
+  }
+
+  TEST_CASE("routes: /api/v1/decisions/{service} returns one decision or a 404 JSON error") {
+    Fixture f;
+    f.exporter->on_tick(test::golden_tick());
+
+    const auto one = get(f.router, "/api/v1/decisions/svc-b");
+    CHECK(one.status == 200);
+    CHECK(one.body == decision_to_json(test::service_b().decision));
+
+    for (const auto* target :
+         {"/api/v1/decisions/svc-zzz", "/api/v1/decisions/", "/api/v1/decisions/svc-a/extra"}) {
+      CAPTURE(target);
+      const auto res = get(f.router, target);
+      CHECK(res.status == 404);
+      CHECK(res.header("Content-Type") == "application/json");
+      simdjson::dom::parser parser;
+      simdjson::dom::element doc;
+      REQUIRE(parser.parse(res.body).get(doc) == simdjson::SUCCESS);
+      std::string_view code;
+      REQUIRE(doc["error"]["code"].get(code) == simdjson::SUCCESS);
+      CHECK(code == "not_found");
+    }
+    std::string_view message;
+    simdjson::dom::parser parser;
+    simdjson::dom::element doc;
+    REQUIRE(parser.parse(get(f.router, "/api/v1/decisions/svc-zzz").body).get(doc) ==
+            simdjson::SUCCESS);
+    REQUIRE(doc["error"]["message"].get(message) == simdjson::SUCCESS);
+    CHECK(message.find("\"svc-zzz\"") != std::string_view::npos);
+  }
+}
+
+}  // namespace
+}  // namespace qfscale::telemetry

@@ -1,0 +1,82 @@
+// parse_url and ParsedUrl::host_header, on Boost.URL so that odd inputs (IPv6 literals,
+// percent-encoding, userinfo) are handled by a real RFC 3986 parser.
+
+#include <charconv>
+#include <string>
+
+#include <boost/url/parse.hpp>
+#include <boost/url/url_view.hpp>
+
+#include "qfscale/http/client.h"
+
+namespace qfscale::http {
+
+std::string ParsedUrl::host_header() const {
+  const bool default_port =
+      (scheme == "http" && port == "80") || (scheme == "https" && port == "443");
+  // An IPv6 literal needs its brackets back in the Host header (RFC 7230 section 5.4).
+  std::string h = host.find(':') != std::string::npos ? "[" + host + "]" : host;
+  if (!default_port) {
+    h += ':';
+    h += port;
+  }
+  return h;
+}
+
+Result<ParsedUrl> parse_url(std::string_view url) {
+  auto bad = [&](std::string_view why) {
+    return fail(ErrorCode::InvalidInput,
+                "bad URL \"" + std::string(url) + "\": " + std::string(why));
+  };
+  auto parsed = boost::urls::parse_uri(url);
+  if (!parsed) return bad(parsed.error().message());
+  const boost::urls::url_view& u = *parsed;
+
+  ParsedUrl out;
+  if (u.scheme_id() == boost::urls::scheme::http) {
+    out.scheme = "http";
+  } else if (u.scheme_id() == boost::urls::scheme::https) {
+    out.scheme = "https";
+  } else {
+    return bad("scheme must be http or https");
+  }
+  if (u.has_userinfo()) return bad("credentials in the URL are not supported");
+
+  switch (u.host_type()) {
+    case boost::urls::host_type::ipv6:
+      out.host = u.host_ipv6_address().to_string();
+      break;
+    case boost::urls::host_type::ipv4:
+    case boost::urls::host_type::name:
+      out.host = u.host();
+      break;
+    default:
+      return bad("unsupported host");
+  }
+  if (out.host.empty()) return bad("missing host");
+
+  if (u.has_port()) {
+    const std::string_view p = u.port();
+    unsigned value = 0;
+    const auto [end, ec] = std::from_chars(p.data(), p.data() + p.size(), value);
+    if (p.empty() || ec != std::errc{} || end != p.data() + p.size() || value == 0 ||
+        value > 65535) {
+      return bad("port must be 1..65535");
+    }
+    out.port = std::to_string(value);
+  } else {
+    out.port = out.scheme == "https" ? "443" : "80";
+  }
+
+  out.target = std::string(u.encoded_path());
+  if (out.target.empty()) out.target = "/";
+  if (out.target.front() != '/') return bad("path must be absolute");
+  if (u.has_query()) {
+    out.target += '?';
+    out.target += std::string_view(u.encoded_query());
+  }
+  // The fragment is never sent to the server (RFC 7230 section 5.1).
+  return out;
+}
+
+}  // namespace qfscale::http

@@ -88,3 +88,13 @@ struct fmt::formatter<qfscale::metrics::FailureKind> : fmt::formatter<std::strin
     return fmt::formatter<std::string_view>::format(qfscale::metrics::to_string(k), ctx);
   }
 };
+
+/// "<kind>: <message>", e.g. "query_error: bad_data: invalid parameter ...". Messages carry the
+/// details (status, errorType), so logs need nothing else.
+template <>
+struct fmt::formatter<qfscale::metrics::QpsFailure> : fmt::formatter<std::string_view> {
+  auto format(const qfscale::metrics::QpsFailure& f, format_context& ctx) const {
+    return fmt::formatter<std::string_view>::format(
+        fmt::format("{}: {}", qfscale::metrics::to_string(f.kind), f.message), ctx);
+  }
+};

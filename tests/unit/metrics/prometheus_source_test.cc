@@ -132,6 +132,8 @@ TEST_SUITE("metrics") {
       CHECK(r[0].error().error_type == "bad_data");
       CHECK(r[0].error().http_status == 400);
       CHECK(r[0].error().message.find("unexpected right parenthesis") != std::string::npos);
+      CHECK(
+          fmt::format("{}", r[0].error()).starts_with("query_error: bad_data: invalid parameter"));
     }
     {
       auto client = ScriptedHttpClient::replying(502, recorded("bad_gateway_502.html"));
@@ -139,6 +141,7 @@ TEST_SUITE("metrics") {
       REQUIRE(!r[0].has_value());
       CHECK(r[0].error().http_status == 502);
       CHECK(r[0].error().message.find("502 Bad Gateway") != std::string::npos);
+      CHECK(fmt::format("{}", r[0].error()).starts_with("http_status: HTTP 502: <html>"));
     }
     {
       auto client = ScriptedHttpClient::replying(200, recorded("stale_sample.json"));

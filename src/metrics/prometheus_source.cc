@@ -137,8 +137,9 @@ Decoded decode_reply(const http::Response& response, std::string_view label) {
         value.at(1).get_string().get(text)) {
       return bad("\"value\" is not [<unix seconds>, \"<number>\"]");
     }
-    // Unix seconds between 1970 and about 2286: anything else is not a Prometheus timestamp.
-    if (!(s.timestamp >= 0 && s.timestamp < 1e10)) return bad("timestamp out of range");
+    // Unix seconds from 1970 to 2255: later ones overflow SystemTime's int64 nanoseconds (the
+    // limit is 2262); neither end is a plausible Prometheus evaluation time.
+    if (!(s.timestamp >= 0 && s.timestamp < 9e9)) return bad("timestamp out of range");
     const auto v = parse_sample_value(text);
     if (!v) return bad(fmt::format("value \"{}\" is not a number", snippet(text)));
     s.value = *v;

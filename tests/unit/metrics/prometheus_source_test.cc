@@ -171,6 +171,20 @@ TEST_SUITE("metrics") {
     }
   }
 
+  TEST_CASE("prometheus: implausible timestamps are malformed, not stale or fresh") {
+    // 9699999879 s is year 2277, past what SystemTime holds (found by the fuzz target).
+    for (std::string_view ts : {"9699999879", "-1", "1e300", "\"1700000000\""}) {
+      CAPTURE(ts);
+      auto client = ScriptedHttpClient::replying(
+          200, fmt::format(R"({{"status":"success","data":{{"resultType":"vector","result":[)"
+                           R"({{"metric":{{"service":"svco-a1b2c3"}},"value":[{},"8"]}}]}}}})",
+                           ts));
+      const auto r = read_with(client, base_config(), {ServiceId("svco-a1b2c3")});
+      REQUIRE(!r[0].has_value());
+      CHECK(r[0].error().kind == FailureKind::Malformed);
+    }
+  }
+
   TEST_CASE("prometheus: a 2xx success body with a non-2xx status is an HTTP failure") {
     auto client = ScriptedHttpClient::replying(500, recorded("success_vector.json"));
     const auto r = read_with(client, base_config(), {ServiceId("svco-a1b2c3")});

@@ -35,9 +35,13 @@ std::string snippet(std::string_view body) {
   constexpr std::size_t kMax = 120;
   std::string out(body.substr(0, kMax));
   for (char& c : out) {
-    if (static_cast<unsigned char>(c) < 0x20) c = ' ';
+    if (static_cast<unsigned char>(c) < 0x20) {
+      c = ' ';
+    }
   }
-  if (body.size() > kMax) out += "...";
+  if (body.size() > kMax) {
+    out += "...";
+  }
   return out;
 }
 
@@ -51,14 +55,24 @@ QpsFailure http_status_failure(const http::Response& response) {
 /// Prometheus writes sample values with Go's FormatFloat: "1.5", "NaN", "+Inf", "-Inf";
 /// other implementations may use exponents. Returns nullopt when the text is not a number.
 std::optional<double> parse_sample_value(std::string_view text) {
-  if (text == "NaN") return std::numeric_limits<double>::quiet_NaN();
-  if (text == "+Inf" || text == "Inf") return std::numeric_limits<double>::infinity();
-  if (text == "-Inf") return -std::numeric_limits<double>::infinity();
-  if (!text.empty() && text.front() == '+') text.remove_prefix(1);
+  if (text == "NaN") {
+    return std::numeric_limits<double>::quiet_NaN();
+  }
+  if (text == "+Inf" || text == "Inf") {
+    return std::numeric_limits<double>::infinity();
+  }
+  if (text == "-Inf") {
+    return -std::numeric_limits<double>::infinity();
+  }
+  if (!text.empty() && text.front() == '+') {
+    text.remove_prefix(1);
+  }
   double v = 0;
   const char* end = text.data() + text.size();
   auto [ptr, ec] = std::from_chars(text.data(), end, v);
-  if (text.empty() || ec != std::errc{} || ptr != end) return std::nullopt;
+  if (text.empty() || ec != std::errc{} || ptr != end) {
+    return std::nullopt;
+  }
   return v;
 }
 
@@ -68,7 +82,9 @@ Decoded decode_reply(const http::Response& response, std::string_view label) {
   const bool ok_status = response.status >= 200 && response.status < 300;
   const auto not_json = [&](std::string what) -> Decoded {
     // A proxy's HTML error page is an HTTP failure, not a malformed Prometheus reply.
-    if (!ok_status) return tl::unexpected(http_status_failure(response));
+    if (!ok_status) {
+      return tl::unexpected(http_status_failure(response));
+    }
     return tl::unexpected(failure(FailureKind::Malformed, std::move(what)));
   };
 
@@ -87,17 +103,23 @@ Decoded decode_reply(const http::Response& response, std::string_view label) {
     std::string_view error_type;
     std::string_view error;
     // Both are documented as present with status "error"; tolerate their absence.
-    if (root["errorType"].get_string().get(error_type)) error_type = "unknown";
-    if (root["error"].get_string().get(error)) error = "(no message)";
+    if (root["errorType"].get_string().get(error_type)) {
+      error_type = "unknown";
+    }
+    if (root["error"].get_string().get(error)) {
+      error = "(no message)";
+    }
     auto f = failure(FailureKind::QueryError, fmt::format("{}: {}", error_type, error));
     f.error_type = std::string(error_type);
     f.http_status = response.status;
     return tl::unexpected(std::move(f));
   }
   if (status != "success") {
-    return not_json(fmt::format("\"status\" is \"{}\"; want \"success\" or \"error\"", status));
+    return not_json(fmt::format(R"("status" is "{}"; want "success" or "error")", status));
   }
-  if (!ok_status) return tl::unexpected(http_status_failure(response));
+  if (!ok_status) {
+    return tl::unexpected(http_status_failure(response));
+  }
 
   std::string_view result_type;
   dom::array result;
@@ -124,8 +146,12 @@ Decoded decode_reply(const http::Response& response, std::string_view label) {
     dom::object series;
     dom::object metric;
     dom::array value;
-    if (element.get_object().get(series)) return bad("not an object");
-    if (series["metric"].get_object().get(metric)) return bad("no object \"metric\"");
+    if (element.get_object().get(series)) {
+      return bad("not an object");
+    }
+    if (series["metric"].get_object().get(metric)) {
+      return bad("no object \"metric\"");
+    }
     if (series["value"].get_array().get(value)) {
       return bad(series["histogram"].error() == simdjson::SUCCESS
                      ? "a native histogram sample; want a float \"value\""
@@ -135,19 +161,25 @@ Decoded decode_reply(const http::Response& response, std::string_view label) {
     std::string_view text;
     if (value.size() != 2 || value.at(0).get_double().get(s.timestamp) ||
         value.at(1).get_string().get(text)) {
-      return bad("\"value\" is not [<unix seconds>, \"<number>\"]");
+      return bad(R"("value" is not [<unix seconds>, "<number>"])");
     }
     // Unix seconds from 1970 to 2255: later ones overflow SystemTime's int64 nanoseconds (the
     // limit is 2262); neither end is a plausible Prometheus evaluation time.
-    if (!(s.timestamp >= 0 && s.timestamp < 9e9)) return bad("timestamp out of range");
+    if (!(s.timestamp >= 0 && s.timestamp < 9e9)) {
+      return bad("timestamp out of range");
+    }
     const auto v = parse_sample_value(text);
-    if (!v) return bad(fmt::format("value \"{}\" is not a number", snippet(text)));
+    if (!v) {
+      return bad(fmt::format("value \"{}\" is not a number", snippet(text)));
+    }
     s.value = *v;
     s.value_text = std::string(text);
     std::string_view label_value;
     auto label_field = metric[label];
     if (label_field.error() == simdjson::SUCCESS) {
-      if (label_field.get_string().get(label_value)) return bad("label value is not a string");
+      if (label_field.get_string().get(label_value)) {
+        return bad("label value is not a string");
+      }
       s.label_value = std::string(label_value);
     }
     out.push_back(std::move(s));
@@ -187,7 +219,7 @@ bool is_unreserved(char c) {
 }
 
 std::string percent_encode(std::string_view text) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
+  static constexpr std::string_view kHex = "0123456789ABCDEF";
   std::string out;
   out.reserve(text.size() * 3);
   for (char c : text) {
@@ -207,19 +239,27 @@ std::string format_unix_seconds(util::SystemTime t) {
   const auto ms = std::chrono::floor<std::chrono::milliseconds>(t.time_since_epoch()).count();
   const auto secs = ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000);
   auto frac = ms - secs * 1000;
-  if (frac == 0) return fmt::format("{}", secs);
+  if (frac == 0) {
+    return fmt::format("{}", secs);
+  }
   std::string digits = fmt::format("{:03}", frac);
-  while (digits.back() == '0') digits.pop_back();
+  while (digits.back() == '0') {
+    digits.pop_back();
+  }
   return fmt::format("{}.{}", secs, digits);
 }
 
 bool valid_label_name(std::string_view name) {
-  if (name.empty()) return false;
+  if (name.empty()) {
+    return false;
+  }
   for (std::size_t i = 0; i < name.size(); ++i) {
     const char c = name[i];
     const bool alpha = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
     const bool digit = c >= '0' && c <= '9';
-    if (!alpha && !(digit && i > 0)) return false;
+    if (!alpha && !(digit && i > 0)) {
+      return false;
+    }
   }
   return true;
 }
@@ -242,7 +282,9 @@ class PrometheusQpsSource final : public QpsSource {
       }
       out[i] = read_single(it->second, now);
     }
-    if (shared.empty()) return out;
+    if (shared.empty()) {
+      return out;
+    }
     if (config_.query.empty()) {
       for (auto i : shared) {
         out[i] = tl::unexpected(failure(FailureKind::Missing, "no query configured for service"));
@@ -252,7 +294,9 @@ class PrometheusQpsSource final : public QpsSource {
 
     const auto decoded = run(config_.query, now);
     if (!decoded) {
-      for (auto i : shared) out[i] = tl::unexpected(decoded.error());
+      for (auto i : shared) {
+        out[i] = tl::unexpected(decoded.error());
+      }
       return out;
     }
     struct Match {
@@ -261,11 +305,17 @@ class PrometheusQpsSource final : public QpsSource {
     };
     std::unordered_map<std::string_view, Match> wanted;
     wanted.reserve(shared.size());
-    for (auto i : shared) wanted.emplace(services[i].value, Match{});
+    for (auto i : shared) {
+      wanted.emplace(services[i].value, Match{});
+    }
     for (const auto& s : *decoded) {
-      if (!s.label_value) continue;
+      if (!s.label_value) {
+        continue;
+      }
       const auto it = wanted.find(*s.label_value);
-      if (it == wanted.end()) continue;  // a service we do not manage
+      if (it == wanted.end()) {
+        continue;  // a service we do not manage
+      }
       it->second.series = &s;
       ++it->second.count;
     }
@@ -287,9 +337,11 @@ class PrometheusQpsSource final : public QpsSource {
   }
 
  private:
-  QpsReading read_single(const std::string& query, util::SystemTime now) const {
+  [[nodiscard]] QpsReading read_single(const std::string& query, util::SystemTime now) const {
     const auto decoded = run(query, now);
-    if (!decoded) return tl::unexpected(decoded.error());
+    if (!decoded) {
+      return tl::unexpected(decoded.error());
+    }
     if (decoded->empty()) {
       return tl::unexpected(failure(FailureKind::Missing, "per-service query returned no series"));
     }
@@ -301,7 +353,7 @@ class PrometheusQpsSource final : public QpsSource {
     return to_reading(decoded->front(), now, config_.staleness);
   }
 
-  Decoded run(const std::string& query, util::SystemTime now) const {
+  [[nodiscard]] Decoded run(const std::string& query, util::SystemTime now) const {
     http::ClientRequest request;
     request.method = "GET";
     request.url = prometheus_query_url(config_.base_url, query, now);
@@ -323,7 +375,9 @@ class PrometheusQpsSource final : public QpsSource {
 
 std::string prometheus_query_url(std::string_view base_url, std::string_view query,
                                  util::SystemTime time) {
-  while (!base_url.empty() && base_url.back() == '/') base_url.remove_suffix(1);
+  while (!base_url.empty() && base_url.back() == '/') {
+    base_url.remove_suffix(1);
+  }
   return fmt::format("{}/api/v1/query?query={}&time={}", base_url, percent_encode(query),
                      format_unix_seconds(time));
 }
@@ -359,14 +413,18 @@ Status validate(const PrometheusConfig& config) {
   if (config.staleness <= std::chrono::seconds::zero()) {
     problems.push_back(fmt::format("staleness: {} s must be > 0", config.staleness.count()));
   }
-  if (problems.empty()) return util::ok();
+  if (problems.empty()) {
+    return util::ok();
+  }
   return fail(ErrorCode::InvalidInput,
               fmt::format("prometheus source: {}", fmt::join(problems, "; ")));
 }
 
 Result<std::unique_ptr<QpsSource>> make_prometheus_source(PrometheusConfig config,
                                                           http::Client& client) {
-  if (auto status = validate(config); !status) return tl::unexpected(status.error());
+  if (auto status = validate(config); !status) {
+    return tl::unexpected(status.error());
+  }
   return std::make_unique<PrometheusQpsSource>(std::move(config), client);
 }
 

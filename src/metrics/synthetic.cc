@@ -62,14 +62,18 @@ double SyntheticTraffic::envelope(std::int64_t second) const {
   // the cosine over integer seconds sums to exactly zero, so the mean is base_qps.
   const std::int64_t period = config_.period.count();
   std::int64_t r = (second - config_.peak_at.count()) % period;
-  if (r < 0) r += period;
+  if (r < 0) {
+    r += period;
+  }
   const double phase =
       2.0 * std::numbers::pi * static_cast<double>(r) / static_cast<double>(period);
   return config_.base_qps * (1.0 + config_.amplitude * std::cos(phase));
 }
 
 double SyntheticTraffic::noise_factor(std::int64_t second, std::uint64_t stream) const {
-  if (config_.noise == 0) return 1.0;
+  if (config_.noise == 0) {
+    return 1.0;
+  }
   // Box-Muller from two hashed uniforms, then a log-normal factor with mean exactly 1:
   // E[exp(sigma Z - sigma^2/2)] = 1.
   const double u1 = 1.0 - uniform(config_.seed, stream, second, Draw::Noise1);  // (0, 1]
@@ -80,7 +84,9 @@ double SyntheticTraffic::noise_factor(std::int64_t second, std::uint64_t stream)
 }
 
 bool SyntheticTraffic::burst_starts(std::int64_t second, std::uint64_t stream) const {
-  if (config_.bursts_per_hour <= 0) return false;
+  if (config_.bursts_per_hour <= 0) {
+    return false;
+  }
   return uniform(config_.seed, stream, second, Draw::Burst) < config_.bursts_per_hour / 3600.0;
 }
 
@@ -99,12 +105,16 @@ std::vector<float> SyntheticTraffic::series(std::size_t seconds, std::uint64_t s
   const std::int64_t duration = config_.bursts_per_hour > 0 ? config_.burst_duration.count() : 0;
   // Sliding count of burst starts in (s - duration, s].
   std::int64_t active = 0;
-  for (std::int64_t k = -duration + 1; k < 0; ++k) active += burst_starts(k, stream) ? 1 : 0;
+  for (std::int64_t k = -duration + 1; k < 0; ++k) {
+    active += burst_starts(k, stream) ? 1 : 0;
+  }
   for (std::size_t i = 0; i < seconds; ++i) {
     const auto s = static_cast<std::int64_t>(i);
     if (duration > 0) {
       active += burst_starts(s, stream) ? 1 : 0;
-      if (s >= 1 && burst_starts(s - duration, stream)) --active;
+      if (s >= 1 && burst_starts(s - duration, stream)) {
+        --active;
+      }
     }
     const double burst = active > 0 ? config_.burst_height : 1.0;
     out[i] = static_cast<float>(envelope(s) * noise_factor(s, stream) * burst);
@@ -131,12 +141,12 @@ std::vector<QpsReading> SyntheticQpsSource::read(std::span<const model::ServiceI
   out.reserve(services.size());
   for (const auto& service : services) {
     if (now < start_) {
-      out.push_back(tl::unexpected(
+      out.emplace_back(tl::unexpected(
           QpsFailure{.kind = FailureKind::Missing, .message = "synthetic traffic not started"}));
       continue;
     }
     const auto second = std::chrono::floor<std::chrono::seconds>(now - start_).count();
-    out.push_back(
+    out.emplace_back(
         QpsSample{.qps = traffic_.rate_at(second, SyntheticTraffic::stream_for(service.value)),
                   .timestamp = now});
   }

@@ -27,21 +27,29 @@ Trace::Trace(std::vector<float> per_second) : values_(std::move(per_second)) {
 }
 
 double Trace::rate_at(double t_seconds) const {
-  if (!(t_seconds >= 0) || t_seconds >= static_cast<double>(values_.size())) return 0;
+  if (!(t_seconds >= 0) || t_seconds >= static_cast<double>(values_.size())) {
+    return 0;
+  }
   return static_cast<double>(values_[static_cast<std::size_t>(t_seconds)]);
 }
 
 double Trace::integral(double t) const {
   const auto k = static_cast<std::size_t>(t);
-  if (k >= values_.size()) return total();
+  if (k >= values_.size()) {
+    return total();
+  }
   return prefix_[k] + (t - static_cast<double>(k)) * static_cast<double>(values_[k]);
 }
 
 double Trace::mean(double from_seconds, double to_seconds) const {
-  if (!(to_seconds > from_seconds)) return rate_at(from_seconds);
+  if (!(to_seconds > from_seconds)) {
+    return rate_at(from_seconds);
+  }
   const double a = std::max(from_seconds, 0.0);
   const double b = std::min(to_seconds, static_cast<double>(values_.size()));
-  if (!(b > a)) return 0;
+  if (!(b > a)) {
+    return 0;
+  }
   return (integral(b) - integral(a)) / (b - a);
 }
 
@@ -50,7 +58,9 @@ namespace {
 constexpr std::string_view kHeader = "t_seconds,qps";
 
 std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
+    s.remove_prefix(1);
+  }
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) {
     s.remove_suffix(1);
   }
@@ -103,7 +113,9 @@ bool looks_numeric(std::string_view field) {
 tl::expected<Trace, util::Diagnostics> parse_trace(std::string_view text,
                                                    std::string_view file_name) {
   Collector problems(file_name);
-  if (text.starts_with("\xEF\xBB\xBF")) text.remove_prefix(3);
+  if (text.starts_with("\xEF\xBB\xBF")) {
+    text.remove_prefix(3);
+  }
 
   std::vector<float> values;
   values.reserve(text.size() / 6 + 1);  // "12,34\n" is about the shortest common row
@@ -124,19 +136,22 @@ tl::expected<Trace, util::Diagnostics> parse_trace(std::string_view text,
 
     const std::string_view trimmed = trim(line);
     if (line_no == 1) {
-      if (trimmed == kHeader) continue;
+      if (trimmed == kHeader) {
+        continue;
+      }
       const auto first = trim(trimmed.substr(0, trimmed.find(',')));
       if (!looks_numeric(first)) {
-        problems.add(
-            1, 1, "",
-            fmt::format("expected the header \"{}\", got \"{}\"", kHeader, shown(trimmed)));
+        problems.add(1, 1, "",
+                     fmt::format(R"(expected the header "{}", got "{}")", kHeader, shown(trimmed)));
         continue;
       }
       problems.add(1, 1, "", fmt::format("missing the header line \"{}\"", kHeader));
       // Fall through: the line is data.
     }
     if (trimmed.empty()) {
-      if (blank_run_length++ == 0) blank_run_start = line_no;
+      if (blank_run_length++ == 0) {
+        blank_run_start = line_no;
+      }
       continue;
     }
     if (blank_run_length > 0) {  // blank lines followed by data: not a trailing newline
@@ -155,12 +170,11 @@ tl::expected<Trace, util::Diagnostics> parse_trace(std::string_view text,
     if (comma == std::string_view::npos) {
       problems.add(
           line_no, static_cast<int>(line.size()) + 1, "qps",
-          fmt::format("missing column: want \"t_seconds,qps\", got \"{}\"", shown(trimmed)));
+          fmt::format(R"(missing column: want "t_seconds,qps", got "{}")", shown(trimmed)));
       columns_ok = false;
     } else if (const auto extra = q_field.find(','); extra != std::string_view::npos) {
-      problems.add(
-          line_no, column_of(q_field.substr(extra)), "",
-          fmt::format("extra columns: want \"t_seconds,qps\", got \"{}\"", shown(trimmed)));
+      problems.add(line_no, column_of(q_field.substr(extra)), "",
+                   fmt::format(R"(extra columns: want "t_seconds,qps", got "{}")", shown(trimmed)));
       columns_ok = false;
     }
 
@@ -212,7 +226,9 @@ tl::expected<Trace, util::Diagnostics> parse_trace(std::string_view text,
         row_ok = false;
       }
     }
-    if (row_ok) values.push_back(static_cast<float>(q));
+    if (row_ok) {
+      values.push_back(static_cast<float>(q));
+    }
   }
 
   if (line_no == 0) {
@@ -220,7 +236,9 @@ tl::expected<Trace, util::Diagnostics> parse_trace(std::string_view text,
   } else if (values.empty() && problems.empty()) {
     problems.add(line_no, 1, "", "no data rows after the header");
   }
-  if (!problems.empty()) return tl::unexpected(std::move(problems).finish());
+  if (!problems.empty()) {
+    return tl::unexpected(std::move(problems).finish());
+  }
   return Trace(std::move(values));
 }
 
@@ -284,7 +302,7 @@ std::vector<QpsReading> TraceQpsSource::read(std::span<const model::ServiceId> s
     }
     const auto window = static_cast<double>(options_.window.count());
     const double qps = window > 0 ? trace.mean(t - window, t) : trace.rate_at(t);
-    out.push_back(QpsSample{.qps = qps, .timestamp = now});
+    out.emplace_back(QpsSample{.qps = qps, .timestamp = now});
   }
   return out;
 }

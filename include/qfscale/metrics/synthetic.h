@@ -72,7 +72,7 @@ class SyntheticTraffic {
 class SyntheticQpsSource final : public QpsSource {
  public:
   SyntheticQpsSource(SyntheticTraffic traffic, util::SystemTime start)
-      : traffic_(std::move(traffic)), start_(start) {}
+      : traffic_(traffic), start_(start) {}
 
   [[nodiscard]] std::vector<QpsReading> read(std::span<const model::ServiceId> services,
                                              util::SystemTime now) override;

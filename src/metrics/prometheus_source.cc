@@ -1,0 +1,431 @@
+#include "qfscale/metrics/prometheus_source.h"
+
+#include <charconv>
+#include <cmath>
+#include <limits>
+#include <optional>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include <fmt/format.h>
+#include <simdjson.h>
+
+namespace qfscale::metrics {
+
+namespace {
+
+/// One series of an instant vector.
+struct Series {
+  std::optional<std::string> label_value;  ///< nullopt when the series lacks the label
+  double timestamp = 0;                    ///< Unix seconds
+  double value = 0;
+  std::string value_text;  ///< as sent, for messages ("NaN", "+Inf")
+};
+
+using Decoded = tl::expected<std::vector<Series>, QpsFailure>;
+
+QpsFailure failure(FailureKind kind, std::string message) {
+  return QpsFailure{.kind = kind, .message = std::move(message)};
+}
+
+/// The start of a body for a message: at most 120 bytes, control characters as spaces.
+std::string snippet(std::string_view body) {
+  constexpr std::size_t kMax = 120;
+  std::string out(body.substr(0, kMax));
+  for (char& c : out) {
+    if (static_cast<unsigned char>(c) < 0x20) {
+      c = ' ';
+    }
+  }
+  if (body.size() > kMax) {
+    out += "...";
+  }
+  return out;
+}
+
+QpsFailure http_status_failure(const http::Response& response) {
+  auto f = failure(FailureKind::HttpStatus,
+                   fmt::format("HTTP {}: {}", response.status, snippet(response.body)));
+  f.http_status = response.status;
+  return f;
+}
+
+/// Prometheus writes sample values with Go's FormatFloat: "1.5", "NaN", "+Inf", "-Inf";
+/// other implementations may use exponents. Returns nullopt when the text is not a number.
+std::optional<double> parse_sample_value(std::string_view text) {
+  if (text == "NaN") {
+    return std::numeric_limits<double>::quiet_NaN();
+  }
+  if (text == "+Inf" || text == "Inf") {
+    return std::numeric_limits<double>::infinity();
+  }
+  if (text == "-Inf") {
+    return -std::numeric_limits<double>::infinity();
+  }
+  if (!text.empty() && text.front() == '+') {
+    text.remove_prefix(1);
+  }
+  double v = 0;
+  const char* end = text.data() + text.size();
+  auto [ptr, ec] = std::from_chars(text.data(), end, v);
+  if (text.empty() || ec != std::errc{} || ptr != end) {
+    return std::nullopt;
+  }
+  return v;
+}
+
+/// Decodes an instant-query reply into its series. Every failure here concerns the whole reply.
+Decoded decode_reply(const http::Response& response, std::string_view label) {
+  namespace dom = simdjson::dom;
+  const bool ok_status = response.status >= 200 && response.status < 300;
+  const auto not_json = [&](std::string what) -> Decoded {
+    // A proxy's HTML error page is an HTTP failure, not a malformed Prometheus reply.
+    if (!ok_status) {
+      return tl::unexpected(http_status_failure(response));
+    }
+    return tl::unexpected(failure(FailureKind::Malformed, std::move(what)));
+  };
+
+  dom::parser parser;
+  dom::element doc;
+  if (auto err = parser.parse(response.body.data(), response.body.size()).get(doc); err) {
+    return not_json(fmt::format("reply is not JSON ({}): {}", simdjson::error_message(err),
+                                snippet(response.body)));
+  }
+  dom::object root;
+  std::string_view status;
+  if (doc.get_object().get(root) || root["status"].get_string().get(status)) {
+    return not_json("reply is not an object with a string \"status\"");
+  }
+  if (status == "error") {
+    std::string_view error_type;
+    std::string_view error;
+    // Both are documented as present with status "error"; tolerate their absence.
+    if (root["errorType"].get_string().get(error_type)) {
+      error_type = "unknown";
+    }
+    if (root["error"].get_string().get(error)) {
+      error = "(no message)";
+    }
+    auto f = failure(FailureKind::QueryError, fmt::format("{}: {}", error_type, error));
+    f.error_type = std::string(error_type);
+    f.http_status = response.status;
+    return tl::unexpected(std::move(f));
+  }
+  if (status != "success") {
+    return not_json(fmt::format(R"("status" is "{}"; want "success" or "error")", status));
+  }
+  if (!ok_status) {
+    return tl::unexpected(http_status_failure(response));
+  }
+
+  std::string_view result_type;
+  dom::array result;
+  if (root["data"]["resultType"].get_string().get(result_type)) {
+    return not_json("reply has no string \"data.resultType\"");
+  }
+  if (result_type != "vector") {
+    return not_json(
+        fmt::format("resultType is \"{}\"; want \"vector\" (an instant query with one "
+                    "series per service)",
+                    result_type));
+  }
+  if (root["data"]["result"].get_array().get(result)) {
+    return not_json("reply has no array \"data.result\"");
+  }
+
+  std::vector<Series> out;
+  out.reserve(result.size());
+  std::size_t index = 0;
+  for (dom::element element : result) {
+    const auto bad = [&](std::string_view what) {
+      return not_json(fmt::format("data.result[{}]: {}", index, what));
+    };
+    dom::object series;
+    dom::object metric;
+    dom::array value;
+    if (element.get_object().get(series)) {
+      return bad("not an object");
+    }
+    if (series["metric"].get_object().get(metric)) {
+      return bad("no object \"metric\"");
+    }
+    if (series["value"].get_array().get(value)) {
+      return bad(series["histogram"].error() == simdjson::SUCCESS
+                     ? "a native histogram sample; want a float \"value\""
+                     : "no array \"value\"");
+    }
+    Series s;
+    std::string_view text;
+    if (value.size() != 2 || value.at(0).get_double().get(s.timestamp) ||
+        value.at(1).get_string().get(text)) {
+      return bad(R"("value" is not [<unix seconds>, "<number>"])");
+    }
+    // Unix seconds from 1970 to 2255: later ones overflow SystemTime's int64 nanoseconds (the
+    // limit is 2262); neither end is a plausible Prometheus evaluation time.
+    if (!(s.timestamp >= 0 && s.timestamp < 9e9)) {
+      return bad("timestamp out of range");
+    }
+    const auto v = parse_sample_value(text);
+    if (!v) {
+      return bad(fmt::format("value \"{}\" is not a number", snippet(text)));
+    }
+    s.value = *v;
+    s.value_text = std::string(text);
+    std::string_view label_value;
+    auto label_field = metric[label];
+    if (label_field.error() == simdjson::SUCCESS) {
+      if (label_field.get_string().get(label_value)) {
+        return bad("label value is not a string");
+      }
+      s.label_value = std::string(label_value);
+    }
+    out.push_back(std::move(s));
+    ++index;
+  }
+  return out;
+}
+
+util::SystemTime to_system_time(double unix_seconds) {
+  // Prometheus timestamps have millisecond precision; rounding avoids 0.999999 artefacts.
+  return util::SystemTime{std::chrono::duration_cast<util::SystemTime::duration>(
+      std::chrono::milliseconds{std::llround(unix_seconds * 1000.0)})};
+}
+
+QpsReading to_reading(const Series& s, util::SystemTime now, std::chrono::seconds staleness) {
+  if (!std::isfinite(s.value)) {
+    return tl::unexpected(failure(FailureKind::NotFinite, fmt::format("value {}", s.value_text)));
+  }
+  if (s.value < 0) {
+    return tl::unexpected(
+        failure(FailureKind::Negative, fmt::format("value {} is negative", s.value_text)));
+  }
+  const auto stamp = to_system_time(s.timestamp);
+  if (stamp < now - staleness) {
+    const auto age = std::chrono::duration_cast<std::chrono::milliseconds>(now - stamp);
+    return tl::unexpected(
+        failure(FailureKind::Stale,
+                fmt::format("sample is {:.3f} s old; bound {} s",
+                            static_cast<double>(age.count()) / 1000.0, staleness.count())));
+  }
+  return QpsSample{.qps = s.value, .timestamp = stamp};
+}
+
+bool is_unreserved(char c) {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+         c == '.' || c == '_' || c == '~';
+}
+
+std::string percent_encode(std::string_view text) {
+  static constexpr std::string_view kHex = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(text.size() * 3);
+  for (char c : text) {
+    if (is_unreserved(c)) {
+      out += c;
+    } else {
+      const auto byte = static_cast<unsigned char>(c);
+      out += '%';
+      out += kHex[byte >> 4U];
+      out += kHex[byte & 0x0FU];
+    }
+  }
+  return out;
+}
+
+std::string format_unix_seconds(util::SystemTime t) {
+  const auto ms = std::chrono::floor<std::chrono::milliseconds>(t.time_since_epoch()).count();
+  const auto secs = ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000);
+  auto frac = ms - secs * 1000;
+  if (frac == 0) {
+    return fmt::format("{}", secs);
+  }
+  std::string digits = fmt::format("{:03}", frac);
+  while (digits.back() == '0') {
+    digits.pop_back();
+  }
+  return fmt::format("{}.{}", secs, digits);
+}
+
+bool valid_label_name(std::string_view name) {
+  if (name.empty()) {
+    return false;
+  }
+  for (std::size_t i = 0; i < name.size(); ++i) {
+    const char c = name[i];
+    const bool alpha = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+    const bool digit = c >= '0' && c <= '9';
+    if (!alpha && !(digit && i > 0)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+class PrometheusQpsSource final : public QpsSource {
+ public:
+  PrometheusQpsSource(PrometheusConfig config, http::Client& client)
+      : config_(std::move(config)), client_(client) {}
+
+  std::vector<QpsReading> read(std::span<const model::ServiceId> services,
+                               util::SystemTime now) override {
+    std::vector<QpsReading> out(services.size(),
+                                tl::unexpected(failure(FailureKind::Missing, "not read")));
+    std::vector<std::size_t> shared;  // indexes of services answered by the main query
+    for (std::size_t i = 0; i < services.size(); ++i) {
+      const auto it = config_.per_service_queries.find(services[i]);
+      if (it == config_.per_service_queries.end()) {
+        shared.push_back(i);
+        continue;
+      }
+      out[i] = read_single(it->second, now);
+    }
+    if (shared.empty()) {
+      return out;
+    }
+    if (config_.query.empty()) {
+      for (auto i : shared) {
+        out[i] = tl::unexpected(failure(FailureKind::Missing, "no query configured for service"));
+      }
+      return out;
+    }
+
+    const auto decoded = run(config_.query, now);
+    if (!decoded) {
+      for (auto i : shared) {
+        out[i] = tl::unexpected(decoded.error());
+      }
+      return out;
+    }
+    struct Match {
+      const Series* series = nullptr;
+      int count = 0;
+    };
+    std::unordered_map<std::string_view, Match> wanted;
+    wanted.reserve(shared.size());
+    for (auto i : shared) {
+      wanted.emplace(services[i].value, Match{});
+    }
+    for (const auto& s : *decoded) {
+      if (!s.label_value) {
+        continue;
+      }
+      const auto it = wanted.find(*s.label_value);
+      if (it == wanted.end()) {
+        continue;  // a service we do not manage
+      }
+      it->second.series = &s;
+      ++it->second.count;
+    }
+    for (auto i : shared) {
+      const auto& m = wanted.at(services[i].value);
+      if (m.count == 0) {
+        out[i] = tl::unexpected(
+            failure(FailureKind::Missing,
+                    fmt::format("no series with {}=\"{}\"", config_.label, services[i].value)));
+      } else if (m.count > 1) {
+        out[i] = tl::unexpected(failure(FailureKind::Malformed,
+                                        fmt::format("{} series with {}=\"{}\" (ambiguous)", m.count,
+                                                    config_.label, services[i].value)));
+      } else {
+        out[i] = to_reading(*m.series, now, config_.staleness);
+      }
+    }
+    return out;
+  }
+
+ private:
+  [[nodiscard]] QpsReading read_single(const std::string& query, util::SystemTime now) const {
+    const auto decoded = run(query, now);
+    if (!decoded) {
+      return tl::unexpected(decoded.error());
+    }
+    if (decoded->empty()) {
+      return tl::unexpected(failure(FailureKind::Missing, "per-service query returned no series"));
+    }
+    if (decoded->size() > 1) {
+      return tl::unexpected(failure(
+          FailureKind::Malformed,
+          fmt::format("per-service query returned {} series (ambiguous)", decoded->size())));
+    }
+    return to_reading(decoded->front(), now, config_.staleness);
+  }
+
+  [[nodiscard]] Decoded run(const std::string& query, util::SystemTime now) const {
+    http::ClientRequest request;
+    request.method = "GET";
+    request.url = prometheus_query_url(config_.base_url, query, now);
+    request.headers = config_.headers;
+    request.headers.push_back({"Accept", "application/json"});
+    request.timeout = config_.timeout;
+    auto response = client_.send(request);
+    if (!response) {
+      return tl::unexpected(failure(FailureKind::Transport, response.error().to_string()));
+    }
+    return decode_reply(*response, config_.label);
+  }
+
+  PrometheusConfig config_;
+  http::Client& client_;
+};
+
+}  // namespace
+
+std::string prometheus_query_url(std::string_view base_url, std::string_view query,
+                                 util::SystemTime time) {
+  while (!base_url.empty() && base_url.back() == '/') {
+    base_url.remove_suffix(1);
+  }
+  return fmt::format("{}/api/v1/query?query={}&time={}", base_url, percent_encode(query),
+                     format_unix_seconds(time));
+}
+
+Status validate(const PrometheusConfig& config) {
+  std::vector<std::string> problems;
+  const std::string_view url = config.base_url;
+  const bool scheme = url.starts_with("http://") || url.starts_with("https://");
+  const auto host_start = url.find("://");
+  if (!scheme || host_start == std::string_view::npos || url.size() <= host_start + 3 ||
+      url[host_start + 3] == '/') {
+    problems.push_back(fmt::format(
+        "base_url: \"{}\" must be http://host[:port][/prefix] or https://…", config.base_url));
+  } else if (url.find_first_of("?#") != std::string_view::npos) {
+    problems.push_back(
+        fmt::format("base_url: \"{}\" must not have a query or fragment", config.base_url));
+  }
+  if (!valid_label_name(config.label)) {
+    problems.push_back(
+        fmt::format("label: \"{}\" is not a label name ([a-zA-Z_][a-zA-Z0-9_]*)", config.label));
+  }
+  if (config.query.empty() && config.per_service_queries.empty()) {
+    problems.emplace_back("query: empty; set it or give every service its own query");
+  }
+  for (const auto& [service, query] : config.per_service_queries) {
+    if (query.empty() || service.empty()) {
+      problems.push_back(fmt::format("per_service_queries[\"{}\"]: empty", service.value));
+    }
+  }
+  if (config.timeout <= std::chrono::milliseconds::zero()) {
+    problems.push_back(fmt::format("timeout: {} ms must be > 0", config.timeout.count()));
+  }
+  if (config.staleness <= std::chrono::seconds::zero()) {
+    problems.push_back(fmt::format("staleness: {} s must be > 0", config.staleness.count()));
+  }
+  if (problems.empty()) {
+    return util::ok();
+  }
+  return fail(ErrorCode::InvalidInput,
+              fmt::format("prometheus source: {}", fmt::join(problems, "; ")));
+}
+
+Result<std::unique_ptr<QpsSource>> make_prometheus_source(PrometheusConfig config,
+                                                          http::Client& client) {
+  if (auto status = validate(config); !status) {
+    return tl::unexpected(status.error());
+  }
+  return std::make_unique<PrometheusQpsSource>(std::move(config), client);
+}
+
+}  // namespace qfscale::metrics

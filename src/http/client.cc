@@ -5,7 +5,9 @@
 
 #include "qfscale/http/client.h"
 
+#include <charconv>
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -247,28 +249,29 @@ class ClientImpl final : public Client {
     const auto timeout_text =
         fmt::format("timed out after {} ms", options_.connect_timeout.count());
 
-    // Resolve under the same deadline; the resolver has no timeout of its own.
-    tcp::resolver resolver(conn->ioc);
-    tcp::resolver::results_type endpoints;
-    bool resolve_timed_out = false;
-    asio::steady_timer timer(conn->ioc);
-    timer.expires_at(deadline);
-    timer.async_wait([&](beast::error_code ec) {
-      if (!ec) {
-        resolve_timed_out = true;
-        resolver.cancel();
-      }
-    });
-    const auto rec = run_until_done(conn->ioc, [&](auto handler) {
-      resolver.async_resolve(url.host, url.port,
-                             [&, handler](beast::error_code ec, tcp::resolver::results_type r) {
-                               endpoints = std::move(r);
-                               timer.cancel();
-                               handler(ec);
-                             });
-    });
-    if (resolve_timed_out) return fail(transient("resolve " + where + ": " + timeout_text));
-    if (rec) return fail(transient("resolve " + where + ": " + rec.message()));
+    std::vector<tcp::endpoint> endpoints;
+    boost::system::error_code rec;
+    if (const auto address = asio::ip::make_address(url.host, rec); !rec) {
+      // Address literals need no resolver (and no resolver thread). parse_url checked the port.
+      std::uint16_t port = 0;
+      std::from_chars(url.port.data(), url.port.data() + url.port.size(), port);
+      endpoints.emplace_back(address, port);
+    } else {
+      // A throwaway io_context: Asio runs getaddrinfo on a helper thread per io_context, which
+      // would otherwise live as long as the pooled connection. getaddrinfo cannot be
+      // interrupted, so resolution is bounded by the system resolver's own timeouts, not by
+      // connect_timeout.
+      asio::io_context resolve_ioc(1);
+      tcp::resolver resolver(resolve_ioc);
+      rec = run_until_done(resolve_ioc, [&](auto handler) {
+        resolver.async_resolve(url.host, url.port,
+                               [&, handler](beast::error_code ec, tcp::resolver::results_type r) {
+                                 for (const auto& entry : r) endpoints.push_back(entry.endpoint());
+                                 handler(ec);
+                               });
+      });
+      if (rec) return fail(transient("resolve " + where + ": " + rec.message()));
+    }
 
     auto& lowest = conn->lowest();
     lowest.expires_at(deadline);
@@ -314,7 +317,16 @@ class ClientImpl final : public Client {
     if (!ec) return {};
     if (ec == beast::error::timeout)
       return fail(transient("TLS handshake with " + where + ": " + timeout_text));
+    // Asio's message for OpenSSL errors appends the library name ("... (SSL routines)"); the
+    // reason alone reads better next to the verification detail.
     std::string detail = ec.message();
+    if (ec.category() == asio::error::get_ssl_category()) {
+      if (const char* reason =
+              ERR_reason_error_string(static_cast<unsigned long>(ec.value()));  // NOLINT
+          reason != nullptr) {
+        detail = reason;
+      }
+    }
     const long verify = SSL_get_verify_result(ssl_handle);  // NOLINT(google-runtime-int)
     if (verify != X509_V_OK) {
       detail += fmt::format(" ({})", X509_verify_cert_error_string(verify));

@@ -31,6 +31,8 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
+#include "qfscale/util/check.h"
+
 #include "http/request_parser.h"
 
 namespace qfscale::http {
@@ -150,7 +152,15 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     if (ec) {
       const int status = detail::status_for_parse_error(ec);
       if (status == 0) return close_now();  // closed by peer, timed out, reset: nobody to tell
-      Response res = text_response(status, "bad request: " + ec.message() + "\n");
+      std::string why;
+      if (status == 413) {
+        why = fmt::format("request body exceeds {} bytes", state_->limits.max_body_bytes);
+      } else if (status == 431) {
+        why = fmt::format("request header exceeds {} bytes", state_->limits.max_header_bytes);
+      } else {
+        why = "malformed request: " + ec.message();
+      }
+      Response res = text_response(status, why + "\n");
       return write(to_beast(std::move(res), 11, false), /*close_after=*/true, /*linger=*/true);
     }
     const detail::BeastRequest& message = parser_->get();
@@ -180,12 +190,16 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     delay_timer_.expires_after(delay);
     delay_timer_.async_wait([self = this->shared_from_this(), keep_alive](beast::error_code wec) {
       if (wec) return self->close_now();
-      self->write(std::move(self->pending_), !keep_alive, false);
+      self->write_pending(!keep_alive, false);
     });
   }
 
   void write(BeastResponse&& res, bool close_after, bool linger) {
     pending_ = std::move(res);
+    write_pending(close_after, linger);
+  }
+
+  void write_pending(bool close_after, bool linger) {
     beast::get_lowest_layer(stream_).expires_after(state_->read_timeout);
     bhttp::async_write(
         stream_, pending_,
@@ -355,6 +369,10 @@ class ServerImpl final : public Server {
     // Stopping the io_context abandons every pending operation; destroying it below then
     // destroys their handlers, and with them the last references to each Session, whose
     // sockets close. No session can outlive this call.
+    for (const auto& t : threads_) {
+      QFS_CHECK(t.get_id() != std::this_thread::get_id(),
+                "http::Server::stop called from one of the server's own threads");
+    }
     ioc_->stop();
     for (auto& t : threads_) {
       if (t.joinable()) t.join();

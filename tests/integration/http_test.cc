@@ -279,6 +279,28 @@ TEST_SUITE("http") {
     CHECK(res.error().message.find("refused") != std::string::npos);
   }
 
+  TEST_CASE("http: a delayed response arrives intact after the delay") {
+    Router router;
+    router.add("GET", "/later", [](const Request&) {
+      Response res = qfscale::http::text_response(200, "worth the wait");
+      res.headers.push_back({"X-Delayed", "yes"});
+      res.delay = 150ms;
+      return res;
+    });
+    auto server = start(std::move(router));
+    auto client = make();
+    for (int i = 0; i < 2; ++i) {  // the second one on the kept-alive connection
+      CAPTURE(i);
+      const auto began = std::chrono::steady_clock::now();
+      auto res = within(10s, [&] { return client->send(get(url(*server, "/later"))); });
+      REQUIRE_MESSAGE(res.has_value(), (res ? "" : res.error().to_string()));
+      CHECK(std::chrono::steady_clock::now() - began >= 150ms);
+      CHECK(res->status == 200);
+      CHECK(res->body == "worth the wait");
+      CHECK(res->header("X-Delayed") == "yes");
+    }
+  }
+
   TEST_CASE("http: a response slower than the request timeout fails in time") {
     Router router;
     router.add("GET", "/slow", [](const Request&) {
@@ -303,6 +325,28 @@ TEST_SUITE("http") {
     CHECK(took < 5s);
     // stop() must not wait for the 20 s delay either.
     within(10s, [&] { server->stop(); });
+  }
+
+  TEST_CASE("http: a TLS handshake that never completes fails within connect_timeout") {
+    // A listener that never accepts: the kernel completes the TCP handshake from the backlog,
+    // but nobody ever answers the ClientHello.
+    asio::io_context ioc;
+    asio::ip::tcp::acceptor silent(ioc, {asio::ip::make_address("127.0.0.1"), 0});
+    const auto port = silent.local_endpoint().port();
+    ClientOptions options = trusting_test_ca();
+    options.connect_timeout = 200ms;
+    auto client = make(options);
+    const auto began = std::chrono::steady_clock::now();
+    auto res = within(
+        10s, [&] { return client->send(get("https://127.0.0.1:" + std::to_string(port) + "/")); });
+    const auto took = std::chrono::steady_clock::now() - began;
+    REQUIRE_FALSE(res.has_value());
+    CHECK(res.error().code == ErrorCode::Transient);
+    CHECK_MESSAGE(res.error().message == "TLS handshake with 127.0.0.1:" + std::to_string(port) +
+                                             ": timed out after 200 ms",
+                  res.error().message);
+    CHECK(took >= 200ms);
+    CHECK(took < 5s);
   }
 
   TEST_CASE("http: a response body over max_response_bytes is refused") {

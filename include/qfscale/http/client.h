@@ -7,7 +7,9 @@
 #include <chrono>
 #include <cstddef>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "qfscale/http/message.h"
 #include "qfscale/util/result.h"
@@ -24,7 +26,7 @@ struct ClientRequest {
 };
 
 struct ClientOptions {
-  std::chrono::milliseconds connect_timeout{5'000};
+  std::chrono::milliseconds connect_timeout{5'000};   ///< resolve + TCP connect + TLS handshake
   std::chrono::milliseconds request_timeout{30'000};  ///< whole exchange: write + read
   std::size_t max_response_bytes = 16u << 20;
   bool verify_peer = true;  ///< TLS peer and host-name verification
@@ -37,7 +39,11 @@ class Client {
  public:
   virtual ~Client() = default;
   /// Returns the response for any status code. Errors: Transient for connect failures,
-  /// timeouts, resets and oversized or malformed responses; InvalidInput for a bad URL.
+  /// timeouts, resets, TLS failures and oversized or malformed responses, with a message that
+  /// names the peer and the step ("connect to 127.0.0.1:1234: Connection refused"); InvalidInput
+  /// for a bad URL, method or header. A request that fails on a pooled keep-alive connection
+  /// before any response byte arrives (the server closed it while idle) is sent once more on a
+  /// fresh connection — also for POST, since that is how an idle close shows up.
   [[nodiscard]] virtual Result<Response> send(const ClientRequest& request) = 0;
 };
 

@@ -20,7 +20,12 @@ namespace qfscale::http {
 /// A handler must be safe to call concurrently when the server runs more than one thread.
 using Handler = std::function<Response(const Request&)>;
 
-/// Routes by method and path. A pattern ending in "/*" matches that prefix.
+/// Routes by method and path (the target without its query). A pattern ending in "/*" matches
+/// every path starting with the pattern minus the "*" ("/v2/*" matches "/v2/" and "/v2/a/b", not
+/// "/v2"). The most specific matching pattern wins whatever the registration order: an exact
+/// path, then the longest prefix; among routes with that pattern the method decides, and the
+/// first registration wins for duplicates. No matching pattern: 404. A matching pattern without
+/// the method: 405 with an `Allow` header listing the methods that pattern has.
 /// Thread-safety: build it before starting the server; `dispatch` is then const and safe.
 class Router {
  public:
@@ -42,22 +47,30 @@ struct TlsFiles {
 };
 
 struct ServerOptions {
-  std::string listen = "127.0.0.1:0";  ///< host:port; port 0 picks a free one
-  std::optional<TlsFiles> tls;
-  std::size_t max_body_bytes = 1u << 20;
-  std::size_t max_header_bytes = 16u << 10;
+  /// "ip:port", "[v6]:port" or "localhost:port"; port 0 picks a free one (see Server::port).
+  std::string listen = "127.0.0.1:0";
+  std::optional<TlsFiles> tls;               ///< TLS 1.2+ when set
+  std::size_t max_body_bytes = 1u << 20;     ///< larger bodies get 413 and the connection closes
+  std::size_t max_header_bytes = 16u << 10;  ///< larger header blocks get 431
+  /// Bounds the TLS handshake, reading each request, and how long an idle keep-alive
+  /// connection is kept; writing a response gets the same budget.
   std::chrono::milliseconds read_timeout{30'000};
-  int threads = 2;
+  int threads = 2;  ///< io threads; values below 1 mean 1
 };
 
-/// Thread-safety: `address`, `port` and `stop` are safe from any thread.
+/// A running server. Handlers run on the server's threads; a handler that throws gets a 500.
+/// Malformed requests get 400, and every 4xx from parsing closes the connection.
+/// Thread-safety: `address`, `port`, `tls` and `stop` are safe from any thread except the
+/// server's own handler threads (`stop` joins them; calling it from a handler is a bug and
+/// aborts).
 class Server {
  public:
   virtual ~Server() = default;
   [[nodiscard]] virtual std::string address() const = 0;  ///< "127.0.0.1:43211"
   [[nodiscard]] virtual std::uint16_t port() const = 0;
   [[nodiscard]] virtual bool tls() const = 0;
-  /// Stops accepting, closes connections and joins the threads. Idempotent.
+  /// Stops accepting, closes every connection (pending delayed responses are abandoned) and
+  /// joins the threads. Idempotent; the destructor calls it.
   virtual void stop() = 0;
 };
 

@@ -14,6 +14,7 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -607,113 +608,157 @@ TEST_SUITE("qianfan") {
   }
 
   TEST_CASE("qianfan: InternalError on every attempt but the last is retried with full jitter") {
-    fake::Scenario sc = scenario();
-    sc.faults.actions = {
-        {"DescribeService", fake::ActionFaults{.error_rates = {{"InternalError", 1.0}}}}};
-    Stack s({.scenario = sc});
-    // max_attempts 4: attempts 1-3 get 500 InternalError; the scenario's fault is lifted during
-    // the third wait, so attempt 4 succeeds.
-    s.sleeps.after_wait = [&s](std::size_t n) {
-      if (n == 3) s.fake->set_faults({});
-    };
-    auto r = s.api->describe_service(ServiceId{kAlpha});
-    QFS_REQUIRE_OK(r);
-    CHECK(r->service_id.value == kAlpha);
-    const auto waits = s.sleeps.waits();
-    CHECK(waits.size() == 3);
-    // Bounds: [0, 200], [0, 400], [0, 800] ms.
-    check_full_jitter(waits, s.options.retry);
-    CHECK(s.api_count("DescribeService", kInternalError) == 3);
-    CHECK(s.api_count("DescribeService", "OK") == 1);
+    for (const auto& t : kTransports) {
+      SUBCASE(std::string(t.name).c_str()) {
+        fake::Scenario sc = scenario();
+        sc.faults.actions = {
+            {"DescribeService", fake::ActionFaults{.error_rates = {{"InternalError", 1.0}}}}};
+        Stack s({.tls = t.tls, .scenario = sc});
+        // max_attempts 4: attempts 1-3 get 500 InternalError; the scenario's fault is lifted
+        // during the third wait, so attempt 4 succeeds.
+        s.sleeps.after_wait = [&s](std::size_t n) {
+          if (n == 3) s.fake->set_faults({});
+        };
+        auto r = s.api->describe_service(ServiceId{kAlpha});
+        QFS_REQUIRE_OK(r);
+        CHECK(r->service_id.value == kAlpha);
+        const auto waits = s.sleeps.waits();
+        CHECK(waits.size() == 3);
+        // Bounds: [0, 200], [0, 400], [0, 800] ms.
+        check_full_jitter(waits, s.options.retry);
+        CHECK(s.api_count("DescribeService", kInternalError) == 3);
+        CHECK(s.api_count("DescribeService", "OK") == 1);
+      }
+    }
   }
 
   TEST_CASE("qianfan: persistent throttling gives up after max attempts with the last error") {
-    Stack s;
-    s.set_faults(R"({"*":{"errors":{"RequestLimitExceeded":1}}})");
-    auto r = s.api->describe_compute_unit(InstanceId{kUnitA});
-    REQUIRE_FALSE(r.has_value());
-    CHECK(r.error().code == ErrorCode::Transient);
-    CHECK(r.error().remote_code == kRequestLimitExceeded);
-    CHECK(r.error().http_status == 429);
-    CHECK_FALSE(r.error().request_id.empty());
-    CHECK_MESSAGE(r.error().to_string().find("(4 attempts)") != std::string::npos,
-                  r.error().to_string());
-    auto waits = s.sleeps.waits();
-    CHECK(waits.size() == 3);  // none after the last attempt
-    check_full_jitter(waits, s.options.retry);
-    CHECK(s.api_count("DescribeComputeUnit", kRequestLimitExceeded) == 4);
+    for (const auto& t : kTransports) {
+      SUBCASE(std::string(t.name).c_str()) {
+        Stack s({.tls = t.tls});
+        s.set_faults(R"({"*":{"errors":{"RequestLimitExceeded":1}}})");
+        auto r = s.api->describe_compute_unit(InstanceId{kUnitA});
+        REQUIRE_FALSE(r.has_value());
+        CHECK(r.error().code == ErrorCode::Transient);
+        CHECK(r.error().remote_code == kRequestLimitExceeded);
+        CHECK(r.error().http_status == 429);
+        CHECK_FALSE(r.error().request_id.empty());
+        CHECK_MESSAGE(r.error().to_string().find("(4 attempts)") != std::string::npos,
+                      r.error().to_string());
+        const auto waits = s.sleeps.waits();
+        CHECK(waits.size() == 3);  // none after the last attempt
+        check_full_jitter(waits, s.options.retry);
+        CHECK(s.api_count("DescribeComputeUnit", kRequestLimitExceeded) == 4);
 
-    SUBCASE("the error returned is the last attempt's, not the first's") {
-      s.sleeps.clear();
-      s.set_faults(R"({"*":{"errors":{"InternalError":1}}})");
-      s.sleeps.after_wait = [&s](std::size_t n) {
-        if (n == 3) s.set_faults(R"({"*":{"errors":{"RequestLimitExceeded":1}}})");
-      };
-      auto last = s.api->describe_service(ServiceId{kAlpha});
-      REQUIRE_FALSE(last.has_value());
-      CHECK(last.error().remote_code == kRequestLimitExceeded);
-      CHECK(last.error().http_status == 429);
-      CHECK(s.sleeps.waits().size() == 3);
-      CHECK(s.api_count("DescribeService", kInternalError) == 3);
-      CHECK(s.api_count("DescribeService", kRequestLimitExceeded) == 1);
+        // The error returned is the last attempt's, not the first's: 500 InternalError three
+        // times, then 429 RequestLimitExceeded.
+        s.sleeps.clear();
+        s.set_faults(R"({"*":{"errors":{"InternalError":1}}})");
+        s.sleeps.after_wait = [&s](std::size_t n) {
+          if (n == 3) s.set_faults(R"({"*":{"errors":{"RequestLimitExceeded":1}}})");
+        };
+        auto last = s.api->describe_service(ServiceId{kAlpha});
+        REQUIRE_FALSE(last.has_value());
+        CHECK(last.error().remote_code == kRequestLimitExceeded);
+        CHECK(last.error().http_status == 429);
+        CHECK(s.sleeps.waits().size() == 3);
+        CHECK(s.api_count("DescribeService", kInternalError) == 3);
+        CHECK(s.api_count("DescribeService", kRequestLimitExceeded) == 1);
+      }
     }
   }
 
   TEST_CASE("qianfan: a dropped connection is Transient and the retry succeeds") {
-    Stack s;
-    s.set_faults(R"({"ScaleService":{"dropRate":1}})");
-    s.sleeps.after_wait = [&s](std::size_t n) {
-      if (n == 1) s.clear_faults();
-    };
-    auto r = s.api->scale_service(ScaleServiceRequest{
-        .service = ServiceId{kGamma}, .instance = InstanceId{kUnitB}, .replicas = Replicas{3}});
-    QFS_REQUIRE_OK(r);
-    CHECK(s.sleeps.waits().size() == 1);
-    check_full_jitter(s.sleeps.waits(), s.options.retry);
-    // The API client's first request used a fresh connection, so the HTTP client did not resend
-    // it on its own: one drop, then one success.
-    CHECK(s.api_count("ScaleService", "dropped") == 1);
-    CHECK(s.api_count("ScaleService", "OK") == 1);
-    auto gamma = s.api->describe_service(ServiceId{kGamma});
-    QFS_REQUIRE_OK(gamma);
-    CHECK(gamma->resource_config.replicas == Replicas{3});
+    for (const auto& t : kTransports) {
+      SUBCASE(std::string(t.name).c_str()) {
+        Stack s({.tls = t.tls});
+        s.set_faults(R"({"ScaleService":{"dropRate":1}})");
+        s.sleeps.after_wait = [&s](std::size_t n) {
+          if (n == 1) s.clear_faults();
+        };
+        auto r = s.api->scale_service(ScaleServiceRequest{
+            .service = ServiceId{kGamma}, .instance = InstanceId{kUnitB}, .replicas = Replicas{3}});
+        QFS_REQUIRE_OK(r);
+        CHECK(s.sleeps.waits().size() == 1);
+        check_full_jitter(s.sleeps.waits(), s.options.retry);
+        // The API client's first request used a fresh connection, so the HTTP client did not
+        // resend it on its own: one drop, then one success.
+        CHECK(s.api_count("ScaleService", "dropped") == 1);
+        CHECK(s.api_count("ScaleService", "OK") == 1);
+        auto gamma = s.api->describe_service(ServiceId{kGamma});
+        QFS_REQUIRE_OK(gamma);
+        CHECK(gamma->resource_config.replicas == Replicas{3});
 
-    SUBCASE("with retries disabled the drop itself is returned") {
-      s.set_faults(R"({"ScaleService":{"dropRate":1}})");
-      s.sleeps.after_wait = nullptr;
-      s.sleeps.clear();
-      ClientConfig config;
-      config.credentials = kCredentials;
-      config.base_url = s.base;
-      config.retry.max_attempts = 1;
-      auto single = make_qianfan_client(config, *s.http, s.clock, s.random, s.sleeps.function());
-      QFS_REQUIRE_OK(single);
-      auto dropped = (*single)->scale_service(ScaleServiceRequest{
-          .service = ServiceId{kGamma}, .instance = InstanceId{kUnitB}, .replicas = Replicas{2}});
-      REQUIRE_FALSE(dropped.has_value());
-      CHECK(dropped.error().code == ErrorCode::Transient);
-      CHECK(dropped.error().http_status == 0);
-      CHECK(s.sleeps.waits().empty());
+        // With retries disabled the drop itself is returned.
+        s.set_faults(R"({"ScaleService":{"dropRate":1}})");
+        s.sleeps.after_wait = nullptr;
+        s.sleeps.clear();
+        ClientConfig config;
+        config.credentials = kCredentials;
+        config.base_url = s.base;
+        config.retry.max_attempts = 1;
+        auto single = make_qianfan_client(config, *s.http, s.clock, s.random, s.sleeps.function());
+        QFS_REQUIRE_OK(single);
+        auto dropped = (*single)->scale_service(ScaleServiceRequest{
+            .service = ServiceId{kGamma}, .instance = InstanceId{kUnitB}, .replicas = Replicas{2}});
+        REQUIRE_FALSE(dropped.has_value());
+        CHECK(dropped.error().code == ErrorCode::Transient);
+        CHECK(dropped.error().http_status == 0);
+        CHECK(s.sleeps.waits().empty());
+      }
     }
   }
 
   TEST_CASE("qianfan: a reply slower than the request timeout is a Transient timeout") {
-    Stack s({.retry = {.max_attempts = 2, .base_delay = 200ms, .max_delay = 5'000ms},
-             .request_timeout = 200ms});
-    s.set_faults(R"({"DescribeService":{"latency":"20s"}})");
-    const auto began = std::chrono::steady_clock::now();
-    auto r = within(15s, [&] { return s.api->describe_service(ServiceId{kAlpha}); });
-    const auto took = std::chrono::steady_clock::now() - began;
-    REQUIRE_FALSE(r.has_value());
-    CHECK(r.error().code == ErrorCode::Transient);
-    CHECK_MESSAGE(r.error().message.find("timed out after 200 ms") != std::string::npos,
-                  r.error().message);
-    CHECK(r.error().to_string().find("(2 attempts)") != std::string::npos);
-    CHECK(s.sleeps.waits().size() == 1);
-    CHECK(took >= 400ms);  // two attempts of 200 ms each; the recorded wait did not sleep
-    CHECK(took < 10s);
-    // Stopping the server must not wait for the 20 s of injected latency either.
-    within(10s, [&] { s.server->stop(); });
+    for (const auto& t : kTransports) {
+      SUBCASE(std::string(t.name).c_str()) {
+        Stack s({.tls = t.tls,
+                 .retry = {.max_attempts = 2, .base_delay = 200ms, .max_delay = 5'000ms},
+                 .request_timeout = 200ms});
+        s.set_faults(R"({"DescribeService":{"latency":"20s"}})");
+        const auto began = std::chrono::steady_clock::now();
+        auto r = within(15s, [&] { return s.api->describe_service(ServiceId{kAlpha}); });
+        const auto took = std::chrono::steady_clock::now() - began;
+        REQUIRE_FALSE(r.has_value());
+        CHECK(r.error().code == ErrorCode::Transient);
+        CHECK_MESSAGE(r.error().message.find("timed out after 200 ms") != std::string::npos,
+                      r.error().message);
+        CHECK(r.error().to_string().find("(2 attempts)") != std::string::npos);
+        CHECK(s.sleeps.waits().size() == 1);
+        CHECK(took >= 400ms);  // two attempts of 200 ms each; the recorded wait did not sleep
+        CHECK(took < 10s);
+        // The fake still answers other actions promptly on the same client.
+        auto unit = within(15s, [&] { return s.api->describe_compute_unit(InstanceId{kUnitA}); });
+        QFS_REQUIRE_OK(unit);
+        // Stopping the server must not wait for the 20 s of injected latency either.
+        within(10s, [&] { s.server->stop(); });
+      }
+    }
+  }
+
+  TEST_CASE("qianfan: one client shared by several threads") {
+    Stack s({.tls = true});
+    constexpr int kThreads = 4;
+    constexpr int kPerThread = 20;
+    std::vector<int> ok(kThreads, 0);
+    std::vector<std::thread> threads;
+    for (int i = 0; i < kThreads; ++i) {
+      threads.emplace_back([&s, &ok, i] {
+        for (int j = 0; j < kPerThread; ++j) {
+          // Each thread scales gamma on unit B to 1..4 replicas (at most 8 units: always fits)
+          // and reads it back.
+          const auto replicas = Replicas{1 + (i + j) % 4};
+          auto scaled = s.api->scale_service(ScaleServiceRequest{
+              .service = ServiceId{kGamma}, .instance = InstanceId{kUnitB}, .replicas = replicas});
+          auto read = s.api->describe_service(ServiceId{kGamma});
+          if (scaled && read) ++ok[static_cast<std::size_t>(i)];
+        }
+      });
+    }
+    for (auto& thread : threads) thread.join();
+    for (const int n : ok) CHECK(n == kPerThread);
+    CHECK(s.api_count("ScaleService", "OK") == std::uint64_t{kThreads} * kPerThread);
+    CHECK(s.sleeps.waits().empty());
   }
 }
 

@@ -578,6 +578,26 @@ TEST_SUITE("qianfan") {
     CHECK(s.sleeps.waits().empty());
   }
 
+  TEST_CASE("qianfan: an unknown service or instance is Remote ResourceNotFound, not retried") {
+    Stack s;
+    auto service = s.api->describe_service(ServiceId{"svco-nosuchthing"});
+    REQUIRE_FALSE(service.has_value());
+    CHECK(service.error().code == ErrorCode::Remote);
+    CHECK(service.error().remote_code == "ResourceNotFound");
+    CHECK(service.error().http_status == 404);
+    CHECK_FALSE(service.error().request_id.empty());
+    auto instance = s.api->describe_compute_unit(InstanceId{"unit-nosuch00"});
+    REQUIRE_FALSE(instance.has_value());
+    CHECK(instance.error().remote_code == "ResourceNotFound");
+    auto scale = s.api->scale_service(ScaleServiceRequest{.service = ServiceId{kAlpha},
+                                                          .instance = InstanceId{"unit-nosuch00"},
+                                                          .replicas = Replicas{1}});
+    REQUIRE_FALSE(scale.has_value());
+    CHECK(scale.error().remote_code == "ResourceNotFound");
+    CHECK_FALSE(is_capacity_refusal(scale.error()));
+    CHECK(s.sleeps.waits().empty());
+  }
+
   TEST_CASE("qianfan: ready capacity grows only after the startup delay") {
     Stack s;
     // alpha: 1 ready replica x 5 qps = 5 requests per second of the manual clock.

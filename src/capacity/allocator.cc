@@ -543,11 +543,12 @@ void Allocator::fill_class(Index begin, Index end) {
 // Fast path. An instance is *safe* in a class when every service of the class that may use it
 // could pour all of its remaining demand there and still leave a unit free (and the amounts are
 // small enough, under 2^20 units, that the fill tests' slack of 1e-7 x level or room stays below
-// one unit). A safe instance never tests as full, so a service whose instances are all safe
-// fills exactly as if alone: its keep segments up to what it runs there, then the rest on its
-// first grow segment. It meets no full instance and makes none full, so leaving it out of the
-// event simulation changes nothing for the others; what it pours is put in `fluid`, as the
-// simulation would, and make_whole then treats it like any other.
+// one unit). A safe instance never tests as full, so a service whose keep instances and most
+// preferred instance are safe fills exactly as if alone: its keep segments up to what it runs
+// there, then the rest on its first grow segment, which it never leaves. It meets no full instance
+// and makes none full, so leaving it out of the event simulation changes nothing for the others;
+// what it pours is put in `fluid`, as the simulation would, and make_whole then treats it like any
+// other.
 void Allocator::mark_safe(Index begin, Index end) {
   constexpr std::int64_t kSmall = std::int64_t{1} << 20;
   potential_.assign(insts_.size(), 0);
@@ -570,9 +571,11 @@ void Allocator::mark_safe(Index begin, Index end) {
 
 bool Allocator::pour_alone(Index k) {
   auto& s = svcs_[k];
-  if (s.slot_begin == s.slot_end) return false;
+  // It pours into its keep instances, then its most preferred one; when those are safe, it
+  // never gets further.
+  if (s.slot_begin == s.slot_end || !safe_[slots_[s.slot_begin].instance]) return false;
   for (Index j = s.slot_begin; j < s.slot_end; ++j) {
-    if (!safe_[slots_[j].instance]) return false;
+    if (slots_[j].current > 0 && !safe_[slots_[j].instance]) return false;
   }
   int left = s.demand - s.total;
   for (Index j = s.seg_begin; j < s.seg_end && left > 0; ++j) {

@@ -305,10 +305,10 @@ TEST_SUITE("capacity") {
   }
 
   TEST_CASE("allocator: services on instances that cannot fill sit next to contended ones") {
-    // One class. x (20) and z (10) cannot fill: all that may go there is 5 - 2 + 4 = 7 < 20 and
-    // 8 < 10 units, so a and e are placed as if alone. y (6) is contended by b and c (and could
-    // take e's 4): b and c fill it at L = 6 / 2 = 3, then b spills its other 5 to z. e prefers x,
-    // so it never pours into y.
+    // One class. x (20) and z (10) cannot fill: all that may go there is 5 + 4 = 9 < 20 and
+    // 8 < 10 units. a, and e, which prefers x, are placed as if alone: e never pours into y. y (6)
+    // is contended by b and c (and could take e's 4): b and c fill it at L = 6 / 2 = 3, then b
+    // spills its other 5 to z (b runs through the event simulation).
     const AllocationInput input{
         .services = {{.id = ServiceId{"a"},
                       .desired = Replicas{5},

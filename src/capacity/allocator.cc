@@ -189,6 +189,8 @@ class Allocator {
 
  private:
   void fill_class(Index begin, Index end);
+  void mark_safe(Index begin, Index end);
+  bool pour_alone(Index k);
   void touch(Index i);
   void sync(Inst& inst, double level) {
     inst.used += static_cast<double>(inst.rate) * (level - inst.last);
@@ -224,6 +226,11 @@ class Allocator {
     Index next = kNone;
   };
   std::vector<PourNode> pour_nodes_;
+  /// Per instance, for the class being filled: remaining demand and load in units, and whether
+  /// it is safe (see mark_safe).
+  std::vector<std::int64_t> potential_;
+  std::vector<std::int64_t> load_;
+  std::vector<bool> safe_;
 };
 
 Status Allocator::build() {
@@ -496,12 +503,15 @@ void Allocator::fill_class(Index begin, Index end) {
   pour_nodes_.clear();
   next_ = 0;
   batch_ = true;
+  mark_safe(begin, end);
   for (Index k = begin; k < end; ++k) {
     auto& s = svcs_[k];
     s.phase = Phase::Waiting;
     s.seg = kNone;
     s.poured = 0;
     if (s.total >= s.demand) {
+      s.phase = Phase::Done;
+    } else if (pour_alone(k)) {
       s.phase = Phase::Done;
     } else if (s.total == 0) {
       enter_next(k, 0.0, s.seg_begin);
@@ -528,6 +538,54 @@ void Allocator::fill_class(Index begin, Index end) {
       on_instance_event(e);
     }
   }
+}
+
+// Fast path. An instance is *safe* in a class when every service of the class that may use it
+// could pour all of its remaining demand there and still leave a unit free (and the amounts are
+// small enough, under 2^20 units, that the fill tests' slack of 1e-7 x level or room stays below
+// one unit). A safe instance never tests as full, so a service whose keep instances and most
+// preferred instance are safe fills exactly as if alone: its keep segments up to what it runs
+// there, then the rest on its first grow segment, which it never leaves. It meets no full instance
+// and makes none full, so leaving it out of the event simulation changes nothing for the others;
+// what it pours is put in `fluid`, as the simulation would, and make_whole then treats it like any
+// other.
+void Allocator::mark_safe(Index begin, Index end) {
+  constexpr std::int64_t kSmall = std::int64_t{1} << 20;
+  potential_.assign(insts_.size(), 0);
+  load_.assign(insts_.size(), 0);
+  for (Index k = begin; k < end; ++k) {
+    const auto& s = svcs_[k];
+    if (s.total >= s.demand) continue;
+    for (Index j = s.slot_begin; j < s.slot_end; ++j) {
+      const Index i = slots_[j].instance;
+      potential_[i] += std::int64_t{s.demand - s.total} * s.units;
+      load_[i] += (std::int64_t{s.demand} + s.weight) * s.units;
+    }
+  }
+  safe_.resize(insts_.size());
+  for (std::size_t i = 0; i < insts_.size(); ++i) {
+    const std::int64_t free = insts_[i].free;
+    safe_[i] = potential_[i] < free && free < kSmall && load_[i] < kSmall;
+  }
+}
+
+bool Allocator::pour_alone(Index k) {
+  auto& s = svcs_[k];
+  // It pours into its keep instances, then its most preferred one; when those are safe, it
+  // never gets further.
+  if (s.slot_begin == s.slot_end || !safe_[slots_[s.slot_begin].instance]) return false;
+  for (Index j = s.slot_begin; j < s.slot_end; ++j) {
+    if (slots_[j].current > 0 && !safe_[slots_[j].instance]) return false;
+  }
+  int left = s.demand - s.total;
+  for (Index j = s.seg_begin; j < s.seg_end && left > 0; ++j) {
+    auto& slot = slots_[segs_[j].slot];
+    const int take = segs_[j].keep ? std::min(left, slot.current - slot.granted) : left;
+    if (take <= 0) continue;
+    slot.fluid += take;
+    left -= take;
+  }
+  return true;
 }
 
 void Allocator::enter_next(Index k, double level, Index from_seg) {

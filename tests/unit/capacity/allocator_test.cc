@@ -304,6 +304,59 @@ TEST_SUITE("capacity") {
     }
   }
 
+  TEST_CASE("allocator: services on instances that cannot fill sit next to contended ones") {
+    // One class. x (20) and z (10) cannot fill: all that may go there is 5 + 4 = 9 < 20 and
+    // 8 < 10 units. a, and e, which prefers x, are placed as if alone: e never pours into y. y (6)
+    // is contended by b and c (and could take e's 4): b and c fill it at L = 6 / 2 = 3, then b
+    // spills its other 5 to z (b runs through the event simulation).
+    const AllocationInput input{
+        .services = {{.id = ServiceId{"a"},
+                      .desired = Replicas{5},
+                      .instances = {InstanceId{"x"}},
+                      .current = at({{"x", 2}})},
+                     {.id = ServiceId{"b"},
+                      .desired = Replicas{8},
+                      .instances = {InstanceId{"y"}, InstanceId{"z"}}},
+                     {.id = ServiceId{"c"}, .desired = Replicas{8}, .instances = {InstanceId{"y"}}},
+                     {.id = ServiceId{"e"},
+                      .desired = Replicas{4},
+                      .instances = {InstanceId{"x"}, InstanceId{"y"}}}},
+        .instances = {instance("x", 20), instance("y", 6), instance("z", 10)}};
+    const auto got = run(input);
+    check_services(input, got,
+                   {{.id = "a", .granted = 5, .placements = at({{"x", 5}})},
+                    {.id = "b", .granted = 8, .placements = at({{"y", 3}, {"z", 5}})},
+                    {.id = "c",
+                     .granted = 3,
+                     .shortfall = Shortfall::CappedCapacity,
+                     .placements = at({{"y", 3}})},
+                    {.id = "e", .granted = 4, .placements = at({{"x", 4}})}});
+    CHECK(usage(got, "x").free == ComputeUnits{11});
+    CHECK(usage(got, "y").free == ComputeUnits{0});
+    CHECK(usage(got, "z").free == ComputeUnits{5});
+  }
+
+  TEST_CASE("allocator: demand that exactly fills an instance is granted in full") {
+    // 3 + 2 = 5 units on a 5-unit instance: not "cannot fill", so it goes through the event
+    // simulation, where both reach demand as the instance fills.
+    for (const int foreign : {0, 1}) {
+      CAPTURE(foreign);
+      const AllocationInput input{.services = {{.id = ServiceId{"a"},
+                                                .desired = Replicas{3},
+                                                .instances = {InstanceId{"x"}},
+                                                .current = at({{"x", 1}})},
+                                               {.id = ServiceId{"b"},
+                                                .desired = Replicas{2},
+                                                .instances = {InstanceId{"x"}}}},
+                                  .instances = {instance("x", 5 + foreign, foreign)}};
+      const auto got = run(input);
+      check_services(input, got,
+                     {{.id = "a", .granted = 3, .placements = at({{"x", 3}})},
+                      {.id = "b", .granted = 2, .placements = at({{"x", 2}})}});
+      CHECK(usage(got, "x").free == ComputeUnits{0});
+    }
+  }
+
   TEST_CASE("allocator: an instance not allowed any more is drained") {
     // s runs 2 on z, which is no longer in its list: all 2 go to x.
     const AllocationInput input{.services = {{.id = ServiceId{"s"},

@@ -1,0 +1,57 @@
+#pragma once
+
+/// The audit log: JSON lines, one per decision and one per ScaleService call (sent or, in dry-run,
+/// planned), appended and fsynced at the end of every tick, so what the controller did survives
+/// a crash. When the file passes `max_bytes` it is rotated like logrotate: `audit.jsonl` ->
+/// `audit.jsonl.1` -> ... -> `audit.jsonl.<keep>` (the oldest dropped).
+///
+/// Line shapes (every line has `type` and `at`, RFC 3339 UTC):
+/// - `{"type":"decision", ...}`: the fields of `telemetry::decision_to_json`;
+/// - `{"type":"scale","at":...,"service":...,"instanceId":...,"from":N,"to":N,"outcome":
+///   "applied|dry_run|failed|refused","requestId":...,"error":...,"dryRun":bool}`;
+/// - `{"type":"config","at":...,"success":bool,"file":...,"error":...}` for each (re)load.
+/// Secrets never reach it: only ids, counts and error messages (which never carry credentials).
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "qfscale/telemetry/sink.h"
+#include "qfscale/util/result.h"
+
+namespace qfscale::controller {
+
+struct AuditLogOptions {
+  std::string path;
+  std::uint64_t max_bytes = 64ULL << 20U;
+  int keep = 5;  ///< >= 1
+};
+
+/// A telemetry sink: `on_tick` appends the tick's lines with one write and one fsync.
+/// Thread-safety: every method serialises on an internal mutex.
+class AuditLog final : public telemetry::TelemetrySink {
+ public:
+  /// Opens (creating) the file for appending. InvalidInput when it cannot be opened.
+  [[nodiscard]] static Result<std::unique_ptr<AuditLog>> open(AuditLogOptions options);
+  ~AuditLog() override;
+  AuditLog(const AuditLog&) = delete;
+  AuditLog& operator=(const AuditLog&) = delete;
+  AuditLog(AuditLog&&) = delete;
+  AuditLog& operator=(AuditLog&&) = delete;
+
+  void on_tick(const telemetry::TickReport& report) override;
+  void on_config(const telemetry::ConfigReload& reload) override;
+  /// Records a config (re)load with the file and, on failure, the error text.
+  void record_config(util::SystemTime at, bool success, std::string_view file,
+                     std::string_view error);
+
+  /// The last write or fsync error, if any (the controller reports it; the tick goes on).
+  [[nodiscard]] Status last_status() const;
+
+ private:
+  struct Impl;
+  explicit AuditLog(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace qfscale::controller

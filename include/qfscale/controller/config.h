@@ -1,0 +1,159 @@
+#pragma once
+
+/// The controller config (`qfscale.yaml`, DESIGN.md "Configuration files"): the Qianfan endpoint
+/// and where credentials come from, the metric source, the compute-unit instances, the managed
+/// services and the loop. Loaded like policies: defaults, then the file, then validation; every
+/// problem at once as file:line:column with the key, the bad value and what is allowed; unknown
+/// keys are errors. Every policy a service names is loaded and validated too, so a `Config` is
+/// complete and immutable: the controller never reads another file because of it.
+///
+/// Schema (every key; defaults in brackets):
+/// ```yaml
+/// apiVersion: qfscale/v1
+/// kind: ControllerConfig
+/// qianfan:
+///   baseUrl: https://qianfan.baidubce.com   # [$QIANFAN_CONSOLE_API_BASE_URL, else this]
+///   credentialsFile: /etc/qfscale/ak-sk     # [none: $QIANFAN_ACCESS_KEY/$QIANFAN_SECRET_KEY]
+///   timeout: 10s                            # per request [10s]
+///   maxAttempts: 4                          # tries per call incl. the first [4]
+///   concurrency: 16                         # concurrent Describe* calls per tick [16]
+/// metrics:                                  # exactly one of the four kinds
+///   prometheus: {url: http://127.0.0.1:9090, query: 'sum by (service) (rate(x[1m]))',
+///                label: service, timeout: 5s, staleness: 2m}
+///   # qianfan: {window: 60s}                # DescribeServiceMetric call totals / window
+///   # trace: {file: traces/x.csv, speedup: 1, window: 0s, loop: true}
+///   # synthetic: {seed: 1, baseQps: 10, amplitude: 0.5, period: 24h, peakAt: 20h, noise: 0.1,
+///   #             burstsPerHour: 1, burstHeight: 3, burstDuration: 60s}
+/// instances:
+///   - {id: cu-a, capacity: 16}              # capacity [DescribeComputeUnit's computeUnitCount]
+/// services:
+///   - id: svc-1
+///     policy: balanced                      # a shipped policy name, or a file (relative to
+///                                           # this file's directory)
+///     instances: [cu-a]                     # allowed, most preferred first (>= 1)
+///     priority: 0                           # higher is served first [0]
+///     weight: 1                             # share within a priority class, >= 1 [1]
+///     unitsPerReplica: 2                    # [from resourceConfig.type, GPU-I-2 -> 2]
+///     query: 'sum(rate(y[1m]))'             # Prometheus only: this service's own query
+///     trace: traces/svc-1.csv               # trace only: this service's own trace
+/// loop:
+///   interval: 15s                           # [15s], 1s..1h
+///   dryRun: false                           # [false]
+///   listen: 127.0.0.1:9464                  # HTTP server for /metrics etc. [127.0.0.1:9464]
+///   stateFile: /var/lib/qfscale/state.json  # [none: state is not persisted]
+///   auditLog: /var/log/qfscale/audit.jsonl  # [none]
+///   auditLogMaxBytes: 64Mi                  # rotate above this size [64 MiB]
+///   auditLogKeep: 5                         # rotated files kept [5]
+/// ```
+/// Relative paths are resolved against the config file's directory.
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <tl/expected.hpp>
+
+#include "qfscale/metrics/prometheus_source.h"
+#include "qfscale/metrics/synthetic.h"
+#include "qfscale/metrics/trace.h"
+#include "qfscale/model/ids.h"
+#include "qfscale/model/units.h"
+#include "qfscale/policy/loader.h"
+#include "qfscale/policy/policy.h"
+#include "qfscale/util/diagnostic.h"
+
+namespace qfscale::controller {
+
+struct QianfanConfig {
+  std::string base_url;  ///< empty: $QIANFAN_CONSOLE_API_BASE_URL, else the public endpoint
+  /// A file holding `QIANFAN_ACCESS_KEY=...` and `QIANFAN_SECRET_KEY=...` lines; must not be
+  /// readable by group or others. Empty: the environment variables. Resolved to an absolute path.
+  std::string credentials_file;
+  std::chrono::milliseconds timeout{10'000};
+  int max_attempts = 4;
+  int concurrency = 16;
+  friend bool operator==(const QianfanConfig&, const QianfanConfig&) = default;
+};
+
+enum class MetricSourceKind { Prometheus, QianfanMetric, Trace, Synthetic };
+
+struct MetricSourceConfig {
+  MetricSourceKind kind = MetricSourceKind::Synthetic;
+  /// kind Prometheus. `per_service_queries` is filled from the services' `query` keys.
+  metrics::PrometheusConfig prometheus;
+  /// kind QianfanMetric: QPS = callTotal over [now - window, now) / window.
+  std::chrono::seconds qianfan_window{60};
+  /// kind Trace: the default trace file (absolute) and per-service overrides; `options.start`
+  /// is left at the epoch: whoever builds the source sets it.
+  std::string trace_file;
+  std::map<model::ServiceId, std::string> service_traces;
+  metrics::TraceReplayOptions trace_options;
+  /// kind Synthetic.
+  metrics::SyntheticConfig synthetic;
+};
+
+struct InstanceConfig {
+  model::InstanceId id;
+  /// Declared capacity; empty means DescribeComputeUnit's computeUnitCount. DescribeComputeUnit
+  /// is called either way: it is the only source of per-instance placements and foreign usage.
+  std::optional<model::ComputeUnits> capacity;
+  friend bool operator==(const InstanceConfig&, const InstanceConfig&) = default;
+};
+
+struct ServiceConfig {
+  model::ServiceId id;
+  std::string policy_ref;  ///< as written: a shipped name or a path
+  policy::Policy policy;   ///< loaded and validated
+  std::vector<model::InstanceId> instances;  ///< most preferred first, each listed in `instances`
+  int priority = 0;
+  int weight = 1;
+  std::optional<model::ComputeUnits> units_per_replica;  ///< override of resourceConfig.type
+};
+
+struct LoopConfig {
+  std::chrono::seconds interval{15};
+  bool dry_run = false;
+  std::string listen = "127.0.0.1:9464";
+  std::string state_file;  ///< absolute, or empty for none
+  std::string audit_log;   ///< absolute, or empty for none
+  std::uint64_t audit_log_max_bytes = 64ULL << 20U;
+  int audit_log_keep = 5;
+  friend bool operator==(const LoopConfig&, const LoopConfig&) = default;
+};
+
+/// A loaded, validated, immutable-by-convention controller config.
+struct Config {
+  std::string file;  ///< the path it came from ("" for a built-in config)
+  QianfanConfig qianfan;
+  MetricSourceConfig metrics;
+  std::vector<InstanceConfig> instances;
+  std::vector<ServiceConfig> services;  ///< ids unique
+  LoopConfig loop;
+};
+
+/// Reads a file's text; the loader's only way to touch the file system (tests pass a map).
+using FileReader = std::function<Result<std::string>(const std::string& path)>;
+
+/// The text of a shipped policy (`policies/<name>.yaml`, compiled into the binary), or nullopt.
+[[nodiscard]] std::optional<std::string_view> shipped_policy(std::string_view name);
+/// Names of every shipped policy, sorted.
+[[nodiscard]] std::vector<std::string_view> shipped_policy_names();
+
+/// Parses and validates `yaml_text` as if read from `file_name` (relative paths resolve against
+/// its directory). Policies named by path are read with `read`; shipped names need no file.
+[[nodiscard]] tl::expected<Config, util::Diagnostics> parse_config(std::string_view yaml_text,
+                                                                  const std::string& file_name,
+                                                                  const FileReader& read,
+                                                                  const policy::ZoneSource& zones);
+
+/// Reads `path` and parses it with the real file system.
+[[nodiscard]] tl::expected<Config, util::Diagnostics> load_config(const std::string& path,
+                                                                 const policy::ZoneSource& zones);
+
+}  // namespace qfscale::controller

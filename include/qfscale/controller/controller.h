@@ -1,0 +1,78 @@
+#pragma once
+
+/// The reconcile loop (DESIGN.md "Data flow of one reconcile tick"). `tick(now)` does one whole
+/// reconcile and is what tests call; `run_loop` (run.h) only schedules ticks and handles signals.
+///
+/// One tick:
+/// 1. Observe: DescribeService for every configured service and DescribeComputeUnit for every
+///    configured instance, concurrently (at most `qianfan.concurrency` calls in flight), and one
+///    `QpsSource::read` for all services. Per-instance placements come from the compute-unit
+///    usage lists; units used by services qfscale does not manage are `foreign`.
+/// 2. Recommend: `policy::recommend` per service with its persisted `EngineState`.
+/// 3. Allocate: `capacity::allocate` over every service that is not frozen. A frozen service
+///    (not Serving, model updating, or its DescribeService failed this tick) keeps its replicas;
+///    its units count as foreign, so nobody else takes them and it gets no call.
+/// 4. Act: `capacity::plan_calls`; every scale-down, then every scale-up. An up on an instance
+///    where a down failed this tick is skipped (it might not fit); it is re-planned next tick, as
+///    is a ScaleService refused for capacity. Retries of transient errors happen inside the
+///    Qianfan client (ScaleService sets an absolute count, so a retry is idempotent). In dry-run
+///    nothing is sent and each call's outcome is `DryRun`.
+/// 5. Report: the `TickReport` goes to every sink; the engine states are saved.
+///
+/// An instance whose DescribeComputeUnit fails freezes every service that may use it this tick
+/// (placements unknown: a call could pass through an over-capacity state).
+
+#include <memory>
+#include <vector>
+
+#include "qfscale/controller/config.h"
+#include "qfscale/controller/state_store.h"
+#include "qfscale/metrics/qps_source.h"
+#include "qfscale/qianfan/api.h"
+#include "qfscale/telemetry/sink.h"
+#include "qfscale/util/clock.h"
+#include "qfscale/util/result.h"
+
+namespace qfscale::controller {
+
+/// What the controller talks to. Everything must outlive the controller.
+struct Dependencies {
+  qianfan::QianfanApi* api = nullptr;
+  metrics::QpsSource* qps = nullptr;
+  const util::Clock* clock = nullptr;  ///< monotonic time for latencies and tick duration
+  std::vector<telemetry::TelemetrySink*> sinks;  ///< each gets every TickReport and reload
+  StateStore* state_store = nullptr;             ///< optional: no persistence when null
+};
+
+/// Thread-safety: `tick` and `reload` must be called from one thread at a time (the loop);
+/// `states()` too. Sinks may be read concurrently by their own rules.
+class Controller {
+ public:
+  /// Loads the saved states (when a store is given), dropping services the config does not
+  /// list. Fails when a store's file exists but cannot be decoded: starting with empty history
+  /// could scale down inside a stabilization window. Reports the config to the sinks.
+  [[nodiscard]] static Result<std::unique_ptr<Controller>> create(Config config,
+                                                                  Dependencies deps);
+  ~Controller();
+  Controller(const Controller&) = delete;
+  Controller& operator=(const Controller&) = delete;
+  Controller(Controller&&) = delete;
+  Controller& operator=(Controller&&) = delete;
+
+  /// One reconcile at wall time `now`. Never throws; failures are in the report.
+  telemetry::TickReport tick(util::SystemTime now);
+
+  /// Switches to a new config between ticks: services that remain keep their engine state; new
+  /// ones start empty; removed ones are forgotten. Reports the reload to the sinks.
+  void reload(Config config);
+
+  [[nodiscard]] const Config& config() const;
+  [[nodiscard]] const EngineStates& states() const;
+
+ private:
+  struct Impl;
+  explicit Controller(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace qfscale::controller

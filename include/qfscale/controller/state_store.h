@@ -1,0 +1,49 @@
+#pragma once
+
+/// The persisted engine state of every service, so a restart inside a stabilization window or a
+/// rate-limit period behaves as if the controller had never stopped (DESIGN.md "Report").
+///
+/// The file is one JSON document: `{"version": 1, "savedAt": "<RFC 3339>", "services":
+/// {"<id>": {samples, recommendations, scaleEvents, lastObservedAt, lastObserved, panicLastOver,
+/// panicMax, metricFailures, idleSince}}}`, times as Unix milliseconds. It is written to a
+/// temporary file in the same directory, fsynced, renamed over the old one, and the directory is
+/// fsynced: after a crash at any point the file is either the old or the new state, never a torn
+/// one.
+
+#include <map>
+#include <string>
+
+#include "qfscale/model/ids.h"
+#include "qfscale/policy/engine.h"
+#include "qfscale/util/clock.h"
+#include "qfscale/util/result.h"
+
+namespace qfscale::controller {
+
+using EngineStates = std::map<model::ServiceId, policy::EngineState>;
+
+/// The document as text (exposed for tests and the fuzz target).
+[[nodiscard]] std::string encode_states(const EngineStates& states, util::SystemTime saved_at);
+/// InvalidInput naming what is wrong (and where) for anything but a document `encode_states`
+/// could have written. Unknown services are kept: the controller drops what it does not manage.
+[[nodiscard]] Result<EngineStates> decode_states(std::string_view text);
+
+/// Thread-safety: not synchronised; the controller's loop thread owns it.
+class StateStore {
+ public:
+  explicit StateStore(std::string path) : path_(std::move(path)) {}
+
+  /// The saved states; an empty map when the file does not exist (first start). A file that
+  /// exists but cannot be read or decoded is an error: the caller decides (the controller
+  /// refuses to start rather than forget stabilization history silently).
+  [[nodiscard]] Result<EngineStates> load() const;
+  /// Atomically replaces the file (see above).
+  [[nodiscard]] Status save(const EngineStates& states, util::SystemTime now) const;
+
+  [[nodiscard]] const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+}  // namespace qfscale::controller

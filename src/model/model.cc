@@ -86,6 +86,8 @@ std::string_view to_string(Reason reason) {
       return "metrics_missing";
     case Reason::MetricsFallback:
       return "metrics_fallback";
+    case Reason::ObserveFailed:
+      return "observe_failed";
   }
   return "none";
 }

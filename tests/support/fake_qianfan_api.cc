@@ -57,6 +57,13 @@ void FakeQianfanApi::fail_next(QianfanAction action, Error error, int times) {
   faults_[action] = Fault{.error = std::move(error), .remaining = times};
 }
 
+void FakeQianfanApi::fail_next_for(QianfanAction action, std::string subject, Error error,
+                                   int times) {
+  const std::lock_guard lock(mutex_);
+  subject_faults_[{action, std::move(subject)}] =
+      Fault{.error = std::move(error), .remaining = times};
+}
+
 std::vector<FakeCall> FakeQianfanApi::calls() const {
   const std::lock_guard lock(mutex_);
   return calls_;
@@ -92,7 +99,14 @@ std::optional<qianfan::ServiceInfo> FakeQianfanApi::service(const model::Service
   return it->second;
 }
 
-std::optional<Error> FakeQianfanApi::take_fault(QianfanAction action) {
+std::optional<Error> FakeQianfanApi::take_fault(QianfanAction action, const std::string& subject) {
+  if (!subject.empty()) {
+    const auto it = subject_faults_.find({action, subject});
+    if (it != subject_faults_.end() && it->second.remaining > 0) {
+      --it->second.remaining;
+      return it->second.error;
+    }
+  }
   const auto it = faults_.find(action);
   if (it == faults_.end() || it->second.remaining <= 0) return std::nullopt;
   --it->second.remaining;
@@ -140,7 +154,9 @@ void FakeQianfanApi::refresh_replicas(const model::ServiceId& service) {
 Result<qianfan::ServiceInfo> FakeQianfanApi::describe_service(const model::ServiceId& service) {
   const std::lock_guard lock(mutex_);
   record(QianfanAction::DescribeService, service.value);
-  if (auto fault = take_fault(QianfanAction::DescribeService)) return fail(std::move(*fault));
+  if (auto fault = take_fault(QianfanAction::DescribeService, service.value)) {
+    return fail(std::move(*fault));
+  }
   const auto it = services_.find(service);
   if (it == services_.end()) {
     return fail(remote(kNotFound, fmt::format("service {} not found", service), 404));
@@ -172,7 +188,9 @@ Result<qianfan::ServicePage> FakeQianfanApi::describe_services(
 Result<qianfan::Ack> FakeQianfanApi::scale_service(const qianfan::ScaleServiceRequest& request) {
   const std::lock_guard lock(mutex_);
   record(QianfanAction::ScaleService, request.service.value, request);
-  if (auto fault = take_fault(QianfanAction::ScaleService)) return fail(std::move(*fault));
+  if (auto fault = take_fault(QianfanAction::ScaleService, request.service.value)) {
+    return fail(std::move(*fault));
+  }
   const auto s = services_.find(request.service);
   if (s == services_.end()) {
     return fail(remote(kNotFound, fmt::format("service {} not found", request.service), 404));
@@ -226,7 +244,9 @@ Result<qianfan::ComputeUnitInfo> FakeQianfanApi::describe_compute_unit(
     const model::InstanceId& instance) {
   const std::lock_guard lock(mutex_);
   record(QianfanAction::DescribeComputeUnit, instance.value);
-  if (auto fault = take_fault(QianfanAction::DescribeComputeUnit)) return fail(std::move(*fault));
+  if (auto fault = take_fault(QianfanAction::DescribeComputeUnit, instance.value)) {
+    return fail(std::move(*fault));
+  }
   const auto it = instances_.find(instance);
   if (it == instances_.end()) {
     return fail(remote(kNotFound, fmt::format("instance {} not found", instance), 404));

@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "qfscale/qianfan/api.h"
@@ -56,6 +57,9 @@ class FakeQianfanApi final : public qianfan::QianfanApi {
   void set_call_total(const model::ServiceId& service, std::int64_t calls);
   /// The next `times` calls of `action` fail with `error` (before any other check).
   void fail_next(QianfanAction action, Error error, int times = 1);
+  /// The next `times` calls of `action` about `subject` (a service or instance id) fail with
+  /// `error`; checked before the faults of `fail_next`. Deterministic under concurrent callers.
+  void fail_next_for(QianfanAction action, std::string subject, Error error, int times = 1);
 
   [[nodiscard]] std::vector<FakeCall> calls() const;
   [[nodiscard]] std::size_t count(QianfanAction action) const;
@@ -85,7 +89,7 @@ class FakeQianfanApi final : public qianfan::QianfanApi {
   };
 
   // All below require mutex_ held.
-  std::optional<Error> take_fault(QianfanAction action);
+  std::optional<Error> take_fault(QianfanAction action, const std::string& subject = {});
   Error remote(std::string_view code, std::string message, int http_status);
   void record(QianfanAction action, std::string subject,
               std::optional<qianfan::ScaleServiceRequest> scale = std::nullopt);
@@ -98,6 +102,7 @@ class FakeQianfanApi final : public qianfan::QianfanApi {
   std::map<model::InstanceId, Instance> instances_;
   std::map<model::ServiceId, std::int64_t> call_totals_;
   std::map<QianfanAction, Fault> faults_;
+  std::map<std::pair<QianfanAction, std::string>, Fault> subject_faults_;
   std::vector<FakeCall> calls_;
   std::uint64_t next_request_ = 1;
 };

@@ -17,10 +17,22 @@
 ///    is a ScaleService refused for capacity. Retries of transient errors happen inside the
 ///    Qianfan client (ScaleService sets an absolute count, so a retry is idempotent). In dry-run
 ///    nothing is sent and each call's outcome is `DryRun`.
-/// 5. Report: the `TickReport` goes to every sink; the engine states are saved.
+/// 5. Report: the engine states are saved, then the `TickReport` goes to every sink (so a failed
+///    save is in the report's `errors`).
 ///
 /// An instance whose DescribeComputeUnit fails freezes every service that may use it this tick
-/// (placements unknown: a call could pass through an over-capacity state).
+/// (placements unknown: a call could pass through an over-capacity state). A frozen service's
+/// decision has outcome `Skipped`; its reason is the engine's (`FrozenNotServing`,
+/// `FrozenUpdating`) or `ObserveFailed` (its DescribeService failed: the engine is not called and
+/// its state is unchanged; an allowed instance could not be described; or its resource type
+/// names no unit count and the config gives no `unitsPerReplica`). Each of those also adds a
+/// sentence to the report's `errors`.
+///
+/// `TickReport::success` is false when the tick could not reconcile at all: every DescribeService
+/// failed, the metric source failed for every service, every DescribeComputeUnit failed, or the
+/// allocation or call plan failed (a bug; nothing is scaled then). Failed or refused ScaleService
+/// calls do not make a tick unsuccessful: they are in the decisions and the operation counters.
+/// `metric_errors` has one entry per service whose reading failed.
 
 #include <memory>
 #include <vector>
@@ -39,7 +51,7 @@ namespace qfscale::controller {
 struct Dependencies {
   qianfan::QianfanApi* api = nullptr;
   metrics::QpsSource* qps = nullptr;
-  const util::Clock* clock = nullptr;  ///< monotonic time for latencies and tick duration
+  const util::Clock* clock = nullptr;            ///< monotonic time for latencies and tick duration
   std::vector<telemetry::TelemetrySink*> sinks;  ///< each gets every TickReport and reload
   StateStore* state_store = nullptr;             ///< optional: no persistence when null
 };
@@ -51,8 +63,7 @@ class Controller {
   /// Loads the saved states (when a store is given), dropping services the config does not
   /// list. Fails when a store's file exists but cannot be decoded: starting with empty history
   /// could scale down inside a stabilization window. Reports the config to the sinks.
-  [[nodiscard]] static Result<std::unique_ptr<Controller>> create(Config config,
-                                                                  Dependencies deps);
+  [[nodiscard]] static Result<std::unique_ptr<Controller>> create(Config config, Dependencies deps);
   ~Controller();
   Controller(const Controller&) = delete;
   Controller& operator=(const Controller&) = delete;
@@ -63,8 +74,10 @@ class Controller {
   telemetry::TickReport tick(util::SystemTime now);
 
   /// Switches to a new config between ticks: services that remain keep their engine state; new
-  /// ones start empty; removed ones are forgotten. Reports the reload to the sinks.
-  void reload(Config config);
+  /// ones start empty; removed ones are forgotten. Reports the reload to the sinks. A config that
+  /// is not self-consistent (duplicate ids, a service on an unconfigured instance; the loader
+  /// never produces one) is InvalidInput, reported as a failed reload, and the old one stays.
+  Status reload(Config config);
 
   [[nodiscard]] const Config& config() const;
   [[nodiscard]] const EngineStates& states() const;

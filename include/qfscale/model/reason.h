@@ -29,6 +29,9 @@ enum class Reason {
   FrozenNotServing,  ///< runStatus is not Serving: no scaling
   MetricsMissing,    ///< no usable QPS sample: held per onMetricsFailure
   MetricsFallback,   ///< no usable QPS for `after` ticks: went to fallbackReplicas
+  /// The controller could not observe what it needs to act safely this tick (DescribeService or
+  /// DescribeComputeUnit failed, or the resource type names no unit count): no scaling.
+  ObserveFailed,
 };
 
 inline constexpr std::array kAllReasons = {
@@ -51,6 +54,7 @@ inline constexpr std::array kAllReasons = {
     Reason::FrozenNotServing,
     Reason::MetricsMissing,
     Reason::MetricsFallback,
+    Reason::ObserveFailed,
 };
 
 /// snake_case label value, e.g. "rate_limited", "frozen_updating".

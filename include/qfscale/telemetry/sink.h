@@ -14,6 +14,7 @@
 
 #include <array>
 #include <chrono>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -127,6 +128,10 @@ struct TickReport {
   std::vector<InstanceUsage> instances;
   std::vector<ApiCall> api_calls;
   std::vector<MetricSourceErrorKind> metric_errors;  ///< one entry per error
+  /// What went wrong this tick, one sentence each for logs and the audit trail (a failed
+  /// DescribeService, an instance that could not be described, a state file that was not saved).
+  /// Never label values; never secrets.
+  std::vector<std::string> errors;
 };
 
 /// The result of loading the controller config (the first load counts too).

@@ -1,0 +1,226 @@
+// The controller's I/O steps (observe, act) and small helpers; see controller_detail.h.
+
+#include <algorithm>
+#include <atomic>
+#include <limits>
+#include <set>
+#include <string>
+#include <system_error>
+#include <thread>
+#include <unordered_set>
+
+#include <fmt/format.h>
+
+#include "qfscale/policy/schedule.h"
+#include "qfscale/qianfan/errors.h"
+
+#include "controller/controller_detail.h"
+
+namespace qfscale::controller::detail {
+
+using telemetry::ApiAction;
+using telemetry::ApiCall;
+using telemetry::ApiCode;
+
+ApiCode api_code(const Error& error) {
+  if (!error.remote_code.empty()) return telemetry::api_code_from_remote(error.remote_code);
+  switch (error.code) {
+    case ErrorCode::Transient:
+      return ApiCode::Transport;
+    case ErrorCode::Remote:
+      return ApiCode::BadReply;
+    case ErrorCode::InvalidInput:
+    case ErrorCode::Internal:
+      break;
+  }
+  return ApiCode::Other;
+}
+
+namespace {
+
+template <class T>
+ApiCode code_of(const Result<T>& result) {
+  return result ? ApiCode::Ok : api_code(result.error());
+}
+
+std::chrono::duration<double> since(const util::Clock& clock, util::MonotonicTime start) {
+  return std::chrono::duration<double>(clock.monotonic_now() - start);
+}
+
+}  // namespace
+
+Observation observe(qianfan::QianfanApi& api, const util::Clock& clock,
+                    std::span<const model::ServiceId> services,
+                    std::span<const model::InstanceId> instances, int concurrency,
+                    const std::function<void()>& meanwhile) {
+  const std::size_t n = services.size() + instances.size();
+  Observation obs;
+  const auto not_called = fail(ErrorCode::Internal, "not called");
+  obs.services.assign(services.size(), not_called);
+  obs.instances.assign(instances.size(), not_called);
+  obs.calls.resize(n);
+
+  // Each worker writes only the slots of the indices it took; joining the threads publishes
+  // them to this thread.
+  std::atomic<std::size_t> next{0};
+  const auto work = [&] {
+    for (std::size_t i = next.fetch_add(1); i < n; i = next.fetch_add(1)) {
+      const auto start = clock.monotonic_now();
+      if (i < services.size()) {
+        obs.services[i] = api.describe_service(services[i]);
+        obs.calls[i] = ApiCall{.action = ApiAction::DescribeService,
+                               .code = code_of(obs.services[i]),
+                               .latency = since(clock, start)};
+      } else {
+        const std::size_t k = i - services.size();
+        obs.instances[k] = api.describe_compute_unit(instances[k]);
+        obs.calls[i] = ApiCall{.action = ApiAction::DescribeComputeUnit,
+                               .code = code_of(obs.instances[k]),
+                               .latency = since(clock, start)};
+      }
+    }
+  };
+
+  const auto workers = std::min<std::size_t>(static_cast<std::size_t>(std::max(concurrency, 1)), n);
+  bool any_worker = false;
+  {
+    std::vector<std::jthread> pool;
+    pool.reserve(workers);
+    for (std::size_t w = 0; w < workers; ++w) {
+      try {
+        pool.emplace_back(work);
+        any_worker = true;
+      } catch (const std::system_error&) {
+        break;  // out of threads: those started (or this thread, below) do the rest
+      }
+    }
+    if (meanwhile) meanwhile();
+    if (!any_worker) work();
+  }  // joins
+  return obs;
+}
+
+Actuation act(qianfan::QianfanApi& api, const util::Clock& clock, const capacity::Plan& plan,
+              bool dry_run) {
+  Actuation out;
+  out.calls.reserve(plan.steps.size());
+  std::unordered_set<model::InstanceId> down_failed;
+  for (std::size_t i = 0; i < plan.steps.size(); ++i) {
+    const capacity::ScaleStep& step = plan.steps[i];
+    const bool up = i >= plan.downs;
+    model::ScaleCall call{.instance = step.instance, .from = step.from, .to = step.to};
+    if (dry_run) {
+      call.outcome = model::ActuationOutcome::DryRun;
+    } else if (up && down_failed.contains(step.instance)) {
+      call.outcome = model::ActuationOutcome::Skipped;
+      call.error = fmt::format(
+          "not sent: a scale-down on {} failed this tick, so the units this scale-up counts on "
+          "may still be in use; re-planned next tick",
+          step.instance);
+    } else {
+      const auto start = clock.monotonic_now();
+      auto ack = api.scale_service(qianfan::ScaleServiceRequest{
+          .service = step.service, .instance = step.instance, .replicas = step.to});
+      out.api_calls.push_back(ApiCall{
+          .action = ApiAction::ScaleService, .code = code_of(ack), .latency = since(clock, start)});
+      if (ack) {
+        call.outcome = model::ActuationOutcome::Applied;
+        call.request_id = std::move(ack->request_id);
+      } else {
+        call.outcome = qianfan::is_capacity_refusal(ack.error()) ? model::ActuationOutcome::Refused
+                                                                 : model::ActuationOutcome::Failed;
+        call.request_id = ack.error().request_id;
+        call.error = ack.error().to_string();
+        if (!up) down_failed.insert(step.instance);
+      }
+    }
+    out.calls.push_back(std::move(call));
+  }
+  return out;
+}
+
+model::ActuationOutcome summarise(std::span<const model::ScaleCall> calls) {
+  using model::ActuationOutcome;
+  const auto rank = [](ActuationOutcome o) {
+    switch (o) {
+      case ActuationOutcome::Failed:
+        return 5;
+      case ActuationOutcome::Refused:
+        return 4;
+      case ActuationOutcome::Skipped:
+        return 3;
+      case ActuationOutcome::Applied:
+        return 2;
+      case ActuationOutcome::DryRun:
+        return 1;
+      case ActuationOutcome::NotNeeded:
+        break;
+    }
+    return 0;
+  };
+  ActuationOutcome worst = ActuationOutcome::NotNeeded;
+  for (const auto& call : calls) {
+    if (rank(call.outcome) > rank(worst)) worst = call.outcome;
+  }
+  return worst;
+}
+
+Status check_config(const Config& config) {
+  std::vector<std::string> problems;
+  std::set<model::InstanceId> instances;
+  for (const auto& instance : config.instances) {
+    if (instance.id.empty()) problems.emplace_back("an instance has an empty id");
+    if (!instances.insert(instance.id).second) {
+      problems.push_back(fmt::format("instance {} is listed twice", instance.id));
+    }
+    if (instance.capacity && instance.capacity->value < 0) {
+      problems.push_back(
+          fmt::format("instance {}: capacity {} is negative", instance.id, *instance.capacity));
+    }
+  }
+  std::set<model::ServiceId> services;
+  for (const auto& service : config.services) {
+    if (service.id.empty()) problems.emplace_back("a service has an empty id");
+    if (!services.insert(service.id).second) {
+      problems.push_back(fmt::format("service {} is listed twice", service.id));
+    }
+    if (service.instances.empty()) {
+      problems.push_back(fmt::format("service {}: instances is empty", service.id));
+    }
+    for (const auto& id : service.instances) {
+      if (!instances.contains(id)) {
+        problems.push_back(fmt::format(
+            "service {}: instance {} is not among the configured instances", service.id, id));
+      }
+    }
+    if (service.weight < 1) {
+      problems.push_back(
+          fmt::format("service {}: weight {} is below 1", service.id, service.weight));
+    }
+    if (service.units_per_replica && service.units_per_replica->value < 1) {
+      problems.push_back(fmt::format("service {}: unitsPerReplica {} is below 1", service.id,
+                                     *service.units_per_replica));
+    }
+  }
+  if (problems.empty()) return util::ok();
+  return fail(ErrorCode::InvalidInput,
+              fmt::format("invalid controller config: {}", fmt::join(problems, "; ")));
+}
+
+model::Replicas effective_min(const policy::PolicySpec& spec, util::SystemTime now) {
+  if (spec.schedules.empty()) return spec.replicas.min;
+  const auto t = std::chrono::floor<std::chrono::seconds>(now);
+  std::optional<int> floor;
+  std::optional<int> ceiling;
+  for (const auto& s : spec.schedules) {
+    if (!policy::schedule_active(s, t)) continue;
+    if (s.min_replicas) floor = std::max(floor.value_or(0), s.min_replicas->value);
+    if (s.max_replicas) {
+      ceiling = std::min(ceiling.value_or(std::numeric_limits<int>::max()), s.max_replicas->value);
+    }
+  }
+  const int hi = ceiling.value_or(spec.replicas.max.value);
+  return model::Replicas{std::min(floor.value_or(spec.replicas.min.value), hi)};
+}
+
+}  // namespace qfscale::controller::detail

@@ -59,7 +59,9 @@ telemetry::MetricSourceErrorKind error_kind(metrics::FailureKind kind) {
 /// Units a frozen service holds on an instance. The larger of the reported units and
 /// replicas x units per replica, so a usage entry that under-reports cannot make room for others.
 model::ComputeUnits held_units(const Seen& seen, std::optional<model::ComputeUnits> per_replica) {
-  if (!per_replica) return seen.units;
+  if (!per_replica) {
+    return seen.units;
+  }
   return std::max(seen.units, seen.replicas * *per_replica);
 }
 
@@ -97,7 +99,9 @@ struct Controller::Impl {
       reload.services = service_ids;
       reload.instances = instance_ids;
     }
-    for (auto* sink : deps.sinks) sink->on_config(reload);
+    for (auto* sink : deps.sinks) {
+      sink->on_config(reload);
+    }
   }
 
   telemetry::TickReport tick(util::SystemTime now);
@@ -108,7 +112,9 @@ Result<std::unique_ptr<Controller>> Controller::create(Config config, Dependenci
     return fail(ErrorCode::InvalidInput,
                 "controller: the Qianfan API, the QPS source and the clock are required");
   }
-  if (auto checked = detail::check_config(config); !checked) return fail(checked.error());
+  if (auto checked = detail::check_config(config); !checked) {
+    return fail(checked.error());
+  }
   auto impl = std::make_unique<Impl>();
   impl->deps = std::move(deps);
   if (impl->deps.state_store != nullptr) {
@@ -227,10 +233,13 @@ telemetry::TickReport Controller::Impl::tick(util::SystemTime now) {
     };
 
     const auto& info = obs.services[k];
+    w.units_per_replica = svc.units_per_replica;
     if (!info) {
       // Nothing to decide from: the engine is not called, so its state stays as it was.
       ++describe_failed;
-      for (const auto& seen : w.seen) d.current += seen.replicas;
+      for (const auto& seen : w.seen) {
+        d.current += seen.replicas;
+      }
       d.recommended = d.current;
       freeze(fmt::format("service {}: DescribeService failed: {}; not scaled this tick", svc.id,
                          info.error()));
@@ -254,9 +263,9 @@ telemetry::TickReport Controller::Impl::tick(util::SystemTime now) {
     d.reason = rec.reason;
     d.desired = rec.replicas;
     report.services[k].panic_active = rec.panicking;
-    w.units_per_replica = svc.units_per_replica
-                              ? svc.units_per_replica
-                              : model::units_per_replica(info->resource_config.type);
+    if (!w.units_per_replica) {
+      w.units_per_replica = model::units_per_replica(info->resource_config.type);
+    }
 
     if (in.run_status != model::RunStatus::Serving || in.model_updating) {
       w.frozen = true;  // the engine said why (FrozenNotServing / FrozenUpdating)
@@ -279,7 +288,9 @@ telemetry::TickReport Controller::Impl::tick(util::SystemTime now) {
         break;
       }
     }
-    if (w.frozen) continue;
+    if (w.frozen) {
+      continue;
+    }
 
     capacity::ServiceRequest request{.id = svc.id,
                                      .units_per_replica = *w.units_per_replica,
@@ -299,12 +310,17 @@ telemetry::TickReport Controller::Impl::tick(util::SystemTime now) {
 
   // A frozen service keeps what it has: to the allocator its units are somebody else's.
   for (const Work& w : work) {
-    if (!w.frozen) continue;
-    for (const auto& seen : w.seen)
+    if (!w.frozen) {
+      continue;
+    }
+    for (const auto& seen : w.seen) {
       specs[seen.instance].foreign += held_units(seen, w.units_per_replica);
+    }
   }
   for (std::size_t i = 0; i < instances.size(); ++i) {
-    if (instance_ok[i]) input.instances.push_back(specs[i]);
+    if (instance_ok[i]) {
+      input.instances.push_back(specs[i]);
+    }
   }
 
   // 3. Allocate and 4. act.
@@ -315,12 +331,16 @@ telemetry::TickReport Controller::Impl::tick(util::SystemTime now) {
         fmt::format("allocation failed, nothing scaled: {}", allocation.error()));
   } else {
     for (std::size_t k = 0; k < services.size(); ++k) {
-      if (!work[k].request) continue;
+      if (!work[k].request) {
+        continue;
+      }
       const auto& a = allocation->services[*work[k].request];
       model::Decision& d = report.services[k].decision;
       d.desired = a.granted;
       d.unmet = a.unmet;
-      if (a.shortfall != capacity::Shortfall::None) d.reason = capacity::to_reason(a.shortfall);
+      if (a.shortfall != capacity::Shortfall::None) {
+        d.reason = capacity::to_reason(a.shortfall);
+      }
     }
     for (const auto& usage : allocation->instances) {
       report.instances.push_back(
@@ -371,7 +391,9 @@ telemetry::TickReport Controller::Impl::tick(util::SystemTime now) {
   }
   report.finished_at = now;
   report.duration = std::chrono::duration<double>(deps.clock->monotonic_now() - started);
-  for (auto* sink : deps.sinks) sink->on_tick(report);
+  for (auto* sink : deps.sinks) {
+    sink->on_tick(report);
+  }
   return report;
 }
 

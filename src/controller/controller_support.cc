@@ -23,7 +23,9 @@ using telemetry::ApiCall;
 using telemetry::ApiCode;
 
 ApiCode api_code(const Error& error) {
-  if (!error.remote_code.empty()) return telemetry::api_code_from_remote(error.remote_code);
+  if (!error.remote_code.empty()) {
+    return telemetry::api_code_from_remote(error.remote_code);
+  }
   switch (error.code) {
     case ErrorCode::Transient:
       return ApiCode::Transport;
@@ -44,7 +46,7 @@ ApiCode code_of(const Result<T>& result) {
 }
 
 std::chrono::duration<double> since(const util::Clock& clock, util::MonotonicTime start) {
-  return std::chrono::duration<double>(clock.monotonic_now() - start);
+  return {clock.monotonic_now() - start};
 }
 
 }  // namespace
@@ -94,8 +96,12 @@ Observation observe(qianfan::QianfanApi& api, const util::Clock& clock,
         break;  // out of threads: those started (or this thread, below) do the rest
       }
     }
-    if (meanwhile) meanwhile();
-    if (!any_worker) work();
+    if (meanwhile) {
+      meanwhile();
+    }
+    if (!any_worker) {
+      work();
+    }
   }  // joins
   return obs;
 }
@@ -131,7 +137,9 @@ Actuation act(qianfan::QianfanApi& api, const util::Clock& clock, const capacity
                                                                  : model::ActuationOutcome::Failed;
         call.request_id = ack.error().request_id;
         call.error = ack.error().to_string();
-        if (!up) down_failed.insert(step.instance);
+        if (!up) {
+          down_failed.insert(step.instance);
+        }
       }
     }
     out.calls.push_back(std::move(call));
@@ -160,7 +168,9 @@ model::ActuationOutcome summarise(std::span<const model::ScaleCall> calls) {
   };
   ActuationOutcome worst = ActuationOutcome::NotNeeded;
   for (const auto& call : calls) {
-    if (rank(call.outcome) > rank(worst)) worst = call.outcome;
+    if (rank(call.outcome) > rank(worst)) {
+      worst = call.outcome;
+    }
   }
   return worst;
 }
@@ -169,7 +179,9 @@ Status check_config(const Config& config) {
   std::vector<std::string> problems;
   std::set<model::InstanceId> instances;
   for (const auto& instance : config.instances) {
-    if (instance.id.empty()) problems.emplace_back("an instance has an empty id");
+    if (instance.id.empty()) {
+      problems.emplace_back("an instance has an empty id");
+    }
     if (!instances.insert(instance.id).second) {
       problems.push_back(fmt::format("instance {} is listed twice", instance.id));
     }
@@ -180,7 +192,9 @@ Status check_config(const Config& config) {
   }
   std::set<model::ServiceId> services;
   for (const auto& service : config.services) {
-    if (service.id.empty()) problems.emplace_back("a service has an empty id");
+    if (service.id.empty()) {
+      problems.emplace_back("a service has an empty id");
+    }
     if (!services.insert(service.id).second) {
       problems.push_back(fmt::format("service {} is listed twice", service.id));
     }
@@ -202,19 +216,27 @@ Status check_config(const Config& config) {
                                      *service.units_per_replica));
     }
   }
-  if (problems.empty()) return util::ok();
+  if (problems.empty()) {
+    return util::ok();
+  }
   return fail(ErrorCode::InvalidInput,
               fmt::format("invalid controller config: {}", fmt::join(problems, "; ")));
 }
 
 model::Replicas effective_min(const policy::PolicySpec& spec, util::SystemTime now) {
-  if (spec.schedules.empty()) return spec.replicas.min;
+  if (spec.schedules.empty()) {
+    return spec.replicas.min;
+  }
   const auto t = std::chrono::floor<std::chrono::seconds>(now);
   std::optional<int> floor;
   std::optional<int> ceiling;
   for (const auto& s : spec.schedules) {
-    if (!policy::schedule_active(s, t)) continue;
-    if (s.min_replicas) floor = std::max(floor.value_or(0), s.min_replicas->value);
+    if (!policy::schedule_active(s, t)) {
+      continue;
+    }
+    if (s.min_replicas) {
+      floor = std::max(floor.value_or(0), s.min_replicas->value);
+    }
     if (s.max_replicas) {
       ceiling = std::min(ceiling.value_or(std::numeric_limits<int>::max()), s.max_replicas->value);
     }

@@ -217,12 +217,17 @@ Result<qianfan::Ack> FakeQianfanApi::scale_service(const qianfan::ScaleServiceRe
                            request.replicas, *per, wanted, available, request.instance),
                400));
   }
+  // The total moves by this instance's change alone: no walk over every instance, so a tick of
+  // 1,000 ScaleService calls stays cheap.
+  auto& placements = inst->second.placements;
+  const auto old = placements.find(request.service);
+  s->second.resource_config.replicas +=
+      request.replicas - (old == placements.end() ? model::Replicas{} : old->second);
   if (request.replicas.value == 0) {
-    inst->second.placements.erase(request.service);
+    if (old != placements.end()) placements.erase(old);
   } else {
-    inst->second.placements[request.service] = request.replicas;
+    placements[request.service] = request.replicas;
   }
-  refresh_replicas(request.service);
   return qianfan::Ack{.request_id = fmt::format("fake-req-{}", next_request_++)};
 }
 

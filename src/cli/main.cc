@@ -19,11 +19,14 @@ int main(int argc, char** argv) {
   CLI::App& policy_group = qfscale::cli::add_policy_command(app, context);
   qfscale::cli::add_policy_eval_command(policy_group, context);
   qfscale::cli::add_api_commands(app, context);
+  qfscale::cli::add_run_command(app, context);
 
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    // CLI11 prints the message (or the help); its own codes (105, 106, ...) mean "usage", which
+    // is 2 for every qfscale command.
+    return app.exit(e) == 0 ? 0 : 2;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "qfscale: %s\n", e.what());
     return 2;

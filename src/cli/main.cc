@@ -20,12 +20,12 @@ int main(int argc, char** argv) {
   qfscale::cli::add_policy_eval_command(policy_group, context);
   qfscale::cli::add_api_commands(app, context);
   qfscale::cli::add_run_command(app, context);
+  qfscale::cli::add_config_command(app, context);
 
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    // CLI11 prints the message (or the help); its own codes (105, 106, ...) mean "usage", which
-    // is 2 for every qfscale command.
+    // Help and version exit 0; every usage error exits 2, as each command documents.
     return app.exit(e) == 0 ? 0 : 2;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "qfscale: %s\n", e.what());

@@ -20,9 +20,6 @@ void add_config_command(CLI::App& app, Context& context);
 /// describe, scale, modify, services, compute-unit: the Qianfan console actions by hand.
 void add_api_commands(CLI::App& app, Context& context);
 
-/// `run`: the controller (src/cli/run_command.cc); with no config, the built-in demo.
-void add_run_command(CLI::App& app, Context& context);
-
 /// Adds the `policy` group with `policy check`, and returns the group so that other commands
 /// (e.g. `policy eval`) can be added to it: `add_policy_eval_command(policy_group, context)`.
 CLI::App& add_policy_command(CLI::App& app, Context& context);

@@ -19,11 +19,13 @@ int main(int argc, char** argv) {
   CLI::App& policy_group = qfscale::cli::add_policy_command(app, context);
   qfscale::cli::add_policy_eval_command(policy_group, context);
   qfscale::cli::add_api_commands(app, context);
+  qfscale::cli::add_config_command(app, context);
 
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    // Help and version exit 0; every usage error exits 2, as each command documents.
+    return app.exit(e) == 0 ? 0 : 2;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "qfscale: %s\n", e.what());
     return 2;

@@ -16,165 +16,35 @@
 #include "qfscale/policy/duration.h"
 #include "qfscale/policy/zone.h"
 
+#include "policy/yaml_reader.h"
+
 namespace qfscale::policy {
 
 namespace {
 
 constexpr std::string_view kApiVersion = "qfscale/v1";
+
 constexpr std::string_view kKind = "ScalingPolicy";
 
-struct Pos {
-  int line = 0;    ///< 1-based
-  int column = 0;  ///< 1-based
-};
+using detail::child;
+using detail::Fields;
+using detail::show;
 
-Pos pos_of(const YAML::Node& node) {
-  const auto m = node.Mark();
-  if (m.is_null() || m.line < 0) return {};
-  return {m.line + 1, m.column + 1};  // yaml-cpp marks are 0-based
-}
-
-std::string child(const std::string& path, std::string_view key) {
-  return path.empty() ? std::string(key) : fmt::format("{}.{}", path, key);
-}
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
-
-std::size_t edit_distance(std::string_view a, std::string_view b) {
-  std::vector<std::size_t> row(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    std::size_t diag = row[0];
-    row[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      const std::size_t up = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0U : 1U)});
-      diag = up;
-    }
-  }
-  return row[b.size()];
-}
-
-/// The closest allowed word, if close enough to be a likely typo.
-std::optional<std::string_view> suggest(std::string_view word,
-                                        const std::vector<std::string_view>& allowed) {
-  std::optional<std::string_view> best;
-  std::size_t best_distance = 0;
-  const auto w = lower(word);
-  for (auto candidate : allowed) {
-    const auto d = edit_distance(w, lower(candidate));
-    if (!best || d < best_distance) {
-      best = candidate;
-      best_distance = d;
-    }
-  }
-  if (best && best_distance <= std::max<std::size_t>(1, std::min(word.size(), best->size()) / 3)) {
-    return best;
-  }
-  return std::nullopt;
-}
-
-std::string join(const std::vector<std::string_view>& words) {
-  std::string out;
-  for (auto w : words) {
-    if (!out.empty()) out += ", ";
-    out += w;
-  }
-  return out;
-}
-
-bool is_quoted(const YAML::Node& node) { return node.Tag() == "!"; }
-
-/// How a node looks in a message: the scalar as written (quoted if it was), or its kind.
-std::string show(const YAML::Node& node) {
-  switch (node.Type()) {
-    case YAML::NodeType::Null:
-      return "null";
-    case YAML::NodeType::Sequence:
-      return "a list";
-    case YAML::NodeType::Map:
-      return "a mapping";
-    case YAML::NodeType::Scalar:
-      return is_quoted(node) ? fmt::format("\"{}\"", node.Scalar()) : node.Scalar();
-    case YAML::NodeType::Undefined:
-      break;
-  }
-  return "nothing";
-}
-
-/// The 1-based line of a "---" or "..." marker that ends the first document when more content
-/// follows it, else nullopt. A marker is three dashes or dots at column 1 followed by a blank
-/// or the end of the line; the YAML spec treats it as a document boundary even inside scalars.
-std::optional<int> second_document_line(std::string_view text) {
-  bool content = false;         // saw a non-comment line of the first document
-  std::optional<int> boundary;  // a marker after content
-  int line = 0;
-  std::size_t pos = 0;
-  while (pos <= text.size()) {
-    const auto end = std::min(text.find('\n', pos), text.size());
-    std::string_view l = text.substr(pos, end - pos);
-    pos = end + 1;
-    ++line;
-    if (!l.empty() && l.back() == '\r') l.remove_suffix(1);
-    const bool marker = (l.substr(0, 3) == "---" || l.substr(0, 3) == "...") &&
-                        (l.size() == 3 || l[3] == ' ' || l[3] == '\t');
-    const auto first = l.find_first_not_of(" \t");
-    const bool blank = first == std::string_view::npos || l[first] == '#';
-    if (marker) {
-      if (content && !boundary) boundary = line;
-      // Content after the marker on the same line ("--- {a: 1}") belongs to the next document.
-      const auto rest = l.substr(3).find_first_not_of(" \t");
-      if (rest != std::string_view::npos && l[3 + rest] != '#') {
-        if (boundary) return boundary;
-        content = true;
-      }
-      continue;
-    }
-    if (blank || (!content && l.front() == '%')) continue;
-    if (boundary) return boundary;
-    content = true;
-  }
-  return std::nullopt;
-}
-
-using Fields = std::map<std::string, YAML::Node, std::less<>>;
-
-class Loader {
+class Loader : public detail::YamlReader {
  public:
-  Loader(std::string_view file, const ZoneSource& zones) : file_(file), zones_(zones) {}
+  Loader(std::string_view file, const ZoneSource& zones)
+      : YamlReader(std::string(file)), zones_(zones) {}
 
   tl::expected<Policy, util::Diagnostics> load(std::string_view text) {
-    // YAML::Load reads the first document only. YAML::LoadAll is avoided on purpose: in
-    // yaml-cpp 0.7 it loops forever on some malformed input such as "," (yaml-cpp #1040,
-    // fixed upstream by PR #1319), which the fuzzer found.
-    YAML::Node root;
-    try {
-      root = YAML::Load(std::string(text));
-    } catch (const YAML::Exception& e) {
-      Pos p;
-      if (!e.mark.is_null() && e.mark.line >= 0) p = {e.mark.line + 1, e.mark.column + 1};
-      add(p, "", fmt::format("YAML syntax error: {}", e.msg));
-      return tl::unexpected(std::move(diagnostics_));
-    }
-    if (const auto second = second_document_line(text)) {
-      add({*second, 1}, "", "starts a second YAML document, a file must hold exactly one policy");
-    }
-    if (!root.IsDefined() || root.IsNull()) {
-      add({}, "", "is empty, must be a ScalingPolicy document");
-      return tl::unexpected(std::move(diagnostics_));
-    }
+    const auto root = parse(text, "a ScalingPolicy document", "one policy");
+    if (!root) return tl::unexpected(take_sorted());
     PolicySpec spec;  // defaults first
     try {
-      read_root(root, spec);  // then the file's overrides
+      read_root(*root, spec);  // then the file's overrides
     } catch (const std::exception& e) {
       // yaml-cpp should not throw on the accessors used here; never let it escape the module.
-      add(pos_of(root), "", fmt::format("internal error reading the policy: {}", e.what()));
+      add(detail::pos_of(*root), "",
+          fmt::format("internal error reading the policy: {}", e.what()));
     }
     // Then validation, with each path mapped back to the line of its node.
     for (auto& d : validate(spec)) {
@@ -182,229 +52,16 @@ class Loader {
       const auto p = position_of(d.path);
       add(p, std::move(d.path), std::move(d.message));
     }
-    if (!diagnostics_.empty()) {
-      std::stable_sort(diagnostics_.begin(), diagnostics_.end(), [](const auto& a, const auto& b) {
-        return std::pair(a.line, a.column) < std::pair(b.line, b.column);
-      });
-      return tl::unexpected(std::move(diagnostics_));
-    }
+    if (has_diagnostics()) return tl::unexpected(take_sorted());
     auto policy = Policy::create(std::move(spec));
     if (!policy) {
       add({}, "", policy.error().message);
-      return tl::unexpected(std::move(diagnostics_));
+      return tl::unexpected(take_sorted());
     }
     return std::move(*policy);
   }
 
  private:
-  // ---- diagnostics -------------------------------------------------------------------------
-
-  void add(Pos p, std::string path, std::string message) {
-    diagnostics_.push_back(util::Diagnostic{.file = file_,
-                                            .line = p.line,
-                                            .column = p.column,
-                                            .path = std::move(path),
-                                            .message = std::move(message)});
-  }
-
-  /// A problem with the value at `path`; validate() findings for that path are then dropped, so
-  /// a value that failed to parse is not also reported as its default.
-  void error(const YAML::Node& at, const std::string& path, std::string message) {
-    failed_.insert(path);
-    auto p = pos_of(at);
-    if (at.IsNull()) {
-      // yaml-cpp marks an empty value at the next token; its key's position is clearer.
-      if (auto it = positions_.find(path); it != positions_.end()) p = it->second;
-    }
-    add(p, path, std::move(message));
-  }
-
-  [[nodiscard]] bool suppressed(const std::string& path) const {
-    for (const auto& f : failed_) {
-      if (path == f || (path.size() > f.size() && path.compare(0, f.size(), f) == 0 &&
-                        (path[f.size()] == '.' || path[f.size()] == '['))) {
-        return true;
-      }
-    }
-    return false;
-  }
-
-  /// The node recorded for `path`, else its nearest recorded ancestor ("a.b[2].c" -> "a.b[2]"
-  /// -> "a.b" -> "a" -> the document).
-  [[nodiscard]] Pos position_of(std::string path) const {
-    while (true) {
-      if (auto it = positions_.find(path); it != positions_.end()) return it->second;
-      if (path.empty()) return {};
-      const auto cut = path.find_last_of(".[");
-      path.resize(cut == std::string::npos ? 0 : cut);
-    }
-  }
-
-  // ---- structure ---------------------------------------------------------------------------
-
-  /// Checks that `node` is a mapping with only `allowed` keys, each once; records positions.
-  std::optional<Fields> mapping(const YAML::Node& node, const std::string& path,
-                                const std::vector<std::string_view>& allowed) {
-    if (!node.IsMap()) {
-      error(node, path,
-            fmt::format("{} is not a mapping, must be a mapping with keys {}", show(node),
-                        join(allowed)));
-      return std::nullopt;
-    }
-    positions_[path] = pos_of(node);
-    Fields fields;
-    for (const auto& kv : node) {
-      const YAML::Node& key = kv.first;
-      if (!key.IsScalar()) {
-        error(key, path, fmt::format("has {} as a key, keys must be field names", show(key)));
-        continue;
-      }
-      const std::string& name = key.Scalar();
-      const auto field_path = child(path, name);
-      if (std::find(allowed.begin(), allowed.end(), name) == allowed.end()) {
-        std::string message = "unknown field";
-        if (auto s = suggest(name, allowed)) message += fmt::format(", did you mean '{}'?", *s);
-        message += fmt::format(" (allowed: {})", join(allowed));
-        error(key, field_path, std::move(message));
-        continue;
-      }
-      if (fields.count(name) != 0) {
-        error(key, field_path,
-              fmt::format("is set twice (first on line {})", positions_[field_path].line));
-        continue;
-      }
-      const auto value_pos = pos_of(kv.second);
-      positions_[field_path] = value_pos.line > 0 && !kv.second.IsNull() ? value_pos : pos_of(key);
-      fields.emplace(name, kv.second);
-    }
-    return fields;
-  }
-
-  static const YAML::Node* get(const Fields& fields, std::string_view key) {
-    auto it = fields.find(key);
-    return it == fields.end() ? nullptr : &it->second;
-  }
-
-  void require(const Fields& fields, const YAML::Node& parent, const std::string& path,
-               std::string_view key, std::string_view what) {
-    if (get(fields, key) == nullptr) {
-      error(parent, child(path, key), fmt::format("is required, must be {}", what));
-    }
-  }
-
-  // ---- scalars -----------------------------------------------------------------------------
-
-  /// A plain (unquoted) scalar that YAML would read as a number; quoted "0.7" is a string.
-  std::optional<std::string> numeric_text(const YAML::Node& node, const std::string& path,
-                                          std::string_view what) {
-    if (!node.IsScalar() || is_quoted(node)) {
-      error(node, path, fmt::format("{} is not {}", show(node), what));
-      return std::nullopt;
-    }
-    std::string text = node.Scalar();
-    if (!text.empty() && text.front() == '+') text.erase(0, 1);
-    return text;
-  }
-
-  void read(const YAML::Node& node, const std::string& path, double& out) {
-    const auto text = numeric_text(node, path, "a number");
-    if (!text) return;
-    double v = 0;
-    const auto* end = text->data() + text->size();
-    auto [ptr, ec] = std::from_chars(text->data(), end, v);
-    if (text->empty() || ec != std::errc{} || ptr != end || !std::isfinite(v)) {
-      error(node, path, fmt::format("{} is not a number", show(node)));
-      return;
-    }
-    out = v;
-  }
-
-  void read(const YAML::Node& node, const std::string& path, int& out) {
-    const auto text = numeric_text(node, path, "an integer");
-    if (!text) return;
-    long long v = 0;
-    const auto* end = text->data() + text->size();
-    auto [ptr, ec] = std::from_chars(text->data(), end, v);
-    if (text->empty() || ec == std::errc::invalid_argument || ptr != end) {
-      error(node, path, fmt::format("{} is not an integer", show(node)));
-      return;
-    }
-    if (ec == std::errc::result_out_of_range || v < std::numeric_limits<int>::min() ||
-        v > std::numeric_limits<int>::max()) {
-      error(node, path, fmt::format("{} is out of range, much too large", show(node)));
-      return;
-    }
-    out = static_cast<int>(v);
-  }
-
-  void read(const YAML::Node& node, const std::string& path, model::Replicas& out) {
-    read(node, path, out.value);
-  }
-
-  void read(const YAML::Node& node, const std::string& path, bool& out) {
-    if (node.IsScalar() && !is_quoted(node)) {
-      const auto& s = node.Scalar();
-      // YAML 1.2 core schema booleans only; "yes"/"on" are YAML 1.1 surprises.
-      if (s == "true" || s == "True" || s == "TRUE") {
-        out = true;
-        return;
-      }
-      if (s == "false" || s == "False" || s == "FALSE") {
-        out = false;
-        return;
-      }
-    }
-    error(node, path, fmt::format("{} is not a boolean, must be true or false", show(node)));
-  }
-
-  void read(const YAML::Node& node, const std::string& path, std::string& out) {
-    if (!node.IsScalar()) {
-      error(node, path, fmt::format("{} is not a string", show(node)));
-      return;
-    }
-    out = node.Scalar();
-  }
-
-  void read(const YAML::Node& node, const std::string& path, Seconds& out) {
-    if (!node.IsScalar()) {
-      error(node, path,
-            fmt::format("{} is not a duration, must be a duration such as 90s, 5m or 1h30m",
-                        show(node)));
-      return;
-    }
-    auto d = parse_duration(node.Scalar());
-    if (!d) {
-      error(node, path, fmt::format("{} {}", show(node), d.error()));
-      return;
-    }
-    out = *d;
-  }
-
-  template <class E>
-  void read_enum(const YAML::Node& node, const std::string& path,
-                 const std::vector<std::pair<std::string_view, E>>& values, E& out) {
-    std::vector<std::string_view> names;
-    for (const auto& [name, value] : values) {
-      names.push_back(name);
-      if (node.IsScalar() && node.Scalar() == name) {
-        out = value;
-        return;
-      }
-    }
-    std::string message =
-        fmt::format("{} is not allowed, must be one of {}", show(node), join(names));
-    if (node.IsScalar()) {
-      if (auto s = suggest(node.Scalar(), names)) message += fmt::format(" (did you mean {}?)", *s);
-    }
-    error(node, path, std::move(message));
-  }
-
-  /// Reads `key` into `out` when present; leaves the default otherwise.
-  template <class T>
-  void optional_field(const Fields& fields, const std::string& path, std::string_view key, T& out) {
-    if (const auto* node = get(fields, key)) read(*node, child(path, key), out);
-  }
-
   // ---- the schema --------------------------------------------------------------------------
 
   void read_root(const YAML::Node& root, PolicySpec& spec) {
@@ -626,11 +283,7 @@ class Loader {
     }
   }
 
-  std::string file_;
   const ZoneSource& zones_;
-  util::Diagnostics diagnostics_;
-  std::map<std::string, Pos, std::less<>> positions_;
-  std::set<std::string, std::less<>> failed_;
   std::map<std::string, ZoneRules, std::less<>> zone_cache_;
 };
 

@@ -59,6 +59,7 @@
 
 #include <tl/expected.hpp>
 
+#include "qfscale/bce/signer.h"
 #include "qfscale/metrics/prometheus_source.h"
 #include "qfscale/metrics/synthetic.h"
 #include "qfscale/metrics/trace.h"
@@ -69,6 +70,27 @@
 #include "qfscale/util/diagnostic.h"
 
 namespace qfscale::controller {
+
+/// Limits that the loader enforces (each inclusive; durations are whole seconds).
+inline constexpr std::chrono::seconds kMinQianfanTimeout{1};
+inline constexpr std::chrono::seconds kMaxQianfanTimeout{300};
+inline constexpr int kMaxAttempts = 10;                      ///< qianfan.maxAttempts in [1, 10]
+inline constexpr int kMaxConcurrency = 256;                  ///< qianfan.concurrency in [1, 256]
+inline constexpr std::chrono::seconds kMinQianfanWindow{1};  ///< metrics.qianfan.window
+inline constexpr std::chrono::seconds kMaxQianfanWindow{3600};
+inline constexpr double kMaxTraceSpeedup = 100000;            ///< metrics.trace.speedup in (0, 1e5]
+inline constexpr std::chrono::seconds kMaxTraceWindow{3600};  ///< metrics.trace.window [0s, 1h]
+inline constexpr int kMaxInstanceCapacity = 100000;           ///< instances[].capacity in [1, 1e5]
+inline constexpr int kMaxPriority = 1000;               ///< services[].priority in [-1000, 1000]
+inline constexpr int kMaxWeight = 1000;                 ///< services[].weight in [1, 1000]
+inline constexpr int kMaxUnitsPerReplica = 1000;        ///< services[].unitsPerReplica in [1, 1000]
+inline constexpr std::chrono::seconds kMinInterval{1};  ///< loop.interval in [1s, 1h]
+inline constexpr std::chrono::seconds kMaxInterval{3600};
+inline constexpr std::uint64_t kMinAuditLogBytes = 1ULL << 10U;  ///< loop.auditLogMaxBytes: 1Ki
+inline constexpr std::uint64_t kMaxAuditLogBytes = 1ULL << 40U;  ///< ... to 1024Gi
+inline constexpr int kMaxAuditLogKeep = 100;                     ///< loop.auditLogKeep in [1, 100]
+/// The policy of a service that names none.
+inline constexpr std::string_view kDefaultPolicy = "balanced";
 
 struct QianfanConfig {
   std::string base_url;  ///< empty: $QIANFAN_CONSOLE_API_BASE_URL, else the public endpoint
@@ -108,8 +130,9 @@ struct InstanceConfig {
 
 struct ServiceConfig {
   model::ServiceId id;
-  std::string policy_ref;  ///< as written: a shipped name or a path
-  policy::Policy policy;   ///< loaded and validated
+  std::string policy_ref;   ///< as written: a shipped name or a path
+  std::string policy_file;  ///< the policy file, absolute; empty for a shipped policy
+  policy::Policy policy;    ///< loaded and validated
   std::vector<model::InstanceId> instances;  ///< most preferred first, each listed in `instances`
   int priority = 0;
   int weight = 1;
@@ -148,12 +171,28 @@ using FileReader = std::function<Result<std::string>(const std::string& path)>;
 /// Parses and validates `yaml_text` as if read from `file_name` (relative paths resolve against
 /// its directory). Policies named by path are read with `read`; shipped names need no file.
 [[nodiscard]] tl::expected<Config, util::Diagnostics> parse_config(std::string_view yaml_text,
-                                                                  const std::string& file_name,
-                                                                  const FileReader& read,
-                                                                  const policy::ZoneSource& zones);
+                                                                   const std::string& file_name,
+                                                                   const FileReader& read,
+                                                                   const policy::ZoneSource& zones);
 
 /// Reads `path` and parses it with the real file system.
 [[nodiscard]] tl::expected<Config, util::Diagnostics> load_config(const std::string& path,
-                                                                 const policy::ZoneSource& zones);
+                                                                  const policy::ZoneSource& zones);
+
+/// The effective config as YAML in the file schema: every default filled in, every path
+/// absolute, each service's policy as a shipped name or an absolute file with the policy's
+/// `metadata.name` in a comment. Unset optional keys appear as comments saying what applies.
+/// `parse_config(to_yaml(c))` gives back the same config.
+[[nodiscard]] std::string to_yaml(const Config& config);
+
+/// The access key pair for the Qianfan API, read when the controller starts (never by the
+/// loader). With `credentials_file` set: its `QIANFAN_ACCESS_KEY=...` and
+/// `QIANFAN_SECRET_KEY=...` lines (`#` comments, blank lines and an `export ` prefix allowed;
+/// values may be quoted); the file must not be accessible by group or others (mode & 077 == 0),
+/// else InvalidInput naming the path and mode and advising `chmod 600`. Without it: the
+/// QIANFAN_ACCESS_KEY and QIANFAN_SECRET_KEY environment variables. Errors name files, lines and
+/// variables, never a key's value. Thread-safety: reads the environment (not thread-safe
+/// against setenv).
+[[nodiscard]] Result<bce::Credentials> load_credentials(const QianfanConfig& config);
 
 }  // namespace qfscale::controller

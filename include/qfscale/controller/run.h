@@ -1,0 +1,56 @@
+#pragma once
+
+/// The thin loop around `Controller::tick` (CONVENTIONS.md 5.5): ticks on a steady timer at a
+/// fixed rate, SIGHUP reloads the config, SIGTERM/SIGINT end it after the tick in flight. All the
+/// work is in `tick`; this only decides when.
+///
+/// Ticks are aligned to `start + k x interval` on the monotonic clock. A tick that overruns its
+/// slot is followed at once by the next one, and slots missed meanwhile are skipped rather than
+/// run in a burst (a reconcile acts on the present; catching up would only repeat it).
+///
+/// A reload that fails keeps the running config and is reported through `on_reload` (the CLI
+/// logs each diagnostic and feeds the failure to the metrics and the audit log), as Prometheus
+/// does with a bad configuration.
+
+#include <chrono>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include <tl/expected.hpp>
+
+#include "qfscale/controller/config.h"
+#include "qfscale/controller/controller.h"
+#include "qfscale/telemetry/sink.h"
+#include "qfscale/util/clock.h"
+#include "qfscale/util/diagnostic.h"
+
+namespace qfscale::controller {
+
+struct RunOptions {
+  std::chrono::milliseconds interval{15'000};
+  /// Reads the config again (SIGHUP). Empty: SIGHUP is ignored with a log line.
+  std::function<tl::expected<Config, util::Diagnostics>()> load_config;
+  /// After each reload attempt: the new config, or the diagnostics of a failed one.
+  std::function<void(const tl::expected<Config, util::Diagnostics>&)> on_reload;
+  /// After each tick (the CLI prints the per-service lines from it).
+  std::function<void(const telemetry::TickReport&)> on_tick;
+  /// One line per loop event ("reloading", "stopping on SIGTERM").
+  std::function<void(const std::string&)> log;
+  /// Stop after this many ticks, or after this long (monotonic) — for demos and tests.
+  std::optional<int> max_ticks;
+  std::optional<std::chrono::milliseconds> max_duration;
+};
+
+/// Why `run_loop` returned.
+enum class StopReason { Signal, MaxTicks, MaxDuration };
+
+/// Runs ticks until a stop condition. Wall time for each tick comes from `clock.system_now()`;
+/// the schedule is an Asio steady timer (real time: run_loop is for real runs, tests call
+/// `tick`). Handles SIGHUP, SIGTERM and SIGINT while it runs (Asio signal_set) and restores the
+/// default actions on return.
+/// Thread-safety: call from one thread; it owns `controller` while it runs.
+[[nodiscard]] StopReason run_loop(Controller& controller, const util::Clock& clock,
+                                  const RunOptions& options);
+
+}  // namespace qfscale::controller

@@ -1,0 +1,123 @@
+#include "qfscale/controller/run.h"
+
+#include <csignal>
+#include <utility>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <fmt/format.h>
+
+namespace qfscale::controller {
+namespace {
+
+namespace asio = boost::asio;
+using SteadyClock = std::chrono::steady_clock;
+
+class Loop {
+ public:
+  Loop(Controller& controller, const util::Clock& clock, const RunOptions& options)
+      : controller_(controller),
+        clock_(clock),
+        options_(options),
+        timer_(io_),
+        signals_(io_, SIGHUP, SIGTERM, SIGINT),
+        start_(SteadyClock::now()) {}
+
+  StopReason run() {
+    wait_for_signal();
+    schedule(start_);
+    io_.run();
+    return reason_;
+  }
+
+ private:
+  void log(const std::string& line) const {
+    if (options_.log) options_.log(line);
+  }
+
+  void stop(StopReason reason) {
+    reason_ = reason;
+    stopping_ = true;
+    timer_.cancel();
+    signals_.cancel();
+  }
+
+  void schedule(SteadyClock::time_point at) {
+    timer_.expires_at(at);
+    timer_.async_wait([this](const boost::system::error_code& error) {
+      if (!error && !stopping_) on_timer();
+    });
+  }
+
+  void on_timer() {
+    const auto report = controller_.tick(clock_.system_now());
+    ++ticks_;
+    if (options_.on_tick) options_.on_tick(report);
+    if (options_.max_ticks && ticks_ >= *options_.max_ticks) return stop(StopReason::MaxTicks);
+    const auto now = SteadyClock::now();
+    if (options_.max_duration && now - start_ >= *options_.max_duration) {
+      return stop(StopReason::MaxDuration);
+    }
+    // The next slot after now on the fixed grid: an overrun skips the slots it covered.
+    const auto interval = SteadyClock::duration{options_.interval};
+    const auto slots = (now - start_) / interval + 1;
+    auto next = start_ + slots * interval;
+    if (options_.max_duration) next = std::min(next, start_ + *options_.max_duration);
+    schedule(next);
+  }
+
+  void wait_for_signal() {
+    signals_.async_wait([this](const boost::system::error_code& error, int signal) {
+      if (error || stopping_) return;
+      if (signal == SIGHUP) {
+        reload();
+        return wait_for_signal();
+      }
+      // The tick in flight has finished: handlers run between ticks on this one thread, and
+      // the controller saved its state at the end of that tick.
+      log(fmt::format("stopping on {}", signal == SIGTERM ? "SIGTERM" : "SIGINT"));
+      stop(StopReason::Signal);
+    });
+  }
+
+  void reload() {
+    if (!options_.load_config) {
+      log("SIGHUP ignored: there is no config file to reload");
+      return;
+    }
+    log("SIGHUP: reloading the config");
+    auto loaded = options_.load_config();
+    if (loaded) controller_.reload(*loaded);
+    if (options_.on_reload) options_.on_reload(loaded);
+  }
+
+  Controller& controller_;
+  const util::Clock& clock_;
+  const RunOptions& options_;
+  asio::io_context io_;
+  asio::steady_timer timer_;
+  asio::signal_set signals_;
+  SteadyClock::time_point start_;
+  int ticks_ = 0;
+  bool stopping_ = false;
+  StopReason reason_ = StopReason::Signal;
+};
+
+}  // namespace
+
+StopReason run_loop(Controller& controller, const util::Clock& clock, const RunOptions& options) {
+  StopReason reason = StopReason::Signal;
+  {
+    Loop loop(controller, clock, options);
+    reason = loop.run();
+  }
+  // signal_set restores nothing by itself once destroyed; give the defaults back so a second
+  // SIGTERM after the loop ends the process as usual.
+  std::signal(SIGHUP, SIG_DFL);
+  std::signal(SIGTERM, SIG_DFL);
+  std::signal(SIGINT, SIG_DFL);
+  return reason;
+}
+
+}  // namespace qfscale::controller

@@ -88,7 +88,11 @@ class Loop {
     }
     log("SIGHUP: reloading the config");
     auto loaded = options_.load_config();
-    if (loaded) controller_.reload(*loaded);
+    if (loaded) {
+      if (auto applied = controller_.reload(*loaded); !applied) {
+        log(fmt::format("reload refused, the running config stays: {}", applied.error()));
+      }
+    }
     if (options_.on_reload) options_.on_reload(loaded);
   }
 

@@ -122,6 +122,18 @@ TEST_SUITE("controller") {
     CHECK(r.errors.size() == 2);
   }
 
+  TEST_CASE("controller: every DescribeComputeUnit failing makes the tick unsuccessful") {
+    Harness h;
+    shared_instance(h);
+    h.api.fail_next(QianfanAction::DescribeComputeUnit, api_error(ErrorCode::Transient, "down"));
+    const auto r = h.tick_at(15s);
+    CHECK(h.new_scales() == "");
+    CHECK(decision(r, "svc-a").reason == Reason::ObserveFailed);
+    CHECK(decision(r, "svc-b").reason == Reason::ObserveFailed);
+    CHECK(r.instances.empty());
+    CHECK_FALSE(r.success);
+  }
+
   TEST_CASE("controller: a failed DescribeComputeUnit freezes the services that may use it") {
     Harness h;
     h.add_instance("cu-x", 40);

@@ -1,5 +1,7 @@
 #include "qfscale/controller/controller.h"
 
+#include <functional>
+
 #include <doctest/doctest.h>
 
 #include "unit/controller/fixture.h"
@@ -284,6 +286,45 @@ TEST_SUITE("controller") {
     CHECK(r.errors[0].find("unitsPerReplica") != std::string::npos);
     // With the override the service is planned (10 x 2 = 20 units).
     CHECK(calls_of(decision(r, "svc-b")) == "cu-a:0->10:dry_run");
+  }
+
+  TEST_CASE("controller: create refuses missing dependencies and an inconsistent config") {
+    Harness h;
+    h.add_instance("cu-a", 40);
+    h.add_service("svc-a", {"cu-a"});
+    auto no_api = Controller::create(h.config, Dependencies{.qps = &h.qps, .clock = &h.clock});
+    REQUIRE_FALSE(no_api.has_value());
+    CHECK(no_api.error().code == ErrorCode::InvalidInput);
+
+    struct Case {
+      std::string_view name;
+      std::function<void(Config&)> edit;
+      std::string_view want;
+    };
+    const Case cases[] = {
+        {.name = "unknown instance",
+         .edit = [](Config& c) { c.services[0].instances.emplace_back("cu-zz"); },
+         .want = "service svc-a: instance cu-zz is not among the configured instances"},
+        {.name = "weight 0",
+         .edit = [](Config& c) { c.services[0].weight = 0; },
+         .want = "service svc-a: weight 0 is below 1"},
+        {.name = "duplicate instance",
+         .edit = [](Config& c) { c.instances.push_back(c.instances[0]); },
+         .want = "instance cu-a is listed twice"},
+        {.name = "unit override 0",
+         .edit = [](Config& c) { c.services[0].units_per_replica = model::ComputeUnits{0}; },
+         .want = "service svc-a: unitsPerReplica 0 is below 1"},
+    };
+    for (const auto& c : cases) {
+      CAPTURE(c.name);
+      Config config = h.config;
+      c.edit(config);
+      auto made =
+          Controller::create(config, Dependencies{.api = &h.api, .qps = &h.qps, .clock = &h.clock});
+      REQUIRE_FALSE(made.has_value());
+      CHECK(made.error().code == ErrorCode::InvalidInput);
+      CHECK(made.error().message.find(c.want) != std::string::npos);
+    }
   }
 
   TEST_CASE("controller: every service and instance is described once per tick, concurrently") {

@@ -15,6 +15,7 @@ struct Context {
 void add_version_command(CLI::App& app, Context& context);
 void add_fake_command(CLI::App& app, Context& context);
 void add_sign_command(CLI::App& app, Context& context);
+void add_loadgen_command(CLI::App& app, Context& context);
 /// describe, scale, modify, services, compute-unit: the Qianfan console actions by hand.
 void add_api_commands(CLI::App& app, Context& context);
 

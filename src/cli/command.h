@@ -17,6 +17,7 @@ void add_fake_command(CLI::App& app, Context& context);
 void add_sign_command(CLI::App& app, Context& context);
 /// `config check`: validates a controller config (src/cli/config_command.cc).
 void add_config_command(CLI::App& app, Context& context);
+void add_loadgen_command(CLI::App& app, Context& context);
 /// describe, scale, modify, services, compute-unit: the Qianfan console actions by hand.
 void add_api_commands(CLI::App& app, Context& context);
 

@@ -1,4 +1,4 @@
-// The controller under API faults, metric outages, restarts and reloads. Every test asserts the
+// The controller under API faults, metric outages and reloads. Every test asserts the
 // exact ScaleService calls the fake received: a fault may delay a scale, never make a wrong or
 // duplicate one.
 
@@ -7,7 +7,6 @@
 #include "qfscale/controller/controller.h"
 #include "qfscale/qianfan/errors.h"
 
-#include "support/temp_dir.h"
 #include "unit/controller/fixture.h"
 
 namespace qfscale::controller::test {
@@ -280,48 +279,6 @@ TEST_SUITE("controller") {
       CHECK(r.metric_errors == std::vector{c.want});
       CHECK(r.success);  // one service still has metrics
     }
-  }
-
-  TEST_CASE("controller: a restart inside the stabilization window keeps the window") {
-    // kFast: 60 s scale-down window. 10 replicas recommended at t=0, load drops at t=30.
-    qfscale::test::TempDir dir("qfscale-controller-");
-    StateStore store(dir.file("state.json"));
-    Harness first;
-    first.add_instance("cu-a", 40);
-    first.add_service("svc-a", {"cu-a"});
-    first.place("svc-a", "cu-a", 10);
-    first.start(&store);
-    first.qps.set(ServiceId{"svc-a"}, 50);
-    first.tick_at(0s);
-    first.qps.set(ServiceId{"svc-a"}, 10);
-    first.tick_at(30s);
-    CHECK(first.new_scales() == "");
-    const EngineStates saved = first.controller->states();
-    first.controller.reset();
-
-    // The same world, a new process: at t=59 the t=0 recommendation is still in the window.
-    Harness second;
-    second.add_instance("cu-a", 40);
-    second.add_service("svc-a", {"cu-a"});
-    second.place("svc-a", "cu-a", 10);
-    second.start(&store);
-    CHECK(second.controller->states() == saved);
-    second.qps.set(ServiceId{"svc-a"}, 10);
-    auto r = second.tick_at(59s);
-    CHECK(second.new_scales() == "");
-    CHECK(decision(r, "svc-a").reason == Reason::Stabilized);
-    r = second.tick_at(61s);
-    CHECK(second.new_scales() == "svc-a@cu-a=2");
-
-    // Without the saved state the t=59 tick would have scaled down at once.
-    Harness amnesiac;
-    amnesiac.add_instance("cu-a", 40);
-    amnesiac.add_service("svc-a", {"cu-a"});
-    amnesiac.place("svc-a", "cu-a", 10);
-    amnesiac.start();
-    amnesiac.qps.set(ServiceId{"svc-a"}, 10);
-    amnesiac.tick_at(59s);
-    CHECK(amnesiac.new_scales() == "svc-a@cu-a=2");
   }
 
   TEST_CASE("controller: reload keeps the state of services that remain") {

@@ -1,0 +1,120 @@
+// The controller and its state file: a restart keeps stabilization history, a file that cannot
+// be read stops the start, a failed save is reported and the loop goes on.
+
+#include <fstream>
+
+#include <doctest/doctest.h>
+
+#include "qfscale/controller/controller.h"
+#include "qfscale/controller/state_store.h"
+
+#include "support/temp_dir.h"
+#include "unit/controller/fixture.h"
+
+namespace qfscale::controller::test {
+namespace {
+
+TEST_SUITE("controller") {
+  TEST_CASE("controller: a restart inside the stabilization window keeps the window") {
+    // kFast: 60 s scale-down window. 10 replicas recommended at t=0, load drops at t=30.
+    qfscale::test::TempDir dir("qfscale-controller-");
+    StateStore store(dir.file("state.json"));
+    Harness first;
+    first.add_instance("cu-a", 40);
+    first.add_service("svc-a", {"cu-a"});
+    first.place("svc-a", "cu-a", 10);
+    first.start(&store);
+    first.qps.set(ServiceId{"svc-a"}, 50);
+    first.tick_at(0s);
+    first.qps.set(ServiceId{"svc-a"}, 10);
+    first.tick_at(30s);
+    CHECK(first.new_scales() == "");
+    const EngineStates saved = first.controller->states();
+    first.controller.reset();
+
+    // The same world, a new process: at t=59 the t=0 recommendation is still in the window.
+    Harness second;
+    second.add_instance("cu-a", 40);
+    second.add_service("svc-a", {"cu-a"});
+    second.place("svc-a", "cu-a", 10);
+    second.start(&store);
+    CHECK(second.controller->states() == saved);
+    second.qps.set(ServiceId{"svc-a"}, 10);
+    auto r = second.tick_at(59s);
+    CHECK(second.new_scales() == "");
+    CHECK(decision(r, "svc-a").reason == Reason::Stabilized);
+    r = second.tick_at(61s);
+    CHECK(second.new_scales() == "svc-a@cu-a=2");
+
+    // Without the saved state the t=59 tick would have scaled down at once.
+    Harness amnesiac;
+    amnesiac.add_instance("cu-a", 40);
+    amnesiac.add_service("svc-a", {"cu-a"});
+    amnesiac.place("svc-a", "cu-a", 10);
+    amnesiac.start();
+    amnesiac.qps.set(ServiceId{"svc-a"}, 10);
+    amnesiac.tick_at(59s);
+    CHECK(amnesiac.new_scales() == "svc-a@cu-a=2");
+  }
+
+  TEST_CASE("controller: a state file that cannot be decoded stops the start") {
+    qfscale::test::TempDir dir("qfscale-controller-");
+    const auto path = dir.file("state.json");
+    std::ofstream(path) << "{\"version\": 1, \"services\": ";  // torn
+    StateStore store(path);
+    Harness h;
+    h.add_instance("cu-a", 40);
+    h.add_service("svc-a", {"cu-a"});
+    auto made = Controller::create(
+        h.config,
+        Dependencies{.api = &h.api, .qps = &h.qps, .clock = &h.clock, .state_store = &store});
+    REQUIRE_FALSE(made.has_value());
+    const auto text = made.error().to_string();
+    CHECK(text.find(path) != std::string::npos);
+    CHECK(text.find("move the file away") != std::string::npos);
+  }
+
+  TEST_CASE("controller: saved states of services no longer configured are dropped at start") {
+    qfscale::test::TempDir dir("qfscale-controller-");
+    StateStore store(dir.file("state.json"));
+    policy::EngineState kept;
+    kept.metric_failures = 2;
+    kept.last_observed = Replicas{3};
+    kept.last_observed_at = kT0;
+    REQUIRE(store.save({{ServiceId{"svc-a"}, kept}, {ServiceId{"svc-gone"}, {}}}, kT0).has_value());
+    Harness h;
+    h.add_instance("cu-a", 40);
+    h.add_service("svc-a", {"cu-a"});
+    h.start(&store);
+    REQUIRE(h.controller->states().size() == 1);
+    CHECK(h.controller->states().at(ServiceId{"svc-a"}) == kept);
+    // The next save no longer has it either.
+    h.qps.set(ServiceId{"svc-a"}, 10);
+    h.tick_at(15s);
+    const auto reloaded = store.load();
+    REQUIRE(reloaded.has_value());
+    CHECK_FALSE(reloaded->contains(ServiceId{"svc-gone"}));
+    CHECK(reloaded->contains(ServiceId{"svc-a"}));
+  }
+
+  TEST_CASE("controller: a failed state save is reported and the tick still acts") {
+    qfscale::test::TempDir dir("qfscale-controller-");
+    StateStore store(dir.file("missing-dir/state.json"));  // loads as empty, cannot be saved
+    Harness h;
+    h.add_instance("cu-a", 40);
+    h.add_service("svc-a", {"cu-a"});
+    h.place("svc-a", "cu-a", 2);
+    h.start(&store);
+    h.qps.set(ServiceId{"svc-a"}, 50);
+    const auto r = h.tick_at(0s);
+    CHECK(h.new_scales() == "svc-a@cu-a=10");
+    REQUIRE(r.errors.size() == 1);
+    CHECK(r.errors[0].find("saving the controller state") != std::string::npos);
+    CHECK(r.errors[0].find("missing-dir") != std::string::npos);
+    REQUIRE(h.sink.ticks.size() == 1);
+    CHECK(h.sink.ticks[0].errors == r.errors);  // saved before the sinks hear of the tick
+  }
+}
+
+}  // namespace
+}  // namespace qfscale::controller::test

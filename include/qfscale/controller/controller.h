@@ -39,7 +39,7 @@ namespace qfscale::controller {
 struct Dependencies {
   qianfan::QianfanApi* api = nullptr;
   metrics::QpsSource* qps = nullptr;
-  const util::Clock* clock = nullptr;  ///< monotonic time for latencies and tick duration
+  const util::Clock* clock = nullptr;            ///< monotonic time for latencies and tick duration
   std::vector<telemetry::TelemetrySink*> sinks;  ///< each gets every TickReport and reload
   StateStore* state_store = nullptr;             ///< optional: no persistence when null
 };
@@ -51,8 +51,7 @@ class Controller {
   /// Loads the saved states (when a store is given), dropping services the config does not
   /// list. Fails when a store's file exists but cannot be decoded: starting with empty history
   /// could scale down inside a stabilization window. Reports the config to the sinks.
-  [[nodiscard]] static Result<std::unique_ptr<Controller>> create(Config config,
-                                                                  Dependencies deps);
+  [[nodiscard]] static Result<std::unique_ptr<Controller>> create(Config config, Dependencies deps);
   ~Controller();
   Controller(const Controller&) = delete;
   Controller& operator=(const Controller&) = delete;

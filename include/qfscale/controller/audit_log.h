@@ -6,13 +6,23 @@
 /// `audit.jsonl.1` -> ... -> `audit.jsonl.<keep>` (the oldest dropped).
 ///
 /// Line shapes (every line has `type` and `at`, RFC 3339 UTC):
-/// - `{"type":"decision", ...}`: the fields of `telemetry::decision_to_json`;
+/// - `{"type":"decision", ...}`: the fields of `telemetry::decision_to_json`, one per service
+///   per tick;
 /// - `{"type":"scale","at":...,"service":...,"instanceId":...,"from":N,"to":N,"outcome":
-///   "applied|dry_run|failed|refused","requestId":...,"error":...,"dryRun":bool}`;
-/// - `{"type":"config","at":...,"success":bool,"file":...,"error":...}` for each (re)load.
+///   "applied|dry_run|failed|refused","requestId":...,"error":...,"dryRun":bool}`, after its
+///   decision line, for each of the decision's calls with one of those outcomes; `at` is the
+///   decision's, so a scale line joins its decision on (service, at);
+/// - `{"type":"config","at":...,"success":bool,"file":...,"error":...}` for each (re)load, from
+///   `record_config`.
 /// Secrets never reach it: only ids, counts and error messages (which never carry credentials).
+///
+/// A failed write never stops the controller: the error is kept for `last_status()`, and the
+/// lines not written stay queued (at most 8 MiB, the oldest dropped first) and go out with the
+/// next write. A file rotation that fails leaves the current file in use and is retried after
+/// the next write.
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -31,7 +41,8 @@ struct AuditLogOptions {
 /// Thread-safety: every method serialises on an internal mutex.
 class AuditLog final : public telemetry::TelemetrySink {
  public:
-  /// Opens (creating) the file for appending. InvalidInput when it cannot be opened.
+  /// Opens (creating, mode 0640 before the umask) the file for appending; an existing file is
+  /// appended to, never truncated. InvalidInput when it cannot be opened or `keep` < 1.
   [[nodiscard]] static Result<std::unique_ptr<AuditLog>> open(AuditLogOptions options);
   ~AuditLog() override;
   AuditLog(const AuditLog&) = delete;
@@ -40,6 +51,8 @@ class AuditLog final : public telemetry::TelemetrySink {
   AuditLog& operator=(AuditLog&&) = delete;
 
   void on_tick(const telemetry::TickReport& report) override;
+  /// Writes nothing: a ConfigReload has no time, file or error text, and the failed loads never
+  /// reach the controller. Whoever loads the config calls `record_config` instead.
   void on_config(const telemetry::ConfigReload& reload) override;
   /// Records a config (re)load with the file and, on failure, the error text.
   void record_config(util::SystemTime at, bool success, std::string_view file,

@@ -5,13 +5,16 @@
 ///
 /// The file is one JSON document: `{"version": 1, "savedAt": "<RFC 3339>", "services":
 /// {"<id>": {samples, recommendations, scaleEvents, lastObservedAt, lastObserved, panicLastOver,
-/// panicMax, metricFailures, idleSince}}}`, times as Unix milliseconds. It is written to a
+/// panicMax, metricFailures, idleSince}}}`, times as Unix milliseconds (sub-millisecond parts
+/// are floored), absent optionals as null, every key always present. It is written to a
 /// temporary file in the same directory, fsynced, renamed over the old one, and the directory is
 /// fsynced: after a crash at any point the file is either the old or the new state, never a torn
 /// one.
 
 #include <map>
 #include <string>
+#include <string_view>
+#include <utility>
 
 #include "qfscale/model/ids.h"
 #include "qfscale/policy/engine.h"
@@ -24,8 +27,11 @@ using EngineStates = std::map<model::ServiceId, policy::EngineState>;
 
 /// The document as text (exposed for tests and the fuzz target).
 [[nodiscard]] std::string encode_states(const EngineStates& states, util::SystemTime saved_at);
-/// InvalidInput naming what is wrong (and where) for anything but a document `encode_states`
-/// could have written. Unknown services are kept: the controller drops what it does not manage.
+/// InvalidInput naming what is wrong and its JSON path (`services["svc-1"].samples[3].qps:
+/// expected a number, got a string`) for anything but a document `encode_states` could have
+/// written from an engine's state: version other than 1, missing, unknown or duplicate keys,
+/// wrong types, negative counts or QPS, times out of range. Unknown services are kept: the
+/// controller drops what it does not manage.
 [[nodiscard]] Result<EngineStates> decode_states(std::string_view text);
 
 /// Thread-safety: not synchronised; the controller's loop thread owns it.

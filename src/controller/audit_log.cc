@@ -1,0 +1,242 @@
+// The audit log: JSON lines appended with one write and one fdatasync per tick, rotated by size.
+//
+// Failures never stop the controller: a line that could not be written stays queued (up to
+// kMaxPendingBytes) and goes out with the next tick's lines, so a full disk that recovers loses
+// nothing; the error is kept for last_status().
+
+#include "qfscale/controller/audit_log.h"
+
+#include <cerrno>
+#include <cstring>
+#include <mutex>
+#include <string>
+#include <utility>
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "qfscale/model/decision.h"
+#include "qfscale/telemetry/exporter.h"
+
+#include "telemetry/decision_json.h"
+#include "telemetry/json.h"
+
+namespace qfscale::controller {
+namespace {
+
+using telemetry::detail::JsonWriter;
+
+/// Lines kept while the file cannot be written. Past this the oldest are dropped: a controller
+/// that cannot log for hours must not grow without bound. 8 MiB holds some hundred ticks of a
+/// large deployment (a decision line is about 2 KiB).
+constexpr std::size_t kMaxPendingBytes = 8U << 20U;
+
+std::string errno_text(int err) { return std::strerror(err); }  // NOLINT(concurrency-mt-unsafe)
+
+bool logged(model::ActuationOutcome outcome) {
+  using model::ActuationOutcome;
+  return outcome == ActuationOutcome::Applied || outcome == ActuationOutcome::DryRun ||
+         outcome == ActuationOutcome::Failed || outcome == ActuationOutcome::Refused;
+}
+
+void append_decision_line(std::string& out, const model::Decision& d) {
+  // decision_to_json's object with "type" first: `{"type":"decision",` + the rest of it.
+  const std::string object = telemetry::decision_to_json(d);
+  out += R"({"type":"decision",)";
+  out.append(object, 1, std::string::npos);
+  out.push_back('\n');
+}
+
+void append_scale_line(std::string& out, const model::Decision& d, const model::ScaleCall& c) {
+  JsonWriter w;
+  w.begin_object();
+  w.key("type").string("scale");
+  w.key("at").string(telemetry::detail::rfc3339(d.at));
+  w.key("service").string(d.service.value);
+  w.key("instanceId").string(c.instance.value);
+  w.key("from").integer(c.from.value);
+  w.key("to").integer(c.to.value);
+  w.key("outcome").string(model::to_string(c.outcome));
+  w.key("requestId").string(c.request_id);
+  w.key("error").string(c.error);
+  w.key("dryRun").boolean(c.outcome == model::ActuationOutcome::DryRun);
+  w.end_object();
+  out += w.str();
+  out.push_back('\n');
+}
+
+}  // namespace
+
+struct AuditLog::Impl {
+  AuditLogOptions options;
+  std::mutex mutex;
+  int fd = -1;
+  /// Bytes not written yet (after a failed or short write), oldest first.
+  std::string pending;
+  Status status;
+
+  ~Impl() {
+    if (fd >= 0) {
+      if (!pending.empty()) flush();
+      ::close(fd);
+    }
+  }
+  Impl() = default;
+  Impl(const Impl&) = delete;
+  Impl& operator=(const Impl&) = delete;
+  Impl(Impl&&) = delete;
+  Impl& operator=(Impl&&) = delete;
+
+  Status open_file() {
+    // NOLINTNEXTLINE(cppcoreguidelines-pro-type-vararg)
+    fd = ::open(options.path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+    if (fd < 0) {
+      const int err = errno;
+      return fail(ErrorCode::InvalidInput,
+                  fmt::format("cannot open audit log {}: {}", options.path, errno_text(err)));
+    }
+    return util::ok();
+  }
+
+  [[nodiscard]] Status write_failed(std::string_view what, int err) const {
+    return fail(ErrorCode::Internal,
+                fmt::format("audit log {}: {}: {}", options.path, what, errno_text(err)));
+  }
+
+  /// Appends `lines` (whole lines) and writes everything pending. Caller holds `mutex`.
+  void append(std::string_view lines) {
+    if (pending.size() + lines.size() > kMaxPendingBytes) {
+      // Drop what is queued except its first line: that may be the tail of a line already half
+      // in the file, and without it two lines would end up glued together.
+      const auto end_of_first = pending.find('\n');
+      pending.erase(end_of_first == std::string::npos ? 0 : end_of_first + 1);
+      if (pending.size() + lines.size() > kMaxPendingBytes) {
+        status = fail(ErrorCode::Internal,
+                      fmt::format("audit log {}: a tick's lines exceed {} bytes; dropped",
+                                  options.path, kMaxPendingBytes));
+        return;
+      }
+    }
+    pending.append(lines);
+    status = flush();
+  }
+
+  Status flush() {
+    if (fd < 0) {
+      if (auto r = open_file(); !r) return r;
+    }
+    std::size_t done = 0;
+    while (done < pending.size()) {
+      const ssize_t n = ::write(fd, pending.data() + done, pending.size() - done);
+      if (n < 0) {
+        const int err = errno;
+        if (err == EINTR) continue;
+        pending.erase(0, done);
+        return write_failed("write", err);
+      }
+      done += static_cast<std::size_t>(n);
+    }
+    pending.clear();
+    if (::fdatasync(fd) != 0) return write_failed("fdatasync", errno);
+    struct stat st {};
+    if (::fstat(fd, &st) != 0) return write_failed("fstat", errno);
+    if (static_cast<std::uint64_t>(st.st_size) > options.max_bytes) return rotate();
+    return util::ok();
+  }
+
+  /// logrotate's scheme: path.<keep-1> -> path.<keep> (replacing the oldest), ..., path ->
+  /// path.1, then a new empty path. A failed step leaves the current file in use; the next
+  /// write tries again.
+  Status rotate() {
+    const std::string& path = options.path;
+    for (int i = options.keep - 1; i >= 1; --i) {
+      const std::string from = fmt::format("{}.{}", path, i);
+      const std::string to = fmt::format("{}.{}", path, i + 1);
+      if (::rename(from.c_str(), to.c_str()) != 0) {
+        const int err = errno;
+        if (err != ENOENT) return write_failed(fmt::format("rotate {} -> {}", from, to), err);
+      }
+    }
+    const std::string first = path + ".1";
+    if (::rename(path.c_str(), first.c_str()) != 0) {
+      const int err = errno;
+      return write_failed(fmt::format("rotate {} -> {}", path, first), err);
+    }
+    ::close(fd);
+    fd = -1;
+    if (auto r = open_file(); !r) return r;
+    // Make the renames and the new file durable, as the lines in them are.
+    const auto slash = path.rfind('/');
+    const std::string dir =
+        slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
+    // NOLINTNEXTLINE(cppcoreguidelines-pro-type-vararg)
+    const int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dir_fd < 0) {
+      const int err = errno;
+      return write_failed(fmt::format("open directory {}", dir), err);
+    }
+    const int rc = ::fsync(dir_fd);
+    const int err = errno;
+    ::close(dir_fd);
+    if (rc != 0) return write_failed(fmt::format("fsync directory {}", dir), err);
+    return util::ok();
+  }
+};
+
+Result<std::unique_ptr<AuditLog>> AuditLog::open(AuditLogOptions options) {
+  if (options.path.empty()) return fail(ErrorCode::InvalidInput, "audit log: empty path");
+  if (options.keep < 1) {
+    return fail(ErrorCode::InvalidInput,
+                fmt::format("audit log {}: keep must be >= 1, got {}", options.path, options.keep));
+  }
+  auto impl = std::make_unique<Impl>();
+  impl->options = std::move(options);
+  if (auto r = impl->open_file(); !r) return tl::unexpected(std::move(r).error());
+  return std::unique_ptr<AuditLog>(new AuditLog(std::move(impl)));
+}
+
+AuditLog::AuditLog(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+AuditLog::~AuditLog() = default;
+
+void AuditLog::on_tick(const telemetry::TickReport& report) {
+  std::string lines;
+  for (const auto& s : report.services) {
+    append_decision_line(lines, s.decision);
+    for (const auto& c : s.decision.calls) {
+      if (logged(c.outcome)) append_scale_line(lines, s.decision, c);
+    }
+  }
+  const std::lock_guard lock(impl_->mutex);
+  if (lines.empty() && impl_->pending.empty()) return;
+  impl_->append(lines);
+}
+
+void AuditLog::on_config(const telemetry::ConfigReload& /*reload*/) {
+  // Deliberately nothing: a ConfigReload has no time, file or error text. Whoever loads the
+  // config calls record_config with all three (and also sees the loads that fail).
+}
+
+void AuditLog::record_config(util::SystemTime at, bool success, std::string_view file,
+                             std::string_view error) {
+  JsonWriter w;
+  w.begin_object();
+  w.key("type").string("config");
+  w.key("at").string(telemetry::detail::rfc3339(at));
+  w.key("success").boolean(success);
+  w.key("file").string(file);
+  w.key("error").string(error);
+  w.end_object();
+  std::string line = w.take();
+  line.push_back('\n');
+  const std::lock_guard lock(impl_->mutex);
+  impl_->append(line);
+}
+
+Status AuditLog::last_status() const {
+  const std::lock_guard lock(impl_->mutex);
+  return impl_->status;
+}
+
+}  // namespace qfscale::controller

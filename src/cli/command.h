@@ -16,6 +16,8 @@ void add_version_command(CLI::App& app, Context& context);
 void add_fake_command(CLI::App& app, Context& context);
 void add_sign_command(CLI::App& app, Context& context);
 /// `config check`: validates a controller config (src/cli/config_command.cc).
+/// `run`: the controller (src/cli/run_command.cc); with no config, the built-in demo.
+void add_run_command(CLI::App& app, Context& context);
 void add_config_command(CLI::App& app, Context& context);
 void add_loadgen_command(CLI::App& app, Context& context);
 /// describe, scale, modify, services, compute-unit: the Qianfan console actions by hand.

@@ -1,0 +1,267 @@
+// `qfscale run`: the controller. Wiring only: concrete clients, metric source, sinks, server and
+// the loop; the work is in src/controller.
+
+#include "cli/run_command.h"
+
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+
+#include "qfscale/controller/audit_log.h"
+#include "qfscale/controller/controller.h"
+#include "qfscale/controller/run.h"
+#include "qfscale/controller/state_store.h"
+#include "qfscale/http/client.h"
+#include "qfscale/http/server.h"
+#include "qfscale/metrics/prometheus_source.h"
+#include "qfscale/metrics/qianfan_metric_source.h"
+#include "qfscale/metrics/synthetic.h"
+#include "qfscale/metrics/trace.h"
+#include "qfscale/policy/duration.h"
+#include "qfscale/qianfan/api.h"
+#include "qfscale/telemetry/exporter.h"
+#include "qfscale/util/clock.h"
+#include "qfscale/util/file.h"
+#include "qfscale/util/random.h"
+
+#include "cli/command.h"
+
+namespace qfscale::cli {
+namespace {
+
+void log_line(const std::string& line) {
+  fmt::print(stderr, "qfscale run: {}\n", line);
+  std::fflush(stderr);
+}
+
+Result<std::unique_ptr<metrics::QpsSource>> make_qps_source(const controller::Config& config,
+                                                            http::Client& http,
+                                                            qianfan::QianfanApi& api,
+                                                            util::SystemTime start) {
+  const auto& m = config.metrics;
+  switch (m.kind) {
+    case controller::MetricSourceKind::Prometheus:
+      return metrics::make_prometheus_source(m.prometheus, http);
+    case controller::MetricSourceKind::QianfanMetric:
+      return metrics::make_qianfan_metric_source({.window = m.qianfan_window}, api);
+    case controller::MetricSourceKind::Trace: {
+      std::map<model::ServiceId, metrics::Trace> traces;
+      for (const auto& service : config.services) {
+        const auto it = m.service_traces.find(service.id);
+        const std::string& file = it != m.service_traces.end() ? it->second : m.trace_file;
+        if (file.empty()) continue;  // no trace: the source reports it missing
+        auto trace = metrics::load_trace(file);
+        if (!trace) {
+          return tl::unexpected(
+              Error{.code = ErrorCode::InvalidInput, .message = util::to_string(trace.error())});
+        }
+        traces.emplace(service.id, std::move(*trace));
+      }
+      auto options = m.trace_options;
+      options.start = start;
+      return std::unique_ptr<metrics::QpsSource>(
+          std::make_unique<metrics::TraceQpsSource>(std::move(traces), options));
+    }
+    case controller::MetricSourceKind::Synthetic: {
+      auto traffic = metrics::SyntheticTraffic::create(m.synthetic);
+      if (!traffic) return tl::unexpected(traffic.error());
+      return std::unique_ptr<metrics::QpsSource>(
+          std::make_unique<metrics::SyntheticQpsSource>(*traffic, start));
+    }
+  }
+  return tl::unexpected(Error{.code = ErrorCode::Internal, .message = "unknown metric source"});
+}
+
+/// "14:03:05 svc-1  qps 31.2 (7.0/replica)  replicas 4 -> 6  scale_up  applied"
+void print_tick(const telemetry::TickReport& report) {
+  const auto seconds = std::chrono::time_point_cast<std::chrono::seconds>(report.finished_at);
+  for (const auto& s : report.services) {
+    const auto& d = s.decision;
+    const std::string qps = d.qps ? fmt::format("{:7.1f}", *d.qps) : "    n/a";
+    fmt::print("{:%H:%M:%S} {:<18} qps {} ({:.1f}/replica)  replicas {:>3} -> {:<3} {:<16} {}{}\n",
+               seconds, d.service.value, qps, d.replica_qps, d.current.value, d.desired.value,
+               model::to_string(d.reason), model::to_string(d.outcome),
+               d.unmet.value > 0 ? fmt::format("  unmet {}", d.unmet.value) : "");
+  }
+  for (const auto& i : report.instances) {
+    fmt::print("{:%H:%M:%S} {:<18} compute units {:>3} of {:>3} allocated, {} free\n", seconds,
+               i.instance.value, i.allocated.value, i.capacity.value, i.free.value);
+  }
+  std::fflush(stdout);
+}
+
+}  // namespace
+
+int run_controller(controller::Config config, const bce::Credentials& credentials,
+                   const RunFlags& flags) {
+  static const util::SystemClock clock;
+  util::Random random(std::random_device{}());
+  if (flags.dry_run) config.loop.dry_run = true;
+  if (!flags.listen.empty()) config.loop.listen = flags.listen;
+
+  auto http_client = http::make_client(http::ClientOptions{});
+  if (!http_client) {
+    log_line(http_client.error().to_string());
+    return 2;
+  }
+  qianfan::ClientConfig client_config{
+      .credentials = credentials,
+      .base_url = config.qianfan.base_url,
+      .retry = {.max_attempts = config.qianfan.max_attempts},
+      .request_timeout = config.qianfan.timeout,
+  };
+  auto api = qianfan::make_qianfan_client(client_config, **http_client, clock, random);
+  if (!api) {
+    log_line(api.error().to_string());
+    return 1;
+  }
+  auto qps = make_qps_source(config, **http_client, **api, clock.system_now());
+  if (!qps) {
+    log_line(fmt::format("metric source: {}", qps.error().to_string()));
+    return 1;
+  }
+  auto exporter = telemetry::Exporter::create({}, clock);
+  if (!exporter) {
+    log_line(exporter.error().to_string());
+    return 2;
+  }
+  std::unique_ptr<controller::AuditLog> audit;
+  if (!config.loop.audit_log.empty()) {
+    auto opened = controller::AuditLog::open({.path = config.loop.audit_log,
+                                              .max_bytes = config.loop.audit_log_max_bytes,
+                                              .keep = config.loop.audit_log_keep});
+    if (!opened) {
+      log_line(opened.error().to_string());
+      return 1;
+    }
+    audit = std::move(*opened);
+  }
+  std::optional<controller::StateStore> store;
+  if (!config.loop.state_file.empty()) store.emplace(config.loop.state_file);
+
+  http::Router router;
+  telemetry::add_routes(router, **exporter);
+  auto server = http::start_server({.listen = config.loop.listen}, std::move(router));
+  if (!server) {
+    log_line(
+        fmt::format("cannot listen on {}: {}", config.loop.listen, server.error().to_string()));
+    return 1;
+  }
+
+  controller::Dependencies deps{.api = api->get(),
+                                .qps = qps->get(),
+                                .clock = &clock,
+                                .sinks = {exporter->get()},
+                                .state_store = store ? &*store : nullptr};
+  if (audit) deps.sinks.push_back(audit.get());
+  const auto interval = config.loop.interval;
+  const bool dry_run = config.loop.dry_run;
+  const std::string file = config.file;
+  auto created = controller::Controller::create(std::move(config), deps);
+  if (!created) {
+    log_line(created.error().to_string());
+    return 1;
+  }
+  auto& controller = **created;
+
+  if (audit) audit->record_config(clock.system_now(), true, file, "");
+
+  // The first line is machine-readable, like the fake's: tests and scripts wait for it.
+  fmt::print("listening on http://{}\n", (*server)->address());
+  std::fflush(stdout);
+  log_line(fmt::format(
+      "{} services, tick every {}{}; /metrics, /healthz, /readyz and /api/v1/decisions at "
+      "http://{}",
+      controller.config().services.size(), policy::format_duration(interval),
+      dry_run ? ", DRY RUN: no ScaleService is sent" : "", (*server)->address()));
+
+  controller::RunOptions options{.interval = interval};
+  options.log = log_line;
+  if (!flags.quiet) options.on_tick = print_tick;
+  if (flags.ticks) options.max_ticks = *flags.ticks;
+  if (flags.run_for) options.max_duration = *flags.run_for;
+  if (!file.empty()) {
+    options.load_config = [&] {
+      auto loaded = controller::load_config(file, util::system_zone_source());
+      if (loaded) {
+        if (flags.dry_run) loaded->loop.dry_run = true;
+        if (!flags.listen.empty()) loaded->loop.listen = flags.listen;
+      }
+      return loaded;
+    };
+    options.on_reload = [&](const tl::expected<controller::Config, util::Diagnostics>& result) {
+      if (result) {
+        log_line(fmt::format("reloaded {}: {} services", file, result->services.size()));
+        if (audit) audit->record_config(clock.system_now(), true, file, "");
+        return;
+      }
+      log_line(fmt::format("reload of {} failed; keeping the running config:", file));
+      for (const auto& d : result.error()) log_line("  " + d.to_string());
+      (*exporter)->on_config({.success = false});
+      if (audit) {
+        audit->record_config(clock.system_now(), false, file, util::to_string(result.error()));
+      }
+    };
+  }
+  controller::run_loop(controller, clock, options);
+  (*server)->stop();
+  log_line("stopped");
+  return 0;
+}
+
+namespace {
+
+int run_command(const RunFlags& flags) {
+  if (flags.config.empty()) return run_demo(flags);
+  auto config = controller::load_config(flags.config, util::system_zone_source());
+  if (!config) {
+    fmt::print(stderr, "qfscale run: invalid config:\n{}\n", util::to_string(config.error()));
+    return 1;
+  }
+  auto credentials = controller::load_credentials(config->qianfan);
+  if (!credentials) {
+    log_line(credentials.error().to_string());
+    return 1;
+  }
+  return run_controller(std::move(*config), *credentials, flags);
+}
+
+}  // namespace
+
+void add_run_command(CLI::App& app, Context& context) {
+  auto flags = std::make_shared<RunFlags>();
+  auto* cmd = app.add_subcommand(
+      "run",
+      "Run the autoscaling controller: every tick, read each service's QPS and DescribeService,\n"
+      "let its policy recommend replicas, fit them into the compute-unit instances, and call\n"
+      "ScaleService (scale-downs first). Serves /metrics, /healthz, /readyz and\n"
+      "/api/v1/decisions. SIGHUP reloads the config; SIGTERM or Ctrl-C stops after the tick in\n"
+      "flight. With no --config it runs a built-in demo: an in-process fake Qianfan with three\n"
+      "services on two instances, driven by synthetic traffic.");
+  cmd->add_option("--config,-c", flags->config, "Controller config (qfscale.yaml)")
+      ->check(CLI::ExistingFile);
+  cmd->add_flag("--dry-run", flags->dry_run,
+                "Decide and report everything, but send no ScaleService");
+  cmd->add_option("--listen", flags->listen,
+                  "HOST:PORT for the HTTP endpoints (overrides loop.listen; port 0 picks one)");
+  auto* run_for = cmd->add_option_function<std::string>(
+      "--for",
+      [flags](const std::string& text) {
+        auto parsed = policy::parse_duration(text);
+        if (!parsed) throw CLI::ValidationError("--for", parsed.error());
+        flags->run_for = *parsed;
+      },
+      "Stop after this long (e.g. 90s, 5m); default: run until stopped");
+  run_for->type_name("DURATION");
+  cmd->add_option_function<int>(
+         "--ticks", [flags](int ticks) { flags->ticks = ticks; }, "Stop after this many ticks")
+      ->check(CLI::PositiveNumber);
+  cmd->add_flag("--quiet,-q", flags->quiet, "No per-tick lines (the endpoints still report)");
+  cmd->callback([flags, &context] { context.exit_code = run_command(*flags); });
+}
+
+}  // namespace qfscale::cli

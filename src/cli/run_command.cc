@@ -193,18 +193,24 @@ int run_controller(controller::Config config, const bce::Credentials& credential
       }
       return loaded;
     };
-    options.on_reload = [&](const tl::expected<controller::Config, util::Diagnostics>& result) {
-      if (result) {
-        log_line(fmt::format("reloaded {}: {} services", file, result->services.size()));
+    options.on_reload = [&](const tl::expected<controller::Config, util::Diagnostics>& loaded,
+                            const Status& applied) {
+      if (loaded && applied) {
+        log_line(fmt::format("reloaded {}: {} services", file, loaded->services.size()));
         if (audit) audit->record_config(clock.system_now(), true, file, "");
         return;
       }
-      log_line(fmt::format("reload of {} failed; keeping the running config:", file));
-      for (const auto& d : result.error()) log_line("  " + d.to_string());
-      (*exporter)->on_config({.success = false});
-      if (audit) {
-        audit->record_config(clock.system_now(), false, file, util::to_string(result.error()));
+      std::string error;
+      if (!loaded) {
+        log_line(fmt::format("reload of {} failed; keeping the running config:", file));
+        for (const auto& d : loaded.error()) log_line("  " + d.to_string());
+        error = util::to_string(loaded.error());
+        // The controller never saw this file, so the metrics learn of it here.
+        (*exporter)->on_config({.success = false});
+      } else {
+        error = applied.error().to_string();
       }
+      if (audit) audit->record_config(clock.system_now(), false, file, error);
     };
   }
   controller::run_loop(controller, clock, options);

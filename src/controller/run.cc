@@ -88,12 +88,14 @@ class Loop {
     }
     log("SIGHUP: reloading the config");
     auto loaded = options_.load_config();
+    Status applied = util::ok();
     if (loaded) {
-      if (auto applied = controller_.reload(*loaded); !applied) {
+      applied = controller_.reload(*loaded);
+      if (!applied) {
         log(fmt::format("reload refused, the running config stays: {}", applied.error()));
       }
     }
-    if (options_.on_reload) options_.on_reload(loaded);
+    if (options_.on_reload) options_.on_reload(loaded, applied);
   }
 
   Controller& controller_;

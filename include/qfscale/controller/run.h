@@ -31,8 +31,11 @@ struct RunOptions {
   std::chrono::milliseconds interval{15'000};
   /// Reads the config again (SIGHUP). Empty: SIGHUP is ignored with a log line.
   std::function<tl::expected<Config, util::Diagnostics>()> load_config;
-  /// After each reload attempt: the new config, or the diagnostics of a failed one.
-  std::function<void(const tl::expected<Config, util::Diagnostics>&)> on_reload;
+  /// After each reload attempt: the loaded config or the diagnostics of a file that did not
+  /// load, and whether the controller took a loaded config (it refuses an inconsistent one and
+  /// reports that to its sinks itself; a file that did not load never reached it).
+  std::function<void(const tl::expected<Config, util::Diagnostics>&, const Status& applied)>
+      on_reload;
   /// After each tick (the CLI prints the per-service lines from it).
   std::function<void(const telemetry::TickReport&)> on_tick;
   /// One line per loop event ("reloading", "stopping on SIGTERM").

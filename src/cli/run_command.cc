@@ -213,9 +213,11 @@ int run_controller(controller::Config config, const bce::Credentials& credential
       if (audit) audit->record_config(clock.system_now(), false, file, error);
     };
   }
-  controller::run_loop(controller, clock, options);
+  const auto reason = controller::run_loop(controller, clock, options);
   (*server)->stop();
-  log_line("stopped");
+  log_line(reason == controller::StopReason::Signal     ? "stopped"
+           : reason == controller::StopReason::MaxTicks ? "stopped after --ticks"
+                                                        : "stopped after --for");
   return 0;
 }
 

@@ -127,7 +127,11 @@ bool later(const Event& a, const Event& b) {
   if (a.level_bits != b.level_bits) return a.level_bits > b.level_bits;
   return a.id > b.id;
 }
-
+/// `later` as a type: std::push_heap / pop_heap given the function itself call it through a
+/// pointer on every comparison; a function object is inlined.
+struct Later {
+  bool operator()(const Event& a, const Event& b) const { return later(a, b); }
+};
 /// Sorts `events`, which must already be in `id` order with unique ids, into event order: a
 /// stable LSD radix sort on the level bits, 11 bits per pass, skipping passes where every key
 /// has the same digit. `tmp` is scratch space.
@@ -167,9 +171,40 @@ void sort_events(std::vector<Event>& events, std::vector<Event>& tmp) {
   }
 }
 
+/// The 8 bytes at `p` as a big-endian number: the first byte is the most significant, so
+/// numbers order like the byte strings (memcmp order, which is std::string_view's).
+std::uint64_t load_be8(const char* p) {
+  std::uint64_t word = 0;
+  std::memcpy(&word, p, 8);
+  if constexpr (std::endian::native == std::endian::little) word = __builtin_bswap64(word);
+  return word;
+}
+
+/// The length of the common prefix of `a` and `b`, at most `limit`. Compares 8 bytes at a time,
+/// even past `limit` when both strings have the bytes (the answer is clamped): in big-endian
+/// words, the first differing byte holds the highest differing bit.
+std::size_t common_prefix(std::string_view a, std::string_view b, std::size_t limit) {
+  const std::size_t n = std::min(a.size(), b.size());
+  std::size_t at = 0;
+  for (; at < limit && at + 8 <= n; at += 8) {
+    const std::uint64_t diff = load_be8(a.data() + at) ^ load_be8(b.data() + at);
+    if (diff != 0) {
+      return std::min(limit, at + static_cast<std::size_t>(std::countl_zero(diff)) / 8);
+    }
+  }
+  const std::size_t end = std::min(limit, n);
+  while (at < end && a[at] == b[at]) ++at;
+  return std::min(at, limit);
+}
+
 /// The 8 bytes of `id` after `skip`, big-endian, zero-padded: comparing these orders ids as
 /// strings do, except that equal keys need the full comparison.
 std::uint64_t order_key(std::string_view id, std::size_t skip) {
+  if (skip + 8 <= id.size()) return load_be8(id.data() + skip);
+  if (id.size() >= 8 && skip < id.size()) {
+    // The last 8 bytes, shifted up past the ones before `skip`: zeros fill the bottom.
+    return load_be8(id.data() + id.size() - 8) << (8 * (skip + 8 - id.size()));
+  }
   std::uint64_t key = 0;
   for (std::size_t b = 0; b < 8; ++b) {
     key <<= 8;
@@ -195,6 +230,15 @@ class Allocator {
   void sync(Inst& inst, double level) {
     inst.used += static_cast<double>(inst.rate) * (level - inst.last);
     inst.last = level;
+  }
+  /// Queues `e`: into the batch while a class starts, else into the heap. The batch path is
+  /// inline (it is most calls); the heap path is out of line.
+  void queue(Event e) {
+    if (batch_) {
+      sorted_.push_back(e);
+    } else {
+      push(e);
+    }
   }
   void push(Event e);
   void enter_next(Index k, double level, Index from_seg);
@@ -230,7 +274,7 @@ class Allocator {
   /// it is safe (see mark_safe).
   std::vector<std::int64_t> potential_;
   std::vector<std::int64_t> load_;
-  std::vector<bool> safe_;
+  std::vector<std::uint8_t> safe_;  ///< bytes, not std::vector<bool>: read per slot
 };
 
 Status Allocator::build() {
@@ -261,11 +305,7 @@ Status Allocator::build() {
   }
   std::size_t common = services.empty() ? 0 : services.front().id.value.size();
   for (const auto& r : services) {
-    const std::string_view a = services.front().id.value;
-    const std::string_view b = r.id.value;
-    std::size_t n = 0;
-    while (n < common && n < b.size() && a[n] == b[n]) ++n;
-    common = n;
+    common = common_prefix(services.front().id.value, r.id.value, common);
   }
   // Priorities are few: order the distinct ones, then sort each class by id key.
   std::vector<int> priorities;
@@ -473,18 +513,14 @@ void Allocator::touch(Index i) {
 }
 
 void Allocator::push(Event e) {
-  if (batch_) {
-    sorted_.push_back(e);
-    return;
-  }
   heap_.push_back(e);
-  std::push_heap(heap_.begin(), heap_.end(), later);
+  std::push_heap(heap_.begin(), heap_.end(), Later{});
 }
 
 bool Allocator::pop(Event& out) {
   const bool have_sorted = next_ < sorted_.size();
   if (!heap_.empty() && (!have_sorted || later(sorted_[next_], heap_.front()))) {
-    std::pop_heap(heap_.begin(), heap_.end(), later);
+    std::pop_heap(heap_.begin(), heap_.end(), Later{});
     out = heap_.back();
     heap_.pop_back();
     return true;
@@ -516,7 +552,7 @@ void Allocator::fill_class(Index begin, Index end) {
     } else if (s.total == 0) {
       enter_next(k, 0.0, s.seg_begin);
     } else {
-      push(Event::make(static_cast<double>(s.total) / s.weight, k));
+      queue(Event::make(static_cast<double>(s.total) / s.weight, k));
     }
   }
   // The batch holds one event per service, in service order; instance events follow in
@@ -525,7 +561,7 @@ void Allocator::fill_class(Index begin, Index end) {
   for (const Index i : batched_) {
     auto& inst = insts_[i];
     inst.queued = inst.last + (inst.room - inst.used) / static_cast<double>(inst.rate);
-    push(Event::make(inst.queued, kInstanceBit | i));
+    queue(Event::make(inst.queued, kInstanceBit | i));
   }
   batched_.clear();
   sort_events(sorted_, sort_scratch_);
@@ -627,12 +663,12 @@ void Allocator::enter_next(Index k, double level, Index from_seg) {
       inst.queued = 0;  // placeholder: one event per instance is queued after the batch
     } else if (full_at < inst.queued) {
       inst.queued = full_at;
-      push(Event::make(full_at, kInstanceBit | slot.instance));
+      queue(Event::make(full_at, kInstanceBit | slot.instance));
     }
     const double demand_at = static_cast<double>(s.demand) / s.weight;
     const double cap_at = level + cap / s.weight;
     s.ends_at_demand = demand_at <= cap_at;
-    push(Event::make(std::min(demand_at, cap_at), k, j));
+    queue(Event::make(std::min(demand_at, cap_at), k, j));
     return;
   }
   s.phase = Phase::Done;  // no segment left: capped by capacity
@@ -683,7 +719,7 @@ void Allocator::on_instance_event(const Event& e) {
   const double full_at = level + (inst.room - inst.used) / static_cast<double>(inst.rate);
   if (full_at > level + kWholeSlack * std::max(1.0, level)) {
     inst.queued = full_at;
-    push(Event::make(full_at, e.who()));
+    queue(Event::make(full_at, e.who()));
     return;
   }
   inst.full = true;
@@ -707,7 +743,9 @@ void Allocator::make_whole(Index begin, Index end) {
     int room = s.demand - s.total;
     for (Index j = s.slot_begin; j < s.slot_end; ++j) {
       auto& slot = slots_[j];
-      const int add = std::min(room, static_cast<int>(std::floor(slot.fluid + kWholeSlack)));
+      // Truncation, not std::floor (a long sequence without SSE4.1): they differ only below 0,
+      // where both give an `add` <= 0 (room >= 0) that the max below turns into 0.
+      const int add = std::min(room, static_cast<int>(slot.fluid + kWholeSlack));
       slot.added = std::max(0, add);
       slot.fluid = 0;
       slot.granted += slot.added;
@@ -782,10 +820,12 @@ Allocation Allocator::result() const {
   for (std::size_t input = 0; input < in_.services.size(); ++input) {
     const auto& req = in_.services[input];
     const auto& s = svcs_[rank_of_input_[input]];
-    ServiceAllocation a{.id = req.id,
-                        .desired = req.desired,
-                        .granted = model::Replicas{s.total},
-                        .unmet = model::Replicas{s.demand - s.total}};
+    // Built in place: moving a finished ServiceAllocation in costs a string and a vector move.
+    ServiceAllocation& a = out.services.emplace_back();
+    a.id = req.id;
+    a.desired = req.desired;
+    a.granted = model::Replicas{s.total};
+    a.unmet = model::Replicas{s.demand - s.total};
     if (s.total < s.min) {
       a.shortfall = Shortfall::MinNotMet;
     } else if (s.total < s.demand) {
@@ -797,11 +837,11 @@ Allocation Allocator::result() const {
     a.placements.reserve(placed);
     for (Index j = s.slot_begin; j < s.slot_end; ++j) {
       if (slots_[j].granted > 0) {
-        a.placements.push_back(Placement{.instance = in_.instances[slots_[j].instance].id,
-                                         .replicas = model::Replicas{slots_[j].granted}});
+        auto& placement = a.placements.emplace_back();  // in place, as above
+        placement.instance = in_.instances[slots_[j].instance].id;
+        placement.replicas = model::Replicas{slots_[j].granted};
       }
     }
-    out.services.push_back(std::move(a));
   }
   out.instances.reserve(in_.instances.size());
   for (std::size_t i = 0; i < in_.instances.size(); ++i) {

@@ -88,14 +88,15 @@ struct Exporter::State {
   Family<Gauge>* utilization = nullptr;
   Family<Gauge>* unmet_replicas = nullptr;
   Family<Gauge>* panic_active = nullptr;
-  // Per instance (label `instance`).
+  // Per compute-unit instance (label `compute_unit`; `instance` is Prometheus's target label).
   Family<Gauge>* instance_capacity = nullptr;
   Family<Gauge>* instance_allocated = nullptr;
   Family<Gauge>* instance_free = nullptr;
-  // Bounded by enums.
+  // Per service and closed enum sets: every series of a service exists from its first sight.
   Family<Counter>* scale_operations = nullptr;
   Family<Counter>* decisions_limited = nullptr;
   Family<Counter>* stage_changes = nullptr;
+  // Bounded by enums.
   Family<Counter>* api_requests = nullptr;
   Family<Histogram>* api_duration = nullptr;
   Family<Counter>* metric_source_errors = nullptr;
@@ -107,7 +108,7 @@ struct Exporter::State {
   Gauge* config_last_success = nullptr;
 
   std::mutex mu;                          // guards everything below and serialises writers
-  std::set<model::ServiceId> services;    ///< services that have series
+  std::set<model::ServiceId> services;    ///< services that have series (configured or seen)
   std::set<model::InstanceId> instances;  ///< instances that have series
   std::optional<std::set<model::ServiceId>> configured_services;
   std::optional<std::set<model::InstanceId>> configured_instances;
@@ -129,6 +130,9 @@ struct Exporter::State {
   }
 
   void build();
+  [[nodiscard]] std::vector<std::pair<Family<Counter>*, Labels>> service_counters(
+      const model::ServiceId& id) const;
+  void add_service_counters(const model::ServiceId& id);
   void record_service(const ServiceReport& report);
   void record_instance(const InstanceUsage& usage);
   void remove_service(const model::ServiceId& id);
@@ -174,25 +178,13 @@ void Exporter::State::build() {
                        "Compute units left on the instance after allocation.");
 
   scale_operations = &add(BuildCounter(), "qfscale_scale_operations_total",
-                          "ScaleService operations by direction (up, down) and result (applied, "
-                          "dry_run, failed, refused).");
-  for (const std::string_view dir : {"up", "down"}) {
-    for (const auto outcome : kOperationOutcomes) {
-      scale_operations->Add(
-          {{"direction", std::string(dir)}, {"result", std::string(model::to_string(outcome))}});
-    }
-  }
+                          "ScaleService operations by service, direction (up, down) and result "
+                          "(applied, dry_run, failed, refused).");
   decisions_limited = &add(BuildCounter(), "qfscale_decisions_limited_total",
                            "Service decisions in which the engine or allocator acted for this "
-                           "reason (each reason counts once per decision).");
-  for (const auto reason : model::kAllReasons) {
-    if (reason != model::Reason::None) decisions_limited->Add(label("reason", to_string(reason)));
-  }
+                           "reason, by service (each reason counts once per decision).");
   stage_changes = &add(BuildCounter(), "qfscale_engine_stage_changes_total",
-                       "Engine steps that changed the replica count, by stage.");
-  for (const auto stage : model::kAllStages) {
-    stage_changes->Add(label("stage", to_string(stage)));
-  }
+                       "Engine steps that changed the replica count, by service and stage.");
   api_requests = &add(BuildCounter(), "qfscale_api_requests_total",
                       "Qianfan API requests by action and result code.");
   api_duration = &add(BuildHistogram(), "qfscale_api_request_duration_seconds",
@@ -225,10 +217,43 @@ void Exporter::State::build() {
   std::sort(names.begin(), names.end());
 }
 
+// Creates every counter series of the service at 0, so `increase()` sees the first event of a
+// service as a step from 0 rather than as the start of a new series. Idempotent.
+void Exporter::State::add_service_counters(const model::ServiceId& id) {
+  if (!services.insert(id).second) return;
+  for (const auto& [family, labels] : service_counters(id)) family->Add(labels);
+}
+
+/// Every counter series one service has: direction x result of qfscale_scale_operations_total,
+/// each reason but none of qfscale_decisions_limited_total, each stage of
+/// qfscale_engine_stage_changes_total.
+std::vector<std::pair<Family<Counter>*, Labels>> Exporter::State::service_counters(
+    const model::ServiceId& id) const {
+  std::vector<std::pair<Family<Counter>*, Labels>> out;
+  for (const std::string_view dir : {"up", "down"}) {
+    for (const auto outcome : kOperationOutcomes) {
+      out.emplace_back(scale_operations,
+                       Labels{{"service", id.value},
+                              {"direction", std::string(dir)},
+                              {"result", std::string(model::to_string(outcome))}});
+    }
+  }
+  for (const auto reason : model::kAllReasons) {
+    if (reason == model::Reason::None) continue;
+    out.emplace_back(decisions_limited,
+                     Labels{{"service", id.value}, {"reason", std::string(to_string(reason))}});
+  }
+  for (const auto stage : model::kAllStages) {
+    out.emplace_back(stage_changes,
+                     Labels{{"service", id.value}, {"stage", std::string(to_string(stage))}});
+  }
+  return out;
+}
+
 void Exporter::State::record_service(const ServiceReport& report) {
   const model::Decision& d = report.decision;
   const Labels l = label("service", d.service.value);
-  services.insert(d.service);
+  add_service_counters(d.service);
 
   if (d.qps) {
     observed_qps->Add(l).Set(*d.qps);
@@ -257,16 +282,23 @@ void Exporter::State::record_service(const ServiceReport& report) {
   if (d.reason != model::Reason::None) reasons.insert(d.reason);
   for (const auto& step : d.steps) {
     if (step.reason != model::Reason::None) reasons.insert(step.reason);
-    if (step.changed) stage_changes->Add(label("stage", to_string(step.stage))).Increment();
+    if (step.changed) {
+      stage_changes
+          ->Add({{"service", d.service.value}, {"stage", std::string(to_string(step.stage))}})
+          .Increment();
+    }
   }
   for (const auto reason : reasons) {
-    decisions_limited->Add(label("reason", to_string(reason))).Increment();
+    decisions_limited
+        ->Add({{"service", d.service.value}, {"reason", std::string(to_string(reason))}})
+        .Increment();
   }
   for (const auto& call : d.calls) {
     const auto dir = direction(call);
     if (dir.empty() || !counts_as_operation(call.outcome)) continue;
     scale_operations
-        ->Add({{"direction", std::string(dir)},
+        ->Add({{"service", d.service.value},
+               {"direction", std::string(dir)},
                {"result", std::string(model::to_string(call.outcome))}})
         .Increment();
   }
@@ -274,7 +306,7 @@ void Exporter::State::record_service(const ServiceReport& report) {
 }
 
 void Exporter::State::record_instance(const InstanceUsage& usage) {
-  const Labels l = label("instance", usage.instance.value);
+  const Labels l = label("compute_unit", usage.instance.value);
   instances.insert(usage.instance);
   instance_capacity->Add(l).Set(usage.capacity.value);
   instance_allocated->Add(l).Set(usage.allocated.value);
@@ -284,12 +316,13 @@ void Exporter::State::record_instance(const InstanceUsage& usage) {
 void Exporter::State::remove_service(const model::ServiceId& id) {
   const Labels l = label("service", id.value);
   for (auto* family : service_gauges()) remove_series(*family, l);
+  for (const auto& [family, labels] : service_counters(id)) remove_series(*family, labels);
   services.erase(id);
   last.erase(id);
 }
 
 void Exporter::State::remove_instance(const model::InstanceId& id) {
-  const Labels l = label("instance", id.value);
+  const Labels l = label("compute_unit", id.value);
   for (auto* family : {instance_capacity, instance_allocated, instance_free}) {
     remove_series(*family, l);
   }
@@ -358,6 +391,7 @@ void Exporter::on_config(const ConfigReload& reload) {
     if (!s.configured_services->contains(id)) gone_services.push_back(id);
   }
   for (const auto& id : gone_services) s.remove_service(id);
+  for (const auto& id : *s.configured_services) s.add_service_counters(id);
   std::vector<model::InstanceId> gone_instances;
   for (const auto& id : s.instances) {
     if (!s.configured_instances->contains(id)) gone_instances.push_back(id);

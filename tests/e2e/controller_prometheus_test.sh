@@ -181,8 +181,8 @@ echo "ok: load fell, replicas fell to $(fake_replicas) (t=${SECONDS}s)"
 curl -sf "$controller_url/metrics" >"$tmp/metrics.txt" || fail "GET /metrics"
 out=$("$promtool" check metrics <"$tmp/metrics.txt" 2>&1) || fail "promtool check metrics: $out"
 [ -z "$out" ] || fail "promtool check metrics reported: $out"
-grep -q "^qfscale_scale_operations_total{.*direction=\"up\"" "$tmp/metrics.txt" ||
-  fail "no scale-up counted in /metrics"
+grep -qE "^qfscale_scale_operations_total\{direction=\"up\",result=\"applied\",service=\"$service\"\} [1-9]" \
+  "$tmp/metrics.txt" || fail "no applied scale-up of $service counted in /metrics"
 query="qfscale_service_desired_replicas{service=\"$service\"}"
 curl -sfG "http://127.0.0.1:$prom_port/api/v1/query" --data-urlencode "query=$query" \
   >"$tmp/query.json" || fail "querying prometheus"

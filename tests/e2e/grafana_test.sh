@@ -52,8 +52,8 @@ unknown=$(comm -23 "$tmp/used.txt" "$tmp/exported.txt")
 echo "ok: all $(wc -l <"$tmp/used.txt") qfscale_ names used in grafana/ are exported"
 
 # 3. Prometheus on a free port (retried if the port is taken between choosing and binding).
-#    honor_labels keeps the compute-unit `instance` label the dashboards select on, as the
-#    README tells users to configure.
+#    A plain scrape job, as in grafana/README.md: no honor_labels, so a label of ours that
+#    collided with a target label (job, instance) would show up as exported_* (checked below).
 free_port() {
   node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'
 }
@@ -62,7 +62,6 @@ global: {scrape_interval: 1s, evaluation_interval: 1s}
 rule_files: ["$root/grafana/rules/*.yaml"]
 scrape_configs:
   - job_name: qfscale
-    honor_labels: true
     static_configs: [{targets: ["${demo_url#http://}"]}]
 YAML
 for attempt in 1 2 3; do
@@ -108,6 +107,10 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
   let problems;
   for (;;) {
     problems = [];
+    // Nothing we export was renamed for colliding with a target label.
+    const clash = await api('query', { query: '{__name__=~"qfscale_.+",exported_instance!=""} or {__name__=~"qfscale_.+",exported_job!=""}' });
+    if (clash.status !== 'success') problems.push(`label collision query: ${clash.error}`);
+    else if (clash.data.result.length) problems.push(`series with exported_* labels: ${JSON.stringify(clash.data.result[0].metric)}`);
     for (const q of panels) {
       const r = await api('query', { query: q.expr });
       if (r.status !== 'success') problems.push(`${q.file} "${q.panel}": ${q.expr}: ${r.errorType}: ${r.error}`);

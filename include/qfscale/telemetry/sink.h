@@ -138,7 +138,8 @@ struct TickReport {
 struct ConfigReload {
   bool success = true;
   /// On success, the configured services and instances: series and decisions of services and
-  /// instances not listed are removed. Ignored on failure (the old config stays in force).
+  /// instances not listed are removed, and the per-service counter series of listed services
+  /// are created at 0. Ignored on failure (the old config stays in force).
   std::vector<model::ServiceId> services;
   std::vector<model::InstanceId> instances;
 };

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 
 #include "support/golden.h"
 #include "unit/telemetry/fixtures.h"
@@ -80,13 +81,16 @@ TEST_SUITE("telemetry") {
                    std::string("qfscale_build_info{version=\"") + QFS_VERSION + "\"}") == 1.0);
   }
 
-  TEST_CASE("exporter: every reason but none has a decisions_limited series from the start") {
+  TEST_CASE("exporter: a configured service has every per-service counter series at 0") {
     util::ManualClock clock;
     const auto e = make_exporter(clock);
+    // Nothing configured, nothing seen: no per-service counter series at all.
+    CHECK(e->render_metrics().find("qfscale_decisions_limited_total{") == std::string::npos);
+    e->on_config({.success = true, .services = {ServiceId{"svc-a"}}, .instances = {}});
     const std::string text = e->render_metrics();
     for (const auto reason : model::kAllReasons) {
-      const std::string series =
-          "qfscale_decisions_limited_total{reason=\"" + std::string(to_string(reason)) + "\"}";
+      const std::string series = "qfscale_decisions_limited_total{reason=\"" +
+                                 std::string(to_string(reason)) + "\",service=\"svc-a\"}";
       CAPTURE(series);
       if (reason == model::Reason::None) {
         CHECK_FALSE(value_of(text, series).has_value());
@@ -95,18 +99,24 @@ TEST_SUITE("telemetry") {
       }
     }
     for (const auto stage : model::kAllStages) {
-      CHECK(value_of(text, "qfscale_engine_stage_changes_total{stage=\"" +
+      CHECK(value_of(text, "qfscale_engine_stage_changes_total{service=\"svc-a\",stage=\"" +
                                std::string(to_string(stage)) + "\"}") == 0.0);
     }
     for (const auto dir : {"up", "down"}) {
       for (const auto result : {"applied", "dry_run", "failed", "refused"}) {
         CHECK(value_of(text, std::string("qfscale_scale_operations_total{direction=\"") + dir +
-                                 "\",result=\"" + result + "\"}") == 0.0);
+                                 "\",result=\"" + result + "\",service=\"svc-a\"}") == 0.0);
       }
     }
     // The two outcomes that are not operations have no series.
     CHECK(text.find("result=\"not_needed\"") == std::string::npos);
     CHECK(text.find("result=\"skipped\"") == std::string::npos);
+    // 8 operation series (2 directions x 4 results) + 19 reasons + 10 stages = 37 per service.
+    std::size_t series = 0;
+    for (std::size_t at = 0; (at = text.find("service=\"svc-a\"", at)) != std::string::npos; ++at) {
+      ++series;
+    }
+    CHECK(series == 8 + (model::kAllReasons.size() - 1) + model::kAllStages.size());
   }
 
   TEST_CASE("exporter: one tick sets per-service gauges from the decisions") {
@@ -141,10 +151,12 @@ TEST_SUITE("telemetry") {
     // 100 / (4 x 10) = 2.5.
     CHECK(value_of(t, svc("qfscale_service_utilization_ratio", "svc-c")) == 2.5);
 
-    CHECK(value_of(t, "qfscale_instance_capacity_compute_units{instance=\"unit-2\"}") == 16.0);
-    CHECK(value_of(t, "qfscale_instance_allocated_compute_units{instance=\"unit-2\"}") == 16.0);
-    CHECK(value_of(t, "qfscale_instance_free_compute_units{instance=\"unit-2\"}") == 0.0);
-    CHECK(value_of(t, "qfscale_instance_free_compute_units{instance=\"unit-1\"}") == 8.0);
+    // `compute_unit`, not `instance`: Prometheus owns `instance` (the scrape target).
+    CHECK(t.find("instance=") == std::string::npos);
+    CHECK(value_of(t, "qfscale_instance_capacity_compute_units{compute_unit=\"unit-2\"}") == 16.0);
+    CHECK(value_of(t, "qfscale_instance_allocated_compute_units{compute_unit=\"unit-2\"}") == 16.0);
+    CHECK(value_of(t, "qfscale_instance_free_compute_units{compute_unit=\"unit-2\"}") == 0.0);
+    CHECK(value_of(t, "qfscale_instance_free_compute_units{compute_unit=\"unit-1\"}") == 8.0);
   }
 
   TEST_CASE("exporter: counters accumulate over a sequence of ticks") {
@@ -155,25 +167,50 @@ TEST_SUITE("telemetry") {
     e->on_tick(tick);
     const std::string t = e->render_metrics();
 
-    // Per tick: svc-a up/applied, svc-c up/dry_run.
-    CHECK(value_of(t, R"(qfscale_scale_operations_total{direction="up",result="applied"})") == 2.0);
-    CHECK(value_of(t, R"(qfscale_scale_operations_total{direction="up",result="dry_run"})") == 2.0);
-    CHECK(value_of(t, R"(qfscale_scale_operations_total{direction="down",result="applied"})") ==
-          0.0);
+    // Per tick: svc-a up/applied, svc-c up/dry_run; two ticks, so 2 each.
+    const auto ops = [&](const char* service, const char* dir, const char* result) {
+      return value_of(
+          t, fmt::format(
+                 R"(qfscale_scale_operations_total{{direction="{}",result="{}",service="{}"}})",
+                 dir, result, service));
+    };
+    CHECK(ops("svc-a", "up", "applied") == 2.0);
+    CHECK(ops("svc-a", "up", "dry_run") == 0.0);
+    CHECK(ops("svc-c", "up", "dry_run") == 2.0);
+    CHECK(ops("svc-c", "up", "applied") == 0.0);
+    CHECK(ops("svc-a", "down", "applied") == 0.0);
+    CHECK(ops("svc-b", "up", "applied") == 0.0);  // seen, so its series exist at 0
     // Per tick: scale_up in svc-a and svc-c (once per decision each), rate_limited (a),
     // metrics_missing (b, step and deciding reason count once), panic_entered and
     // capped_capacity (c).
-    CHECK(value_of(t, R"(qfscale_decisions_limited_total{reason="scale_up"})") == 4.0);
-    CHECK(value_of(t, R"(qfscale_decisions_limited_total{reason="rate_limited"})") == 2.0);
-    CHECK(value_of(t, R"(qfscale_decisions_limited_total{reason="metrics_missing"})") == 2.0);
-    CHECK(value_of(t, R"(qfscale_decisions_limited_total{reason="panic_entered"})") == 2.0);
-    CHECK(value_of(t, R"(qfscale_decisions_limited_total{reason="capped_capacity"})") == 2.0);
-    CHECK(value_of(t, R"(qfscale_decisions_limited_total{reason="stabilized"})") == 0.0);
+    const auto limited = [&](const char* reason, const char* service) {
+      return value_of(
+          t, fmt::format(R"(qfscale_decisions_limited_total{{reason="{}",service="{}"}})", reason,
+                         service));
+    };
+    CHECK(limited("scale_up", "svc-a") == 2.0);
+    CHECK(limited("scale_up", "svc-b") == 0.0);
+    CHECK(limited("scale_up", "svc-c") == 2.0);
+    CHECK(limited("rate_limited", "svc-a") == 2.0);
+    CHECK(limited("rate_limited", "svc-c") == 0.0);
+    CHECK(limited("metrics_missing", "svc-b") == 2.0);
+    CHECK(limited("panic_entered", "svc-c") == 2.0);
+    CHECK(limited("capped_capacity", "svc-c") == 2.0);
+    CHECK(limited("capped_capacity", "svc-a") == 0.0);
+    CHECK(limited("stabilized", "svc-a") == 0.0);
     // Steps with changed=true: raw_desired in a and c, rate_limit in a, panic in c.
-    CHECK(value_of(t, R"(qfscale_engine_stage_changes_total{stage="raw_desired"})") == 4.0);
-    CHECK(value_of(t, R"(qfscale_engine_stage_changes_total{stage="rate_limit"})") == 2.0);
-    CHECK(value_of(t, R"(qfscale_engine_stage_changes_total{stage="panic"})") == 2.0);
-    CHECK(value_of(t, R"(qfscale_engine_stage_changes_total{stage="clamp"})") == 0.0);
+    const auto stage = [&](const char* service, const char* name) {
+      return value_of(
+          t, fmt::format(R"(qfscale_engine_stage_changes_total{{service="{}",stage="{}"}})",
+                         service, name));
+    };
+    CHECK(stage("svc-a", "raw_desired") == 2.0);
+    CHECK(stage("svc-c", "raw_desired") == 2.0);
+    CHECK(stage("svc-b", "raw_desired") == 0.0);
+    CHECK(stage("svc-a", "rate_limit") == 2.0);
+    CHECK(stage("svc-c", "panic") == 2.0);
+    CHECK(stage("svc-a", "panic") == 0.0);
+    CHECK(stage("svc-a", "clamp") == 0.0);
 
     CHECK(value_of(t, R"(qfscale_api_requests_total{action="DescribeService",code="ok"})") == 4.0);
     CHECK(
@@ -237,8 +274,11 @@ TEST_SUITE("telemetry") {
     CHECK(value_of(t, svc("qfscale_service_current_replicas", "svc-a")) == 4.0);
     // The scale-down failed: applied stays at current.
     CHECK(value_of(t, svc("qfscale_service_applied_replicas", "svc-a")) == 4.0);
-    CHECK(value_of(t, R"(qfscale_scale_operations_total{direction="down",result="failed"})") ==
-          1.0);
+    CHECK(
+        value_of(
+            t,
+            R"(qfscale_scale_operations_total{direction="down",result="failed",service="svc-a"})") ==
+        1.0);
     CHECK(value_of(t, R"(qfscale_reconcile_runs_total{result="failure"})") == 1.0);
     CHECK(value_of(t, "qfscale_last_successful_reconcile_timestamp_seconds") == 1'700'000'000.0);
     // Services not in this tick keep their last values.
@@ -266,9 +306,13 @@ TEST_SUITE("telemetry") {
       CHECK(t.find(std::string("service=\"") + gone + "\"") == std::string::npos);
       CHECK_FALSE(e->last_decision(ServiceId{gone}).has_value());
     }
-    CHECK(t.find("instance=\"unit-2\"") == std::string::npos);
+    CHECK(t.find("compute_unit=\"unit-2\"") == std::string::npos);
     CHECK(value_of(t, svc("qfscale_service_current_replicas", "svc-a")) == 2.0);
-    CHECK(value_of(t, "qfscale_instance_capacity_compute_units{instance=\"unit-1\"}") == 16.0);
+    // The kept service keeps its counters; the removed ones' counters went with their gauges
+    // (checked above: no series names svc-b or svc-c).
+    CHECK(value_of(t, R"(qfscale_decisions_limited_total{reason="scale_up",service="svc-a"})") ==
+          1.0);
+    CHECK(value_of(t, "qfscale_instance_capacity_compute_units{compute_unit=\"unit-1\"}") == 16.0);
     CHECK(value_of(t, R"(qfscale_config_reloads_total{result="success"})") == 2.0);
     CHECK(value_of(t, R"(qfscale_config_reloads_total{result="failure"})") == 1.0);
     CHECK(value_of(t, "qfscale_config_last_reload_successful") == 1.0);
@@ -278,7 +322,7 @@ TEST_SUITE("telemetry") {
     e->on_tick(test::golden_tick());
     const std::string after = e->render_metrics();
     CHECK(after.find("service=\"svc-c\"") == std::string::npos);
-    CHECK(after.find("instance=\"unit-2\"") == std::string::npos);
+    CHECK(after.find("compute_unit=\"unit-2\"") == std::string::npos);
     REQUIRE(e->last_decisions().size() == 1);
     CHECK(e->last_decisions()[0].service == ServiceId{"svc-a"});
   }

@@ -996,13 +996,13 @@ struct FakeQianfan::Impl {
     family("qfscale_fake_instance_capacity_compute_units", "gauge",
            "Compute units of a compute-unit instance.");
     for (const auto& [id, instance] : instances) {
-      out += fmt::format("qfscale_fake_instance_capacity_compute_units{{instance=\"{}\"}} {}\n",
+      out += fmt::format("qfscale_fake_instance_capacity_compute_units{{compute_unit=\"{}\"}} {}\n",
                          label_value(id), instance.capacity.value);
     }
     family("qfscale_fake_instance_used_compute_units", "gauge",
            "Compute units in use on an instance, foreign usage included.");
     for (const auto& [id, instance] : instances) {
-      out += fmt::format("qfscale_fake_instance_used_compute_units{{instance=\"{}\"}} {}\n",
+      out += fmt::format("qfscale_fake_instance_used_compute_units{{compute_unit=\"{}\"}} {}\n",
                          label_value(id), used_units(instance, nullptr));
     }
     family("qfscale_fake_api_requests_total", "counter",

@@ -402,9 +402,11 @@ TEST_SUITE("fake") {
                  "2\n") != std::string::npos);
     CHECK(m.find("qfscale_fake_capacity_qps{service=\"svco-bbbbbbbbbbb2\"} 2\n") !=
           std::string::npos);
-    CHECK(m.find("qfscale_fake_instance_capacity_compute_units{instance=\"unit-aaaa0001\"} 10\n") !=
-          std::string::npos);
-    CHECK(m.find("qfscale_fake_instance_used_compute_units{instance=\"unit-aaaa0001\"} 8\n") !=
+    CHECK(
+        m.find(
+            "qfscale_fake_instance_capacity_compute_units{compute_unit=\"unit-aaaa0001\"} 10\n") !=
+        std::string::npos);
+    CHECK(m.find("qfscale_fake_instance_used_compute_units{compute_unit=\"unit-aaaa0001\"} 8\n") !=
           std::string::npos);
 
     // DescribeServiceMetric counts the same requests over [start, end).

@@ -174,6 +174,34 @@ TEST_SUITE("sim") {
     CHECK(s.scale_operations == 2);  // the repeated wish at 120..200 changes nothing
   }
 
+  TEST_CASE("simulator: services sharing capacity are served by priority through the allocator") {
+    // Capacity 8 units = 4 replicas of 2 units. Both services start at 1 and want 3 at t=110.
+    // The allocator reserves each min (1 + 1), then priority 1 (svc-a) grows to 3 with the 4
+    // units left; svc-b keeps 1.
+    auto a = step_service();
+    a.id = ServiceId{"svc-a"};
+    a.priority = 1;
+    auto b = step_service();
+    b.id = ServiceId{"svc-b"};
+    const ServiceSpec svc[] = {b, a};  // input order is kept in the output
+    auto opts = options(20s);
+    opts.capacity_units = ComputeUnits{8};
+    auto r = simulate(exact_policy(), svc, opts);
+    REQUIRE(r);
+    REQUIRE(r->services.size() == 2);
+    const auto& rb = r->services[0];
+    const auto& ra = r->services[1];
+    CHECK(rb.id == ServiceId{"svc-b"});
+    CHECK(ra.timeline[10].granted == Replicas{3});
+    CHECK(rb.timeline[10].granted == Replicas{1});
+    CHECK(rb.timeline[10].reason == Reason::CappedCapacity);
+    // svc-a as without capacity: 600 over; svc-b serves 10 of 30 for all 100 s: 2000 over.
+    CHECK(ra.summary.requests_over_capacity == doctest::Approx(600));
+    CHECK(rb.summary.requests_over_capacity == doctest::Approx(2000));
+    CHECK(rb.summary.compute_unit_hours == doctest::Approx(300 * 2 / 3600.0));
+    CHECK(rb.summary.scale_operations == 0);
+  }
+
   TEST_CASE("simulator: the same inputs give identical outputs") {
     auto traffic = metrics::SyntheticTraffic::create(
         {.seed = 7, .base_qps = 40, .bursts_per_hour = 6, .burst_height = 4});

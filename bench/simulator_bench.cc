@@ -1,0 +1,104 @@
+// Simulator: one week of per-second synthetic traffic (604,800 s) for one service, run under
+// five shipped policies, plus the oracle on the same trace. DESIGN quality bar: a week for one
+// service in well under a second (per policy, and here for all five together).
+
+#include <array>
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <benchmark/benchmark.h>
+
+#include "qfscale/controller/config.h"
+#include "qfscale/metrics/synthetic.h"
+#include "qfscale/policy/loader.h"
+#include "qfscale/sim/oracle.h"
+#include "qfscale/sim/simulator.h"
+
+namespace {
+
+using namespace std::chrono_literals;
+namespace sim = qfscale::sim;
+
+constexpr std::size_t kWeek = 7 * 86'400;
+constexpr std::array<std::string_view, 5> kPolicies = {"balanced", "latency-first", "cost-saver",
+                                                       "hpa-default", "kpa-default"};
+
+std::shared_ptr<const qfscale::metrics::Trace> week_trace() {
+  static const auto trace = [] {
+    auto traffic = qfscale::metrics::SyntheticTraffic::create(
+        {.seed = 42, .base_qps = 50, .amplitude = 0.6, .noise = 0.15, .bursts_per_hour = 2});
+    return std::make_shared<const qfscale::metrics::Trace>(traffic->trace(kWeek));
+  }();
+  return trace;
+}
+
+qfscale::policy::Policy shipped(std::string_view name) {
+  const auto text = qfscale::controller::shipped_policy(name);
+  if (!text) std::abort();
+  auto p = qfscale::policy::load_policy(
+      *text, name, [](std::string_view) { return std::optional<std::string>{}; });
+  if (!p) std::abort();
+  return *p;
+}
+
+sim::ServiceSpec week_service() {
+  return {.id = qfscale::model::ServiceId{"svc-week"},
+          .trace = week_trace(),
+          .replica_qps = 5,
+          .units_per_replica = qfscale::model::ComputeUnits{2}};
+}
+
+const sim::SimOptions kOptions{
+    .tick = 15s, .startup_delay = 90s, .capacity_units = {}, .start = {}, .timeline = true};
+
+// All five policies over the week, one after the other: the figure the quality bar is about.
+void BM_SimulateWeekFivePolicies(benchmark::State& st) {
+  std::vector<qfscale::policy::Policy> policies;
+  for (auto name : kPolicies) policies.push_back(shipped(name));
+  const sim::ServiceSpec svc[] = {week_service()};
+  for (auto _ : st) {
+    for (const auto& p : policies) {
+      auto r = sim::simulate(p, svc, kOptions);
+      benchmark::DoNotOptimize(r);
+    }
+  }
+  st.counters["policies"] = static_cast<double>(policies.size());
+  st.counters["seconds_simulated"] = static_cast<double>(kWeek * policies.size());
+}
+BENCHMARK(BM_SimulateWeekFivePolicies)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+// One policy at a time, to see which one costs most (panic and long windows keep more state).
+void BM_SimulateWeekOnePolicy(benchmark::State& st) {
+  const auto policy = shipped(kPolicies[static_cast<std::size_t>(st.range(0))]);
+  const sim::ServiceSpec svc[] = {week_service()};
+  std::optional<sim::Summary> summary;
+  for (auto _ : st) {
+    auto r = sim::simulate(policy, svc, kOptions);
+    benchmark::DoNotOptimize(r);
+    if (r) summary = r->services[0].summary;
+  }
+  if (summary) {
+    // What the run found, for bench/RESULTS.md next to the time.
+    st.counters["cu_hours"] = summary->compute_unit_hours;
+    st.counters["over_pct"] = summary->requests_over_capacity_pct;
+    st.counters["scale_ops"] = static_cast<double>(summary->scale_operations);
+  }
+  st.SetLabel(std::string(kPolicies[static_cast<std::size_t>(st.range(0))]));
+}
+BENCHMARK(BM_SimulateWeekOnePolicy)->DenseRange(0, 4)->Unit(benchmark::kMillisecond);
+
+void BM_OracleWeek(benchmark::State& st) {
+  const auto trace = week_trace();
+  for (auto _ : st) {
+    auto r = sim::oracle(*trace, 5, qfscale::model::ComputeUnits{2}, {.startup_delay = 90s});
+    benchmark::DoNotOptimize(r);
+    if (r) st.counters["cu_hours"] = r->summary.compute_unit_hours;
+  }
+}
+BENCHMARK(BM_OracleWeek)->Unit(benchmark::kMillisecond);
+
+}  // namespace

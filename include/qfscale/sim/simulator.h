@@ -1,0 +1,135 @@
+#pragma once
+
+/// The offline simulator: replays per-second traffic of one or more services through exactly the
+/// engine (`policy::recommend`) and allocator (`capacity::allocate`) the controller uses, on a
+/// virtual clock, and accounts what the policy would have cost and how much demand it would have
+/// left unserved (DESIGN.md `qfscale simulate`).
+///
+/// ## Model
+///
+/// - **Time.** Trace second `s` is the interval [s, s+1); wall time is `options.start + s`
+///   (schedules and cron windows see that). The controller ticks at t = tick, 2 x tick, … while
+///   t < the longest trace. Before the first tick each service runs its initial replicas, ready.
+/// - **What the controller sees.** At a tick at t the engine is fed one sample: the mean QPS of
+///   the trace over [t - tick, t). That is what the live loop gets from a rate over the scrape
+///   interval (Prometheus `rate(x[tick])`, Qianfan's per-interval metric), and the engine's
+///   metricWindow / panic.window then average those per-tick samples exactly as they do live.
+///   Feeding every per-second sample instead would give the simulated controller a finer view
+///   than the real one has, flattering policies with short panic windows.
+/// - **Current count.** The engine's `current` is every replica the service has, starting or
+///   ready (Qianfan's `replicasCount` is the configured count, not the ready one).
+/// - **Capacity.** With `capacity_units` set, all services share one compute-unit instance of
+///   that size; every tick the recommendations of all services go through `capacity::allocate`
+///   (min = policy replicas.min, priority and weight per service), which may grant less.
+/// - **Lifecycle.** A scale-up starts new replicas at the tick; they cost compute units at once
+///   and serve from tick + startup_delay. A scale-down is immediate and removes starting replicas
+///   first (newest first), then ready ones, so the count that serves drops last.
+///
+/// ## Accounting, per second s of a service's own trace (d = demand, R = ready, A = all)
+///
+/// - requests_total += d; requests_over_capacity += max(0, d - R x replica_qps); the second is
+///   over capacity when that is > 0.
+/// - compute_unit_hours += A x units_per_replica / 3600.
+/// - utilization = d / (R x replica_qps), only for seconds with R > 0 (a service scaled to zero
+///   has no utilization; its unserved demand is already in requests_over_capacity). p50 and p99
+///   are nearest-rank percentiles.
+/// - scale_operations: ticks at which the service's replica count changed (one ScaleService).
+/// - max_replicas and mean_replicas are over A per second.
+///
+/// Deterministic: no randomness, no clock reads, no unordered iteration. Speed: the per-second
+/// loop only accumulates numbers; the engine runs once per tick with `explain = false`.
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "qfscale/metrics/trace.h"
+#include "qfscale/model/ids.h"
+#include "qfscale/model/reason.h"
+#include "qfscale/model/units.h"
+#include "qfscale/policy/policy.h"
+#include "qfscale/util/clock.h"
+#include "qfscale/util/result.h"
+
+namespace qfscale::sim {
+
+/// One simulated service.
+struct ServiceSpec {
+  model::ServiceId id;
+  std::shared_ptr<const metrics::Trace> trace;  ///< per-second QPS; shared, never copied
+  double replica_qps = 0;                       ///< rated QPS of one replica, > 0
+  /// From the resource type: `model::units_per_replica("GPU-I-2")` = 2.
+  model::ComputeUnits units_per_replica{1};
+  /// Ready at t = 0. Empty: what the policy would hold for the first tick's demand,
+  /// ceil(mean QPS of [0, tick) / (replica_qps x target.utilization)) within replicas.min/max,
+  /// as if the controller had been running before the trace began.
+  std::optional<model::Replicas> initial_replicas;
+  int priority = 0;  ///< for the allocator when capacity is shared
+  int weight = 1;
+};
+
+struct SimOptions {
+  std::chrono::seconds tick{15};                      ///< controller interval, > 0
+  std::chrono::seconds startup_delay{90};             ///< from scale-up to ready, >= 0
+  std::optional<model::ComputeUnits> capacity_units;  ///< shared by all services; empty = unlimited
+  util::SystemTime start{};                           ///< wall time of trace second 0
+  bool timeline = true;                               ///< record TimelinePoints
+};
+
+/// The figures reported per service (and per policy in `qfscale simulate`), also for the oracle.
+struct Summary {
+  double requests_total = 0;
+  double requests_over_capacity = 0;
+  double requests_over_capacity_pct = 0;  ///< of requests_total; 0 when there were none
+  std::int64_t seconds_over_capacity = 0;
+  double compute_unit_hours = 0;
+  std::int64_t scale_operations = 0;
+  int max_replicas = 0;
+  double mean_replicas = 0;
+  double utilization_p50 = 0;  ///< 0 when no second had a ready replica
+  double utilization_p99 = 0;
+  friend bool operator==(const Summary&, const Summary&) = default;
+};
+
+/// The state after one tick's decision and actuation.
+struct TimelinePoint {
+  std::int64_t t = 0;         ///< trace seconds
+  double demand = 0;          ///< the QPS sample fed to the engine (mean over the last tick)
+  double ready_capacity = 0;  ///< ready replicas x replica_qps after actuation
+  model::Replicas replicas;   ///< all replicas after actuation, starting included
+  model::Replicas ready;      ///< ready replicas after actuation
+  model::Replicas desired;    ///< the engine's recommendation
+  model::Replicas granted;    ///< after the allocator (= desired without shared capacity)
+  model::Reason reason = model::Reason::None;  ///< engine reason, or CappedCapacity
+  friend bool operator==(const TimelinePoint&, const TimelinePoint&) = default;
+};
+
+struct ServiceResult {
+  model::ServiceId id;
+  Summary summary;
+  std::vector<TimelinePoint> timeline;  ///< one per tick within the service's trace
+  friend bool operator==(const ServiceResult&, const ServiceResult&) = default;
+};
+
+struct SimulationResult {
+  std::string policy;
+  std::vector<ServiceResult> services;  ///< same order as the input
+  friend bool operator==(const SimulationResult&, const SimulationResult&) = default;
+};
+
+/// Runs every service under `policy`. Fails with InvalidInput (naming the service and field)
+/// on no services, duplicate ids, a missing trace, replica_qps <= 0 or not finite,
+/// units_per_replica < 1, weight < 1, tick <= 0, startup_delay < 0 or capacity_units < 0.
+/// Thread-safety: a pure function; traces are only read.
+[[nodiscard]] Result<SimulationResult> simulate(const policy::Policy& policy,
+                                                std::span<const ServiceSpec> services,
+                                                const SimOptions& options);
+
+/// Nearest-rank percentile (p in (0, 1]) of `values`, reordering them; 0 when empty.
+[[nodiscard]] double percentile(std::span<float> values, double p);
+
+}  // namespace qfscale::sim

@@ -1,0 +1,279 @@
+#include "qfscale/sim/simulator.h"
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <doctest/doctest.h>
+
+#include "qfscale/metrics/synthetic.h"
+
+namespace qfscale::sim {
+namespace {
+
+using namespace std::chrono_literals;
+using model::ComputeUnits;
+using model::Reason;
+using model::Replicas;
+using model::ServiceId;
+
+/// A policy that does exactly what demand says at every tick, so answers can be worked by hand:
+/// target utilization 1.0 and no tolerance (desired = ceil(qps / replica_qps)), a metric window
+/// of one tick (only the latest sample counts), no panic, no stabilization, rate limits far away.
+policy::Policy exact_policy(std::chrono::seconds window = 10s) {
+  policy::PolicySpec s;
+  s.name = "exact";
+  s.target = {.utilization = 1.0, .tolerance = 0.0};
+  s.metric_window = window;
+  s.panic.enabled = false;
+  s.scale_up.policies = {{policy::RateLimitType::Replicas, 100, 10s}};
+  s.scale_down.stabilization_window = 0s;
+  s.scale_down.policies = {{policy::RateLimitType::Replicas, 100, 10s}};
+  auto p = policy::Policy::create(std::move(s));
+  REQUIRE(p);
+  return *p;
+}
+
+/// `seconds` seconds at `qps`, then the next run, …
+std::shared_ptr<const metrics::Trace> steps(std::initializer_list<std::pair<int, float>> runs) {
+  std::vector<float> v;
+  for (auto [seconds, qps] : runs) v.insert(v.end(), static_cast<std::size_t>(seconds), qps);
+  return std::make_shared<const metrics::Trace>(std::move(v));
+}
+
+/// 100 s at 10 QPS, 100 s at 30, 100 s at 10; replicas of 10 QPS and 2 units (GPU-I-2).
+ServiceSpec step_service() {
+  return ServiceSpec{.id = ServiceId{"svc-step"},
+                     .trace = steps({{100, 10.0F}, {100, 30.0F}, {100, 10.0F}}),
+                     .replica_qps = 10,
+                     .units_per_replica = ComputeUnits{2},
+                     .initial_replicas = Replicas{1}};
+}
+
+SimOptions options(std::chrono::seconds delay) {
+  return SimOptions{.tick = 10s, .startup_delay = delay, .capacity_units = {}, .start = {}};
+}
+
+TEST_SUITE("sim") {
+  TEST_CASE("simulator: step trace has the hand-computed over-capacity requests and unit-hours") {
+    const ServiceSpec svc[] = {step_service()};
+    auto r = simulate(exact_policy(), svc, options(20s));
+    REQUIRE(r);
+    REQUIRE(r->services.size() == 1);
+    const auto& s = r->services[0].summary;
+    // The tick at t=110 is the first to see 30 QPS (mean of [100, 110)): desired 30/10 = 3, two
+    // replicas start and are ready at 110 + 20 = 130. Seconds 100..129 serve 10 of 30 QPS:
+    // 30 s x 20 = 600 requests over capacity of 100x10 + 100x30 + 100x10 = 5000 (12%).
+    CHECK(s.requests_total == doctest::Approx(5000));
+    CHECK(s.requests_over_capacity == doctest::Approx(600));
+    CHECK(s.requests_over_capacity_pct == doctest::Approx(12.0));
+    CHECK(s.seconds_over_capacity == 30);
+    // The tick at t=210 sees 10 QPS: down to 1 at once. Replicas: 1 x 110 s + 3 x 100 s
+    // (110..209, starting ones included) + 1 x 90 s = 500 replica-s; x 2 units = 1000 unit-s
+    // = 1000 / 3600 = 0.2778 unit-hours; mean 500 / 300 = 1.667 replicas.
+    CHECK(s.compute_unit_hours == doctest::Approx(1000.0 / 3600.0));
+    CHECK(s.scale_operations == 2);
+    CHECK(s.max_replicas == 3);
+    CHECK(s.mean_replicas == doctest::Approx(500.0 / 300.0));
+    // Utilization per second: 10/10 for 100 + 70 + 90 s, 30/10 for 30 s, 10/30 for 10 s.
+    // Sorted: 10 x 0.333, 260 x 1.0, 30 x 3.0; p50 = rank 150 -> 1.0; p99 = rank 297 -> 3.0.
+    CHECK(s.utilization_p50 == doctest::Approx(1.0));
+    CHECK(s.utilization_p99 == doctest::Approx(3.0));
+
+    // One timeline point per tick: t = 10, 20, …, 290.
+    const auto& tl = r->services[0].timeline;
+    REQUIRE(tl.size() == 29);
+    const auto& up = tl[10];  // t = 110
+    CHECK(up.t == 110);
+    CHECK(up.demand == doctest::Approx(30));
+    CHECK(up.replicas == Replicas{3});
+    CHECK(up.ready == Replicas{1});
+    CHECK(up.ready_capacity == doctest::Approx(10));
+    CHECK(up.desired == Replicas{3});
+    CHECK(up.reason == Reason::ScaleUp);
+    CHECK(tl[12].ready == Replicas{3});     // t = 130: ready
+    CHECK(tl[20].replicas == Replicas{1});  // t = 210: down at once
+    CHECK(tl[20].reason == Reason::ScaleDown);
+  }
+
+  TEST_CASE("simulator: starting replicas cost units but serve only after the startup delay") {
+    struct Case {
+      std::string_view name;
+      std::chrono::seconds delay;
+      double want_over;
+      std::int64_t want_seconds_over;
+    };
+    // The step to 30 QPS at t=100 is seen at the tick at t=110; the new replicas serve from
+    // 110 + delay, so seconds 100 .. 110 + delay - 1 each miss 20 requests.
+    const Case cases[] = {
+        {"no delay: only the tick lag", 0s, 10 * 20.0, 10},
+        {"one second", 1s, 11 * 20.0, 11},
+        {"one tick", 10s, 20 * 20.0, 20},
+        {"just below two ticks", 19s, 29 * 20.0, 29},
+        {"two ticks", 20s, 30 * 20.0, 30},
+        {"just above two ticks", 21s, 31 * 20.0, 31},
+    };
+    for (const auto& c : cases) {
+      CAPTURE(c.name);
+      const ServiceSpec svc[] = {step_service()};
+      auto r = simulate(exact_policy(), svc, options(c.delay));
+      REQUIRE(r);
+      const auto& s = r->services[0].summary;
+      CHECK(s.requests_over_capacity == doctest::Approx(c.want_over));
+      CHECK(s.seconds_over_capacity == c.want_seconds_over);
+      // Cost does not depend on the delay: starting replicas are paid from the scale-up.
+      CHECK(s.compute_unit_hours == doctest::Approx(1000.0 / 3600.0));
+    }
+  }
+
+  TEST_CASE("simulator: a scale-down removes starting replicas before ready ones") {
+    // 30 QPS only during [100, 110): the tick at 110 starts 2 replicas (ready at 140), the tick
+    // at 120 sees 10 QPS and goes back to 1, removing the two that never became ready.
+    const ServiceSpec svc[] = {ServiceSpec{.id = ServiceId{"svc-blip"},
+                                           .trace = steps({{100, 10.0F}, {10, 30.0F}, {90, 10.0F}}),
+                                           .replica_qps = 10,
+                                           .units_per_replica = ComputeUnits{1},
+                                           .initial_replicas = Replicas{1}}};
+    auto r = simulate(exact_policy(), svc, options(30s));
+    REQUIRE(r);
+    const auto& tl = r->services[0].timeline;
+    CHECK(tl[10].replicas == Replicas{3});  // t = 110
+    CHECK(tl[10].ready == Replicas{1});
+    CHECK(tl[11].replicas == Replicas{1});  // t = 120
+    CHECK(tl[11].ready == Replicas{1});     // the ready one stayed
+    const auto& s = r->services[0].summary;
+    // Over capacity only at 100..109 (the starting ones never served): 10 s x 20 = 200.
+    CHECK(s.requests_over_capacity == doctest::Approx(200));
+    // 1 x 200 s + 2 extra for [110, 120) = 220 replica-s = 220 unit-s.
+    CHECK(s.compute_unit_hours == doctest::Approx(220.0 / 3600.0));
+    CHECK(s.scale_operations == 2);
+  }
+
+  TEST_CASE("simulator: shared capacity caps the grant and the reason says so") {
+    // 4 units / 2 per replica = 2 replicas at most. Tick 110 wants 3, gets 2 (ready at 130).
+    const ServiceSpec svc[] = {step_service()};
+    auto opts = options(20s);
+    opts.capacity_units = ComputeUnits{4};
+    auto r = simulate(exact_policy(), svc, opts);
+    REQUIRE(r);
+    const auto& tl = r->services[0].timeline;
+    CHECK(tl[10].desired == Replicas{3});
+    CHECK(tl[10].granted == Replicas{2});
+    CHECK(tl[10].replicas == Replicas{2});
+    CHECK(tl[10].reason == Reason::CappedCapacity);
+    const auto& s = r->services[0].summary;
+    // 100..129: 30 - 10 = 20 x 30 s = 600; 130..199: 30 - 20 = 10 x 70 s = 700; total 1300
+    // of 5000 = 26%, over capacity for all 100 seconds of the step.
+    CHECK(s.requests_over_capacity == doctest::Approx(1300));
+    CHECK(s.requests_over_capacity_pct == doctest::Approx(26.0));
+    CHECK(s.seconds_over_capacity == 100);
+    // 1 x 110 + 2 x 100 + 1 x 90 = 400 replica-s x 2 units = 800 unit-s.
+    CHECK(s.compute_unit_hours == doctest::Approx(800.0 / 3600.0));
+    CHECK(s.scale_operations == 2);  // the repeated wish at 120..200 changes nothing
+  }
+
+  TEST_CASE("simulator: services sharing capacity are served by priority through the allocator") {
+    // Capacity 8 units = 4 replicas of 2 units. Both services start at 1 and want 3 at t=110.
+    // The allocator reserves each min (1 + 1), then priority 1 (svc-a) grows to 3 with the 4
+    // units left; svc-b keeps 1.
+    auto a = step_service();
+    a.id = ServiceId{"svc-a"};
+    a.priority = 1;
+    auto b = step_service();
+    b.id = ServiceId{"svc-b"};
+    const ServiceSpec svc[] = {b, a};  // input order is kept in the output
+    auto opts = options(20s);
+    opts.capacity_units = ComputeUnits{8};
+    auto r = simulate(exact_policy(), svc, opts);
+    REQUIRE(r);
+    REQUIRE(r->services.size() == 2);
+    const auto& rb = r->services[0];
+    const auto& ra = r->services[1];
+    CHECK(rb.id == ServiceId{"svc-b"});
+    CHECK(ra.timeline[10].granted == Replicas{3});
+    CHECK(rb.timeline[10].granted == Replicas{1});
+    CHECK(rb.timeline[10].reason == Reason::CappedCapacity);
+    // svc-a as without capacity: 600 over; svc-b serves 10 of 30 for all 100 s: 2000 over.
+    CHECK(ra.summary.requests_over_capacity == doctest::Approx(600));
+    CHECK(rb.summary.requests_over_capacity == doctest::Approx(2000));
+    CHECK(rb.summary.compute_unit_hours == doctest::Approx(300 * 2 / 3600.0));
+    CHECK(rb.summary.scale_operations == 0);
+  }
+
+  TEST_CASE("simulator: the same inputs give identical outputs") {
+    auto traffic = metrics::SyntheticTraffic::create(
+        {.seed = 7, .base_qps = 40, .bursts_per_hour = 6, .burst_height = 4});
+    REQUIRE(traffic);
+    std::vector<ServiceSpec> svcs;
+    for (std::uint64_t k = 0; k < 3; ++k) {
+      svcs.push_back(ServiceSpec{
+          .id = ServiceId{"svc-" + std::to_string(k)},
+          .trace = std::make_shared<const metrics::Trace>(traffic->trace(4 * 3600, k)),
+          .replica_qps = 5,
+          .units_per_replica = ComputeUnits{2},
+          .priority = static_cast<int>(k % 2),
+      });
+    }
+    auto opts = options(90s);
+    opts.tick = 15s;
+    opts.capacity_units = ComputeUnits{60};
+    policy::PolicySpec spec;  // the defaults: panic, stabilization, rate limits all active
+    auto policy = policy::Policy::create(spec);
+    REQUIRE(policy);
+    auto a = simulate(*policy, svcs, opts);
+    auto b = simulate(*policy, svcs, opts);
+    REQUIRE(a);
+    REQUIRE(b);
+    CHECK(*a == *b);
+    CHECK(a->services.size() == 3);
+    CHECK(a->services[0].timeline.size() == 4 * 3600 / 15 - 1);
+    // The input order is the output order.
+    CHECK(a->services[2].id == ServiceId{"svc-2"});
+  }
+
+  TEST_CASE("simulator: bad inputs are rejected with the field named") {
+    struct Case {
+      std::string_view name;
+      void (*mutate)(ServiceSpec&, SimOptions&);
+      std::string_view want;
+    };
+    const Case cases[] = {
+        {"replica qps 0", [](ServiceSpec& s, SimOptions&) { s.replica_qps = 0; }, "replica_qps"},
+        {"no trace", [](ServiceSpec& s, SimOptions&) { s.trace = nullptr; }, "no trace"},
+        {"units 0", [](ServiceSpec& s, SimOptions&) { s.units_per_replica = ComputeUnits{0}; },
+         "units_per_replica"},
+        {"weight 0", [](ServiceSpec& s, SimOptions&) { s.weight = 0; }, "weight"},
+        {"tick 0", [](ServiceSpec&, SimOptions& o) { o.tick = 0s; }, "tick"},
+        {"negative delay", [](ServiceSpec&, SimOptions& o) { o.startup_delay = -1s; },
+         "startup delay"},
+    };
+    for (const auto& c : cases) {
+      CAPTURE(c.name);
+      ServiceSpec s = step_service();
+      SimOptions o = options(20s);
+      c.mutate(s, o);
+      const ServiceSpec svc[] = {s};
+      auto r = simulate(exact_policy(), svc, o);
+      REQUIRE_FALSE(r);
+      CHECK(r.error().code == ErrorCode::InvalidInput);
+      CHECK(r.error().to_string().find(c.want) != std::string::npos);
+    }
+    const ServiceSpec dup[] = {step_service(), step_service()};
+    auto r = simulate(exact_policy(), dup, options(20s));
+    REQUIRE_FALSE(r);
+    CHECK(r.error().to_string().find("duplicate") != std::string::npos);
+  }
+
+  TEST_CASE("simulator: percentile is nearest-rank") {
+    std::vector<float> v = {5, 1, 4, 2, 3};
+    CHECK(percentile(v, 0.5) == doctest::Approx(3));   // rank ceil(2.5) = 3
+    CHECK(percentile(v, 0.99) == doctest::Approx(5));  // rank ceil(4.95) = 5
+    CHECK(percentile(v, 0.2) == doctest::Approx(1));   // rank 1
+    CHECK(percentile(std::span<float>{}, 0.5) == 0);
+  }
+}
+
+}  // namespace
+}  // namespace qfscale::sim

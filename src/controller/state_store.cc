@@ -257,7 +257,9 @@ Result<policy::QpsSample> read_sample(const std::string& path, dom::element e) {
   if (qps < 0) {
     return bad(f.path("qps"), fmt::format("expected a non-negative number, got {}", qps));
   }
-  return policy::QpsSample{.at = at, .qps = qps};
+  // -0 is a zero rate; adding +0.0 makes it +0, so the file round-trips to the same bytes ("-0"
+  // would come back from simdjson as the integer 0 and be written as "0").
+  return policy::QpsSample{.at = at, .qps = qps + 0.0};
 }
 
 Result<policy::TimedRecommendation> read_recommendation(const std::string& path, dom::element e) {

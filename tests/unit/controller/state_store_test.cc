@@ -1,6 +1,7 @@
 #include "qfscale/controller/state_store.h"
 
 #include <chrono>
+#include <cmath>
 #include <filesystem>
 #include <string>
 #include <string_view>
@@ -110,6 +111,26 @@ TEST_SUITE("controller") {
           R"("metricFailures":0,"idleSince":null}}})"
           "\n");
     CHECK(decode_states(kValid).has_value());
+  }
+
+  TEST_CASE("state store: a negative zero rate is stored as zero, so the file round-trips") {
+    // Found by state_fuzz: "-0e300" decodes to -0.0; written back as "-0", that came back as
+    // the integer 0 and was written as "0" — two saves of one state gave different bytes.
+    const std::string text =
+        R"({"version":1,"savedAt":"2023-11-14T22:13:20Z","services":{"svc-1":{)"
+        R"("samples":[{"at":1700000000000,"qps":-0e300}],"recommendations":[],"scaleEvents":[],)"
+        R"("lastObservedAt":null,"lastObserved":null,"panicLastOver":null,"panicMax":0,)"
+        R"("metricFailures":0,"idleSince":null}}})";
+    auto decoded = decode_states(text);
+    REQUIRE(decoded.has_value());
+    const double qps = decoded->at(ServiceId{"svc-1"}).samples.at(0).qps;
+    CHECK(qps == 0.0);
+    CHECK_FALSE(std::signbit(qps));
+    const auto encoded = encode_states(*decoded, kT0);
+    CHECK(encoded.find(R"("qps":0})") != std::string::npos);
+    auto again = decode_states(encoded);
+    REQUIRE(again.has_value());
+    CHECK(encode_states(*again, kT0) == encoded);
   }
 
   TEST_CASE("state store: times are kept to the millisecond, floored") {

@@ -82,37 +82,6 @@ std::string known_error_codes() {
   return out;
 }
 
-void append_json_string(std::string& out, std::string_view text) {
-  out += '"';
-  for (const char ch : text) {
-    const auto byte = static_cast<unsigned char>(ch);
-    switch (ch) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (byte < 0x20) {
-          out += fmt::format("\\u{:04x}", static_cast<unsigned>(byte));
-        } else {
-          out += ch;
-        }
-    }
-  }
-  out += '"';
-}
-
 std::string json_string(std::string_view text) {
   std::string out;
   out.reserve(text.size() + 2);

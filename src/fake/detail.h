@@ -9,6 +9,8 @@
 #include <string>
 #include <string_view>
 
+#include "qfscale/util/json_string.h"
+
 namespace qfscale::fake::detail {
 
 inline constexpr std::string_view kServiceRoute = "/v2/service";
@@ -45,8 +47,7 @@ struct ErrorKind {
 /// "InternalError, RequestLimitExceeded, ..." for messages.
 [[nodiscard]] std::string known_error_codes();
 
-/// Appends `text` as a JSON string literal (quotes included).
-void append_json_string(std::string& out, std::string_view text);
+using util::append_json_string;
 [[nodiscard]] std::string json_string(std::string_view text);
 /// Shortest round-tripping text for a finite double; integers without a fraction.
 [[nodiscard]] std::string json_number(double value);

@@ -7,6 +7,8 @@
 
 #include <fmt/format.h>
 
+#include "qfscale/util/json_string.h"
+
 namespace qfscale::policy {
 namespace {
 
@@ -237,35 +239,9 @@ std::optional<EvalStep> to_step(const std::map<std::string, Raw>& fields, int li
   return step;
 }
 
-void escape_into(std::string& out, std::string_view s) {
-  for (char ch : s) {
-    switch (ch) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (static_cast<unsigned char>(ch) < 0x20) {
-          out += fmt::format("\\u{:04x}", static_cast<unsigned>(static_cast<unsigned char>(ch)));
-        } else {
-          out += ch;
-        }
-    }
-  }
-}
-
 std::string quoted(std::string_view s) {
-  std::string out = "\"";
-  escape_into(out, s);
-  out += '"';
+  std::string out;
+  util::append_json_string(out, s);
   return out;
 }
 

@@ -8,10 +8,11 @@
 #include <string_view>
 #include <vector>
 
+#include "qfscale/util/json_string.h"
+
 namespace qfscale::qianfan::detail {
 
-/// Appends `text` as a JSON string literal (with quotes) to `out`.
-void append_json_string(std::string& out, std::string_view text);
+using util::append_json_string;
 
 /// Thread-safety: a local builder; not shared.
 class JsonObjectWriter {

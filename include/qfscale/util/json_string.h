@@ -1,0 +1,16 @@
+#pragma once
+
+/// One JSON string escaper for every module that writes JSON by hand (the Qianfan client's
+/// request bodies, the fake's replies, `policy eval` lines).
+
+#include <string>
+#include <string_view>
+
+namespace qfscale::util {
+
+/// Appends `text` to `out` as a JSON string literal, quotes included (RFC 8259): `"` and `\`
+/// escaped, \b \f \n \r \t as short escapes, other control bytes as \u00XX. Other bytes pass
+/// through unchanged; UTF-8 validity is the caller's concern.
+void append_json_string(std::string& out, std::string_view text);
+
+}  // namespace qfscale::util

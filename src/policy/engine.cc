@@ -91,7 +91,8 @@ void observe_current(EngineState& s, SystemTime now, int current) {
 
 /// Bounds every history to the longest window that reads it, so memory stays flat.
 void prune(EngineState& s, const PolicySpec& spec, SystemTime now) {
-  const auto sample_span = std::max(spec.metric_window, spec.panic.window);
+  auto sample_span = std::max(spec.metric_window, spec.panic.window);
+  if (spec.forecast.enabled) sample_span = std::max(sample_span, spec.forecast.window);
   drop_at_or_before(s.samples, now - sample_span);
   const auto rec_span =
       std::max(spec.scale_up.stabilization_window, spec.scale_down.stabilization_window);
@@ -116,6 +117,41 @@ WindowAverage average(const std::vector<QpsSample>& samples, SystemTime now,
     ++n;
   }
   return {.qps = n > 0 ? sum / n : 0, .samples = n};
+}
+
+/// The least-squares line through the samples with at > now - window, evaluated at now + horizon.
+/// Empty unless the line rises clearly above the noise: a slope under two standard errors is as
+/// likely to be chance as trend, and extrapolating chance `horizon` ahead only buys idle replicas.
+/// Three samples at least (two always fit a line exactly).
+std::optional<double> trend_at(const std::vector<QpsSample>& samples, SystemTime now,
+                               const Forecast& forecast) {
+  const SystemTime cutoff = now - forecast.window;
+  // Times relative to now, in seconds, keep the sums small.
+  double n = 0, sum_x = 0, sum_y = 0;
+  auto in_window = [&](auto it) { return it != samples.rend() && it->at > cutoff; };
+  auto x_of = [&](const QpsSample& s) { return std::chrono::duration<double>(s.at - now).count(); };
+  for (auto it = samples.rbegin(); in_window(it); ++it) {
+    n += 1;
+    sum_x += x_of(*it);
+    sum_y += it->qps;
+  }
+  if (n < 3) return std::nullopt;
+  const double mean_x = sum_x / n, mean_y = sum_y / n;
+  double sxx = 0, sxy = 0;
+  for (auto it = samples.rbegin(); in_window(it); ++it) {
+    sxx += (x_of(*it) - mean_x) * (x_of(*it) - mean_x);
+    sxy += (x_of(*it) - mean_x) * (it->qps - mean_y);
+  }
+  if (!(sxx > 0)) return std::nullopt;
+  const double slope = sxy / sxx;
+  double residuals = 0;
+  for (auto it = samples.rbegin(); in_window(it); ++it) {
+    const double r = it->qps - (mean_y + slope * (x_of(*it) - mean_x));
+    residuals += r * r;
+  }
+  const double standard_error = std::sqrt(residuals / (n - 2) / sxx);
+  if (!(slope > 2 * standard_error)) return std::nullopt;
+  return mean_y + slope * (static_cast<double>(forecast.horizon.count()) - mean_x);
 }
 
 /// Stage 1: records the sample and averages the windows. Never averages in a missing sample:
@@ -144,6 +180,12 @@ int metric_window_stage(Tick& t) {
   t.per_replica = in.replica_qps * t.spec.target.utilization;
   const auto stable = average(t.state.samples, in.now, t.spec.metric_window);
   t.stable_qps = stable.qps;
+  // A rising trend is sized for now + horizon; only upwards (see policy.h Forecast).
+  std::optional<double> forecast;
+  if (t.spec.forecast.enabled) {
+    forecast = trend_at(t.state.samples, in.now, t.spec.forecast);
+    if (forecast && *forecast > stable.qps) t.stable_qps = *forecast;
+  }
   std::optional<WindowAverage> panic;
   if (t.spec.panic.enabled) {
     panic = average(t.state.samples, in.now, t.spec.panic.window);
@@ -152,6 +194,13 @@ int metric_window_stage(Tick& t) {
   return t.step(Stage::MetricWindow, t.current, t.current, Reason::None, [&] {
     std::string detail = fmt::format("stable {:.6g} qps over {}s ({} samples)", stable.qps,
                                      t.spec.metric_window.count(), stable.samples);
+    if (t.spec.forecast.enabled) {
+      detail += forecast
+                    ? fmt::format("; trend over {}s at +{}s {:.6g} qps{}",
+                                  t.spec.forecast.window.count(), t.spec.forecast.horizon.count(),
+                                  *forecast, *forecast > stable.qps ? ", sized for it" : "")
+                    : std::string("; no clear rising trend");
+    }
     if (panic) {
       detail += fmt::format("; panic {:.6g} qps over {}s ({} samples)", panic->qps,
                             t.spec.panic.window.count(), panic->samples);

@@ -94,8 +94,8 @@ class Loader : public detail::YamlReader {
   void read_spec(const YAML::Node& node, PolicySpec& spec) {
     const std::string path = "spec";
     const auto f = mapping(node, path,
-                           {"target", "replicas", "metricWindow", "panic", "scaleUp", "scaleDown",
-                            "scaleToZero", "schedules", "onMetricsFailure"});
+                           {"target", "replicas", "metricWindow", "panic", "forecast", "scaleUp",
+                            "scaleDown", "scaleToZero", "schedules", "onMetricsFailure"});
     if (!f) return;
     if (const auto* n = get(*f, "target")) {
       if (auto t = mapping(*n, "spec.target", {"utilization", "tolerance"})) {
@@ -115,6 +115,13 @@ class Loader : public detail::YamlReader {
         optional_field(*p, "spec.panic", "enabled", spec.panic.enabled);
         optional_field(*p, "spec.panic", "window", spec.panic.window);
         optional_field(*p, "spec.panic", "threshold", spec.panic.threshold);
+      }
+    }
+    if (const auto* n = get(*f, "forecast")) {
+      if (auto p = mapping(*n, "spec.forecast", {"enabled", "horizon", "window"})) {
+        optional_field(*p, "spec.forecast", "enabled", spec.forecast.enabled);
+        optional_field(*p, "spec.forecast", "horizon", spec.forecast.horizon);
+        optional_field(*p, "spec.forecast", "window", spec.forecast.window);
       }
     }
     if (const auto* n = get(*f, "scaleUp")) read_rules(*n, "spec.scaleUp", spec.scale_up);
@@ -348,6 +355,9 @@ std::string to_yaml(const PolicySpec& spec) {
   out += fmt::format("  panic:\n    enabled: {}\n    window: {}\n    threshold: {}\n",
                      spec.panic.enabled, format_duration(spec.panic.window),
                      number(spec.panic.threshold));
+  out += fmt::format("  forecast:\n    enabled: {}\n    horizon: {}\n    window: {}\n",
+                     spec.forecast.enabled, format_duration(spec.forecast.horizon),
+                     format_duration(spec.forecast.window));
   out += rules_yaml("scaleUp", spec.scale_up);
   out += rules_yaml("scaleDown", spec.scale_down);
   out += fmt::format("  scaleToZero:\n    enabled: {}\n    idleFor: {}\n    activationQps: {}\n",

@@ -139,6 +139,10 @@ util::Diagnostics validate(const PolicySpec& spec) {
   // Knative's panic-threshold-percentage is validated to [110, 1000].
   v.range("spec.panic.threshold", spec.panic.threshold, 1.1, 10.0);
 
+  v.duration("spec.forecast.horizon", spec.forecast.horizon, Seconds{0}, kMaxMetricWindow);
+  // A trend needs a few samples: with a 15 s tick, 30 s gives three.
+  v.duration("spec.forecast.window", spec.forecast.window, Seconds{30}, kMaxMetricWindow);
+
   validate_rules(v, spec.scale_up, "spec.scaleUp", true);
   validate_rules(v, spec.scale_down, "spec.scaleDown", false);
 

@@ -24,7 +24,7 @@ using SysSeconds = std::chrono::sys_seconds;
 inline constexpr int kMaxReplicas = 10000;               ///< replicas.max, schedule overrides
 inline constexpr int kMaxScaleUpPercent = 100000;        ///< scaleUp Percent policy value
 inline constexpr int kMaxMetricsFailureAfter = 1000;     ///< onMetricsFailure.after (ticks)
-inline constexpr Seconds kMaxMetricWindow{3600};         ///< metricWindow, panic.window
+inline constexpr Seconds kMaxMetricWindow{3600};         ///< metricWindow, panic.window, forecast.*
 inline constexpr Seconds kMaxStabilizationWindow{3600};  ///< as the HPA
 inline constexpr Seconds kMaxRateLimitPeriod{1800};      ///< as the HPA's periodSeconds
 inline constexpr Seconds kMaxIdleFor{24 * 3600};         ///< scaleToZero.idleFor
@@ -48,6 +48,17 @@ struct Panic {
   Seconds window{6};
   double threshold = 2.0;  ///< panic-window demand / current capacity that enters panic
   friend bool operator==(const Panic&, const Panic&) = default;
+};
+
+/// Sizes for the demand expected when a replica started now would be ready: the trend of the
+/// samples over `window` (a least-squares line) extended `horizon` past now. Only a rising trend
+/// is used; a falling one is left to the stabilization window and rate limits, so a forecast never
+/// scales down ahead of demand.
+struct Forecast {
+  bool enabled = false;
+  Seconds horizon{90};  ///< the replicas' startup delay: how far ahead a scale-up must look
+  Seconds window{300};  ///< samples the trend is fitted to
+  friend bool operator==(const Forecast&, const Forecast&) = default;
 };
 
 enum class RateLimitType { Percent, Replicas };
@@ -131,6 +142,7 @@ struct PolicySpec {
   ReplicaBounds replicas;
   Seconds metric_window{60};
   Panic panic;
+  Forecast forecast;
   ScalingRules scale_up{.stabilization_window = Seconds{0},
                         .select = Select::Max,
                         .policies = {{RateLimitType::Percent, 100, Seconds{15}},

@@ -115,7 +115,8 @@ TEST_SUITE("controller") {
               "/etc/qfscale/bad.yaml:5:25: spec.target.utilization: 1.5 is out of range, must "
               "be in (0, 1]",
               "/etc/qfscale/bad.yaml:6:3: spec.replica: unknown field, did you mean 'replicas'? "
-              "(allowed: target, replicas, metricWindow, panic, scaleUp, scaleDown, scaleToZero, "
+              "(allowed: target, replicas, metricWindow, panic, forecast, scaleUp, scaleDown, "
+              "scaleToZero, "
               "schedules, onMetricsFailure)",
           }));
   }

@@ -114,6 +114,20 @@ TEST_SUITE("policy") {
          "1h1s is out of range, must be in [1s, 1h]"},
         {"metricWindow 0s", "  metricWindow: 0s\n", nullptr, "spec.metricWindow",
          "0s is out of range, must be in [1s, 1h]"},
+        // forecast: horizon in [0s, 1h], window in [30s, 1h]
+        {"forecast on with defaults", "  forecast: {enabled: true}\n",
+         [](PolicySpec& s) { s.forecast.enabled = true; }},
+        {"forecast horizon 0s and window at 30s", "  forecast: {horizon: 0s, window: 30s}\n",
+         [](PolicySpec& s) {
+           s.forecast.horizon = seconds{0};
+           s.forecast.window = seconds{30};
+         }},
+        {"forecast horizon just above 1h", "  forecast: {horizon: 3601s}\n", nullptr,
+         "spec.forecast.horizon", "1h1s is out of range, must be in [0s, 1h]"},
+        {"forecast window just below 30s", "  forecast: {window: 29s}\n", nullptr,
+         "spec.forecast.window", "29s is out of range, must be in [30s, 1h]"},
+        {"forecast window at 1h", "  forecast: {window: 1h}\n",
+         [](PolicySpec& s) { s.forecast.window = seconds{3600}; }},
         // panic
         {"panic window equal to metricWindow", "  metricWindow: 10s\n  panic: {window: 10s}\n",
          [](PolicySpec& s) {
@@ -329,7 +343,7 @@ TEST_SUITE("policy") {
          "1:1: spec: is required, must be a mapping"},
         {"unknown key far from any", doc("  colour: blue\n"),
          "5:3: spec.colour: unknown field (allowed: target, replicas, metricWindow, panic, "
-         "scaleUp, scaleDown, scaleToZero, schedules, onMetricsFailure)"},
+         "forecast, scaleUp, scaleDown, scaleToZero, schedules, onMetricsFailure)"},
         {"duplicate key", doc("  metricWindow: 30s\n  metricWindow: 40s\n"),
          "6:3: spec.metricWindow: is set twice (first on line 5)"},
         {"quoted number", doc("  target: {utilization: \"0.7\"}\n"),
@@ -467,6 +481,7 @@ TEST_SUITE("policy") {
   TEST_CASE("loader: to_yaml writes a document that loads back to the same spec") {
     auto first = load_policy(doc("  replicas: {min: 0, max: 3}\n"
                                  "  scaleToZero: {enabled: true, idleFor: 90s}\n"
+                                 "  forecast: {enabled: true, horizon: 2m, window: 10m}\n"
                                  "  scaleUp: {select: Disabled, policies: []}\n"
                                  "  schedules: [{cron: \"*/15 8-18 * JAN-MAR mon-fri\", "
                                  "timezone: America/New_York, maxReplicas: 2}]\n"

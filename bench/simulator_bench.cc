@@ -1,6 +1,8 @@
 // Simulator: one week of per-second synthetic traffic (604,800 s) for one service, run under
 // five shipped policies, plus the oracle on the same trace. DESIGN quality bar: a week for one
-// service in well under a second (per policy, and here for all five together).
+// service in well under a second (per policy, and here for all five together). And a fleet:
+// 1,000 services for one day, with and without a shared compute-unit capacity (the allocator
+// then runs over all 1,000 every tick).
 
 #include <array>
 #include <chrono>
@@ -11,6 +13,7 @@
 #include <vector>
 
 #include <benchmark/benchmark.h>
+#include <fmt/format.h>
 
 #include "qfscale/controller/config.h"
 #include "qfscale/metrics/synthetic.h"
@@ -90,6 +93,74 @@ void BM_SimulateWeekOnePolicy(benchmark::State& st) {
   st.SetLabel(std::string(kPolicies[static_cast<std::size_t>(st.range(0))]));
 }
 BENCHMARK(BM_SimulateWeekOnePolicy)->DenseRange(0, 4)->Unit(benchmark::kMillisecond);
+
+constexpr std::size_t kDay = 86'400;
+constexpr int kFleet = 1'000;
+
+/// 1,000 services, each with its own day of traffic (seeded, so the same on every run) of 5 to
+/// 200 qps base, 10 qps per replica, GPU-I-2. Built once: 1,000 x 86,400 seconds.
+const std::vector<sim::ServiceSpec>& fleet() {
+  static const auto services = [] {
+    std::vector<sim::ServiceSpec> out;
+    out.reserve(kFleet);
+    for (int i = 0; i < kFleet; ++i) {
+      auto traffic =
+          qfscale::metrics::SyntheticTraffic::create({.seed = static_cast<std::uint64_t>(1000 + i),
+                                                      .base_qps = 5.0 + (i % 40) * 5.0,
+                                                      .amplitude = 0.6,
+                                                      .noise = 0.15,
+                                                      .bursts_per_hour = 2});
+      out.push_back({.id = qfscale::model::ServiceId{fmt::format("svc-{:04}", i)},
+                     .trace = std::make_shared<const qfscale::metrics::Trace>(traffic->trace(kDay)),
+                     .replica_qps = 10,
+                     .units_per_replica = qfscale::model::ComputeUnits{2},
+                     .priority = i % 3});
+    }
+    return out;
+  }();
+  return services;
+}
+
+// range(0): 0 = unlimited capacity (engine only), 1 = one shared instance with 60% of the units
+// the fleet's mean demand needs at the target, so the allocator cuts services every tick.
+void BM_SimulateDayThousandServices(benchmark::State& st) {
+  const auto policy = shipped("balanced");
+  const auto& services = fleet();
+  auto options = kOptions;
+  options.timeline = false;
+  if (st.range(0) == 1) {
+    double mean_units = 0;
+    for (const auto& s : services) mean_units += s.trace->mean(0, kDay) / (10 * 0.7) * 2;
+    options.capacity_units = qfscale::model::ComputeUnits{static_cast<int>(0.6 * mean_units)};
+  }
+  double over_pct = 0;
+  for (auto _ : st) {
+    auto r = sim::simulate(policy, services, options);
+    benchmark::DoNotOptimize(r);
+    if (r) {
+      double over = 0, total = 0;
+      for (const auto& s : r->services) {
+        over += s.summary.requests_over_capacity;
+        total += s.summary.requests_total;
+      }
+      over_pct = 100 * over / total;
+    }
+  }
+  const double ticks = static_cast<double>(kDay / 15);
+  st.counters["services"] = kFleet;
+  st.counters["ticks"] = ticks;
+  st.counters["over_pct"] = over_pct;
+  st.counters["per_tick_us"] = benchmark::Counter(
+      ticks, benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
+  st.SetLabel(st.range(0) == 1 ? "shared capacity" : "unlimited");
+}
+BENCHMARK(BM_SimulateDayThousandServices)
+    ->Arg(0)
+    ->Arg(1)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime()
+    ->Iterations(1)
+    ->Repetitions(3);
 
 void BM_OracleWeek(benchmark::State& st) {
   const auto trace = week_trace();

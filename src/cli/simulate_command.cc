@@ -40,7 +40,8 @@ struct SimulateOptions {
   double replica_qps = 0;
   std::string type;
   std::string startup_delay = "90s";
-  long long capacity_units = -1;  ///< < 0: not given
+  long long capacity_units = 0;
+  bool capacity_given = false;
   std::string tick = "15s";
   std::string out_dir;
   std::string start;
@@ -214,9 +215,10 @@ int run_simulate(const SimulateOptions& o) {
     start = *parsed;
   }
   std::optional<model::ComputeUnits> capacity;
-  if (o.capacity_units >= 0) {
-    if (o.capacity_units > std::numeric_limits<int>::max()) {
-      usage(fmt::format("--capacity-units {} is too large", o.capacity_units));
+  if (o.capacity_given) {
+    if (o.capacity_units < 0 || o.capacity_units > std::numeric_limits<int>::max()) {
+      usage(fmt::format("--capacity-units {} is out of range, must be in [0, {}]", o.capacity_units,
+                        std::numeric_limits<int>::max()));
       return 2;
     }
     capacity = model::ComputeUnits{static_cast<int>(o.capacity_units)};
@@ -314,9 +316,8 @@ void add_simulate_command(CLI::App& app, Context& context) {
       ->required();
   cmd->add_option("--startup-delay", o->startup_delay, "From scale-up to ready")
       ->capture_default_str();
-  cmd->add_option("--capacity-units", o->capacity_units,
-                  "Compute units shared by all services (default: unlimited)")
-      ->check(CLI::NonNegativeNumber);
+  auto* capacity = cmd->add_option("--capacity-units", o->capacity_units,
+                                   "Compute units shared by all services (default: unlimited)");
   cmd->add_option("--tick", o->tick, "Controller interval")->capture_default_str();
   cmd->add_option("--out", o->out_dir,
                   "Directory for summary.json, timeline.csv and report.html (created;\n"
@@ -324,7 +325,10 @@ void add_simulate_command(CLI::App& app, Context& context) {
   cmd->add_option("--start", o->start,
                   "RFC 3339 wall time of trace second 0, for schedules (default\n"
                   "1970-01-01T00:00:00Z)");
-  cmd->callback([o, &context] { context.exit_code = run_simulate(*o); });
+  cmd->callback([o, capacity, &context] {
+    o->capacity_given = capacity->count() > 0;
+    context.exit_code = run_simulate(*o);
+  });
 }
 
 }  // namespace qfscale::cli

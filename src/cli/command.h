@@ -20,6 +20,8 @@ void add_sign_command(CLI::App& app, Context& context);
 void add_run_command(CLI::App& app, Context& context);
 void add_config_command(CLI::App& app, Context& context);
 void add_loadgen_command(CLI::App& app, Context& context);
+/// `simulate`: offline policy comparison with the oracle (src/cli/simulate_command.cc).
+void add_simulate_command(CLI::App& app, Context& context);
 /// describe, scale, modify, services, compute-unit: the Qianfan console actions by hand.
 void add_api_commands(CLI::App& app, Context& context);
 

@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
   qfscale::cli::add_run_command(app, context);
   qfscale::cli::add_config_command(app, context);
   qfscale::cli::add_loadgen_command(app, context);
+  qfscale::cli::add_simulate_command(app, context);
 
   try {
     app.parse(argc, argv);

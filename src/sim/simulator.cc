@@ -248,6 +248,10 @@ Result<SimulationResult> simulate(const policy::Policy& policy,
 
   std::vector<policy::Recommendation> recs(runs.size());
   std::vector<double> samples(runs.size());
+  // Ticks run at t = tick, 2 x tick, … while t < horizon.
+  const std::int64_t total_ticks = horizon > 0 ? (horizon - 1) / tick : 0;
+  const std::int64_t report_every = std::max<std::int64_t>(1, (total_ticks + 99) / 100);
+  std::int64_t ticks_done = 0;
   std::int64_t prev = 0;
   for (std::int64_t t = tick;; t += tick) {
     const std::int64_t until = std::min(t, horizon);
@@ -288,7 +292,12 @@ Result<SimulationResult> simulate(const policy::Policy& policy,
             .reason = g < wanted[i] ? model::Reason::CappedCapacity : recs[i].reason});
       }
     }
+    ++ticks_done;
+    if (options.progress && ticks_done % report_every == 0 && ticks_done < total_ticks) {
+      options.progress(ticks_done, total_ticks);
+    }
   }
+  if (options.progress) options.progress(total_ticks, total_ticks);
 
   SimulationResult out;
   out.policy = policy.name();

@@ -41,6 +41,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -78,6 +79,9 @@ struct SimOptions {
   std::optional<model::ComputeUnits> capacity_units;  ///< shared by all services; empty = unlimited
   util::SystemTime start{};                           ///< wall time of trace second 0
   bool timeline = true;                               ///< record TimelinePoints
+  /// Called with (ticks done, ticks in the run) at most about 100 times per run, the last time
+  /// with done == total; for progress bars. Runs on the simulating thread; must not throw.
+  std::function<void(std::int64_t done_ticks, std::int64_t total_ticks)> progress;
 };
 
 /// The figures reported per service (and per policy in `qfscale simulate`), also for the oracle.

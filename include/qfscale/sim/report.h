@@ -1,0 +1,139 @@
+#pragma once
+
+/// Policy comparisons and their reports (`qfscale simulate`): runs several policies over the
+/// same services, computes the oracle for each service, aggregates per policy, and renders the
+/// result as `summary.json`, `timeline.csv`, a self-contained `report.html` (inline SVG, no
+/// script, no network) and a terminal table. Everything here is pure: strings in memory out,
+/// no file or terminal I/O (the CLI writes the files).
+///
+/// ## Aggregates over services (one row per policy)
+///
+/// - requests_total, requests_over_capacity, compute_unit_hours, scale_operations: sums;
+///   requests_over_capacity_pct recomputed from the sums.
+/// - seconds_over_capacity: the sum of each service's seconds over capacity (service-seconds:
+///   two services over in the same second count 2).
+/// - max_replicas and mean_replicas: sums over services of the per-service figures. The sum of
+///   maxima bounds the peak of the total from above (peaks of different services may not
+///   coincide); the sum of means is the mean of the total when the traces are equally long.
+/// - utilization_p50 / p99: the largest per-service value (the most loaded service), since
+///   percentiles of different services do not add up.
+///
+/// ## The oracle
+///
+/// Per service `sim::oracle` at the same startup delay, with max_replicas = capacity_units /
+/// units_per_replica when a capacity is given (each service alone against the whole capacity),
+/// else unlimited. It is not bound by any policy's replicas.max: it is the cheapest way to serve
+/// the traffic, not the best a given policy file could do. Aggregated as above.
+///
+/// cost_ratio_to_oracle = compute_unit_hours / oracle compute_unit_hours; 1 when both are 0,
+/// +infinity when only the oracle's is 0 (written `null` in JSON, `inf` in the table).
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "qfscale/model/units.h"
+#include "qfscale/policy/policy.h"
+#include "qfscale/sim/simulator.h"
+#include "qfscale/util/result.h"
+
+namespace qfscale::sim {
+
+/// What the run was given, echoed in the reports.
+struct ReportInputs {
+  std::vector<std::string> trace_files;  ///< as named on the command line, one per service
+  double replica_qps = 0;
+  std::string resource_type;  ///< e.g. "GPU-I-2"
+  model::ComputeUnits units_per_replica{1};
+  std::chrono::seconds startup_delay{90};
+  std::chrono::seconds tick{15};
+  std::optional<model::ComputeUnits> capacity_units;
+  std::int64_t start_unix_seconds = 0;  ///< wall time of trace second 0
+};
+
+/// One policy (or the oracle): its run, the aggregate over services and the ratio to the oracle.
+struct PolicyRow {
+  /// The policy's run. For the oracle: policy "oracle", and per service a timeline at the same
+  /// ticks as the policies' with the replicas on and ready in the second at the tick (desired =
+  /// granted = replicas, reason None).
+  SimulationResult result;
+  Summary total;
+  double cost_ratio_to_oracle = 1;
+  std::vector<double> service_cost_ratios;  ///< per service, against that service's oracle
+};
+
+/// Per service, the oracle's replicas on and ready for every second (for the charts).
+struct OracleSchedule {
+  std::vector<int> on;
+  std::vector<int> ready;
+};
+
+/// Everything the reports show. Thread-safety: a value; immutable after `compare` returns.
+struct Comparison {
+  ReportInputs inputs;
+  std::vector<ServiceSpec> services;  ///< traces shared, not copied
+  std::vector<PolicyRow> policies;    ///< input order
+  PolicyRow oracle;
+  std::vector<OracleSchedule> oracle_schedules;  ///< per service
+};
+
+struct CompareOptions {
+  SimOptions sim;  ///< `timeline` is forced on; `progress` is replaced (see below)
+  /// Worker threads; each policy is simulated on one of them. 0 or 1: the calling thread.
+  unsigned threads = 1;
+  /// Called with (ticks done, ticks in all policies' runs) at most about 100 times per policy,
+  /// from worker threads but never concurrently; the last call has done == total.
+  std::function<void(std::int64_t done_ticks, std::int64_t total_ticks)> progress;
+};
+
+/// Simulates every policy over `services`, computes the oracles and aggregates. The result does
+/// not depend on `threads`. Fails with the first failing policy's error (in input order), or
+/// InvalidInput on no policies, duplicate policy names or inputs that `simulate` rejects.
+/// Thread-safety: a pure function; spawns and joins its own threads.
+[[nodiscard]] Result<Comparison> compare(std::span<const policy::Policy> policies,
+                                         std::span<const ServiceSpec> services,
+                                         const ReportInputs& inputs, const CompareOptions& options);
+
+/// `summary.json`: {"inputs", "policies": [...], "oracle"}; keys in a fixed order, numbers in
+/// shortest round-trip form, one policy per block. Ends with a newline.
+[[nodiscard]] std::string summary_json(const Comparison& c);
+
+/// `timeline.csv`: header `policy,service,t_seconds,demand_qps,ready_capacity_qps,replicas,
+/// ready_replicas,desired,granted,reason`, then per policy (then the oracle, reason `oracle`),
+/// per service, one row per tick. demand_qps is the mean over the tick before t_seconds.
+[[nodiscard]] std::string timeline_csv(const Comparison& c);
+
+/// The comparison table for a terminal: one row per policy and one for the oracle.
+[[nodiscard]] std::string format_table(const Comparison& c);
+
+/// `report.html`: one page, no scripts, no external resources. Per service two inline SVG charts,
+/// `<svg class="chart" data-chart="capacity|replicas" data-service="ID">`, each with one
+/// `<polyline class="series" data-series="NAME">` per policy and one for the oracle (the capacity
+/// chart also has data-series="demand"), axes with tick labels and a legend; then the summary
+/// table. Series are downsampled to at most `kMaxChartPoints` points.
+[[nodiscard]] std::string report_html(const Comparison& c);
+
+struct ChartPoint {
+  double x = 0;
+  double y = 0;
+  friend bool operator==(const ChartPoint&, const ChartPoint&) = default;
+};
+
+inline constexpr std::size_t kMaxChartPoints = 1500;
+
+/// Reduces a series (x ascending) to at most `max_points` (>= 2) points: the x range is cut into
+/// max_points / 2 buckets and each keeps its lowest and highest point in x order, so peaks and
+/// troughs survive. Returned unchanged when already small enough.
+[[nodiscard]] std::vector<ChartPoint> downsample(std::span<const ChartPoint> points,
+                                                 std::size_t max_points);
+
+/// Escapes & < > " ' for HTML text and attribute values.
+[[nodiscard]] std::string html_escape(std::string_view text);
+
+}  // namespace qfscale::sim

@@ -1,0 +1,334 @@
+// `qfscale simulate`: replays recorded traffic through policies offline and compares them with
+// the oracle. Wiring only: traces from metrics/trace.h, policies as `policy check` and the
+// controller config find them, the run and the reports from sim/report.h, then printing and
+// atomic file writes.
+
+#include <algorithm>
+#include <charconv>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <limits>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include "qfscale/controller/config.h"
+#include "qfscale/metrics/trace.h"
+#include "qfscale/model/units.h"
+#include "qfscale/policy/duration.h"
+#include "qfscale/policy/loader.h"
+#include "qfscale/sim/report.h"
+#include "qfscale/util/file.h"
+
+#include "cli/command.h"
+
+namespace qfscale::cli {
+namespace {
+
+struct SimulateOptions {
+  std::vector<std::string> traces;
+  std::vector<std::string> policies;
+  double replica_qps = 0;
+  std::string type;
+  std::string startup_delay = "90s";
+  long long capacity_units = 0;
+  bool capacity_given = false;
+  std::string tick = "15s";
+  std::string out_dir;
+  std::string start;
+};
+
+/// Fails with the exit code (2 usage, 1 a bad file) once the problem has been printed.
+template <typename T>
+using OrExit = tl::expected<T, int>;
+
+void usage(std::string_view message) { fmt::print(stderr, "qfscale simulate: {}\n", message); }
+
+/// Parses `YYYY-MM-DDTHH:MM:SS` followed by `Z` or `±HH:MM` (RFC 3339, whole seconds).
+std::optional<std::int64_t> parse_rfc3339(std::string_view text) {
+  auto number = [&](std::size_t at, std::size_t len, int& out) {
+    if (at + len > text.size()) return false;
+    const char* first = text.data() + at;
+    const auto [ptr, ec] = std::from_chars(first, first + len, out);
+    return ec == std::errc{} && ptr == first + len && *first >= '0' && *first <= '9';
+  };
+  auto is = [&](std::size_t at, std::string_view chars) {
+    return at < text.size() && chars.find(text[at]) != std::string_view::npos;
+  };
+  int y = 0, mo = 0, d = 0, h = 0, mi = 0, s = 0;
+  if (!number(0, 4, y) || !is(4, "-") || !number(5, 2, mo) || !is(7, "-") || !number(8, 2, d) ||
+      !is(10, "Tt ") || !number(11, 2, h) || !is(13, ":") || !number(14, 2, mi) || !is(16, ":") ||
+      !number(17, 2, s)) {
+    return std::nullopt;
+  }
+  int offset = 0;
+  if (text.size() == 20 && is(19, "Zz")) {
+    offset = 0;
+  } else if (text.size() == 25 && is(19, "+-") && is(22, ":")) {
+    int oh = 0, om = 0;
+    if (!number(20, 2, oh) || !number(23, 2, om) || oh > 23 || om > 59) return std::nullopt;
+    offset = (oh * 60 + om) * 60 * (text[19] == '-' ? -1 : 1);
+  } else {
+    return std::nullopt;
+  }
+  const std::chrono::year_month_day date{std::chrono::year{y}, std::chrono::month(unsigned(mo)),
+                                         std::chrono::day(unsigned(d))};
+  if (!date.ok() || h > 23 || mi > 59 || s > 59) return std::nullopt;
+  const auto days = std::chrono::sys_days{date}.time_since_epoch().count();
+  return static_cast<std::int64_t>(days) * 86400 + h * 3600 + mi * 60 + s - offset;
+}
+
+OrExit<std::chrono::seconds> duration_option(std::string_view option, const std::string& text) {
+  auto d = policy::parse_duration(text);
+  if (!d) {
+    usage(fmt::format("{} '{}' {}", option, text, d.error()));
+    return tl::unexpected(2);
+  }
+  return *d;
+}
+
+/// Service ids: the file stem, with -2, -3, … appended to repeats.
+std::vector<model::ServiceId> service_ids(const std::vector<std::string>& files) {
+  std::vector<model::ServiceId> ids;
+  std::set<std::string> used;
+  for (const auto& f : files) {
+    std::string stem = std::filesystem::path(f).stem().string();
+    if (stem.empty()) stem = "service";
+    std::string id = stem;
+    for (int k = 2; !used.insert(id).second; ++k) id = fmt::format("{}-{}", stem, k);
+    ids.push_back(model::ServiceId{id});
+  }
+  return ids;
+}
+
+/// A path when it looks like one (as in the controller config), else a shipped policy name.
+bool is_file_ref(std::string_view ref) {
+  return ref.find('/') != std::string_view::npos || ref.ends_with(".yaml") || ref.ends_with(".yml");
+}
+
+OrExit<std::vector<policy::Policy>> load_policies(const std::vector<std::string>& refs) {
+  const auto zones = util::system_zone_source();
+  std::vector<policy::Policy> out;
+  bool bad = false;
+  for (const auto& ref : refs) {
+    std::string text;
+    std::string label = ref;
+    if (is_file_ref(ref)) {
+      auto read = util::read_file(ref);
+      if (!read) {
+        usage(read.error().to_string());
+        bad = true;
+        continue;
+      }
+      text = std::move(*read);
+    } else if (auto shipped = controller::shipped_policy(ref)) {
+      text = std::string(*shipped);
+      label = fmt::format("<shipped>/{}.yaml", ref);
+    } else {
+      std::string names;
+      for (auto n : controller::shipped_policy_names()) names += fmt::format(" {}", n);
+      usage(fmt::format(
+          "--policy '{}' is not a shipped policy (one of:{}) nor a file (a path containing '/' "
+          "or ending in .yaml)",
+          ref, names));
+      return tl::unexpected(2);
+    }
+    auto p = policy::load_policy(text, label, zones);
+    if (!p) {
+      for (const auto& d : p.error()) fmt::print(stderr, "{}\n", d.to_string());
+      bad = true;
+      continue;
+    }
+    out.push_back(std::move(*p));
+  }
+  if (bad) return tl::unexpected(1);
+  return out;
+}
+
+OrExit<std::vector<std::shared_ptr<const metrics::Trace>>> load_traces(
+    const std::vector<std::string>& files) {
+  std::vector<std::shared_ptr<const metrics::Trace>> out;
+  bool bad = false;
+  for (const auto& f : files) {
+    auto t = metrics::load_trace(f);
+    if (!t) {
+      for (const auto& d : t.error()) fmt::print(stderr, "{}\n", d.to_string());
+      bad = true;
+      continue;
+    }
+    out.push_back(std::make_shared<const metrics::Trace>(std::move(*t)));
+  }
+  if (bad) return tl::unexpected(1);
+  return out;
+}
+
+/// A one-line bar redrawn in place; only used when stderr is a terminal.
+void draw_progress(std::int64_t done, std::int64_t total) {
+  constexpr int kWidth = 30;
+  const double f = total > 0 ? static_cast<double>(done) / static_cast<double>(total) : 1.0;
+  const int filled = static_cast<int>(f * kWidth);
+  fmt::print(stderr, "\rsimulating [{:#<{}}{:.<{}}] {:3.0f}%", "", filled, "", kWidth - filled,
+             100 * f);
+  std::fflush(stderr);
+}
+
+int run_simulate(const SimulateOptions& o) {
+  if (!std::isfinite(o.replica_qps) || o.replica_qps <= 0) {
+    usage(fmt::format("--replica-qps {} must be a finite number > 0", o.replica_qps));
+    return 2;
+  }
+  const auto units = model::units_per_replica(o.type);
+  if (!units) {
+    usage(
+        fmt::format("--type '{}' must end in its compute units per replica, e.g. GPU-I-2", o.type));
+    return 2;
+  }
+  const auto delay_or = duration_option("--startup-delay", o.startup_delay);
+  if (!delay_or) return delay_or.error();
+  const auto tick_or = duration_option("--tick", o.tick);
+  if (!tick_or) return tick_or.error();
+  const auto delay = *delay_or;
+  const auto tick = *tick_or;
+  if (tick.count() <= 0) {
+    usage(fmt::format("--tick '{}' must be longer than 0s", o.tick));
+    return 2;
+  }
+  std::int64_t start = 0;
+  if (!o.start.empty()) {
+    auto parsed = parse_rfc3339(o.start);
+    if (!parsed) {
+      usage(
+          fmt::format("--start '{}' must be an RFC 3339 time such as 2024-05-01T00:00:00Z "
+                      "or 2024-05-01T08:00:00+08:00",
+                      o.start));
+      return 2;
+    }
+    start = *parsed;
+  }
+  std::optional<model::ComputeUnits> capacity;
+  if (o.capacity_given) {
+    if (o.capacity_units < 0 || o.capacity_units > std::numeric_limits<int>::max()) {
+      usage(fmt::format("--capacity-units {} is out of range, must be in [0, {}]", o.capacity_units,
+                        std::numeric_limits<int>::max()));
+      return 2;
+    }
+    capacity = model::ComputeUnits{static_cast<int>(o.capacity_units)};
+  }
+
+  // Every problem in every file is reported before giving up.
+  auto policies = load_policies(o.policies);
+  if (!policies && policies.error() == 2) return 2;
+  auto traces = load_traces(o.traces);
+  if (!policies || !traces) return 1;
+  const auto ids = service_ids(o.traces);
+  std::vector<sim::ServiceSpec> services;
+  for (std::size_t i = 0; i < traces->size(); ++i) {
+    services.push_back(sim::ServiceSpec{.id = ids[i],
+                                        .trace = (*traces)[i],
+                                        .replica_qps = o.replica_qps,
+                                        .units_per_replica = *units,
+                                        .initial_replicas = {}});
+  }
+  const sim::ReportInputs inputs{.trace_files = o.traces,
+                                 .replica_qps = o.replica_qps,
+                                 .resource_type = o.type,
+                                 .units_per_replica = *units,
+                                 .startup_delay = delay,
+                                 .tick = tick,
+                                 .capacity_units = capacity,
+                                 .start_unix_seconds = start};
+  sim::CompareOptions options;
+  options.sim.tick = tick;
+  options.sim.startup_delay = delay;
+  options.sim.capacity_units = capacity;
+  options.sim.start = util::SystemTime{std::chrono::seconds{start}};
+  options.threads = std::max(1U, std::thread::hardware_concurrency());
+  const bool tty = isatty(STDERR_FILENO) == 1;
+  if (tty) options.progress = draw_progress;
+  auto comparison = sim::compare(*policies, services, inputs, options);
+  if (tty) fmt::print(stderr, "\r\033[K");
+  if (!comparison) {
+    usage(comparison.error().to_string());
+    return 2;
+  }
+
+  fmt::print("{}", sim::format_table(*comparison));
+  std::fflush(stdout);
+  if (o.out_dir.empty()) return 0;
+  std::error_code ec;
+  std::filesystem::create_directories(o.out_dir, ec);
+  if (ec) {
+    usage(fmt::format("--out '{}' cannot be created: {}", o.out_dir, ec.message()));
+    return 1;
+  }
+  const std::pair<const char*, std::string> files[] = {
+      {"summary.json", sim::summary_json(*comparison)},
+      {"timeline.csv", sim::timeline_csv(*comparison)},
+      {"report.html", sim::report_html(*comparison)}};
+  for (const auto& [name, content] : files) {
+    const auto path = (std::filesystem::path(o.out_dir) / name).string();
+    if (auto st = util::write_file_atomic(path, content); !st) {
+      usage(st.error().to_string());
+      return 1;
+    }
+    fmt::print("wrote {}\n", path);
+  }
+  std::fflush(stdout);
+  return 0;
+}
+
+}  // namespace
+
+void add_simulate_command(CLI::App& app, Context& context) {
+  auto o = std::make_shared<SimulateOptions>();
+  auto* cmd = app.add_subcommand(
+      "simulate",
+      "Replay recorded traffic through policies offline and compare them with the oracle.\n"
+      "Model: a virtual clock; every --tick the policy sees the mean QPS of the last tick (as\n"
+      "live) and the allocator grants replicas within --capacity-units, shared by all traces.\n"
+      "A new replica costs compute units at once but serves only after --startup-delay;\n"
+      "scale-down is immediate. Over capacity = demand above ready replicas x --replica-qps,\n"
+      "counted per second. The oracle is the cheapest schedule that serves every request\n"
+      "knowing the future (same startup delay, no policy limits): the lower bound on cost.\n"
+      "Prints a comparison table; with --out DIR also writes summary.json, timeline.csv and\n"
+      "report.html (self-contained, charts inline) there. Shows a progress bar on a terminal.\n"
+      "Exit status: 0 done, 1 a bad trace or policy file (every problem as file:line:col),\n"
+      "2 bad options.");
+  cmd->add_option("--trace", o->traces,
+                  "CSV trace t_seconds,qps (per second from 0); repeat for several services\n"
+                  "sharing the capacity (service id = file name without extension)")
+      ->required();
+  cmd->add_option("--policy", o->policies,
+                  "Shipped policy name (e.g. balanced) or policy file; repeat to compare")
+      ->required();
+  cmd->add_option("--replica-qps", o->replica_qps, "QPS one replica serves (resourceConfig.qps)")
+      ->required();
+  cmd->add_option("--type", o->type, "Resource type, e.g. GPU-I-2 (2 compute units per replica)")
+      ->required();
+  cmd->add_option("--startup-delay", o->startup_delay, "From scale-up to ready")
+      ->capture_default_str();
+  auto* capacity = cmd->add_option("--capacity-units", o->capacity_units,
+                                   "Compute units shared by all services (default: unlimited)");
+  cmd->add_option("--tick", o->tick, "Controller interval")->capture_default_str();
+  cmd->add_option("--out", o->out_dir,
+                  "Directory for summary.json, timeline.csv and report.html (created;\n"
+                  "files replaced atomically). Without it only the table is printed");
+  cmd->add_option("--start", o->start,
+                  "RFC 3339 wall time of trace second 0, for schedules (default\n"
+                  "1970-01-01T00:00:00Z)");
+  cmd->callback([o, capacity, &context] {
+    o->capacity_given = capacity->count() > 0;
+    context.exit_code = run_simulate(*o);
+  });
+}
+
+}  // namespace qfscale::cli

@@ -1,0 +1,335 @@
+// compare(): runs the policies (on worker threads), the oracles, and the aggregates; and the
+// plain-text reports (summary.json, timeline.csv, the terminal table). The HTML report is in
+// report_html.cc.
+
+#include "qfscale/sim/report.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <limits>
+#include <mutex>
+#include <numeric>
+#include <set>
+#include <thread>
+#include <utility>
+
+#include <fmt/format.h>
+
+#include "qfscale/sim/oracle.h"
+#include "qfscale/util/json_string.h"
+
+namespace qfscale::sim {
+namespace {
+
+constexpr std::string_view kOracle = "oracle";
+
+Summary aggregate(std::span<const ServiceResult> services) {
+  Summary t;
+  for (const auto& s : services) {
+    const auto& x = s.summary;
+    t.requests_total += x.requests_total;
+    t.requests_over_capacity += x.requests_over_capacity;
+    t.seconds_over_capacity += x.seconds_over_capacity;
+    t.compute_unit_hours += x.compute_unit_hours;
+    t.scale_operations += x.scale_operations;
+    t.max_replicas += x.max_replicas;
+    t.mean_replicas += x.mean_replicas;
+    t.utilization_p50 = std::max(t.utilization_p50, x.utilization_p50);
+    t.utilization_p99 = std::max(t.utilization_p99, x.utilization_p99);
+  }
+  t.requests_over_capacity_pct =
+      t.requests_total > 0 ? 100.0 * t.requests_over_capacity / t.requests_total : 0.0;
+  return t;
+}
+
+double cost_ratio(double cost, double oracle_cost) {
+  if (oracle_cost > 0) return cost / oracle_cost;
+  return cost > 0 ? std::numeric_limits<double>::infinity() : 1.0;
+}
+
+PolicyRow make_row(SimulationResult result, const SimulationResult& oracle) {
+  PolicyRow row;
+  row.total = aggregate(result.services);
+  row.cost_ratio_to_oracle =
+      cost_ratio(row.total.compute_unit_hours, aggregate(oracle.services).compute_unit_hours);
+  for (std::size_t i = 0; i < result.services.size(); ++i) {
+    row.service_cost_ratios.push_back(cost_ratio(result.services[i].summary.compute_unit_hours,
+                                                 oracle.services[i].summary.compute_unit_hours));
+  }
+  row.result = std::move(result);
+  return row;
+}
+
+/// The oracle for every service, with a timeline sampled at the policies' ticks.
+Result<SimulationResult> run_oracles(std::span<const ServiceSpec> services, const SimOptions& sim,
+                                     std::vector<OracleSchedule>& schedules) {
+  SimulationResult out;
+  out.policy = std::string(kOracle);
+  const std::int64_t tick = sim.tick.count();
+  for (const auto& s : services) {
+    OracleOptions o{.startup_delay = sim.startup_delay, .max_replicas = {}, .keep_schedule = true};
+    if (sim.capacity_units) {
+      o.max_replicas = model::Replicas{sim.capacity_units->value / s.units_per_replica.value};
+    }
+    auto r = oracle(*s.trace, s.replica_qps, s.units_per_replica, o);
+    if (!r) {
+      return fail(std::move(r.error()).with_context(fmt::format("oracle for service '{}'", s.id)));
+    }
+    ServiceResult sr{.id = s.id, .summary = r->summary, .timeline = {}};
+    const auto length = static_cast<std::int64_t>(s.trace->size());
+    for (std::int64_t t = tick; t < length; t += tick) {
+      const auto k = static_cast<std::size_t>(t);
+      const int on = r->on[k];
+      sr.timeline.push_back(TimelinePoint{
+          .t = t,
+          .demand = s.trace->mean(static_cast<double>(t - tick), static_cast<double>(t)),
+          .ready_capacity = r->ready[k] * s.replica_qps,
+          .replicas = model::Replicas{on},
+          .ready = model::Replicas{r->ready[k]},
+          .desired = model::Replicas{on},
+          .granted = model::Replicas{on},
+          .reason = model::Reason::None});
+    }
+    out.services.push_back(std::move(sr));
+    schedules.push_back(OracleSchedule{.on = std::move(r->on), .ready = std::move(r->ready)});
+  }
+  return out;
+}
+
+/// Shortest round-trip form; `null` for NaN and infinities, which JSON cannot spell.
+std::string json_number(double v) {
+  if (!std::isfinite(v)) return "null";
+  return fmt::format("{}", v);
+}
+
+/// Utilizations are float samples widened to double; print the float's short form (0.33333334,
+/// not 0.3333333432674408). Still exact: the value read back rounds to the same float.
+std::string json_float(double v) {
+  const auto f = static_cast<float>(v);
+  if (std::isfinite(v) && static_cast<double>(f) == v) return fmt::format("{}", f);
+  return json_number(v);
+}
+
+void append_figures(std::string& out, const Summary& s, double ratio, std::string_view indent) {
+  out += fmt::format("{0}\"requests_total\": {1},\n", indent, json_number(s.requests_total));
+  out += fmt::format("{0}\"requests_over_capacity\": {1},\n", indent,
+                     json_number(s.requests_over_capacity));
+  out += fmt::format("{0}\"requests_over_capacity_pct\": {1},\n", indent,
+                     json_number(s.requests_over_capacity_pct));
+  out += fmt::format("{0}\"seconds_over_capacity\": {1},\n", indent, s.seconds_over_capacity);
+  out +=
+      fmt::format("{0}\"compute_unit_hours\": {1},\n", indent, json_number(s.compute_unit_hours));
+  out += fmt::format("{0}\"scale_operations\": {1},\n", indent, s.scale_operations);
+  out += fmt::format("{0}\"max_replicas\": {1},\n", indent, s.max_replicas);
+  out += fmt::format("{0}\"mean_replicas\": {1},\n", indent, json_number(s.mean_replicas));
+  out += fmt::format("{0}\"utilization_p50\": {1},\n", indent, json_float(s.utilization_p50));
+  out += fmt::format("{0}\"utilization_p99\": {1},\n", indent, json_float(s.utilization_p99));
+  out += fmt::format("{0}\"cost_ratio_to_oracle\": {1}", indent, json_number(ratio));
+}
+
+void append_row(std::string& out, const PolicyRow& row, std::string_view indent) {
+  const std::string in1 = std::string(indent) + "  ";
+  const std::string in3 = in1 + "    ";
+  out += "{\n" + in1 + "\"policy\": ";
+  util::append_json_string(out, row.result.policy);
+  out += ",\n";
+  append_figures(out, row.total, row.cost_ratio_to_oracle, in1);
+  out += ",\n" + in1 + "\"services\": [";
+  for (std::size_t i = 0; i < row.result.services.size(); ++i) {
+    const auto& s = row.result.services[i];
+    out += i == 0 ? "\n" : ",\n";
+    out += in1 + "  {\n" + in3 + "\"service\": ";
+    util::append_json_string(out, s.id.value);
+    out += ",\n";
+    append_figures(out, s.summary, row.service_cost_ratios[i], in3);
+    out += "\n" + in1 + "  }";
+  }
+  out += "\n" + in1 + "]\n" + std::string(indent) + "}";
+}
+
+/// RFC 4180: quoted only when needed.
+void append_csv_field(std::string& out, std::string_view text) {
+  if (text.find_first_of(",\"\r\n") == std::string_view::npos) {
+    out += text;
+    return;
+  }
+  out += '"';
+  for (char ch : text) {
+    if (ch == '"') out += '"';
+    out += ch;
+  }
+  out += '"';
+}
+
+void append_timeline(std::string& out, const PolicyRow& row, bool oracle) {
+  for (const auto& s : row.result.services) {
+    for (const auto& p : s.timeline) {
+      append_csv_field(out, row.result.policy);
+      out += ',';
+      append_csv_field(out, s.id.value);
+      out += fmt::format(",{},{},{},{},{},{},{},{}\n", p.t, p.demand, p.ready_capacity,
+                         p.replicas.value, p.ready.value, p.desired.value, p.granted.value,
+                         oracle ? kOracle : model::to_string(p.reason));
+    }
+  }
+}
+
+std::string ratio_text(double r) { return std::isfinite(r) ? fmt::format("{:.2f}", r) : "inf"; }
+
+std::vector<std::string> table_cells(const PolicyRow& row) {
+  const auto& s = row.total;
+  return {row.result.policy,
+          fmt::format("{:.0f}", s.requests_over_capacity),
+          fmt::format("{:.2f}%", s.requests_over_capacity_pct),
+          fmt::format("{}", s.seconds_over_capacity),
+          fmt::format("{:.2f}", s.compute_unit_hours),
+          ratio_text(row.cost_ratio_to_oracle),
+          fmt::format("{}", s.scale_operations),
+          fmt::format("{}", s.max_replicas),
+          fmt::format("{:.2f}", s.mean_replicas),
+          fmt::format("{:.2f}", s.utilization_p50),
+          fmt::format("{:.2f}", s.utilization_p99)};
+}
+
+}  // namespace
+
+Result<Comparison> compare(std::span<const policy::Policy> policies,
+                           std::span<const ServiceSpec> services, const ReportInputs& inputs,
+                           const CompareOptions& options) {
+  if (policies.empty()) return fail(ErrorCode::InvalidInput, "compare: no policies");
+  std::set<std::string> names;
+  for (const auto& p : policies) {
+    if (p.name() == kOracle) {
+      return fail(ErrorCode::InvalidInput,
+                  "compare: policy name 'oracle' is reserved for the oracle's row");
+    }
+    if (!names.insert(p.name()).second) {
+      return fail(ErrorCode::InvalidInput,
+                  fmt::format("compare: policy '{}' is given twice (names must be unique; "
+                              "copy a file and change metadata.name to compare variants)",
+                              p.name()));
+    }
+  }
+  const std::size_t n = policies.size();
+
+  // Progress: every policy runs the same ticks, so the total is known up front.
+  std::int64_t horizon = 0;
+  for (const auto& s : services) {
+    if (s.trace) horizon = std::max(horizon, static_cast<std::int64_t>(s.trace->size()));
+  }
+  const std::int64_t tick = options.sim.tick.count();
+  const std::int64_t per_policy = tick > 0 && horizon > 0 ? (horizon - 1) / tick : 0;
+  std::mutex progress_mutex;
+  std::vector<std::int64_t> done(n, 0);
+
+  std::vector<Result<SimulationResult>> results(n, fail(ErrorCode::Internal, "not run"));
+  auto run_one = [&](std::size_t i) {
+    SimOptions o = options.sim;
+    o.timeline = true;
+    o.progress = nullptr;
+    if (options.progress) {
+      o.progress = [&, i](std::int64_t d, std::int64_t) {
+        const std::lock_guard lock(progress_mutex);
+        done[i] = d;
+        options.progress(std::accumulate(done.begin(), done.end(), std::int64_t{0}),
+                         per_policy * static_cast<std::int64_t>(n));
+      };
+    }
+    results[i] = simulate(policies[i], services, o);
+  };
+  const std::size_t workers = std::min<std::size_t>(std::max(1U, options.threads), n);
+  if (workers <= 1) {
+    for (std::size_t i = 0; i < n; ++i) run_one(i);
+  } else {
+    std::atomic<std::size_t> next{0};
+    std::vector<std::thread> pool;
+    pool.reserve(workers);
+    for (std::size_t w = 0; w < workers; ++w) {
+      pool.emplace_back([&] {
+        for (std::size_t i = next++; i < n; i = next++) run_one(i);
+      });
+    }
+    for (auto& t : pool) t.join();
+  }
+  for (auto& r : results) {
+    if (!r) return fail(std::move(r.error()));
+  }
+
+  Comparison c;
+  c.inputs = inputs;
+  c.services.assign(services.begin(), services.end());
+  auto oracle = run_oracles(services, options.sim, c.oracle_schedules);
+  if (!oracle) return fail(std::move(oracle.error()));
+  for (auto& r : results) c.policies.push_back(make_row(std::move(*r), *oracle));
+  c.oracle = make_row(*oracle, *oracle);
+  return c;
+}
+
+std::string summary_json(const Comparison& c) {
+  const auto& in = c.inputs;
+  std::string out = "{\n  \"inputs\": {\n    \"traces\": [";
+  for (std::size_t i = 0; i < c.services.size(); ++i) {
+    out += i == 0 ? "\n      {\"service\": " : ",\n      {\"service\": ";
+    util::append_json_string(out, c.services[i].id.value);
+    out += ", \"file\": ";
+    util::append_json_string(out, i < in.trace_files.size() ? in.trace_files[i] : "");
+    out += fmt::format(", \"seconds\": {}}}", c.services[i].trace->size());
+  }
+  out += "\n    ],\n    \"replica_qps\": " + json_number(in.replica_qps) + ",\n    \"type\": ";
+  util::append_json_string(out, in.resource_type);
+  out += fmt::format(
+      ",\n    \"units_per_replica\": {},\n    \"startup_delay_s\": {},\n    \"tick_s\": {},\n"
+      "    \"capacity_units\": {},\n    \"start_unix_s\": {}\n  }},\n",
+      in.units_per_replica.value, in.startup_delay.count(), in.tick.count(),
+      in.capacity_units ? fmt::format("{}", in.capacity_units->value) : "null",
+      in.start_unix_seconds);
+  out += "  \"policies\": [";
+  for (std::size_t i = 0; i < c.policies.size(); ++i) {
+    out += i == 0 ? "\n    " : ",\n    ";
+    append_row(out, c.policies[i], "    ");
+  }
+  out += "\n  ],\n  \"oracle\": ";
+  append_row(out, c.oracle, "  ");
+  out += "\n}\n";
+  return out;
+}
+
+std::string timeline_csv(const Comparison& c) {
+  std::string out =
+      "policy,service,t_seconds,demand_qps,ready_capacity_qps,replicas,ready_replicas,desired,"
+      "granted,reason\n";
+  for (const auto& row : c.policies) append_timeline(out, row, false);
+  append_timeline(out, c.oracle, true);
+  return out;
+}
+
+std::string format_table(const Comparison& c) {
+  std::vector<std::vector<std::string>> rows = {{"policy", "over-cap req", "over-cap %", "s over",
+                                                 "CU-hours", "x oracle", "scale ops", "max rep",
+                                                 "mean rep", "util p50", "util p99"}};
+  for (const auto& row : c.policies) rows.push_back(table_cells(row));
+  rows.push_back(table_cells(c.oracle));
+  std::vector<std::size_t> width(rows[0].size(), 0);
+  for (const auto& r : rows) {
+    for (std::size_t k = 0; k < r.size(); ++k) width[k] = std::max(width[k], r[k].size());
+  }
+  std::string out;
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    if (i + 1 == rows.size()) {  // a rule above the oracle: it is a bound, not a contender
+      std::size_t line = 0;
+      for (auto w : width) line += w + 2;
+      out += std::string(line - 2, '-') + "\n";
+    }
+    std::string line;
+    for (std::size_t k = 0; k < rows[i].size(); ++k) {
+      // The policy name left-aligned, the figures right-aligned.
+      line += k == 0 ? fmt::format("{:<{}}", rows[i][k], width[k])
+                     : fmt::format("  {:>{}}", rows[i][k], width[k]);
+    }
+    out += line + "\n";
+  }
+  return out;
+}
+
+}  // namespace qfscale::sim

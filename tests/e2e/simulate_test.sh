@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# `qfscale simulate`: the table and the three files; the same inputs give the same bytes; bad
+# traces exit 1 with file:line:col, bad options exit 2; the progress bar only on a terminal; and
+# the shared traces (../shared/traces, read in place, never copied) if they are there.
+set -euo pipefail
+qfscale=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+root=$(cd "$(dirname "$0")/../.." && pwd)
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fail() { echo "simulate_test: FAIL: $*" >&2; exit 1; }
+
+# A step trace: 10 QPS, 30 QPS from 200 s to 400 s, then 10 again (600 s).
+{
+  echo "t_seconds,qps"
+  for ((t = 0; t < 600; t++)); do echo "$t,$((t >= 200 && t < 400 ? 30 : 10))"; done
+} >"$tmp/step.csv"
+mkdir "$tmp/other" && cp "$tmp/step.csv" "$tmp/other/step.csv"
+
+sim() { "$qfscale" simulate --replica-qps 5 --type GPU-I-2 "$@"; }
+run() { # OUT-DIR: two services (same stem: ids step and step-2) sharing 40 units, two policies
+  sim --trace "$tmp/step.csv" --trace "$tmp/other/step.csv" --policy balanced \
+    --policy hpa-default --capacity-units 40 --startup-delay 60s --out "$1" >"$1.stdout" 2>"$1.stderr"
+}
+run "$tmp/a" || fail "simulate exited $?: $(cat "$tmp/a.stderr")"
+run "$tmp/b" || fail "second run failed"
+for f in summary.json timeline.csv report.html; do
+  [ -s "$tmp/a/$f" ] || fail "$f missing or empty"
+  cmp -s "$tmp/a/$f" "$tmp/b/$f" || fail "$f differs between two identical runs"
+done
+cmp -s <(grep -v '^wrote ' "$tmp/a.stdout") <(grep -v '^wrote ' "$tmp/b.stdout") ||
+  fail "the table differs between two identical runs"
+echo "ok: two runs give identical summary.json, timeline.csv, report.html and table"
+
+[ ! -s "$tmp/a.stderr" ] || fail "stderr is not a terminal, yet got: $(cat "$tmp/a.stderr")"
+grep -q '^policy ' "$tmp/a.stdout" || fail "no table header"
+grep -q '^balanced ' "$tmp/a.stdout" || fail "no balanced row"
+grep -q '^hpa-default ' "$tmp/a.stdout" || fail "no hpa-default row"
+grep -q '^oracle ' "$tmp/a.stdout" || fail "no oracle row"
+grep -q "^wrote $tmp/a/report.html$" "$tmp/a.stdout" || fail "no 'wrote' line"
+grep -q '"service": "step-2"' "$tmp/a/summary.json" || fail "repeated stems are not made unique"
+grep -q '"capacity_units": 40,' "$tmp/a/summary.json" || fail "inputs lack the capacity"
+grep -q '"cost_ratio_to_oracle": ' "$tmp/a/summary.json" || fail "no cost ratio"
+head -1 "$tmp/a/timeline.csv" |
+  grep -qx 'policy,service,t_seconds,demand_qps,ready_capacity_qps,replicas,ready_replicas,desired,granted,reason' ||
+  fail "timeline header"
+# Ticks at 15, 30, … 585: 39 per service, 2 services, 2 policies and the oracle.
+rows=$(($(wc -l <"$tmp/a/timeline.csv") - 1))
+[ "$rows" -eq $((39 * 2 * 3)) ] || fail "timeline has $rows rows, want 234"
+[ "$(grep -c '^oracle,step-2,' "$tmp/a/timeline.csv")" -eq 39 ] || fail "oracle rows for step-2"
+echo "ok: table, summary and timeline contents"
+
+# Without --out only the table; nothing written to the working directory.
+(cd "$tmp" && sim --trace step.csv --policy balanced >"$tmp/noout.stdout") || fail "no --out run"
+grep -q '^oracle ' "$tmp/noout.stdout" || fail "no table without --out"
+! grep -q '^wrote' "$tmp/noout.stdout" || fail "files written without --out"
+[ ! -e "$tmp/summary.json" ] || fail "summary.json written without --out"
+
+# Bad traces: exit 1, every problem as file:line:col.
+expect_exit() { # WANT-CODE PATTERN ARGS...: exit code and a line of stderr matching PATTERN
+  local want=$1 pattern=$2 rc=0
+  shift 2
+  "$qfscale" simulate "$@" >"$tmp/out" 2>"$tmp/err" || rc=$?
+  [ "$rc" -eq "$want" ] || fail "$*: want exit $want, got $rc: $(cat "$tmp/err")"
+  grep -qE -- "$pattern" "$tmp/err" || fail "$*: stderr lacks /$pattern/: $(cat "$tmp/err")"
+}
+printf 't_seconds,qps\n0,1\n1,2\n3,4\n' >"$tmp/gap.csv"
+printf 't_seconds,qps\n0,1\n1,abc\n' >"$tmp/nan.csv"
+printf 't_seconds,qps\n0,1\n1,-2\n' >"$tmp/neg.csv"
+printf '0,1\n1,2\n' >"$tmp/nohdr.csv"
+ok=(--policy balanced --replica-qps 5 --type GPU-I-2)
+expect_exit 1 "^$tmp/gap.csv:4:1: .*gap" --trace "$tmp/gap.csv" "${ok[@]}"
+expect_exit 1 "^$tmp/nan.csv:3:3: .*not a number" --trace "$tmp/nan.csv" "${ok[@]}"
+expect_exit 1 "^$tmp/neg.csv:3:3: .*negative" --trace "$tmp/neg.csv" "${ok[@]}"
+expect_exit 1 "^$tmp/nohdr.csv:1:1: .*header" --trace "$tmp/nohdr.csv" "${ok[@]}"
+# Every bad file is reported, not only the first.
+expect_exit 1 "^$tmp/neg.csv:3:3: " --trace "$tmp/gap.csv" --trace "$tmp/neg.csv" "${ok[@]}"
+grep -q "^$tmp/gap.csv:4:1: " "$tmp/err" || fail "the first bad trace is not reported with the second"
+expect_exit 1 "missing.csv" --trace "$tmp/missing.csv" "${ok[@]}"
+printf 'apiVersion: qfscale/v1\nkind: ScalingPolicy\nmetadata: {name: bad}\nspec:\n  target: {utilization: 1.5}\n' >"$tmp/bad.yaml"
+expect_exit 1 "^$tmp/bad.yaml:5:25: spec.target.utilization" --trace "$tmp/step.csv" \
+  --policy "$tmp/bad.yaml" --replica-qps 5 --type GPU-I-2
+expect_exit 1 "cannot open" --trace "$tmp/step.csv" --policy "$tmp/none.yaml" --replica-qps 5 --type GPU-I-2
+echo "ok: bad traces and policy files exit 1 with file:line:col"
+
+# Bad options: exit 2 with a message naming the option.
+t=(--trace "$tmp/step.csv")
+expect_exit 2 "trace" --policy balanced --replica-qps 5 --type GPU-I-2
+expect_exit 2 "policy" "${t[@]}" --replica-qps 5 --type GPU-I-2
+expect_exit 2 "not a shipped policy \(one of: .*balanced" "${t[@]}" --policy balance --replica-qps 5 --type GPU-I-2
+expect_exit 2 "--replica-qps 0 must be" "${t[@]}" --policy balanced --replica-qps 0 --type GPU-I-2
+expect_exit 2 "--replica-qps" "${t[@]}" --policy balanced --replica-qps fast --type GPU-I-2
+expect_exit 2 "--type 'GPU' must end" "${t[@]}" --policy balanced --replica-qps 5 --type GPU
+expect_exit 2 "--tick '15' has no unit" "${t[@]}" "${ok[@]}" --tick 15
+expect_exit 2 "--tick '0s' must be longer" "${t[@]}" "${ok[@]}" --tick 0s
+expect_exit 2 "--startup-delay '-5s'" "${t[@]}" "${ok[@]}" --startup-delay=-5s
+expect_exit 2 "--capacity-units -1 is out of range" "${t[@]}" "${ok[@]}" --capacity-units=-1
+expect_exit 2 "--start '2024-02-30T00:00:00Z' must be an RFC 3339" "${t[@]}" "${ok[@]}" \
+  --start 2024-02-30T00:00:00Z
+expect_exit 2 "unknown|extra|The following argument" "${t[@]}" "${ok[@]}" --frobnicate
+echo "ok: bad options exit 2"
+
+# --start with an offset is accepted and echoed as Unix seconds (08:00+08:00 = 00:00Z).
+sim --trace "$tmp/step.csv" --policy balanced --start 2024-05-01T08:00:00+08:00 --out "$tmp/s" >/dev/null
+grep -q '"start_unix_s": 1714521600' "$tmp/s/summary.json" || fail "--start not applied"
+
+# The progress bar: drawn on a terminal, absent otherwise (checked above: empty stderr).
+if command -v script >/dev/null; then
+  script -qec "$qfscale simulate --trace $tmp/step.csv --policy balanced --replica-qps 5 --type GPU-I-2" \
+    /dev/null >"$tmp/tty.out" || fail "simulate under script failed"
+  grep -q 'simulating \[#' "$tmp/tty.out" || fail "no progress bar on a terminal: $(cat -A "$tmp/tty.out")"
+  echo "ok: progress bar on a terminal only"
+else
+  echo "skip: util-linux script not found; progress bar on a terminal not checked"
+fi
+
+# The shared traces, read where they are: the four policies against the oracle.
+shared=$root/../shared/traces
+if [ -d "$shared" ]; then
+  for f in "$shared"/*first30m.csv; do
+    sim --trace "$f" --policy balanced --policy latency-first --policy hpa-default \
+      --policy kpa-default --startup-delay 90s >"$tmp/shared.out" || fail "simulate on $f"
+    [ "$(grep -cE '^(balanced|latency-first|hpa-default|kpa-default|oracle) ' "$tmp/shared.out")" -eq 5 ] ||
+      fail "$f: table lacks a row: $(cat "$tmp/shared.out")"
+  done
+  echo "ok: shared traces"
+else
+  echo "skip: $shared not found"
+fi
+echo "simulate_test: ok"

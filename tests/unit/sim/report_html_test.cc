@@ -1,0 +1,155 @@
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include <doctest/doctest.h>
+
+#include "qfscale/sim/report.h"
+
+#include "unit/sim/report_fixtures.h"
+
+namespace qfscale::sim {
+namespace {
+
+using test::exact_policy;
+using test::step_inputs;
+using test::step_options;
+using test::step_service;
+using test::steps;
+
+std::size_t count(std::string_view text, std::string_view what) {
+  std::size_t n = 0;
+  for (auto at = text.find(what); at != std::string_view::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
+
+/// The `points` attribute of the first polyline with data-series="NAME" after `from`.
+std::string points_of(std::string_view html, std::string_view series, std::size_t from = 0) {
+  const auto tag = html.find(fmt::format("data-series=\"{}\"", series), from);
+  REQUIRE(tag != std::string_view::npos);
+  const auto start = html.find("points=\"", tag) + 8;
+  return std::string(html.substr(start, html.find('"', start) - start));
+}
+
+std::vector<ChartPoint> ramp(std::size_t n) {
+  std::vector<ChartPoint> v;
+  for (std::size_t i = 0; i < n; ++i) {
+    v.push_back({static_cast<double>(i), static_cast<double>(i % 7)});
+  }
+  return v;
+}
+
+TEST_SUITE("sim") {
+  TEST_CASE("report html: two charts per service with a series per policy, oracle and demand") {
+    const policy::Policy policies[] = {exact_policy("balanced"), exact_policy("cheap")};
+    auto flat = step_service("svc-flat");
+    flat.trace = steps({{200, 5.0F}});
+    const ServiceSpec services[] = {step_service(), flat};
+    auto c = compare(policies, services, step_inputs({"step.csv", "flat.csv"}), step_options());
+    REQUIRE(c);
+    const auto html = report_html(*c);
+    CHECK(html.starts_with("<!DOCTYPE html>"));
+    CHECK(html.ends_with("</html>\n"));
+    CHECK(count(html, "<svg class=\"chart\"") == 4);
+    CHECK(count(html, "data-chart=\"capacity\" data-service=\"svc-step\"") == 1);
+    CHECK(count(html, "data-chart=\"replicas\" data-service=\"svc-flat\"") == 1);
+    // Per service: each policy and the oracle in both charts, demand in the capacity chart.
+    CHECK(count(html, "class=\"series\" data-series=\"balanced\"") == 4);
+    CHECK(count(html, "class=\"series\" data-series=\"cheap\"") == 4);
+    CHECK(count(html, "class=\"series\" data-series=\"oracle\"") == 4);
+    CHECK(count(html, "class=\"series\" data-series=\"demand\"") == 2);
+    // Legends, the summary table with both policies and the oracle, and a per-service table.
+    CHECK(count(html, "<ul class=\"legend\">") == 4);
+    CHECK(count(html, "<table class=\"summary\">") == 1);
+    CHECK(count(html, "<table class=\"per-service\">") == 1);
+    CHECK(html.find("<th scope=\"row\">cheap</th>") != std::string::npos);
+    CHECK(html.find("<tr class=\"oracle\"><th scope=\"row\">oracle</th>") != std::string::npos);
+    // Self-contained: no scripts, no fetched resources (the SVG namespace is an identifier).
+    CHECK(html.find("<script") == std::string::npos);
+    CHECK(html.find("src=") == std::string::npos);
+    CHECK(html.find("href=") == std::string::npos);
+    CHECK(html.find("@import") == std::string::npos);
+    CHECK(count(html, "http") == count(html, "xmlns=\"http://www.w3.org/2000/svg\""));
+  }
+
+  TEST_CASE("report html: the demand series reaches the chart's top at the peak") {
+    // The step trace peaks at 30 QPS: the y axis steps are 1/2/5 x 10^k for at most 5 intervals up
+    // to 30 -> 10, top 30. The plot spans y = 16 (top) to 320 - 36 = 284 (zero).
+    const policy::Policy policies[] = {exact_policy()};
+    const ServiceSpec services[] = {step_service()};
+    auto c = compare(policies, services, step_inputs(), step_options());
+    REQUIRE(c);
+    const auto html = report_html(*c);
+    const auto demand = points_of(html, "demand");
+    CHECK(demand.find(",16.0") != std::string::npos);     // 30 QPS at the top
+    CHECK(demand.find(",194.7") != std::string::npos);    // 10 QPS: 284 - 268 x 10 / 30
+    CHECK(html.find(">30</text>") != std::string::npos);  // the top tick label
+    CHECK(html.find(">5m</text>") != std::string::npos);  // time labels at 0s, 1m, … 5m
+  }
+
+  TEST_CASE("report html: hostile trace names and service ids are escaped everywhere") {
+    const std::string hostile = "<script>alert(\"x\")</script>&'";
+    const policy::Policy policies[] = {exact_policy()};
+    const ServiceSpec services[] = {step_service(hostile)};
+    auto c = compare(policies, services, step_inputs({hostile + ".csv"}), step_options());
+    REQUIRE(c);
+    const auto html = report_html(*c);
+    CHECK(html.find("<script") == std::string::npos);
+    CHECK(html.find("alert(\"x\")") == std::string::npos);
+    const std::string escaped = "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&amp;&#39;";
+    CHECK(count(html, "data-service=\"" + escaped + "\"") == 3);  // section and two charts
+    CHECK(html.find("<h2>" + escaped + "</h2>") != std::string::npos);
+    CHECK(html.find(escaped + ".csv") != std::string::npos);  // title and inputs line
+    // The JSON and CSV stay well-formed too.
+    CHECK(summary_json(*c).find(R"("<script>alert(\"x\")</script>&'")") != std::string::npos);
+    CHECK(timeline_csv(*c).find("\nexact,\"<script>alert(\"\"x\"\")</script>&'\",10,") !=
+          std::string::npos);
+  }
+
+  TEST_CASE("report html: html_escape") {
+    CHECK(html_escape("a<b>&\"c'") == "a&lt;b&gt;&amp;&quot;c&#39;");
+    CHECK(html_escape("plain-name_1") == "plain-name_1");
+    CHECK(html_escape("") == "");
+  }
+
+  TEST_CASE("downsample: at, below and above the limit") {
+    struct Case {
+      std::string_view name;
+      std::size_t n;
+      bool unchanged;
+    };
+    const Case cases[] = {
+        {.name = "below", .n = 1499, .unchanged = true},
+        {.name = "at", .n = 1500, .unchanged = true},
+        {.name = "above", .n = 1501, .unchanged = false},
+        {.name = "a week of seconds", .n = 604800, .unchanged = false},
+    };
+    for (const auto& c : cases) {
+      CAPTURE(c.name);
+      const auto in = ramp(c.n);
+      const auto out = downsample(in, kMaxChartPoints);
+      CHECK(out.size() <= kMaxChartPoints);
+      CHECK((out == in) == c.unchanged);
+      CHECK(out.front() == in.front());
+      CHECK(out.back() == in.back());
+      CHECK(std::is_sorted(out.begin(), out.end(),
+                           [](const ChartPoint& a, const ChartPoint& b) { return a.x < b.x; }));
+    }
+  }
+
+  TEST_CASE("downsample: a one-second peak and a one-second dip in a week survive") {
+    std::vector<ChartPoint> in;
+    for (std::size_t s = 0; s < 604800; ++s) in.push_back({static_cast<double>(s), 100.0});
+    in[400000].y = 5000;  // one second of burst
+    in[123457].y = 0;     // one second of silence
+    const auto out = downsample(in, kMaxChartPoints);
+    CHECK(out.size() <= kMaxChartPoints);
+    const auto [lo, hi] = std::minmax_element(
+        out.begin(), out.end(), [](const ChartPoint& a, const ChartPoint& b) { return a.y < b.y; });
+    CHECK(*hi == ChartPoint{400000, 5000});
+    CHECK(*lo == ChartPoint{123457, 0});
+  }
+}
+
+}  // namespace
+}  // namespace qfscale::sim

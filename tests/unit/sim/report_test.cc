@@ -1,0 +1,339 @@
+#include "qfscale/sim/report.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <doctest/doctest.h>
+#include <simdjson.h>
+
+#include "support/golden.h"
+#include "unit/sim/report_fixtures.h"
+
+namespace qfscale::sim {
+namespace {
+
+using namespace std::chrono_literals;
+using test::exact_policy;
+using test::step_inputs;
+using test::step_options;
+using test::step_service;
+using test::steps;
+
+using simdjson::dom::element;
+
+element field(element e, const char* key) {
+  element v;
+  REQUIRE_MESSAGE(e[key].get(v) == simdjson::SUCCESS, key);
+  return v;
+}
+
+element at(element array, std::size_t i) {
+  element v;
+  REQUIRE(array.at(i).get(v) == simdjson::SUCCESS);
+  return v;
+}
+
+double number(element e, const char* key) {
+  const auto v = field(e, key);
+  std::int64_t i = 0;
+  if (v.get(i) == simdjson::SUCCESS) return static_cast<double>(i);
+  double d = 0;
+  REQUIRE_MESSAGE(v.get(d) == simdjson::SUCCESS, key);
+  return d;
+}
+
+std::string_view text(element e, const char* key) {
+  std::string_view v;
+  REQUIRE_MESSAGE(field(e, key).get(v) == simdjson::SUCCESS, key);
+  return v;
+}
+
+std::size_t count(std::string_view text, std::string_view what) {
+  std::size_t n = 0;
+  for (auto at = text.find(what); at != std::string_view::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
+
+/// 200 s at 5 QPS: one replica of 10 QPS all along, half used.
+ServiceSpec flat_service() {
+  return ServiceSpec{.id = model::ServiceId{"svc-flat"},
+                     .trace = steps({{200, 5.0F}}),
+                     .replica_qps = 10,
+                     .units_per_replica = model::ComputeUnits{2},
+                     .initial_replicas = model::Replicas{1}};
+}
+
+Comparison step_comparison(CompareOptions options = step_options()) {
+  const policy::Policy policies[] = {exact_policy()};
+  const ServiceSpec services[] = {step_service()};
+  auto c = compare(policies, services, step_inputs(), options);
+  REQUIRE(c);
+  return std::move(*c);
+}
+
+TEST_SUITE("sim") {
+  TEST_CASE("report: step trace figures for the policy and the oracle are the hand-computed ones") {
+    const auto c = step_comparison();
+    REQUIRE(c.policies.size() == 1);
+    const auto& p = c.policies[0].total;
+    // The policy (see simulator_test): 2 replicas started at t=110 are ready at 130, so seconds
+    // 100..129 serve 10 of 30 QPS: 30 x 20 = 600 of 5000 requests (12%). Replicas 1 x 110 +
+    // 3 x 100 + 1 x 90 = 500 replica-s x 2 units = 1000 unit-s.
+    CHECK(p.requests_total == doctest::Approx(5000));
+    CHECK(p.requests_over_capacity == doctest::Approx(600));
+    CHECK(p.requests_over_capacity_pct == doctest::Approx(12));
+    CHECK(p.seconds_over_capacity == 30);
+    CHECK(p.compute_unit_hours == doctest::Approx(1000.0 / 3600));
+    CHECK(p.max_replicas == 3);
+    // Utilization: 1.0 for 260 s, 3.0 for 30 s, 1/3 for 10 s; p50 is rank 150 -> 1.0, p99 is
+    // rank ceil(0.99 x 300) = 297 -> among the 30 highest -> 3.0.
+    CHECK(p.utilization_p50 == doctest::Approx(1.0));
+    CHECK(p.utilization_p99 == doctest::Approx(3.0));
+    // The oracle starts two replicas at 100 - 20 = 80 and stops them at 200: 1 x 80 + 3 x 120 +
+    // 1 x 100 = 540 replica-s x 2 = 1080 unit-s = 0.3 unit-hours, nothing over capacity, every
+    // second exactly full.
+    const auto& o = c.oracle.total;
+    CHECK(o.requests_over_capacity == 0);
+    CHECK(o.compute_unit_hours == doctest::Approx(0.3));
+    CHECK(o.scale_operations == 2);
+    CHECK(o.mean_replicas == doctest::Approx(1.8));
+    CHECK(o.utilization_p50 == 1.0);
+    CHECK(o.utilization_p99 == 1.0);
+    // The policy is cheaper than the "lower bound" because it left 600 requests unserved:
+    // 1000 / 1080 = 0.9259.
+    CHECK(c.policies[0].cost_ratio_to_oracle == doctest::Approx(1000.0 / 1080));
+    CHECK(c.oracle.cost_ratio_to_oracle == 1.0);
+  }
+
+  TEST_CASE("report: summary.json holds the inputs and every figure, and matches the golden file") {
+    const auto c = step_comparison();
+    const auto json = summary_json(c);
+    simdjson::dom::parser parser;
+    simdjson::dom::element doc;
+    REQUIRE(parser.parse(json).get(doc) == simdjson::SUCCESS);
+    const auto in = field(doc, "inputs");
+    CHECK(text(in, "type") == "GPU-I-2");
+    CHECK(number(in, "units_per_replica") == 2);
+    CHECK(number(in, "startup_delay_s") == 20);
+    CHECK(number(in, "tick_s") == 10);
+    CHECK(field(in, "capacity_units").is_null());
+    const auto trace = at(field(in, "traces"), 0);
+    CHECK(text(trace, "file") == "traces/step.csv");
+    CHECK(text(trace, "service") == "svc-step");
+    CHECK(number(trace, "seconds") == 300);
+    const auto p = at(field(doc, "policies"), 0);
+    CHECK(text(p, "policy") == "exact");
+    CHECK(number(p, "requests_total") == 5000);
+    CHECK(number(p, "requests_over_capacity") == 600);
+    CHECK(number(p, "requests_over_capacity_pct") == 12);
+    CHECK(number(p, "seconds_over_capacity") == 30);
+    CHECK(number(p, "compute_unit_hours") == doctest::Approx(1000.0 / 3600));
+    CHECK(number(p, "scale_operations") == 2);
+    CHECK(number(p, "max_replicas") == 3);
+    CHECK(number(p, "mean_replicas") == doctest::Approx(500.0 / 300));
+    CHECK(number(p, "utilization_p50") == 1);
+    CHECK(number(p, "utilization_p99") == 3);
+    CHECK(number(p, "cost_ratio_to_oracle") == doctest::Approx(1000.0 / 1080));
+    const auto ps = at(field(p, "services"), 0);
+    CHECK(text(ps, "service") == "svc-step");
+    CHECK(number(ps, "requests_over_capacity") == 600);
+    const auto o = field(doc, "oracle");
+    CHECK(text(o, "policy") == "oracle");
+    CHECK(number(o, "requests_over_capacity") == 0);
+    CHECK(number(o, "compute_unit_hours") == doctest::Approx(0.3));
+    CHECK(number(o, "cost_ratio_to_oracle") == 1);
+    const auto golden = qfscale::test::check_golden("sim_step_summary.json", json);
+    CHECK_MESSAGE(golden.ok, golden.message);
+  }
+
+  TEST_CASE("report: timeline.csv has a row per tick per policy and the oracle at the same ticks") {
+    const auto c = step_comparison();
+    const auto csv = timeline_csv(c);
+    // Ticks at 10, 20, … 290: 29 rows for the policy and 29 for the oracle, plus the header.
+    CHECK(count(csv, "\n") == 1 + 29 + 29);
+    CHECK(
+        csv.starts_with("policy,service,t_seconds,demand_qps,ready_capacity_qps,replicas,"
+                        "ready_replicas,desired,granted,reason\n"));
+    // t=110 sees the mean of [100, 110) = 30 QPS: desired 3, all granted, 1 ready (10 QPS).
+    CHECK(csv.find("\nexact,svc-step,110,30,10,3,1,3,3,scale_up\n") != std::string::npos);
+    CHECK(csv.find("\nexact,svc-step,130,30,30,3,3,3,3,") != std::string::npos);
+    // The oracle has 3 on from 80 but only 1 ready until 100 (started at 80 + 20 s delay).
+    CHECK(csv.find("\noracle,svc-step,80,10,10,3,1,3,3,oracle\n") != std::string::npos);
+    CHECK(csv.find("\noracle,svc-step,100,10,30,3,3,3,3,oracle\n") != std::string::npos);
+    const auto golden = qfscale::test::check_golden("sim_step_timeline.csv", csv);
+    CHECK_MESSAGE(golden.ok, golden.message);
+  }
+
+  TEST_CASE("report: aggregates over services are sums, max-of-utilization and recomputed %") {
+    const policy::Policy policies[] = {exact_policy()};
+    const ServiceSpec services[] = {step_service(), flat_service()};
+    auto c = compare(policies, services, step_inputs({"step.csv", "flat.csv"}), step_options());
+    REQUIRE(c);
+    const auto& t = c->policies[0].total;
+    // Flat: 200 s x 5 QPS = 1000 requests, 1 replica x 200 s x 2 units = 400 unit-s, utilization
+    // 0.5 throughout, no scaling. With the step service: 6000 requests, 600 over = 10%.
+    CHECK(t.requests_total == doctest::Approx(6000));
+    CHECK(t.requests_over_capacity == doctest::Approx(600));
+    CHECK(t.requests_over_capacity_pct == doctest::Approx(10));
+    CHECK(t.seconds_over_capacity == 30);
+    CHECK(t.compute_unit_hours == doctest::Approx(1400.0 / 3600));
+    CHECK(t.scale_operations == 2);
+    CHECK(t.max_replicas == 3 + 1);
+    CHECK(t.mean_replicas == doctest::Approx(500.0 / 300 + 1));
+    CHECK(t.utilization_p50 == doctest::Approx(1.0));  // max(1.0, 0.5)
+    CHECK(t.utilization_p99 == doctest::Approx(3.0));  // max(3.0, 0.5)
+    // Oracle: 1080 + 400 = 1480 unit-s; ratios 1400 / 1480 overall, 1000 / 1080 and 400 / 400.
+    CHECK(c->oracle.total.compute_unit_hours == doctest::Approx(1480.0 / 3600));
+    CHECK(c->policies[0].cost_ratio_to_oracle == doctest::Approx(1400.0 / 1480));
+    REQUIRE(c->policies[0].service_cost_ratios.size() == 2);
+    CHECK(c->policies[0].service_cost_ratios[0] == doctest::Approx(1000.0 / 1080));
+    CHECK(c->policies[0].service_cost_ratios[1] == doctest::Approx(1.0));
+  }
+
+  TEST_CASE("report: with a capacity the oracle gets at most capacity / units replicas") {
+    auto options = step_options();
+    options.sim.capacity_units = model::ComputeUnits{4};
+    auto inputs = step_inputs();
+    inputs.capacity_units = model::ComputeUnits{4};
+    const policy::Policy policies[] = {exact_policy()};
+    const ServiceSpec services[] = {step_service()};
+    auto c = compare(policies, services, inputs, options);
+    REQUIRE(c);
+    // 4 units / 2 per replica = 2 replicas for both. Oracle: 2 on from 80 to 199, so 100 s of
+    // 30 QPS against 20 leave 10 x 100 = 1000 requests over; 1 x 80 + 2 x 120 + 1 x 100 = 420
+    // replica-s = 840 unit-s.
+    CHECK(c->oracle.total.requests_over_capacity == doctest::Approx(1000));
+    CHECK(c->oracle.total.compute_unit_hours == doctest::Approx(840.0 / 3600));
+    // Policy: granted 2 of 3 at t=110, ready at 130: 30 s x 20 + 70 s x 10 = 1300 over;
+    // 1 x 110 + 2 x 100 + 1 x 90 = 400 replica-s = 800 unit-s.
+    CHECK(c->policies[0].total.requests_over_capacity == doctest::Approx(1300));
+    CHECK(c->policies[0].total.compute_unit_hours == doctest::Approx(800.0 / 3600));
+    CHECK(c->policies[0].cost_ratio_to_oracle == doctest::Approx(800.0 / 840));
+    const auto csv = timeline_csv(*c);
+    CHECK(csv.find("\nexact,svc-step,110,30,10,2,1,3,2,capped_capacity\n") != std::string::npos);
+    CHECK(summary_json(*c).find("\"capacity_units\": 4,") != std::string::npos);
+  }
+
+  TEST_CASE("report: cost ratio when the oracle costs nothing") {
+    // A silent trace needs no replica: the oracle costs 0. The policy keeps its one replica
+    // (replicas.min 1): 100 s x 2 units = 200 unit-s, so the ratio is infinite, written null.
+    const policy::Policy policies[] = {exact_policy()};
+    auto silent = step_service("svc-silent");
+    silent.trace = steps({{100, 0.0F}});
+    const ServiceSpec services[] = {silent};
+    auto c = compare(policies, services, step_inputs(), step_options());
+    REQUIRE(c);
+    CHECK(c->oracle.total.compute_unit_hours == 0);
+    CHECK(std::isinf(c->policies[0].cost_ratio_to_oracle));
+    CHECK(c->oracle.cost_ratio_to_oracle == 1.0);  // 0 / 0: the oracle equals itself
+    const auto json = summary_json(*c);
+    CHECK(json.find("\"cost_ratio_to_oracle\": null") != std::string::npos);
+    simdjson::dom::parser parser;
+    simdjson::dom::element doc;
+    CHECK(parser.parse(json).get(doc) == simdjson::SUCCESS);
+    CHECK(format_table(*c).find(" inf ") != std::string::npos);
+  }
+
+  TEST_CASE("report: the terminal table has a row per policy, a rule, then the oracle") {
+    const auto c = step_comparison();
+    const auto table = format_table(c);
+    CAPTURE(table);
+    CHECK(count(table, "\n") == 4);  // header, exact, rule, oracle
+    CHECK(table.starts_with("policy"));
+    // exact: 600 over (12.00%), 30 s, 0.28 CU-h, 0.93 of the oracle, 2 ops, max 3, mean 1.67,
+    // utilization p50 1.00 and p99 3.00.
+    CHECK(table.find("\nexact ") != std::string::npos);
+    for (const char* cell :
+         {" 600 ", " 12.00% ", " 30 ", " 0.28 ", " 0.93 ", " 1.67 ", " 3.00\n"}) {
+      CAPTURE(cell);
+      CHECK(table.find(cell) != std::string::npos);
+    }
+    CHECK(table.find("\n----") != std::string::npos);
+    CHECK(table.find("\noracle ") != std::string::npos);
+  }
+
+  TEST_CASE("report: the result does not depend on the number of threads") {
+    const policy::Policy policies[] = {exact_policy("a"), exact_policy("b"), exact_policy("c"),
+                                       exact_policy("d")};
+    const ServiceSpec services[] = {step_service(), flat_service()};
+    const auto inputs = step_inputs({"step.csv", "flat.csv"});
+    auto one = compare(policies, services, inputs, step_options(1));
+    auto four = compare(policies, services, inputs, step_options(4));
+    REQUIRE(one);
+    REQUIRE(four);
+    CHECK(summary_json(*one) == summary_json(*four));
+    CHECK(timeline_csv(*one) == timeline_csv(*four));
+    CHECK(report_html(*one) == report_html(*four));
+    REQUIRE(four->policies.size() == 4);
+    CHECK(four->policies[3].result.policy == "d");  // input order kept
+  }
+
+  TEST_CASE("report: progress is reported at most ~100 times per policy and ends at the total") {
+    struct Case {
+      std::string_view name;
+      int seconds;
+      std::int64_t want_total;  ///< ticks per policy: (seconds - 1) / 10
+      std::size_t max_calls;
+    };
+    const Case cases[] = {
+        {.name = "two ticks", .seconds = 30, .want_total = 2, .max_calls = 2},
+        {.name = "100 ticks", .seconds = 1010, .want_total = 100, .max_calls = 101},
+        {.name = "101 ticks", .seconds = 1020, .want_total = 101, .max_calls = 101},
+        {.name = "a day of ticks", .seconds = 86400, .want_total = 8639, .max_calls = 101},
+    };
+    for (const auto& c : cases) {
+      SUBCASE(std::string(c.name).c_str()) {
+        auto svc = step_service();
+        svc.trace = steps({{c.seconds, 10.0F}});
+        const ServiceSpec services[] = {svc};
+        const policy::Policy policies[] = {exact_policy("a"), exact_policy("b")};
+        std::vector<std::pair<std::int64_t, std::int64_t>> calls;
+        auto options = step_options(2);
+        options.progress = [&](std::int64_t done, std::int64_t total) {
+          calls.emplace_back(done, total);
+        };
+        REQUIRE(compare(policies, services, step_inputs(), options));
+        CHECK(calls.size() <= 2 * c.max_calls);
+        REQUIRE(!calls.empty());
+        CHECK(calls.back() == std::pair{2 * c.want_total, 2 * c.want_total});
+        CHECK(std::is_sorted(calls.begin(), calls.end()));
+      }
+    }
+  }
+
+  TEST_CASE("report: compare rejects no policies, repeated names and the name oracle") {
+    const ServiceSpec services[] = {step_service()};
+    struct Case {
+      std::string_view name;
+      std::vector<policy::Policy> policies;
+      std::string_view want;
+    };
+    const Case cases[] = {
+        {.name = "none", .policies = {}, .want = "no policies"},
+        {.name = "twice",
+         .policies = {exact_policy("a"), exact_policy("a")},
+         .want = "policy 'a' is given twice"},
+        {.name = "oracle", .policies = {exact_policy("oracle")}, .want = "reserved"},
+    };
+    for (const auto& c : cases) {
+      CAPTURE(c.name);
+      auto r = compare(c.policies, services, step_inputs(), step_options());
+      REQUIRE_FALSE(r);
+      CHECK(r.error().message.find(c.want) != std::string::npos);
+    }
+    auto bad = step_service();
+    bad.replica_qps = 0;
+    const ServiceSpec bad_services[] = {bad};
+    const policy::Policy one[] = {exact_policy()};
+    auto r = compare(one, bad_services, step_inputs(), step_options());
+    REQUIRE_FALSE(r);
+    CHECK(r.error().message.find("replica_qps 0 must be") != std::string::npos);
+  }
+}
+
+}  // namespace
+}  // namespace qfscale::sim

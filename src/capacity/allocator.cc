@@ -132,42 +132,53 @@ bool later(const Event& a, const Event& b) {
 struct Later {
   bool operator()(const Event& a, const Event& b) const { return later(a, b); }
 };
-/// Sorts `events`, which must already be in `id` order with unique ids, into event order: a
-/// stable LSD radix sort on the level bits, 11 bits per pass, skipping passes where every key
-/// has the same digit. `tmp` is scratch space.
+/// Sorts `events`, which must already be in `id` order with unique ids, into event order. A
+/// stable LSD radix sort on the top 33 level bits (3 passes of 11 bits, skipping passes where
+/// every key has the same digit) leaves events whose top bits tie in `id` order; a run of those
+/// is then sorted on the full key, which is usually a check that it is sorted already (equal
+/// levels, in id order). Ids are unique, so the order is the one `later` defines, whatever
+/// sorted it. `tmp` is scratch space.
 void sort_events(std::vector<Event>& events, std::vector<Event>& tmp) {
   constexpr int kBits = 11;
-  constexpr int kPasses = (64 + kBits - 1) / kBits;
+  constexpr int kLow = 64 - 3 * kBits;  // bits below this are left to the run sort
+  constexpr int kPasses = 3;
   constexpr std::size_t kBuckets = std::size_t{1} << kBits;
+  auto in_order = [](const Event& a, const Event& b) { return later(b, a); };
   const std::size_t n = events.size();
   if (n < 2) return;
   if (n < 64) {
-    std::sort(events.begin(), events.end(),
-              [](const Event& a, const Event& b) { return later(b, a); });
+    std::sort(events.begin(), events.end(), in_order);
     return;
   }
   std::vector<std::uint32_t> counts(kBuckets * kPasses, 0);
+  auto digit = [](const Event& e, int p) {
+    return (e.level_bits >> (kLow + p * kBits)) & (kBuckets - 1);
+  };
   for (const auto& e : events) {
-    for (int p = 0; p < kPasses; ++p) {
-      ++counts[static_cast<std::size_t>(p) * kBuckets +
-               ((e.level_bits >> (p * kBits)) & (kBuckets - 1))];
-    }
+    for (int p = 0; p < kPasses; ++p)
+      ++counts[static_cast<std::size_t>(p) * kBuckets + digit(e, p)];
   }
   tmp.resize(n);
   for (int p = 0; p < kPasses; ++p) {
     std::uint32_t* count = counts.data() + static_cast<std::size_t>(p) * kBuckets;
-    const std::size_t first = (events.front().level_bits >> (p * kBits)) & (kBuckets - 1);
-    if (count[first] == n) continue;  // every key has this digit
+    if (count[digit(events.front(), p)] == n) continue;  // every key has this digit
     std::uint32_t sum = 0;
     for (std::size_t b = 0; b < kBuckets; ++b) {
       const std::uint32_t c = count[b];
       count[b] = sum;
       sum += c;
     }
-    for (const auto& e : events) {
-      tmp[count[(e.level_bits >> (p * kBits)) & (kBuckets - 1)]++] = e;
-    }
+    for (const auto& e : events) tmp[count[digit(e, p)]++] = e;
     events.swap(tmp);
+  }
+  for (std::size_t begin = 0; begin < n;) {
+    const std::uint64_t top = events[begin].level_bits >> kLow;
+    std::size_t end = begin + 1;
+    while (end < n && events[end].level_bits >> kLow == top) ++end;
+    const auto first = events.begin() + static_cast<std::ptrdiff_t>(begin);
+    const auto last = events.begin() + static_cast<std::ptrdiff_t>(end);
+    if (end - begin > 1 && !std::is_sorted(first, last, in_order)) std::sort(first, last, in_order);
+    begin = end;
   }
 }
 
@@ -297,15 +308,34 @@ Status Allocator::build() {
   // Rank services by (priority desc, id asc). Ids usually share a prefix ("svco-"), so compare
   // an 8-byte key taken after the common prefix and fall back to the strings only on a tie.
   const auto& services = in_.services;
-  IdIndex service_index(services.size());
-  for (std::size_t i = 0; i < services.size(); ++i) {
-    if (!service_index.add(services[i].id.value, to_index(i))) {
-      problems.push_back(fmt::format("services: duplicate id {}", services[i].id));
-    }
-  }
   std::size_t common = services.empty() ? 0 : services.front().id.value.size();
   for (const auto& r : services) {
     common = common_prefix(services.front().id.value, r.id.value, common);
+  }
+  std::vector<std::uint64_t> keys(services.size());
+  for (std::size_t i = 0; i < services.size(); ++i) {
+    keys[i] = order_key(services[i].id.value, common);
+  }
+  auto id_less = [&](std::size_t a, std::size_t b) {
+    if (keys[a] != keys[b]) return keys[a] < keys[b];
+    return services[a].id.value < services[b].id.value;
+  };
+  // Ids strictly increasing (or decreasing) in input order are unique. Callers usually list
+  // services by id, so the hash index (its table alone is 1 MiB at 10,000 services) is built only
+  // for other orders, and then reports every duplicate as before.
+  bool increasing = true;
+  bool decreasing = true;
+  for (std::size_t i = 1; i < services.size() && (increasing || decreasing); ++i) {
+    increasing = increasing && id_less(i - 1, i);
+    decreasing = decreasing && id_less(i, i - 1);
+  }
+  if (!increasing && !decreasing) {
+    IdIndex service_index(services.size());
+    for (std::size_t i = 0; i < services.size(); ++i) {
+      if (!service_index.add(services[i].id.value, to_index(i))) {
+        problems.push_back(fmt::format("services: duplicate id {}", services[i].id));
+      }
+    }
   }
   // Priorities are few: order the distinct ones, then sort each class by id key.
   std::vector<int> priorities;
@@ -340,8 +370,7 @@ Status Allocator::build() {
   {
     std::vector<std::size_t> fill(class_start.begin(), class_start.end() - 1);
     for (std::size_t i = 0; i < services.size(); ++i) {
-      ranks[fill[class_index[i]]++] =
-          Rank{.key = order_key(services[i].id.value, common), .input = to_index(i)};
+      ranks[fill[class_index[i]]++] = Rank{.key = keys[i], .input = to_index(i)};
     }
   }
   auto by_id = [&](const Rank& a, const Rank& b) {
@@ -817,6 +846,9 @@ void Allocator::top_up(Index begin, Index end) {
 Allocation Allocator::result() const {
   Allocation out;
   out.services.reserve(in_.services.size());
+  std::size_t placed = 0;
+  for (const auto& slot : slots_) placed += slot.granted > 0 ? std::size_t{1} : 0;
+  out.placements.reserve(placed);
   for (std::size_t input = 0; input < in_.services.size(); ++input) {
     const auto& req = in_.services[input];
     const auto& s = svcs_[rank_of_input_[input]];
@@ -831,17 +863,15 @@ Allocation Allocator::result() const {
     } else if (s.total < s.demand) {
       a.shortfall = Shortfall::CappedCapacity;
     }
-    std::size_t placed = 0;
-    for (Index j = s.slot_begin; j < s.slot_end; ++j)
-      placed += slots_[j].granted > 0 ? std::size_t{1} : 0;
-    a.placements.reserve(placed);
+    a.placement_begin = out.placements.size();
     for (Index j = s.slot_begin; j < s.slot_end; ++j) {
       if (slots_[j].granted > 0) {
-        auto& placement = a.placements.emplace_back();  // in place, as above
+        auto& placement = out.placements.emplace_back();  // in place, as above
         placement.instance = in_.instances[slots_[j].instance].id;
         placement.replicas = model::Replicas{slots_[j].granted};
       }
     }
+    a.placement_count = out.placements.size() - a.placement_begin;
   }
   out.instances.reserve(in_.instances.size());
   for (std::size_t i = 0; i < in_.instances.size(); ++i) {

@@ -393,6 +393,11 @@ Status Allocator::build() {
   slots_.reserve(edges);
   segs_.reserve(edges * 2);
   std::vector<Index> current_inst;
+  struct Allowed {
+    Index instance = kNone;  ///< kNone: unknown id
+    int current = 0;         ///< replicas there now
+  };
+  std::vector<Allowed> allowed;  ///< per entry of `instances`
   for (std::size_t rank = 0; rank < order.size(); ++rank) {
     const Index input = order[rank];
     const auto& req = services[input];
@@ -412,9 +417,18 @@ Status Allocator::build() {
     s.min = std::min(std::max(0, req.min.value), s.demand);
     s.priority = req.priority;
 
+    // Allowed instances first; their problems are reported after those of the current ones.
+    allowed.clear();
+    for (const auto& id : req.instances) allowed.push_back({.instance = inst_index.find(id.value)});
     current_inst.clear();
     for (const auto& p : req.current) {
-      const Index found = inst_index.find(p.instance.value);
+      // A current instance is nearly always an allowed one: two 8-byte compares per allowed id
+      // are cheaper than hashing it again. Equal ids have the same index, and different ids
+      // different ones, so this finds what the index would.
+      std::size_t k = 0;
+      while (k < allowed.size() && !detail::same_id(req.instances[k].value, p.instance.value)) ++k;
+      const Index found =
+          k < allowed.size() ? allowed[k].instance : inst_index.find(p.instance.value);
       if (found == kNone) {
         problems.push_back(
             fmt::format("service {}: current instance {} is not known", req.id, p.instance));
@@ -430,26 +444,27 @@ Status Allocator::build() {
                                        req.id, p.instance, p.replicas));
       }
       current_inst.push_back(found);
+      // `k` is the first allowed entry with this id, the one that gets the slot; the last
+      // current entry for an instance counts.
+      if (k < allowed.size()) allowed[k].current = std::max(0, p.replicas.value);
     }
 
     s.slot_begin = to_index(slots_.size());
-    for (const auto& id : req.instances) {
-      const Index inst = inst_index.find(id.value);
+    for (std::size_t k = 0; k < allowed.size(); ++k) {
+      const Index inst = allowed[k].instance;
       if (inst == kNone) {
-        problems.push_back(fmt::format("service {}: instance {} is not known", req.id, id));
+        problems.push_back(
+            fmt::format("service {}: instance {} is not known", req.id, req.instances[k]));
         continue;
       }
       bool dup = false;
       for (Index j = s.slot_begin; j < slots_.size(); ++j) dup = dup || slots_[j].instance == inst;
       if (dup) {
-        problems.push_back(fmt::format("service {}: instance {} listed twice", req.id, id));
+        problems.push_back(
+            fmt::format("service {}: instance {} listed twice", req.id, req.instances[k]));
         continue;
       }
-      Slot slot{.instance = inst};
-      for (std::size_t c = 0; c < current_inst.size(); ++c) {
-        if (current_inst[c] == inst) slot.current = std::max(0, req.current[c].replicas.value);
-      }
-      slots_.push_back(slot);
+      slots_.push_back(Slot{.instance = inst, .current = allowed[k].current});
     }
     s.slot_end = to_index(slots_.size());
 
@@ -783,6 +798,10 @@ void Allocator::make_whole(Index begin, Index end) {
       insts_[slot.instance].free -= slot.added * s.units;
     }
   }
+  // Usually no instance went over: one pass over the instances saves the walk over the slots.
+  if (std::none_of(insts_.begin(), insts_.end(), [](const Inst& inst) { return inst.free < 0; })) {
+    return;
+  }
   for (Index k = begin; k < end; ++k) {
     const auto& s = svcs_[k];
     for (Index j = s.slot_begin; j < s.slot_end; ++j) {
@@ -822,10 +841,14 @@ void Allocator::top_up(Index begin, Index end) {
     if (la != lb) return la > lb;
     return a > b;
   };
-  std::priority_queue<Index, std::vector<Index>, decltype(less_urgent)> queue(less_urgent);
+  // Built in one make_heap. `less_urgent` is a strict total order (ties by index), so the pops
+  // come in the same order however the heap was built.
+  std::vector<Index> unmet;
   for (Index k = begin; k < end; ++k) {
-    if (svcs_[k].total < svcs_[k].demand) queue.push(k);
+    if (svcs_[k].total < svcs_[k].demand) unmet.push_back(k);
   }
+  std::priority_queue<Index, std::vector<Index>, decltype(less_urgent)> queue(less_urgent,
+                                                                              std::move(unmet));
   while (!queue.empty()) {
     const Index k = queue.top();
     queue.pop();

@@ -14,6 +14,21 @@ namespace qfscale::capacity::detail {
 using Index = std::uint32_t;
 inline constexpr Index kNoIndex = std::numeric_limits<Index>::max();
 
+inline std::uint64_t load8(const char* p) {
+  std::uint64_t word = 0;
+  std::memcpy(&word, p, 8);
+  return word;
+}
+
+/// `a == b`. Ids of 8-16 bytes (the usual kind) are compared as two 8-byte words that together
+/// cover every byte (they overlap when the size is under 16), inline instead of a memcmp call.
+inline bool same_id(std::string_view a, std::string_view b) {
+  const std::size_t n = a.size();
+  if (n != b.size()) return false;
+  if (n < 8 || n > 16) return a == b;
+  return load8(a.data()) == load8(b.data()) && load8(a.data() + n - 8) == load8(b.data() + n - 8);
+}
+
 /// Id -> index: open addressing with linear probing over a word-wise hash. Ids are short
 /// ("unit-00042"), and a node-based map of strings costs more than the allocation itself at
 /// 10,000 services. Keys are views into the caller's data, which must outlive the index.
@@ -35,7 +50,7 @@ class IdIndex {
         e = Entry{.id = id, .hash = h, .index = i};
         return true;
       }
-      if (e.hash == h && same(e.id, id)) return false;
+      if (e.hash == h && same_id(e.id, id)) return false;
     }
   }
   /// The index of `id`, or kNoIndex.
@@ -44,7 +59,7 @@ class IdIndex {
     for (std::size_t pos = h & mask_;; pos = (pos + 1) & mask_) {
       const auto& e = table_[pos];
       if (e.index == kNoIndex) return kNoIndex;
-      if (e.hash == h && same(e.id, id)) return e.index;
+      if (e.hash == h && same_id(e.id, id)) return e.index;
     }
   }
 
@@ -54,20 +69,6 @@ class IdIndex {
     std::size_t hash = 0;
     Index index = kNoIndex;
   };
-  static std::uint64_t load8(const char* p) {
-    std::uint64_t word = 0;
-    std::memcpy(&word, p, 8);
-    return word;
-  }
-  /// `a == b`. Ids of 8-16 bytes (the usual kind) are compared as two 8-byte words that
-  /// together cover every byte (they overlap when the size is under 16), inline instead of a
-  /// memcmp call per lookup.
-  static bool same(std::string_view a, std::string_view b) {
-    const std::size_t n = a.size();
-    if (n != b.size()) return false;
-    if (n < 8 || n > 16) return a == b;
-    return load8(a.data()) == load8(b.data()) && load8(a.data() + n - 8) == load8(b.data() + n - 8);
-  }
   static std::size_t hash(std::string_view id) {
     const std::size_t n = id.size();
     if (n >= 8 && n <= 16) {

@@ -392,7 +392,6 @@ Status Allocator::build() {
   for (const auto& s : services) edges += s.instances.size();
   slots_.reserve(edges);
   segs_.reserve(edges * 2);
-  std::vector<Index> current_inst;
   struct Allowed {
     Index instance = kNone;  ///< kNone: unknown id
     int current = 0;         ///< replicas there now
@@ -420,8 +419,8 @@ Status Allocator::build() {
     // Allowed instances first; their problems are reported after those of the current ones.
     allowed.clear();
     for (const auto& id : req.instances) allowed.push_back({.instance = inst_index.find(id.value)});
-    current_inst.clear();
-    for (const auto& p : req.current) {
+    for (std::size_t c = 0; c < req.current.size(); ++c) {
+      const auto& p = req.current[c];
       // A current instance is nearly always an allowed one: two 8-byte compares per allowed id
       // are cheaper than hashing it again. Equal ids have the same index, and different ids
       // different ones, so this finds what the index would.
@@ -432,10 +431,14 @@ Status Allocator::build() {
       if (found == kNone) {
         problems.push_back(
             fmt::format("service {}: current instance {} is not known", req.id, p.instance));
-        current_inst.push_back(kNone);
         continue;
       }
-      if (std::find(current_inst.begin(), current_inst.end(), found) != current_inst.end()) {
+      // Known ids have the same index exactly when they are equal.
+      bool twice = false;
+      for (std::size_t e = 0; e < c && !twice; ++e) {
+        twice = detail::same_id(req.current[e].instance.value, p.instance.value);
+      }
+      if (twice) {
         problems.push_back(
             fmt::format("service {}: current instance {} listed twice", req.id, p.instance));
       }
@@ -443,7 +446,6 @@ Status Allocator::build() {
         problems.push_back(fmt::format("service {}: current replicas on {} must be >= 0, got {}",
                                        req.id, p.instance, p.replicas));
       }
-      current_inst.push_back(found);
       // `k` is the first allowed entry with this id, the one that gets the slot; the last
       // current entry for an instance counts.
       if (k < allowed.size()) allowed[k].current = std::max(0, p.replicas.value);
@@ -843,10 +845,12 @@ void Allocator::top_up(Index begin, Index end) {
   };
   // Built in one make_heap. `less_urgent` is a strict total order (ties by index), so the pops
   // come in the same order however the heap was built.
-  std::vector<Index> unmet;
+  std::vector<Index> unmet(end - begin);
+  std::size_t n = 0;
   for (Index k = begin; k < end; ++k) {
-    if (svcs_[k].total < svcs_[k].demand) unmet.push_back(k);
+    if (svcs_[k].total < svcs_[k].demand) unmet[n++] = k;
   }
+  unmet.resize(n);
   std::priority_queue<Index, std::vector<Index>, decltype(less_urgent)> queue(less_urgent,
                                                                               std::move(unmet));
   while (!queue.empty()) {

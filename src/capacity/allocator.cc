@@ -7,6 +7,7 @@
 #include <cstring>
 #include <functional>
 #include <limits>
+#include <memory>
 #include <queue>
 #include <string>
 #include <string_view>
@@ -312,7 +313,8 @@ Status Allocator::build() {
   for (const auto& r : services) {
     common = common_prefix(services.front().id.value, r.id.value, common);
   }
-  std::vector<std::uint64_t> keys(services.size());
+  // Scratch arrays written in full before they are read: no zero-filling.
+  const auto keys = std::make_unique_for_overwrite<std::uint64_t[]>(services.size());
   for (std::size_t i = 0; i < services.size(); ++i) {
     keys[i] = order_key(services[i].id.value, common);
   }
@@ -360,9 +362,9 @@ Status Allocator::build() {
         std::lower_bound(priorities.begin(), priorities.end(), priority, std::greater<>{}) -
         priorities.begin());
   };
-  std::vector<std::size_t> class_index(services.size());
+  const auto class_index = std::make_unique_for_overwrite<Index[]>(services.size());
   for (std::size_t i = 0; i < services.size(); ++i) {
-    class_index[i] = class_of(services[i].priority);
+    class_index[i] = to_index(class_of(services[i].priority));
     ++class_start[class_index[i] + 1];
   }
   for (std::size_t c = 1; c < class_start.size(); ++c) class_start[c] += class_start[c - 1];
@@ -383,8 +385,8 @@ Status Allocator::build() {
     // Callers usually list services by id already: a linear check saves the sort.
     if (!std::is_sorted(first, last, by_id)) std::sort(first, last, by_id);
   }
-  std::vector<Index> order(services.size());
-  for (std::size_t i = 0; i < order.size(); ++i) order[i] = ranks[i].input;
+  const auto order = std::make_unique_for_overwrite<Index[]>(services.size());
+  for (std::size_t i = 0; i < services.size(); ++i) order[i] = ranks[i].input;
 
   svcs_.resize(services.size());
   rank_of_input_.resize(services.size());
@@ -397,7 +399,7 @@ Status Allocator::build() {
     int current = 0;         ///< replicas there now
   };
   std::vector<Allowed> allowed;  ///< per entry of `instances`
-  for (std::size_t rank = 0; rank < order.size(); ++rank) {
+  for (std::size_t rank = 0; rank < services.size(); ++rank) {
     const Index input = order[rank];
     const auto& req = services[input];
     if (req.units_per_replica.value < 1 || req.weight < 1 || req.desired.value < 0 ||
@@ -459,8 +461,8 @@ Status Allocator::build() {
             fmt::format("service {}: instance {} is not known", req.id, req.instances[k]));
         continue;
       }
-      bool dup = false;
-      for (Index j = s.slot_begin; j < slots_.size(); ++j) dup = dup || slots_[j].instance == inst;
+      const bool dup = std::any_of(slots_.begin() + s.slot_begin, slots_.end(),
+                                   [inst](const Slot& slot) { return slot.instance == inst; });
       if (dup) {
         problems.push_back(
             fmt::format("service {}: instance {} listed twice", req.id, req.instances[k]));
@@ -787,6 +789,8 @@ void Allocator::make_whole(Index begin, Index end) {
   for (Index k = begin; k < end; ++k) {
     auto& s = svcs_[k];
     int room = s.demand - s.total;
+    // Met before the class started (by its min): it poured nothing, so every `add` is 0.
+    if (room == 0) continue;
     for (Index j = s.slot_begin; j < s.slot_end; ++j) {
       auto& slot = slots_[j];
       // Truncation, not std::floor (a long sequence without SSE4.1): they differ only below 0,
@@ -843,12 +847,21 @@ void Allocator::top_up(Index begin, Index end) {
     if (la != lb) return la > lb;
     return a > b;
   };
-  // Built in one make_heap. `less_urgent` is a strict total order (ties by index), so the pops
-  // come in the same order however the heap was built.
+  // Free units only go down here, so a service that fits on none of its instances never will;
+  // popping it would change nothing, and leaving it out keeps the others' order: the heap is
+  // built in one make_heap and `less_urgent` is a strict total order (ties by index), so the
+  // pops come in the same order however the heap was built.
+  auto wants_and_fits = [this](const Svc& s) {
+    if (s.total >= s.demand) return false;
+    for (Index j = s.slot_begin; j < s.slot_end; ++j) {
+      if (insts_[slots_[j].instance].free >= s.units) return true;
+    }
+    return false;
+  };
   std::vector<Index> unmet(end - begin);
   std::size_t n = 0;
   for (Index k = begin; k < end; ++k) {
-    if (svcs_[k].total < svcs_[k].demand) unmet[n++] = k;
+    if (wants_and_fits(svcs_[k])) unmet[n++] = k;
   }
   unmet.resize(n);
   std::priority_queue<Index, std::vector<Index>, decltype(less_urgent)> queue(less_urgent,
@@ -864,7 +877,7 @@ void Allocator::top_up(Index begin, Index end) {
       inst.free -= s.units;
       ++slot.granted;
       ++s.total;
-      if (s.total < s.demand) queue.push(k);
+      if (wants_and_fits(s)) queue.push(k);
       break;
     }
   }

@@ -73,13 +73,18 @@ class IdIndex {
     const std::size_t n = id.size();
     if (n >= 8 && n <= 16) {
       // The usual ids: two 8-byte words that cover every byte (overlapping under 16), each
-      // multiplied once, then finalised as below. Half the work of the general loop.
+      // multiplied once, then finalised as in hash_long. Half the work of its loop.
       const std::uint64_t first = load8(id.data()) * 0xBF58476D1CE4E5B9ULL;
       std::uint64_t h = first ^ ((load8(id.data() + n - 8) + n) * 0x94D049BB133111EBULL);
       h ^= h >> 32;
       h *= 0x9E3779B97F4A7C15ULL;
       return static_cast<std::size_t>(h ^ (h >> 29));
     }
+    return hash_long(id);
+  }
+  /// Other lengths, out of line so the common case above inlines.
+  [[gnu::noinline]] static std::size_t hash_long(std::string_view id) {
+    const std::size_t n = id.size();
     // 8 bytes at a time, multiply-xorshift mixing. The tail (1-7 bytes) is read as the last 8
     // bytes of the id when it has 8 or more, so no byte-count-dependent copy is needed.
     std::uint64_t h = 0x9E3779B97F4A7C15ULL ^ n;

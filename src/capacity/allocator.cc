@@ -789,7 +789,8 @@ void Allocator::make_whole(Index begin, Index end) {
   for (Index k = begin; k < end; ++k) {
     auto& s = svcs_[k];
     int room = s.demand - s.total;
-    // Met before the class started (by its min): it poured nothing, so every `add` is 0.
+    // Met before the class started (its min is its demand, or it wants none): it poured
+    // nothing, so every `add` below would be 0.
     if (room == 0) continue;
     for (Index j = s.slot_begin; j < s.slot_end; ++j) {
       auto& slot = slots_[j];

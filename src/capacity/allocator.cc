@@ -7,8 +7,6 @@
 #include <cstring>
 #include <functional>
 #include <limits>
-#include <memory>
-#include <queue>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -138,8 +136,9 @@ struct Later {
 /// every key has the same digit) leaves events whose top bits tie in `id` order; a run of those
 /// is then sorted on the full key, which is usually a check that it is sorted already (equal
 /// levels, in id order). Ids are unique, so the order is the one `later` defines, whatever
-/// sorted it. `tmp` is scratch space.
-void sort_events(std::vector<Event>& events, std::vector<Event>& tmp) {
+/// sorted it. `tmp` and `counts` are scratch space.
+void sort_events(std::vector<Event>& events, std::vector<Event>& tmp,
+                 std::vector<std::uint32_t>& counts) {
   constexpr int kBits = 11;
   constexpr int kLow = 64 - 3 * kBits;  // bits below this are left to the run sort
   constexpr int kPasses = 3;
@@ -151,7 +150,7 @@ void sort_events(std::vector<Event>& events, std::vector<Event>& tmp) {
     std::sort(events.begin(), events.end(), in_order);
     return;
   }
-  std::vector<std::uint32_t> counts(kBuckets * kPasses, 0);
+  counts.assign(kBuckets * kPasses, 0);
   auto digit = [](const Event& e, int p) {
     return (e.level_bits >> (kLow + p * kBits)) & (kBuckets - 1);
   };
@@ -225,11 +224,26 @@ std::uint64_t order_key(std::string_view id, std::size_t skip) {
   return key;
 }
 
+/// A service's place in the (priority desc, id asc) order while it is being ranked.
+struct Rank {  // no default values: the scratch array is written before it is read
+  std::uint64_t key;
+  Index input;
+};
+
+/// `n` elements of `v` to be written before they are read: grown when too small, never cleared,
+/// so a reused buffer is not filled again.
+template <typename T>
+T* overwrite(std::vector<T>& v, std::size_t n) {
+  if (v.size() < n) v.resize(n);
+  return v.data();
+}
+
+/// One allocation's state. Its buffers outlive a call (see `allocate`): everything a call reads
+/// is reset or written first by `build`, and the per-class state by `fill_class`.
 class Allocator {
  public:
-  explicit Allocator(const AllocationInput& input) : in_(input) {}
-
-  Status build();
+  /// Reads `input`, which must outlive the other calls of this allocation.
+  Status build(const AllocationInput& input);
   void reserve_mins();
   void fill_classes();
   [[nodiscard]] Allocation result() const;
@@ -260,7 +274,11 @@ class Allocator {
   void make_whole(Index begin, Index end);
   void top_up(Index begin, Index end);
 
-  const AllocationInput& in_;
+  const AllocationInput* in_ = nullptr;
+  IdIndex inst_index_;
+  std::vector<std::uint64_t> keys_;  ///< per input service: its order key
+  std::vector<Index> class_index_;   ///< per input service: its priority class
+  std::vector<Rank> ranks_;
   std::vector<Svc> svcs_;  ///< sorted by (priority desc, id asc): the index is the tie rank
   std::vector<Index> rank_of_input_;
   std::vector<Slot> slots_;
@@ -275,6 +293,8 @@ class Allocator {
   bool pop(Event& out);
   std::uint32_t epoch_ = 0;
   std::vector<Event> sort_scratch_;
+  std::vector<std::uint32_t> sort_counts_;
+  std::vector<Index> unmet_;    ///< top_up's heap
   std::vector<Index> batched_;  ///< instances entered during the batch
   /// The per-instance lists of pouring services, for the class being filled.
   struct PourNode {
@@ -289,12 +309,15 @@ class Allocator {
   std::vector<std::uint8_t> safe_;  ///< bytes, not std::vector<bool>: read per slot
 };
 
-Status Allocator::build() {
+Status Allocator::build(const AllocationInput& input) {
+  in_ = &input;
   std::vector<std::string> problems;
-  IdIndex inst_index(in_.instances.size());
-  insts_.resize(in_.instances.size());
-  for (std::size_t i = 0; i < in_.instances.size(); ++i) {
-    const auto& spec = in_.instances[i];
+  auto& inst_index = inst_index_;
+  inst_index.reset(input.instances.size());
+  epoch_ = 0;
+  insts_.assign(input.instances.size(), Inst{});
+  for (std::size_t i = 0; i < input.instances.size(); ++i) {
+    const auto& spec = input.instances[i];
     if (!inst_index.add(spec.id.value, to_index(i))) {
       problems.push_back(fmt::format("instances[{}]: duplicate id {}", i, spec.id));
     }
@@ -308,13 +331,12 @@ Status Allocator::build() {
 
   // Rank services by (priority desc, id asc). Ids usually share a prefix ("svco-"), so compare
   // an 8-byte key taken after the common prefix and fall back to the strings only on a tie.
-  const auto& services = in_.services;
+  const auto& services = input.services;
   std::size_t common = services.empty() ? 0 : services.front().id.value.size();
   for (const auto& r : services) {
     common = common_prefix(services.front().id.value, r.id.value, common);
   }
-  // Scratch arrays written in full before they are read: no zero-filling.
-  const auto keys = std::make_unique_for_overwrite<std::uint64_t[]>(services.size());
+  std::uint64_t* const keys = overwrite(keys_, services.size());
   for (std::size_t i = 0; i < services.size(); ++i) {
     keys[i] = order_key(services[i].id.value, common);
   }
@@ -352,23 +374,19 @@ Status Allocator::build() {
   }
   std::sort(priorities.begin(), priorities.end(), std::greater<>{});
   priorities.erase(std::unique(priorities.begin(), priorities.end()), priorities.end());
-  struct Rank {
-    std::uint64_t key = 0;
-    Index input = 0;
-  };
   std::vector<std::size_t> class_start(priorities.size() + 1, 0);
   auto class_of = [&](int priority) {
     return static_cast<std::size_t>(
         std::lower_bound(priorities.begin(), priorities.end(), priority, std::greater<>{}) -
         priorities.begin());
   };
-  const auto class_index = std::make_unique_for_overwrite<Index[]>(services.size());
+  Index* const class_index = overwrite(class_index_, services.size());
   for (std::size_t i = 0; i < services.size(); ++i) {
     class_index[i] = to_index(class_of(services[i].priority));
     ++class_start[class_index[i] + 1];
   }
   for (std::size_t c = 1; c < class_start.size(); ++c) class_start[c] += class_start[c - 1];
-  std::vector<Rank> ranks(services.size());
+  Rank* const ranks = overwrite(ranks_, services.size());
   {
     std::vector<std::size_t> fill(class_start.begin(), class_start.end() - 1);
     for (std::size_t i = 0; i < services.size(); ++i) {
@@ -380,16 +398,15 @@ Status Allocator::build() {
     return services[a.input].id.value < services[b.input].id.value;
   };
   for (std::size_t c = 0; c + 1 < class_start.size(); ++c) {
-    const auto first = ranks.begin() + static_cast<std::ptrdiff_t>(class_start[c]);
-    const auto last = ranks.begin() + static_cast<std::ptrdiff_t>(class_start[c + 1]);
+    Rank* const first = ranks + class_start[c];
+    Rank* const last = ranks + class_start[c + 1];
     // Callers usually list services by id already: a linear check saves the sort.
     if (!std::is_sorted(first, last, by_id)) std::sort(first, last, by_id);
   }
-  const auto order = std::make_unique_for_overwrite<Index[]>(services.size());
-  for (std::size_t i = 0; i < services.size(); ++i) order[i] = ranks[i].input;
-
-  svcs_.resize(services.size());
-  rank_of_input_.resize(services.size());
+  svcs_.assign(services.size(), Svc{});
+  rank_of_input_.resize(services.size());  // every element is written below
+  slots_.clear();
+  segs_.clear();
   std::size_t edges = 0;
   for (const auto& s : services) edges += s.instances.size();
   slots_.reserve(edges);
@@ -400,8 +417,8 @@ Status Allocator::build() {
   };
   std::vector<Allowed> allowed;  ///< per entry of `instances`
   for (std::size_t rank = 0; rank < services.size(); ++rank) {
-    const Index input = order[rank];
-    const auto& req = services[input];
+    const Index at = ranks[rank].input;
+    const auto& req = services[at];
     if (req.units_per_replica.value < 1 || req.weight < 1 || req.desired.value < 0 ||
         req.min.value < 0) {
       problems.push_back(fmt::format(
@@ -409,9 +426,9 @@ Status Allocator::build() {
           ">= 0",
           req.id, req.units_per_replica, req.weight, req.desired, req.min));
     }
-    rank_of_input_[input] = to_index(rank);
+    rank_of_input_[at] = to_index(rank);
     auto& s = svcs_[rank];
-    s.input = input;
+    s.input = at;
     s.units = std::max(1, req.units_per_replica.value);
     s.weight = std::max(1, req.weight);
     s.demand = std::max(0, req.desired.value);
@@ -612,7 +629,7 @@ void Allocator::fill_class(Index begin, Index end) {
     queue(Event::make(inst.queued, kInstanceBit | i));
   }
   batched_.clear();
-  sort_events(sorted_, sort_scratch_);
+  sort_events(sorted_, sort_scratch_, sort_counts_);
   batch_ = false;
   Event e;
   while (pop(e)) {
@@ -859,17 +876,16 @@ void Allocator::top_up(Index begin, Index end) {
     }
     return false;
   };
-  std::vector<Index> unmet(end - begin);
-  std::size_t n = 0;
+  unmet_.clear();
   for (Index k = begin; k < end; ++k) {
-    if (wants_and_fits(svcs_[k])) unmet[n++] = k;
+    if (wants_and_fits(svcs_[k])) unmet_.push_back(k);
   }
-  unmet.resize(n);
-  std::priority_queue<Index, std::vector<Index>, decltype(less_urgent)> queue(less_urgent,
-                                                                              std::move(unmet));
-  while (!queue.empty()) {
-    const Index k = queue.top();
-    queue.pop();
+  // std::priority_queue's operations, on the reused buffer.
+  std::make_heap(unmet_.begin(), unmet_.end(), less_urgent);
+  while (!unmet_.empty()) {
+    std::pop_heap(unmet_.begin(), unmet_.end(), less_urgent);
+    const Index k = unmet_.back();
+    unmet_.pop_back();
     auto& s = svcs_[k];
     for (Index j = s.seg_begin; j < s.seg_end; ++j) {
       auto& slot = slots_[segs_[j].slot];
@@ -878,7 +894,10 @@ void Allocator::top_up(Index begin, Index end) {
       inst.free -= s.units;
       ++slot.granted;
       ++s.total;
-      if (wants_and_fits(s)) queue.push(k);
+      if (wants_and_fits(s)) {
+        unmet_.push_back(k);
+        std::push_heap(unmet_.begin(), unmet_.end(), less_urgent);
+      }
       break;
     }
   }
@@ -886,12 +905,12 @@ void Allocator::top_up(Index begin, Index end) {
 
 Allocation Allocator::result() const {
   Allocation out;
-  out.services.reserve(in_.services.size());
+  out.services.reserve(in_->services.size());
   std::size_t placed = 0;
   for (const auto& slot : slots_) placed += slot.granted > 0 ? std::size_t{1} : 0;
   out.placements.reserve(placed);
-  for (std::size_t input = 0; input < in_.services.size(); ++input) {
-    const auto& req = in_.services[input];
+  for (std::size_t input = 0; input < in_->services.size(); ++input) {
+    const auto& req = in_->services[input];
     const auto& s = svcs_[rank_of_input_[input]];
     // Built in place: moving a finished ServiceAllocation in costs a string and a vector move.
     ServiceAllocation& a = out.services.emplace_back();
@@ -908,15 +927,15 @@ Allocation Allocator::result() const {
     for (Index j = s.slot_begin; j < s.slot_end; ++j) {
       if (slots_[j].granted > 0) {
         auto& placement = out.placements.emplace_back();  // in place, as above
-        placement.instance = in_.instances[slots_[j].instance].id;
+        placement.instance = in_->instances[slots_[j].instance].id;
         placement.replicas = model::Replicas{slots_[j].granted};
       }
     }
     a.placement_count = out.placements.size() - a.placement_begin;
   }
-  out.instances.reserve(in_.instances.size());
-  for (std::size_t i = 0; i < in_.instances.size(); ++i) {
-    const auto& spec = in_.instances[i];
+  out.instances.reserve(in_->instances.size());
+  for (std::size_t i = 0; i < in_->instances.size(); ++i) {
+    const auto& spec = in_->instances[i];
     const model::ComputeUnits allocated{insts_[i].usable - insts_[i].free};
     QFS_CHECK(insts_[i].free >= 0, "allocator left an instance over capacity");
     out.instances.push_back(InstanceUsage{.id = spec.id,
@@ -931,8 +950,11 @@ Allocation Allocator::result() const {
 }  // namespace
 
 Result<Allocation> allocate(const AllocationInput& input) {
-  Allocator allocator(input);
-  if (auto status = allocator.build(); !status) return fail(std::move(status.error()));
+  // The scratch buffers (about 2.5 MB at 10,000 services) stay with the thread for its next call:
+  // fresh memory costs a page fault per 4 KiB page on first touch, which on the benchmark machine
+  // was more than the allocation itself (bench/RESULTS.md, fourth pass).
+  thread_local Allocator allocator;
+  if (auto status = allocator.build(input); !status) return fail(std::move(status.error()));
   allocator.reserve_mins();
   allocator.fill_classes();
   return allocator.result();

@@ -35,7 +35,10 @@ inline bool same_id(std::string_view a, std::string_view b) {
 /// Thread-safety: a value type; not synchronised.
 class IdIndex {
  public:
-  explicit IdIndex(std::size_t expected) {
+  IdIndex() = default;
+  explicit IdIndex(std::size_t expected) { reset(expected); }
+  /// Empties the index for about `expected` ids, reusing its table's memory.
+  void reset(std::size_t expected) {
     std::size_t size = 16;
     while (size < expected * 2) size *= 2;
     table_.assign(size, Entry{});

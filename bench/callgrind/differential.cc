@@ -2,7 +2,7 @@
 // Prints the allocation and the call plan of ~960 generated scenarios, invalid inputs included,
 // so the output of an old and a new build can be compared byte for byte:
 //
-//   g++ -std=gnu++20 -O2 -DFMT_SHARED -Iinclude -Isrc -Ibench bench/callgrind/differential.cc \
+//   g++ -std=gnu++20 -O2 -DFMT_SHARED -Iinclude -Isrc -Ibench bench/callgrind/differential.cc
 //       bench/support/allocator_scenario.cc build/release/libqfscale_core.a -lfmt -o /tmp/diff
 //   /tmp/diff > new.txt   # and the same against the old tree and library; then cmp
 //
@@ -87,6 +87,11 @@ constexpr Kind kKinds[] = {Kind::Bench,
                            Kind::UnknownInstance,
                            Kind::RepeatedInstance};
 
+/// A position in [0, n).
+std::size_t pick(util::Random& rng, int n) {
+  return static_cast<std::size_t>(rng.uniform_int(0, n - 1));
+}
+
 AllocationInput make(Kind kind, std::uint64_t seed) {
   bench::AllocatorScenarioShape shape{.services = 2'000, .instances = 200, .seed = seed};
   if (kind == Kind::Bench) shape = {.services = 10'000, .instances = 1'000, .seed = seed};
@@ -135,26 +140,26 @@ AllocationInput make(Kind kind, std::uint64_t seed) {
       for (auto& s : in.services) s.current.clear();
       break;
     case Kind::DuplicateService:
-      in.services[rng.uniform_int(0, 1'999)].id = in.services[rng.uniform_int(0, 1'999)].id;
+      in.services[pick(rng, 2'000)].id = in.services[pick(rng, 2'000)].id;
       break;
     case Kind::DuplicateInstance:
-      in.instances[rng.uniform_int(0, 199)].id = in.instances[rng.uniform_int(0, 199)].id;
+      in.instances[pick(rng, 200)].id = in.instances[pick(rng, 200)].id;
       break;
     case Kind::UnknownInstance: {
-      auto& s = in.services[rng.uniform_int(0, 1'999)];
+      auto& s = in.services[pick(rng, 2'000)];
       s.instances.push_back(model::InstanceId{"nowhere"});
-      auto& t = in.services[rng.uniform_int(0, 1'999)];
+      auto& t = in.services[pick(rng, 2'000)];
       t.current.push_back(capacity::Placement{.instance = model::InstanceId{"gone"},
                                               .replicas = model::Replicas{1}});
       break;
     }
     case Kind::RepeatedInstance: {
       for (int n = 0; n < 3; ++n) {
-        auto& s = in.services[rng.uniform_int(0, 1'999)];
+        auto& s = in.services[pick(rng, 2'000)];
         s.instances.push_back(s.instances.front());
-        auto& t = in.services[rng.uniform_int(0, 1'999)];
+        auto& t = in.services[pick(rng, 2'000)];
         if (!t.current.empty()) t.current.push_back(t.current.front());
-        auto& u = in.services[rng.uniform_int(0, 1'999)];
+        auto& u = in.services[pick(rng, 2'000)];
         u.desired.value = -1;
       }
       break;

@@ -179,7 +179,9 @@ struct ServiceAllocationText {
 
 /// Allocates every service at once (see the header comment). Fails with `InvalidInput` on
 /// duplicate ids, unknown instances, units per replica or weight < 1, or negative counts.
-/// Thread-safety: a pure function.
+/// Thread-safety: safe to call from several threads at once; the answer depends on `input` only.
+/// Each calling thread keeps its scratch buffers (about 2.5 MB at 10,000 services) for its next
+/// call, as fresh memory costs page faults (bench/RESULTS.md, fourth pass).
 [[nodiscard]] Result<Allocation> allocate(const AllocationInput& input);
 
 }  // namespace qfscale::capacity

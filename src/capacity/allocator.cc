@@ -7,7 +7,6 @@
 #include <cstring>
 #include <functional>
 #include <limits>
-#include <queue>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -132,42 +131,54 @@ bool later(const Event& a, const Event& b) {
 struct Later {
   bool operator()(const Event& a, const Event& b) const { return later(a, b); }
 };
-/// Sorts `events`, which must already be in `id` order with unique ids, into event order: a
-/// stable LSD radix sort on the level bits, 11 bits per pass, skipping passes where every key
-/// has the same digit. `tmp` is scratch space.
-void sort_events(std::vector<Event>& events, std::vector<Event>& tmp) {
+/// Sorts `events`, which must already be in `id` order with unique ids, into event order. A
+/// stable LSD radix sort on the top 33 level bits (3 passes of 11 bits, skipping passes where
+/// every key has the same digit) leaves events whose top bits tie in `id` order; a run of those
+/// is then sorted on the full key, which is usually a check that it is sorted already (equal
+/// levels, in id order). Ids are unique, so the order is the one `later` defines, whatever
+/// sorted it. `tmp` and `counts` are scratch space.
+void sort_events(std::vector<Event>& events, std::vector<Event>& tmp,
+                 std::vector<std::uint32_t>& counts) {
   constexpr int kBits = 11;
-  constexpr int kPasses = (64 + kBits - 1) / kBits;
+  constexpr int kLow = 64 - 3 * kBits;  // bits below this are left to the run sort
+  constexpr int kPasses = 3;
   constexpr std::size_t kBuckets = std::size_t{1} << kBits;
+  auto in_order = [](const Event& a, const Event& b) { return later(b, a); };
   const std::size_t n = events.size();
   if (n < 2) return;
   if (n < 64) {
-    std::sort(events.begin(), events.end(),
-              [](const Event& a, const Event& b) { return later(b, a); });
+    std::sort(events.begin(), events.end(), in_order);
     return;
   }
-  std::vector<std::uint32_t> counts(kBuckets * kPasses, 0);
+  counts.assign(kBuckets * kPasses, 0);
+  auto digit = [](const Event& e, int p) {
+    return (e.level_bits >> (kLow + p * kBits)) & (kBuckets - 1);
+  };
   for (const auto& e : events) {
-    for (int p = 0; p < kPasses; ++p) {
-      ++counts[static_cast<std::size_t>(p) * kBuckets +
-               ((e.level_bits >> (p * kBits)) & (kBuckets - 1))];
-    }
+    for (int p = 0; p < kPasses; ++p)
+      ++counts[static_cast<std::size_t>(p) * kBuckets + digit(e, p)];
   }
   tmp.resize(n);
   for (int p = 0; p < kPasses; ++p) {
     std::uint32_t* count = counts.data() + static_cast<std::size_t>(p) * kBuckets;
-    const std::size_t first = (events.front().level_bits >> (p * kBits)) & (kBuckets - 1);
-    if (count[first] == n) continue;  // every key has this digit
+    if (count[digit(events.front(), p)] == n) continue;  // every key has this digit
     std::uint32_t sum = 0;
     for (std::size_t b = 0; b < kBuckets; ++b) {
       const std::uint32_t c = count[b];
       count[b] = sum;
       sum += c;
     }
-    for (const auto& e : events) {
-      tmp[count[(e.level_bits >> (p * kBits)) & (kBuckets - 1)]++] = e;
-    }
+    for (const auto& e : events) tmp[count[digit(e, p)]++] = e;
     events.swap(tmp);
+  }
+  for (std::size_t begin = 0; begin < n;) {
+    const std::uint64_t top = events[begin].level_bits >> kLow;
+    std::size_t end = begin + 1;
+    while (end < n && events[end].level_bits >> kLow == top) ++end;
+    const auto first = events.begin() + static_cast<std::ptrdiff_t>(begin);
+    const auto last = events.begin() + static_cast<std::ptrdiff_t>(end);
+    if (end - begin > 1 && !std::is_sorted(first, last, in_order)) std::sort(first, last, in_order);
+    begin = end;
   }
 }
 
@@ -213,11 +224,26 @@ std::uint64_t order_key(std::string_view id, std::size_t skip) {
   return key;
 }
 
+/// A service's place in the (priority desc, id asc) order while it is being ranked.
+struct Rank {  // no default values: the scratch array is written before it is read
+  std::uint64_t key;
+  Index input;
+};
+
+/// `n` elements of `v` to be written before they are read: grown when too small, never cleared,
+/// so a reused buffer is not filled again.
+template <typename T>
+T* overwrite(std::vector<T>& v, std::size_t n) {
+  if (v.size() < n) v.resize(n);
+  return v.data();
+}
+
+/// One allocation's state. Its buffers outlive a call (see `allocate`): everything a call reads
+/// is reset or written first by `build`, and the per-class state by `fill_class`.
 class Allocator {
  public:
-  explicit Allocator(const AllocationInput& input) : in_(input) {}
-
-  Status build();
+  /// Reads `input`, which must outlive the other calls of this allocation.
+  Status build(const AllocationInput& input);
   void reserve_mins();
   void fill_classes();
   [[nodiscard]] Allocation result() const;
@@ -248,7 +274,11 @@ class Allocator {
   void make_whole(Index begin, Index end);
   void top_up(Index begin, Index end);
 
-  const AllocationInput& in_;
+  const AllocationInput* in_ = nullptr;
+  IdIndex inst_index_;
+  std::vector<std::uint64_t> keys_;  ///< per input service: its order key
+  std::vector<Index> class_index_;   ///< per input service: its priority class
+  std::vector<Rank> ranks_;
   std::vector<Svc> svcs_;  ///< sorted by (priority desc, id asc): the index is the tie rank
   std::vector<Index> rank_of_input_;
   std::vector<Slot> slots_;
@@ -263,6 +293,8 @@ class Allocator {
   bool pop(Event& out);
   std::uint32_t epoch_ = 0;
   std::vector<Event> sort_scratch_;
+  std::vector<std::uint32_t> sort_counts_;
+  std::vector<Index> unmet_;    ///< top_up's heap
   std::vector<Index> batched_;  ///< instances entered during the batch
   /// The per-instance lists of pouring services, for the class being filled.
   struct PourNode {
@@ -277,12 +309,15 @@ class Allocator {
   std::vector<std::uint8_t> safe_;  ///< bytes, not std::vector<bool>: read per slot
 };
 
-Status Allocator::build() {
+Status Allocator::build(const AllocationInput& input) {
+  in_ = &input;
   std::vector<std::string> problems;
-  IdIndex inst_index(in_.instances.size());
-  insts_.resize(in_.instances.size());
-  for (std::size_t i = 0; i < in_.instances.size(); ++i) {
-    const auto& spec = in_.instances[i];
+  auto& inst_index = inst_index_;
+  inst_index.reset(input.instances.size());
+  epoch_ = 0;
+  insts_.assign(input.instances.size(), Inst{});
+  for (std::size_t i = 0; i < input.instances.size(); ++i) {
+    const auto& spec = input.instances[i];
     if (!inst_index.add(spec.id.value, to_index(i))) {
       problems.push_back(fmt::format("instances[{}]: duplicate id {}", i, spec.id));
     }
@@ -296,16 +331,35 @@ Status Allocator::build() {
 
   // Rank services by (priority desc, id asc). Ids usually share a prefix ("svco-"), so compare
   // an 8-byte key taken after the common prefix and fall back to the strings only on a tie.
-  const auto& services = in_.services;
-  IdIndex service_index(services.size());
-  for (std::size_t i = 0; i < services.size(); ++i) {
-    if (!service_index.add(services[i].id.value, to_index(i))) {
-      problems.push_back(fmt::format("services: duplicate id {}", services[i].id));
-    }
-  }
+  const auto& services = input.services;
   std::size_t common = services.empty() ? 0 : services.front().id.value.size();
   for (const auto& r : services) {
     common = common_prefix(services.front().id.value, r.id.value, common);
+  }
+  std::uint64_t* const keys = overwrite(keys_, services.size());
+  for (std::size_t i = 0; i < services.size(); ++i) {
+    keys[i] = order_key(services[i].id.value, common);
+  }
+  auto id_less = [&](std::size_t a, std::size_t b) {
+    if (keys[a] != keys[b]) return keys[a] < keys[b];
+    return services[a].id.value < services[b].id.value;
+  };
+  // Ids strictly increasing (or decreasing) in input order are unique. Callers usually list
+  // services by id, so the hash index (its table alone is 1 MiB at 10,000 services) is built only
+  // for other orders, and then reports every duplicate as before.
+  bool increasing = true;
+  bool decreasing = true;
+  for (std::size_t i = 1; i < services.size() && (increasing || decreasing); ++i) {
+    increasing = increasing && id_less(i - 1, i);
+    decreasing = decreasing && id_less(i, i - 1);
+  }
+  if (!increasing && !decreasing) {
+    IdIndex service_index(services.size());
+    for (std::size_t i = 0; i < services.size(); ++i) {
+      if (!service_index.add(services[i].id.value, to_index(i))) {
+        problems.push_back(fmt::format("services: duplicate id {}", services[i].id));
+      }
+    }
   }
   // Priorities are few: order the distinct ones, then sort each class by id key.
   std::vector<int> priorities;
@@ -320,28 +374,23 @@ Status Allocator::build() {
   }
   std::sort(priorities.begin(), priorities.end(), std::greater<>{});
   priorities.erase(std::unique(priorities.begin(), priorities.end()), priorities.end());
-  struct Rank {
-    std::uint64_t key = 0;
-    Index input = 0;
-  };
   std::vector<std::size_t> class_start(priorities.size() + 1, 0);
   auto class_of = [&](int priority) {
     return static_cast<std::size_t>(
         std::lower_bound(priorities.begin(), priorities.end(), priority, std::greater<>{}) -
         priorities.begin());
   };
-  std::vector<std::size_t> class_index(services.size());
+  Index* const class_index = overwrite(class_index_, services.size());
   for (std::size_t i = 0; i < services.size(); ++i) {
-    class_index[i] = class_of(services[i].priority);
+    class_index[i] = to_index(class_of(services[i].priority));
     ++class_start[class_index[i] + 1];
   }
   for (std::size_t c = 1; c < class_start.size(); ++c) class_start[c] += class_start[c - 1];
-  std::vector<Rank> ranks(services.size());
+  Rank* const ranks = overwrite(ranks_, services.size());
   {
     std::vector<std::size_t> fill(class_start.begin(), class_start.end() - 1);
     for (std::size_t i = 0; i < services.size(); ++i) {
-      ranks[fill[class_index[i]]++] =
-          Rank{.key = order_key(services[i].id.value, common), .input = to_index(i)};
+      ranks[fill[class_index[i]]++] = Rank{.key = keys[i], .input = to_index(i)};
     }
   }
   auto by_id = [&](const Rank& a, const Rank& b) {
@@ -349,24 +398,27 @@ Status Allocator::build() {
     return services[a.input].id.value < services[b.input].id.value;
   };
   for (std::size_t c = 0; c + 1 < class_start.size(); ++c) {
-    const auto first = ranks.begin() + static_cast<std::ptrdiff_t>(class_start[c]);
-    const auto last = ranks.begin() + static_cast<std::ptrdiff_t>(class_start[c + 1]);
+    Rank* const first = ranks + class_start[c];
+    Rank* const last = ranks + class_start[c + 1];
     // Callers usually list services by id already: a linear check saves the sort.
     if (!std::is_sorted(first, last, by_id)) std::sort(first, last, by_id);
   }
-  std::vector<Index> order(services.size());
-  for (std::size_t i = 0; i < order.size(); ++i) order[i] = ranks[i].input;
-
-  svcs_.resize(services.size());
-  rank_of_input_.resize(services.size());
+  svcs_.assign(services.size(), Svc{});
+  rank_of_input_.resize(services.size());  // every element is written below
+  slots_.clear();
+  segs_.clear();
   std::size_t edges = 0;
   for (const auto& s : services) edges += s.instances.size();
   slots_.reserve(edges);
   segs_.reserve(edges * 2);
-  std::vector<Index> current_inst;
-  for (std::size_t rank = 0; rank < order.size(); ++rank) {
-    const Index input = order[rank];
-    const auto& req = services[input];
+  struct Allowed {
+    Index instance = kNone;  ///< kNone: unknown id
+    int current = 0;         ///< replicas there now
+  };
+  std::vector<Allowed> allowed;  ///< per entry of `instances`
+  for (std::size_t rank = 0; rank < services.size(); ++rank) {
+    const Index at = ranks[rank].input;
+    const auto& req = services[at];
     if (req.units_per_replica.value < 1 || req.weight < 1 || req.desired.value < 0 ||
         req.min.value < 0) {
       problems.push_back(fmt::format(
@@ -374,25 +426,38 @@ Status Allocator::build() {
           ">= 0",
           req.id, req.units_per_replica, req.weight, req.desired, req.min));
     }
-    rank_of_input_[input] = to_index(rank);
+    rank_of_input_[at] = to_index(rank);
     auto& s = svcs_[rank];
-    s.input = input;
+    s.input = at;
     s.units = std::max(1, req.units_per_replica.value);
     s.weight = std::max(1, req.weight);
     s.demand = std::max(0, req.desired.value);
     s.min = std::min(std::max(0, req.min.value), s.demand);
     s.priority = req.priority;
 
-    current_inst.clear();
-    for (const auto& p : req.current) {
-      const Index found = inst_index.find(p.instance.value);
+    // Allowed instances first; their problems are reported after those of the current ones.
+    allowed.clear();
+    for (const auto& id : req.instances) allowed.push_back({.instance = inst_index.find(id.value)});
+    for (std::size_t c = 0; c < req.current.size(); ++c) {
+      const auto& p = req.current[c];
+      // A current instance is nearly always an allowed one: two 8-byte compares per allowed id
+      // are cheaper than hashing it again. Equal ids have the same index, and different ids
+      // different ones, so this finds what the index would.
+      std::size_t k = 0;
+      while (k < allowed.size() && !detail::same_id(req.instances[k].value, p.instance.value)) ++k;
+      const Index found =
+          k < allowed.size() ? allowed[k].instance : inst_index.find(p.instance.value);
       if (found == kNone) {
         problems.push_back(
             fmt::format("service {}: current instance {} is not known", req.id, p.instance));
-        current_inst.push_back(kNone);
         continue;
       }
-      if (std::find(current_inst.begin(), current_inst.end(), found) != current_inst.end()) {
+      // Known ids have the same index exactly when they are equal.
+      bool twice = false;
+      for (std::size_t e = 0; e < c && !twice; ++e) {
+        twice = detail::same_id(req.current[e].instance.value, p.instance.value);
+      }
+      if (twice) {
         problems.push_back(
             fmt::format("service {}: current instance {} listed twice", req.id, p.instance));
       }
@@ -400,27 +465,27 @@ Status Allocator::build() {
         problems.push_back(fmt::format("service {}: current replicas on {} must be >= 0, got {}",
                                        req.id, p.instance, p.replicas));
       }
-      current_inst.push_back(found);
+      // `k` is the first allowed entry with this id, the one that gets the slot; the last
+      // current entry for an instance counts.
+      if (k < allowed.size()) allowed[k].current = std::max(0, p.replicas.value);
     }
 
     s.slot_begin = to_index(slots_.size());
-    for (const auto& id : req.instances) {
-      const Index inst = inst_index.find(id.value);
+    for (std::size_t k = 0; k < allowed.size(); ++k) {
+      const Index inst = allowed[k].instance;
       if (inst == kNone) {
-        problems.push_back(fmt::format("service {}: instance {} is not known", req.id, id));
+        problems.push_back(
+            fmt::format("service {}: instance {} is not known", req.id, req.instances[k]));
         continue;
       }
-      bool dup = false;
-      for (Index j = s.slot_begin; j < slots_.size(); ++j) dup = dup || slots_[j].instance == inst;
+      const bool dup = std::any_of(slots_.begin() + s.slot_begin, slots_.end(),
+                                   [inst](const Slot& slot) { return slot.instance == inst; });
       if (dup) {
-        problems.push_back(fmt::format("service {}: instance {} listed twice", req.id, id));
+        problems.push_back(
+            fmt::format("service {}: instance {} listed twice", req.id, req.instances[k]));
         continue;
       }
-      Slot slot{.instance = inst};
-      for (std::size_t c = 0; c < current_inst.size(); ++c) {
-        if (current_inst[c] == inst) slot.current = std::max(0, req.current[c].replicas.value);
-      }
-      slots_.push_back(slot);
+      slots_.push_back(Slot{.instance = inst, .current = allowed[k].current});
     }
     s.slot_end = to_index(slots_.size());
 
@@ -564,7 +629,7 @@ void Allocator::fill_class(Index begin, Index end) {
     queue(Event::make(inst.queued, kInstanceBit | i));
   }
   batched_.clear();
-  sort_events(sorted_, sort_scratch_);
+  sort_events(sorted_, sort_scratch_, sort_counts_);
   batch_ = false;
   Event e;
   while (pop(e)) {
@@ -741,6 +806,9 @@ void Allocator::make_whole(Index begin, Index end) {
   for (Index k = begin; k < end; ++k) {
     auto& s = svcs_[k];
     int room = s.demand - s.total;
+    // Met before the class started (its min is its demand, or it wants none): it poured
+    // nothing, so every `add` below would be 0.
+    if (room == 0) continue;
     for (Index j = s.slot_begin; j < s.slot_end; ++j) {
       auto& slot = slots_[j];
       // Truncation, not std::floor (a long sequence without SSE4.1): they differ only below 0,
@@ -753,6 +821,10 @@ void Allocator::make_whole(Index begin, Index end) {
       s.total += slot.added;
       insts_[slot.instance].free -= slot.added * s.units;
     }
+  }
+  // Usually no instance went over: one pass over the instances saves the walk over the slots.
+  if (std::none_of(insts_.begin(), insts_.end(), [](const Inst& inst) { return inst.free < 0; })) {
+    return;
   }
   for (Index k = begin; k < end; ++k) {
     const auto& s = svcs_[k];
@@ -793,13 +865,27 @@ void Allocator::top_up(Index begin, Index end) {
     if (la != lb) return la > lb;
     return a > b;
   };
-  std::priority_queue<Index, std::vector<Index>, decltype(less_urgent)> queue(less_urgent);
+  // Free units only go down here, so a service that fits on none of its instances never will;
+  // popping it would change nothing, and leaving it out keeps the others' order: the heap is
+  // built in one make_heap and `less_urgent` is a strict total order (ties by index), so the
+  // pops come in the same order however the heap was built.
+  auto wants_and_fits = [this](const Svc& s) {
+    if (s.total >= s.demand) return false;
+    for (Index j = s.slot_begin; j < s.slot_end; ++j) {
+      if (insts_[slots_[j].instance].free >= s.units) return true;
+    }
+    return false;
+  };
+  unmet_.clear();
   for (Index k = begin; k < end; ++k) {
-    if (svcs_[k].total < svcs_[k].demand) queue.push(k);
+    if (wants_and_fits(svcs_[k])) unmet_.push_back(k);
   }
-  while (!queue.empty()) {
-    const Index k = queue.top();
-    queue.pop();
+  // std::priority_queue's operations, on the reused buffer.
+  std::make_heap(unmet_.begin(), unmet_.end(), less_urgent);
+  while (!unmet_.empty()) {
+    std::pop_heap(unmet_.begin(), unmet_.end(), less_urgent);
+    const Index k = unmet_.back();
+    unmet_.pop_back();
     auto& s = svcs_[k];
     for (Index j = s.seg_begin; j < s.seg_end; ++j) {
       auto& slot = slots_[segs_[j].slot];
@@ -808,7 +894,10 @@ void Allocator::top_up(Index begin, Index end) {
       inst.free -= s.units;
       ++slot.granted;
       ++s.total;
-      if (s.total < s.demand) queue.push(k);
+      if (wants_and_fits(s)) {
+        unmet_.push_back(k);
+        std::push_heap(unmet_.begin(), unmet_.end(), less_urgent);
+      }
       break;
     }
   }
@@ -816,9 +905,12 @@ void Allocator::top_up(Index begin, Index end) {
 
 Allocation Allocator::result() const {
   Allocation out;
-  out.services.reserve(in_.services.size());
-  for (std::size_t input = 0; input < in_.services.size(); ++input) {
-    const auto& req = in_.services[input];
+  out.services.reserve(in_->services.size());
+  std::size_t placed = 0;
+  for (const auto& slot : slots_) placed += slot.granted > 0 ? std::size_t{1} : 0;
+  out.placements.reserve(placed);
+  for (std::size_t input = 0; input < in_->services.size(); ++input) {
+    const auto& req = in_->services[input];
     const auto& s = svcs_[rank_of_input_[input]];
     // Built in place: moving a finished ServiceAllocation in costs a string and a vector move.
     ServiceAllocation& a = out.services.emplace_back();
@@ -831,21 +923,19 @@ Allocation Allocator::result() const {
     } else if (s.total < s.demand) {
       a.shortfall = Shortfall::CappedCapacity;
     }
-    std::size_t placed = 0;
-    for (Index j = s.slot_begin; j < s.slot_end; ++j)
-      placed += slots_[j].granted > 0 ? std::size_t{1} : 0;
-    a.placements.reserve(placed);
+    a.placement_begin = out.placements.size();
     for (Index j = s.slot_begin; j < s.slot_end; ++j) {
       if (slots_[j].granted > 0) {
-        auto& placement = a.placements.emplace_back();  // in place, as above
-        placement.instance = in_.instances[slots_[j].instance].id;
+        auto& placement = out.placements.emplace_back();  // in place, as above
+        placement.instance = in_->instances[slots_[j].instance].id;
         placement.replicas = model::Replicas{slots_[j].granted};
       }
     }
+    a.placement_count = out.placements.size() - a.placement_begin;
   }
-  out.instances.reserve(in_.instances.size());
-  for (std::size_t i = 0; i < in_.instances.size(); ++i) {
-    const auto& spec = in_.instances[i];
+  out.instances.reserve(in_->instances.size());
+  for (std::size_t i = 0; i < in_->instances.size(); ++i) {
+    const auto& spec = in_->instances[i];
     const model::ComputeUnits allocated{insts_[i].usable - insts_[i].free};
     QFS_CHECK(insts_[i].free >= 0, "allocator left an instance over capacity");
     out.instances.push_back(InstanceUsage{.id = spec.id,
@@ -860,8 +950,11 @@ Allocation Allocator::result() const {
 }  // namespace
 
 Result<Allocation> allocate(const AllocationInput& input) {
-  Allocator allocator(input);
-  if (auto status = allocator.build(); !status) return fail(std::move(status.error()));
+  // The scratch buffers (about 2.5 MB at 10,000 services) stay with the thread for its next call:
+  // fresh memory costs a page fault per 4 KiB page on first touch, which on the benchmark machine
+  // was more than the allocation itself (bench/RESULTS.md, fourth pass).
+  thread_local Allocator allocator;
+  if (auto status = allocator.build(input); !status) return fail(std::move(status.error()));
   allocator.reserve_mins();
   allocator.fill_classes();
   return allocator.result();

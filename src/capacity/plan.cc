@@ -167,7 +167,7 @@ Result<Plan> plan_calls(const AllocationInput& input, const Allocation& allocati
     views.push_back(ChangeView{.id = &req.id,
                                .units_per_replica = req.units_per_replica,
                                .current = req.current,
-                               .target = got.placements});
+                               .target = allocation.placements_of(got)});
   }
   return plan(input.instances, views);
 }

@@ -44,6 +44,15 @@
 /// could have (a test pins this down). Preference order is the operator's word, and the result
 /// is still within capacity and deterministic.
 ///
+/// ## Result
+///
+/// `Allocation::services` and `Allocation::instances` follow the input order. The targets per
+/// instance of all services are one array, `Allocation::placements`, service after service;
+/// `placements_of(service)` gives one service's part as a span (replicas > 0 only, in its
+/// preference order). One array instead of a vector per service: at 10,000 services, building
+/// and freeing the small vectors was a sixth of the call (bench/RESULTS.md, fourth pass).
+/// `ServiceAllocationText` prints a service with its placements.
+///
 /// ## Worked example
 ///
 /// Instance `X`: capacity 12, foreign 0. Services, all min 0, one instance `X`:
@@ -57,6 +66,8 @@
 /// - Result: a 7 (unmet 3, CappedCapacity), b 3 (unmet 7, CappedCapacity), c 1; X allocated 12,
 ///   free 0.
 
+#include <cstddef>
+#include <span>
 #include <string_view>
 #include <vector>
 
@@ -123,9 +134,11 @@ struct ServiceAllocation {
   model::Replicas granted;
   model::Replicas unmet;  ///< desired - granted
   Shortfall shortfall = Shortfall::None;
-  /// Target per instance, replicas > 0 only, in the service's preference order. Instances
-  /// absent here (and present in `current`) are to be scaled to 0.
-  std::vector<Placement> placements;
+  /// Where its placements are in `Allocation::placements`: read them through
+  /// `Allocation::placements_of`. Positions, so two allocations of the same services compare
+  /// equal service by service only through `placements_of`.
+  std::size_t placement_begin = 0;
+  std::size_t placement_count = 0;
   friend bool operator==(const ServiceAllocation&, const ServiceAllocation&) = default;
 };
 
@@ -141,12 +154,34 @@ struct InstanceUsage {
 struct Allocation {
   std::vector<ServiceAllocation> services;  ///< same order as the input
   std::vector<InstanceUsage> instances;     ///< same order as the input
+  /// Every service's placements, service after service in `services` order. One array rather
+  /// than a vector per service: 10,000 small vectors cost more to build and free than the
+  /// allocation itself.
+  std::vector<Placement> placements;
+
+  /// Target per instance of `service` (an element of `services`): replicas > 0 only, in the
+  /// service's preference order. Instances absent here (and present in `current`) are to be
+  /// scaled to 0. Valid while this Allocation is alive and unchanged.
+  [[nodiscard]] std::span<const Placement> placements_of(const ServiceAllocation& service) const {
+    return std::span<const Placement>(placements)
+        .subspan(service.placement_begin, service.placement_count);
+  }
   friend bool operator==(const Allocation&, const Allocation&) = default;
+};
+
+/// One service's allocation with its placements, for printing:
+/// `fmt::format("{}", ServiceAllocationText{s, allocation.placements_of(s)})` gives
+/// "a: desired 10 granted 7 unmet 3 (capped_capacity) [x=7]".
+struct ServiceAllocationText {
+  const ServiceAllocation& service;
+  std::span<const Placement> placements;
 };
 
 /// Allocates every service at once (see the header comment). Fails with `InvalidInput` on
 /// duplicate ids, unknown instances, units per replica or weight < 1, or negative counts.
-/// Thread-safety: a pure function.
+/// Thread-safety: safe to call from several threads at once; the answer depends on `input` only.
+/// Each calling thread keeps its scratch buffers (about 2.5 MB at 10,000 services) for its next
+/// call, as fresh memory costs page faults (bench/RESULTS.md, fourth pass).
 [[nodiscard]] Result<Allocation> allocate(const AllocationInput& input);
 
 }  // namespace qfscale::capacity
@@ -166,12 +201,13 @@ struct fmt::formatter<qfscale::capacity::Placement> : fmt::formatter<std::string
 };
 
 template <>
-struct fmt::formatter<qfscale::capacity::ServiceAllocation> : fmt::formatter<std::string_view> {
-  auto format(const qfscale::capacity::ServiceAllocation& s, format_context& ctx) const {
+struct fmt::formatter<qfscale::capacity::ServiceAllocationText> : fmt::formatter<std::string_view> {
+  auto format(const qfscale::capacity::ServiceAllocationText& t, format_context& ctx) const {
+    const auto& s = t.service;
     auto out = fmt::format_to(ctx.out(), "{}: desired {} granted {} unmet {} ({}) [", s.id,
                               s.desired, s.granted, s.unmet, s.shortfall);
-    for (std::size_t i = 0; i < s.placements.size(); ++i) {
-      out = fmt::format_to(out, "{}{}", i == 0 ? "" : " ", s.placements[i]);
+    for (std::size_t i = 0; i < t.placements.size(); ++i) {
+      out = fmt::format_to(out, "{}{}", i == 0 ? "" : " ", t.placements[i]);
     }
     return fmt::format_to(out, "]");
   }

@@ -1,9 +1,12 @@
 #include <cstdio>
 #include <exception>
 
+#include "qfscale/util/heap.h"
+
 #include "cli/command.h"
 
 int main(int argc, char** argv) {
+  qfscale::util::keep_freed_heap();
   CLI::App app{
       "qfscale: an autoscaler for Baidu Qianfan custom model services (定制服务).\n"
       "It reads each service's QPS, compares it with the QPS one replica is sized for,\n"

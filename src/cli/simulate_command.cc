@@ -119,6 +119,7 @@ OrExit<std::vector<policy::Policy>> load_policies(const std::vector<std::string>
   const auto zones = util::system_zone_source();
   std::vector<policy::Policy> out;
   bool bad = false;
+  bool usage_error = false;  // an unknown shipped name: reported with the rest, then exit 2
   for (const auto& ref : refs) {
     std::string text;
     std::string label = ref;
@@ -140,7 +141,8 @@ OrExit<std::vector<policy::Policy>> load_policies(const std::vector<std::string>
           "--policy '{}' is not a shipped policy (one of:{}) nor a file (a path containing '/' "
           "or ending in .yaml)",
           ref, names));
-      return tl::unexpected(2);
+      usage_error = true;
+      continue;
     }
     auto p = policy::load_policy(text, label, zones);
     if (!p) {
@@ -150,6 +152,7 @@ OrExit<std::vector<policy::Policy>> load_policies(const std::vector<std::string>
     }
     out.push_back(std::move(*p));
   }
+  if (usage_error) return tl::unexpected(2);
   if (bad) return tl::unexpected(1);
   return out;
 }
@@ -226,8 +229,8 @@ int run_simulate(const SimulateOptions& o) {
 
   // Every problem in every file is reported before giving up.
   auto policies = load_policies(o.policies);
-  if (!policies && policies.error() == 2) return 2;
   auto traces = load_traces(o.traces);
+  if (!policies && policies.error() == 2) return 2;
   if (!policies || !traces) return 1;
   const auto ids = service_ids(o.traces);
   std::vector<sim::ServiceSpec> services;

@@ -140,8 +140,9 @@ util::Diagnostics validate(const PolicySpec& spec) {
   v.range("spec.panic.threshold", spec.panic.threshold, 1.1, 10.0);
 
   v.duration("spec.forecast.horizon", spec.forecast.horizon, Seconds{0}, kMaxMetricWindow);
-  // A trend needs a few samples: with a 15 s tick, 30 s gives three.
-  v.duration("spec.forecast.window", spec.forecast.window, Seconds{30}, kMaxMetricWindow);
+  // A trend needs three samples newer than now - window: 60 s holds four at the default 15 s
+  // tick (30 s would hold only two, and the forecast would silently never act).
+  v.duration("spec.forecast.window", spec.forecast.window, Seconds{60}, kMaxMetricWindow);
 
   validate_rules(v, spec.scale_up, "spec.scaleUp", true);
   validate_rules(v, spec.scale_down, "spec.scaleDown", false);

@@ -97,9 +97,12 @@ struct Recommendation {
   /// None only when it changed the number or deliberately decided to keep it (WithinTolerance,
   /// PanicHold, MetricsMissing, Activated, staying at zero, Frozen*). None when no step acted.
   model::Reason reason = model::Reason::None;
-  std::vector<model::Step> steps;    ///< one per model::Stage, in kAllStages order
-  std::optional<double> stable_qps;  ///< metricWindow average; empty without a usable sample
-  std::optional<double> panic_qps;   ///< panic.window average; empty as above or panic disabled
+  std::vector<model::Step> steps;  ///< one per model::Stage, in kAllStages order
+  /// The demand figure raw desired is computed from: the metricWindow average, or the forecast
+  /// when `forecast` sized for a rising trend (the metric-window step's detail shows both);
+  /// empty without a usable sample.
+  std::optional<double> stable_qps;
+  std::optional<double> panic_qps;  ///< panic.window average; empty as above or panic disabled
   bool panicking = false;
   friend bool operator==(const Recommendation&, const Recommendation&) = default;
 };

@@ -127,7 +127,8 @@ struct ChartPoint {
 
 inline constexpr std::size_t kMaxChartPoints = 1500;
 
-/// Reduces a series (x ascending) to at most `max_points` (>= 2) points: the x range is cut into
+/// Reduces a series (x ascending) to at most `max_points` points (values below 4 count as 4: the
+/// first and last point plus one bucket): the x range is cut into
 /// max_points / 2 buckets and each keeps its lowest and highest point in x order, so peaks and
 /// troughs survive. Returned unchanged when already small enough.
 [[nodiscard]] std::vector<ChartPoint> downsample(std::span<const ChartPoint> points,

@@ -72,14 +72,14 @@ TEST_SUITE("policy") {
          {{0, 10}, {15, 12}, {30, 10}, {45, 12}, {60, 10}, {75, 12}},
          12,
          3},
-        // Window 45 s at now = 60: samples at 30, 45, 60 (> 15) = 10, 20, 30, slope 2/3; the
-        // old peak of 100 at t = 15 is outside. 30 + 60 = 90 qps -> 18. With it inside, the
-        // slope would be negative and the answer 30 / 5 = 6.
+        // Window 60 s at now = 75: samples at 30, 45, 60, 75 (> 15) = 10, 20, 30, 40, slope 2/3;
+        // the old peak of 100 at t = 0 and 15 is outside. 40 + 60 = 100 qps -> 20. With it
+        // inside, the slope would be negative and the answer 40 / 5 = 8.
         {"only samples inside the window count",
-         forecasting(90s, 45s),
-         {{0, 100}, {15, 100}, {30, 10}, {45, 20}, {60, 30}},
-         90,
-         18},
+         forecasting(90s, 60s),
+         {{0, 100}, {15, 100}, {30, 10}, {45, 20}, {60, 30}, {75, 40}},
+         100,
+         20},
     };
     for (const auto& c : cases) {
       CAPTURE(c.name);

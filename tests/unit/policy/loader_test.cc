@@ -114,18 +114,18 @@ TEST_SUITE("policy") {
          "1h1s is out of range, must be in [1s, 1h]"},
         {"metricWindow 0s", "  metricWindow: 0s\n", nullptr, "spec.metricWindow",
          "0s is out of range, must be in [1s, 1h]"},
-        // forecast: horizon in [0s, 1h], window in [30s, 1h]
+        // forecast: horizon in [0s, 1h], window in [60s, 1h]
         {"forecast on with defaults", "  forecast: {enabled: true}\n",
          [](PolicySpec& s) { s.forecast.enabled = true; }},
-        {"forecast horizon 0s and window at 30s", "  forecast: {horizon: 0s, window: 30s}\n",
+        {"forecast horizon 0s and window at 60s", "  forecast: {horizon: 0s, window: 60s}\n",
          [](PolicySpec& s) {
            s.forecast.horizon = seconds{0};
-           s.forecast.window = seconds{30};
+           s.forecast.window = seconds{60};
          }},
         {"forecast horizon just above 1h", "  forecast: {horizon: 3601s}\n", nullptr,
          "spec.forecast.horizon", "1h1s is out of range, must be in [0s, 1h]"},
-        {"forecast window just below 30s", "  forecast: {window: 29s}\n", nullptr,
-         "spec.forecast.window", "29s is out of range, must be in [30s, 1h]"},
+        {"forecast window just below 60s", "  forecast: {window: 59s}\n", nullptr,
+         "spec.forecast.window", "59s is out of range, must be in [1m, 1h]"},
         {"forecast window at 1h", "  forecast: {window: 1h}\n",
          [](PolicySpec& s) { s.forecast.window = seconds{3600}; }},
         // panic

@@ -6,7 +6,7 @@
 
 #include "qfscale/sim/report.h"
 
-#include "unit/sim/report_fixtures.h"
+#include "unit/sim/sim_fixtures.h"
 
 namespace qfscale::sim {
 namespace {

@@ -11,7 +11,7 @@
 #include <simdjson.h>
 
 #include "support/golden.h"
-#include "unit/sim/report_fixtures.h"
+#include "unit/sim/sim_fixtures.h"
 
 namespace qfscale::sim {
 namespace {

@@ -10,6 +10,8 @@
 
 #include "qfscale/metrics/synthetic.h"
 
+#include "unit/sim/sim_fixtures.h"
+
 namespace qfscale::sim {
 namespace {
 
@@ -19,38 +21,9 @@ using model::Reason;
 using model::Replicas;
 using model::ServiceId;
 
-/// A policy that does exactly what demand says at every tick, so answers can be worked by hand:
-/// target utilization 1.0 and no tolerance (desired = ceil(qps / replica_qps)), a metric window
-/// of one tick (only the latest sample counts), no panic, no stabilization, rate limits far away.
-policy::Policy exact_policy(std::chrono::seconds window = 10s) {
-  policy::PolicySpec s;
-  s.name = "exact";
-  s.target = {.utilization = 1.0, .tolerance = 0.0};
-  s.metric_window = window;
-  s.panic.enabled = false;
-  s.scale_up.policies = {{policy::RateLimitType::Replicas, 100, 10s}};
-  s.scale_down.stabilization_window = 0s;
-  s.scale_down.policies = {{policy::RateLimitType::Replicas, 100, 10s}};
-  auto p = policy::Policy::create(std::move(s));
-  REQUIRE(p);
-  return *p;
-}
-
-/// `seconds` seconds at `qps`, then the next run, …
-std::shared_ptr<const metrics::Trace> steps(std::initializer_list<std::pair<int, float>> runs) {
-  std::vector<float> v;
-  for (auto [seconds, qps] : runs) v.insert(v.end(), static_cast<std::size_t>(seconds), qps);
-  return std::make_shared<const metrics::Trace>(std::move(v));
-}
-
-/// 100 s at 10 QPS, 100 s at 30, 100 s at 10; replicas of 10 QPS and 2 units (GPU-I-2).
-ServiceSpec step_service() {
-  return ServiceSpec{.id = ServiceId{"svc-step"},
-                     .trace = steps({{100, 10.0F}, {100, 30.0F}, {100, 10.0F}}),
-                     .replica_qps = 10,
-                     .units_per_replica = ComputeUnits{2},
-                     .initial_replicas = Replicas{1}};
-}
+using test::exact_policy;
+using test::step_service;
+using test::steps;
 
 SimOptions options(std::chrono::seconds delay) {
   return SimOptions{.tick = 10s, .startup_delay = delay, .capacity_units = {}, .start = {}};

@@ -1,6 +1,7 @@
 #pragma once
 
-// Shared by the report tests: a policy whose answers can be worked by hand and the step trace.
+// Shared by the simulator and report tests: a policy whose answers can be worked by hand and
+// the step trace.
 
 #include <chrono>
 #include <initializer_list>
@@ -16,9 +17,9 @@ namespace qfscale::sim::test {
 
 using namespace std::chrono_literals;
 
-/// Does exactly what demand says at every tick: target utilization 1.0 and no tolerance
-/// (desired = ceil(qps / replica_qps)), a window of one tick, no panic, no stabilization, rate
-/// limits far away (as in simulator_test.cc).
+/// Does exactly what demand says at every tick, so answers can be worked by hand: target
+/// utilization 1.0 and no tolerance (desired = ceil(qps / replica_qps)), a metric window of one
+/// tick (only the latest sample counts), no panic, no stabilization, rate limits far away.
 inline policy::Policy exact_policy(std::string name = "exact") {
   policy::PolicySpec s;
   s.name = std::move(name);

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "qfscale/util/check.h"
+#include "qfscale/util/json_string.h"
 
 namespace qfscale::telemetry::detail {
 
@@ -46,52 +47,26 @@ std::size_t utf8_sequence_length(std::string_view text, std::size_t i) {
 }  // namespace
 
 void append_json_string(std::string& out, std::string_view text) {
+  // Invalid UTF-8 would make the whole reply unparsable for a JSON client, so each bad byte
+  // becomes U+FFFD; the valid runs between them are escaped as everywhere else.
   out.push_back('"');
+  std::size_t run_start = 0;
   std::size_t i = 0;
   while (i < text.size()) {
-    const auto c = static_cast<unsigned char>(text[i]);
-    if (c >= 0x80) {
-      const std::size_t len = utf8_sequence_length(text, i);
-      if (len == 0) {
-        out += kReplacement;
-        ++i;
-      } else {
-        out.append(text.substr(i, len));
-        i += len;
-      }
+    if (static_cast<unsigned char>(text[i]) < 0x80) {
+      ++i;
       continue;
     }
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\b':
-        out += "\\b";
-        break;
-      case '\f':
-        out += "\\f";
-        break;
-      default:
-        if (c < 0x20 || c == 0x7F) {
-          out += fmt::format("\\u{:04x}", static_cast<unsigned>(c));
-        } else {
-          out.push_back(static_cast<char>(c));
-        }
+    const std::size_t len = utf8_sequence_length(text, i);
+    if (len > 0) {
+      i += len;
+      continue;
     }
-    ++i;
+    util::append_json_escaped(out, text.substr(run_start, i - run_start));
+    out += kReplacement;
+    run_start = ++i;
   }
+  util::append_json_escaped(out, text.substr(run_start));
   out.push_back('"');
 }
 

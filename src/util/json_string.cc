@@ -8,6 +8,11 @@ namespace qfscale::util {
 
 void append_json_string(std::string& out, std::string_view text) {
   out += '"';
+  append_json_escaped(out, text);
+  out += '"';
+}
+
+void append_json_escaped(std::string& out, std::string_view text) {
   for (const char ch : text) {
     const auto byte = static_cast<unsigned char>(ch);
     switch (ch) {
@@ -33,14 +38,13 @@ void append_json_string(std::string& out, std::string_view text) {
         out += "\\t";
         break;
       default:
-        if (byte < 0x20) {
+        if (byte < 0x20 || byte == 0x7F) {
           fmt::format_to(std::back_inserter(out), "\\u{:04x}", static_cast<unsigned>(byte));
         } else {
           out += ch;  // UTF-8 passes through unchanged
         }
     }
   }
-  out += '"';
 }
 
 }  // namespace qfscale::util

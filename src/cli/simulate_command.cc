@@ -302,6 +302,8 @@ void add_simulate_command(CLI::App& app, Context& context) {
       "scale-down is immediate. Over capacity = demand above ready replicas x --replica-qps,\n"
       "counted per second. The oracle is the cheapest schedule that serves every request\n"
       "knowing the future (same startup delay, no policy limits): the lower bound on cost.\n"
+      "\"floor %\": the fewest requests over capacity any controller acting at the same ticks\n"
+      "could leave at the policy's cost, even knowing the future (what no policy can beat).\n"
       "Prints a comparison table; with --out DIR also writes summary.json, timeline.csv and\n"
       "report.html (self-contained, charts inline) there. Shows a progress bar on a terminal.\n"
       "Exit status: 0 done, 1 a bad trace or policy file (every problem as file:line:col),\n"

@@ -16,6 +16,7 @@
 
 #include <fmt/format.h>
 
+#include "qfscale/sim/floor.h"
 #include "qfscale/sim/oracle.h"
 #include "qfscale/util/json_string.h"
 
@@ -97,6 +98,38 @@ Result<SimulationResult> run_oracles(std::span<const ServiceSpec> services, cons
   return out;
 }
 
+/// Fills each policy row's over-capacity floors; the oracle row keeps NaN (report.h).
+Status add_floors(Comparison& c, const SimOptions& sim) {
+  for (auto& row : c.policies) {
+    row.over_capacity_floor = 0;
+    row.service_over_capacity_floors.assign(c.services.size(), 0);
+  }
+  c.oracle.service_over_capacity_floors.assign(c.services.size(),
+                                               std::numeric_limits<double>::quiet_NaN());
+  for (std::size_t i = 0; i < c.services.size(); ++i) {
+    const auto& s = c.services[i];
+    auto floor =
+        OverCapacityFloor::build(s.trace->per_second(), s.replica_qps, sim.tick, sim.startup_delay);
+    if (!floor) {
+      return fail(
+          std::move(floor.error()).with_context(fmt::format("floor for service '{}'", s.id)));
+    }
+    for (auto& row : c.policies) {
+      const double replica_seconds = row.result.services[i].summary.compute_unit_hours * 3600.0 /
+                                     static_cast<double>(s.units_per_replica.value);
+      const double f = floor->at(replica_seconds);
+      row.service_over_capacity_floors[i] = f;
+      row.over_capacity_floor += f;
+    }
+  }
+  return util::ok();
+}
+
+double pct_of(double part, double total) {
+  if (!std::isfinite(part)) return part;
+  return total > 0 ? 100.0 * part / total : 0.0;
+}
+
 /// Shortest round-trip form; `null` for NaN and infinities, which JSON cannot spell.
 std::string json_number(double v) {
   if (!std::isfinite(v)) return "null";
@@ -111,12 +144,16 @@ std::string json_float(double v) {
   return json_number(v);
 }
 
-void append_figures(std::string& out, const Summary& s, double ratio, std::string_view indent) {
+void append_figures(std::string& out, const Summary& s, double ratio, double floor,
+                    std::string_view indent) {
   out += fmt::format("{0}\"requests_total\": {1},\n", indent, json_number(s.requests_total));
   out += fmt::format("{0}\"requests_over_capacity\": {1},\n", indent,
                      json_number(s.requests_over_capacity));
   out += fmt::format("{0}\"requests_over_capacity_pct\": {1},\n", indent,
                      json_number(s.requests_over_capacity_pct));
+  out += fmt::format("{0}\"requests_over_capacity_floor\": {1},\n", indent, json_number(floor));
+  out += fmt::format("{0}\"requests_over_capacity_floor_pct\": {1},\n", indent,
+                     json_number(pct_of(floor, s.requests_total)));
   out += fmt::format("{0}\"seconds_over_capacity\": {1},\n", indent, s.seconds_over_capacity);
   out +=
       fmt::format("{0}\"compute_unit_hours\": {1},\n", indent, json_number(s.compute_unit_hours));
@@ -134,7 +171,7 @@ void append_row(std::string& out, const PolicyRow& row, std::string_view indent)
   out += "{\n" + in1 + "\"policy\": ";
   util::append_json_string(out, row.result.policy);
   out += ",\n";
-  append_figures(out, row.total, row.cost_ratio_to_oracle, in1);
+  append_figures(out, row.total, row.cost_ratio_to_oracle, row.over_capacity_floor, in1);
   out += ",\n" + in1 + "\"services\": [";
   for (std::size_t i = 0; i < row.result.services.size(); ++i) {
     const auto& s = row.result.services[i];
@@ -142,7 +179,8 @@ void append_row(std::string& out, const PolicyRow& row, std::string_view indent)
     out += in1 + "  {\n" + in3 + "\"service\": ";
     util::append_json_string(out, s.id.value);
     out += ",\n";
-    append_figures(out, s.summary, row.service_cost_ratios[i], in3);
+    append_figures(out, s.summary, row.service_cost_ratios[i], row.service_over_capacity_floors[i],
+                   in3);
     out += "\n" + in1 + "  }";
   }
   out += "\n" + in1 + "]\n" + std::string(indent) + "}";
@@ -182,6 +220,9 @@ std::vector<std::string> table_cells(const PolicyRow& row) {
   return {row.result.policy,
           fmt::format("{:.0f}", s.requests_over_capacity),
           fmt::format("{:.2f}%", s.requests_over_capacity_pct),
+          std::isfinite(row.over_capacity_floor)
+              ? fmt::format("{:.2f}%", pct_of(row.over_capacity_floor, s.requests_total))
+              : std::string("-"),
           fmt::format("{}", s.seconds_over_capacity),
           fmt::format("{:.2f}", s.compute_unit_hours),
           ratio_text(row.cost_ratio_to_oracle),
@@ -263,6 +304,7 @@ Result<Comparison> compare(std::span<const policy::Policy> policies,
   if (!oracle) return fail(std::move(oracle.error()));
   for (auto& r : results) c.policies.push_back(make_row(std::move(*r), *oracle));
   c.oracle = make_row(*oracle, *oracle);
+  if (auto st = add_floors(c, options.sim); !st) return fail(std::move(st.error()));
   return c;
 }
 
@@ -305,9 +347,9 @@ std::string timeline_csv(const Comparison& c) {
 }
 
 std::string format_table(const Comparison& c) {
-  std::vector<std::vector<std::string>> rows = {{"policy", "over-cap req", "over-cap %", "s over",
-                                                 "CU-hours", "x oracle", "scale ops", "max rep",
-                                                 "mean rep", "util p50", "util p99"}};
+  std::vector<std::vector<std::string>> rows = {{"policy", "over-cap req", "over-cap %", "floor %",
+                                                 "s over", "CU-hours", "x oracle", "scale ops",
+                                                 "max rep", "mean rep", "util p50", "util p99"}};
   for (const auto& row : c.policies) rows.push_back(table_cells(row));
   rows.push_back(table_cells(c.oracle));
   std::vector<std::size_t> width(rows[0].size(), 0);

@@ -163,19 +163,25 @@ std::string fixed(double v, int decimals) {
 }
 
 void append_table_row(std::string& out, std::string_view name, const Summary& s, double ratio,
-                      bool oracle) {
+                      double floor, bool oracle) {
+  const std::string floor_pct = !std::isfinite(floor) ? "-"
+                                : s.requests_total > 0
+                                    ? fixed(100.0 * floor / s.requests_total, 2) + "%"
+                                    : "0.00%";
   out += fmt::format(
       "<tr{}><th scope=\"row\">{}</th><td>{}</td><td>{}%</td><td>{}</td><td>{}</td><td>{}</td>"
-      "<td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
+      "<td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
       oracle ? " class=\"oracle\"" : "", html_escape(name), fixed(s.requests_over_capacity, 0),
-      fixed(s.requests_over_capacity_pct, 2), s.seconds_over_capacity,
+      fixed(s.requests_over_capacity_pct, 2), floor_pct, s.seconds_over_capacity,
       fixed(s.compute_unit_hours, 2), fixed(ratio, 2), s.scale_operations, s.max_replicas,
       fixed(s.mean_replicas, 2), fixed(s.utilization_p50, 2), fixed(s.utilization_p99, 2));
 }
 
 constexpr std::string_view kTableHead =
     "<thead><tr><th>{}</th><th>requests over capacity</th><th>% of requests</th>"
-    "<th>seconds over</th><th>compute-unit-hours</th><th>cost / oracle</th>"
+    "<th title=\"the fewest any controller with the same ticks could leave at this cost, even "
+    "knowing the future\">floor at this cost</th><th>seconds "
+    "over</th><th>compute-unit-hours</th><th>cost / oracle</th>"
     "<th>scale operations</th><th>max replicas</th><th>mean replicas</th>"
     "<th>utilization p50</th><th>utilization p99</th></tr></thead>\n";
 
@@ -288,7 +294,10 @@ std::string report_html(const Comparison& c) {
       "allocator. Ready capacity is ready replicas &times; replica QPS after each tick; a new "
       "replica costs compute units from its start but serves only after the startup delay. The "
       "oracle is the cheapest schedule that serves every request knowing the future, under the "
-      "same startup delay: the lower bound on cost. Demand is per second.</p>\n";
+      "same startup delay: the lower bound on cost. The floor at a policy's cost is the "
+      "fewest requests over capacity that any controller acting at the same ticks could have "
+      "left while spending as much, even knowing the future: the lower bound on requests over "
+      "capacity at that price. Demand is per second.</p>\n";
 
   for (std::size_t i = 0; i < c.services.size(); ++i) {
     const auto& svc = c.services[i];
@@ -328,9 +337,10 @@ std::string report_html(const Comparison& c) {
   out += fmt::format(fmt::runtime(kTableHead), "policy");
   out += "<tbody>\n";
   for (const auto& row : c.policies) {
-    append_table_row(out, row.result.policy, row.total, row.cost_ratio_to_oracle, false);
+    append_table_row(out, row.result.policy, row.total, row.cost_ratio_to_oracle,
+                     row.over_capacity_floor, false);
   }
-  append_table_row(out, "oracle", c.oracle.total, 1.0, true);
+  append_table_row(out, "oracle", c.oracle.total, 1.0, c.oracle.over_capacity_floor, true);
   out += "</tbody>\n</table>\n";
   if (c.services.size() > 1) {
     out += "<h2>Per service</h2>\n<table class=\"per-service\">\n";
@@ -343,7 +353,8 @@ std::string report_html(const Comparison& c) {
       for (std::size_t i = 0; i < row->result.services.size(); ++i) {
         const auto& s = row->result.services[i];
         append_table_row(out, row->result.policy + " / " + s.id.value, s.summary,
-                         row->service_cost_ratios[i], row == &c.oracle);
+                         row->service_cost_ratios[i], row->service_over_capacity_floors[i],
+                         row == &c.oracle);
       }
     }
     out += "</tbody>\n</table>\n";

@@ -40,6 +40,8 @@ grep -q "^wrote $tmp/a/report.html$" "$tmp/a.stdout" || fail "no 'wrote' line"
 grep -q '"service": "step-2"' "$tmp/a/summary.json" || fail "repeated stems are not made unique"
 grep -q '"capacity_units": 40,' "$tmp/a/summary.json" || fail "inputs lack the capacity"
 grep -q '"cost_ratio_to_oracle": ' "$tmp/a/summary.json" || fail "no cost ratio"
+grep -q '"requests_over_capacity_floor_pct": [0-9]' "$tmp/a/summary.json" || fail "no floor"
+grep -q '"requests_over_capacity_floor": null' "$tmp/a/summary.json" || fail "oracle floor not null"
 head -1 "$tmp/a/timeline.csv" |
   grep -qx 'policy,service,t_seconds,demand_qps,ready_capacity_qps,replicas,ready_replicas,desired,granted,reason' ||
   fail "timeline header"

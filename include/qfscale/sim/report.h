@@ -27,11 +27,21 @@
 ///
 /// cost_ratio_to_oracle = compute_unit_hours / oracle compute_unit_hours; 1 when both are 0,
 /// +infinity when only the oracle's is 0 (written `null` in JSON, `inf` in the table).
+///
+/// ## The over-capacity floor
+///
+/// Per service `OverCapacityFloor` (floor.h) at the replica-seconds the policy spent on it: the
+/// fewest requests over capacity any controller acting at the same ticks could have left at that
+/// cost, knowing the future. Summed over services (each at its own spend), and a percentage of
+/// requests_total. Requests over capacity minus the floor is what a better policy could still
+/// save without spending more. Not defined for the oracle, which acts per second, not at ticks
+/// (NaN here, `null` in JSON, `-` in the tables).
 
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <optional>
 #include <span>
 #include <string>
@@ -66,6 +76,9 @@ struct PolicyRow {
   Summary total;
   double cost_ratio_to_oracle = 1;
   std::vector<double> service_cost_ratios;  ///< per service, against that service's oracle
+  /// The over-capacity floor at this row's cost (above): the sum, and one per service.
+  double over_capacity_floor = std::numeric_limits<double>::quiet_NaN();
+  std::vector<double> service_over_capacity_floors;
 };
 
 /// Per service, the oracle's replicas on and ready for every second (for the charts).

@@ -64,6 +64,9 @@ TEST_SUITE("sim") {
     CHECK(count(html, "<table class=\"per-service\">") == 1);
     CHECK(html.find("<th scope=\"row\">cheap</th>") != std::string::npos);
     CHECK(html.find("<tr class=\"oracle\"><th scope=\"row\">oracle</th>") != std::string::npos);
+    // The floor column: a percentage per policy, "-" for the oracle (it does not tick).
+    CHECK(count(html, ">floor at this cost</th>") == 2);
+    CHECK(html.find("oracle</th><td>0</td><td>0.00%</td><td>-</td>") != std::string::npos);
     // Self-contained: no scripts, no fetched resources (the SVG namespace is an identifier).
     CHECK(html.find("<script") == std::string::npos);
     CHECK(html.find("src=") == std::string::npos);

@@ -130,6 +130,11 @@ TEST_SUITE("sim") {
     CHECK(number(p, "requests_total") == 5000);
     CHECK(number(p, "requests_over_capacity") == 600);
     CHECK(number(p, "requests_over_capacity_pct") == 12);
+    // 500 replica-seconds are exactly what every 10 s segment needs at full use (1 x 100 s,
+    // 3 x 100 s, 1 x 100 s): a controller that knew the future could have left nothing over;
+    // the 600 were the price of reacting after the step, not of the budget.
+    CHECK(number(p, "requests_over_capacity_floor") == 0);
+    CHECK(number(p, "requests_over_capacity_floor_pct") == 0);
     CHECK(number(p, "seconds_over_capacity") == 30);
     CHECK(number(p, "compute_unit_hours") == doctest::Approx(1000.0 / 3600));
     CHECK(number(p, "scale_operations") == 2);
@@ -146,6 +151,7 @@ TEST_SUITE("sim") {
     CHECK(number(o, "requests_over_capacity") == 0);
     CHECK(number(o, "compute_unit_hours") == doctest::Approx(0.3));
     CHECK(number(o, "cost_ratio_to_oracle") == 1);
+    CHECK(field(o, "requests_over_capacity_floor").is_null());  // the oracle does not tick
     const auto golden = qfscale::test::check_golden("sim_step_summary.json", json);
     CHECK_MESSAGE(golden.ok, golden.message);
   }
@@ -254,6 +260,30 @@ TEST_SUITE("sim") {
     }
     CHECK(table.find("\n----") != std::string::npos);
     CHECK(table.find("\noracle ") != std::string::npos);
+    // The floor column: 0.00% for exact (see the summary.json case), "-" for the oracle.
+    CHECK(table.find(" floor % ") != std::string::npos);
+    CHECK(table.find(" 12.00%    0.00% ") != std::string::npos);
+    CHECK(table.find(" 0.00%        - ") != std::string::npos);
+  }
+
+  TEST_CASE("report: a policy held to one replica sits exactly on its floor") {
+    // replicas.max 1: 300 replica-seconds. Spent at full use they serve 300 x 10 = 3000 of the
+    // 5000 requests, so the floor is 2000 (40%); one replica leaves 20 QPS unserved for the
+    // 100 s at 30 QPS, i.e. exactly 2000: nothing could do better at that cost.
+    auto spec = exact_policy("one").spec();
+    spec.replicas.max = model::Replicas{1};
+    auto one = policy::Policy::create(spec);
+    REQUIRE(one);
+    const policy::Policy policies[] = {*one};
+    const ServiceSpec services[] = {step_service()};
+    const auto c = compare(policies, services, step_inputs(), step_options());
+    REQUIRE(c);
+    const auto& row = c->policies[0];
+    CHECK(row.total.requests_over_capacity == 2000);
+    CHECK(row.over_capacity_floor == doctest::Approx(2000));
+    CHECK(row.service_over_capacity_floors.at(0) == doctest::Approx(2000));
+    CHECK(std::isnan(c->oracle.over_capacity_floor));
+    CHECK(format_table(*c).find(" 40.00%   40.00% ") != std::string::npos);
   }
 
   TEST_CASE("report: the result does not depend on the number of threads") {

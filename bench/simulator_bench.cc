@@ -2,7 +2,7 @@
 // five shipped policies, plus the oracle on the same trace. DESIGN quality bar: a week for one
 // service in well under a second (per policy, and here for all five together). And a fleet:
 // 1,000 services for one day, with and without a shared compute-unit capacity (the allocator
-// then runs over all 1,000 every tick).
+// then runs over all 1,000 every tick). And the over-capacity floor on the week.
 
 #include <array>
 #include <chrono>
@@ -18,6 +18,7 @@
 #include "qfscale/controller/config.h"
 #include "qfscale/metrics/synthetic.h"
 #include "qfscale/policy/loader.h"
+#include "qfscale/sim/floor.h"
 #include "qfscale/sim/oracle.h"
 #include "qfscale/sim/simulator.h"
 
@@ -171,5 +172,29 @@ void BM_OracleWeek(benchmark::State& st) {
   }
 }
 BENCHMARK(BM_OracleWeek)->Unit(benchmark::kMillisecond);
+
+// The over-capacity floor on the week: built once per service by `qfscale simulate`, then
+// evaluated once per policy.
+void BM_FloorWeek(benchmark::State& st) {
+  const auto trace = week_trace();
+  for (auto _ : st) {
+    auto f = sim::OverCapacityFloor::build(trace->per_second(), 5, 15s, 90s);
+    if (!f) std::abort();
+    benchmark::DoNotOptimize(f->at(1e6));
+    st.counters["bands"] = static_cast<double>(f->items());
+  }
+}
+BENCHMARK(BM_FloorWeek)->Unit(benchmark::kMillisecond);
+
+void BM_FloorWeekAt(benchmark::State& st) {
+  const auto f = sim::OverCapacityFloor::build(week_trace()->per_second(), 5, 15s, 90s);
+  if (!f) std::abort();
+  double budget = 0;
+  for (auto _ : st) {
+    budget = budget > 1e7 ? 0 : budget + 997;
+    benchmark::DoNotOptimize(f->at(budget));
+  }
+}
+BENCHMARK(BM_FloorWeekAt);
 
 }  // namespace

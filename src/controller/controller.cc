@@ -354,7 +354,8 @@ telemetry::TickReport Controller::Impl::tick(util::SystemTime now) {
       report.errors.push_back(
           fmt::format("planning the scale calls failed, nothing scaled: {}", plan.error()));
     } else {
-      auto acted = detail::act(*deps.api, *deps.clock, *plan, config.loop.dry_run);
+      auto acted = detail::act(*deps.api, *deps.clock, *plan, config.loop.dry_run,
+                               config.qianfan.concurrency);
       report.api_calls.insert(report.api_calls.end(), acted.api_calls.begin(),
                               acted.api_calls.end());
       for (std::size_t i = 0; i < plan->steps.size(); ++i) {

@@ -31,8 +31,16 @@ struct Observation {
   std::vector<telemetry::ApiCall> calls;                    ///< services first, then instances
 };
 
+/// Calls `each(i)` for every i in [0, n) on at most `concurrency` worker threads (each pulls the
+/// next index from a shared counter), runs `meanwhile` (if set) on the calling thread in the
+/// meantime, and returns when all are done. Falls back to the calling thread when no thread can
+/// be started. `each` must only write state of its own index.
+void for_each_concurrently(std::size_t n, int concurrency,
+                           const std::function<void(std::size_t)>& each,
+                           const std::function<void()>& meanwhile);
+
 /// DescribeService for every service and DescribeComputeUnit for every instance, with at most
-/// `concurrency` calls in flight (worker threads pulling the next index from a shared counter).
+/// `concurrency` calls in flight (for_each_concurrently).
 /// `meanwhile` runs on the calling thread while the workers call the API (the metric read), so
 /// a slow metric source and a slow API overlap instead of adding up.
 [[nodiscard]] Observation observe(qianfan::QianfanApi& api, const util::Clock& clock,
@@ -46,12 +54,14 @@ struct Actuation {
   std::vector<telemetry::ApiCall> api_calls;  ///< one per ScaleService actually sent
 };
 
-/// Sends the plan's ScaleService calls one at a time, every down before any up (the plan's
-/// order). An up on an instance where a down failed this tick is not sent (`Skipped`): the units
-/// it counted on may still be taken. Nothing is ever sent twice; a failed or refused call is
-/// re-planned from a fresh observation next tick. In dry-run nothing is sent (`DryRun`).
+/// Sends the plan's ScaleService calls, at most `concurrency` in flight: first every down, and
+/// only when all of them have returned, the ups (they count on the units the downs free). An up
+/// on an instance where a down failed or was refused this tick is not sent (`Skipped`): the
+/// units it counted on may still be taken. Nothing is ever sent twice; a failed or refused call
+/// is re-planned from a fresh observation next tick. In dry-run nothing is sent (`DryRun`).
+/// `calls` and `api_calls` are in the plan's order whatever order the calls completed in.
 [[nodiscard]] Actuation act(qianfan::QianfanApi& api, const util::Clock& clock,
-                            const capacity::Plan& plan, bool dry_run);
+                            const capacity::Plan& plan, bool dry_run, int concurrency);
 
 /// The decision's outcome from its calls: `NotNeeded` without calls; otherwise the worst call
 /// (Failed, then Refused, then Skipped, then Applied, then DryRun).

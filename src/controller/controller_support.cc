@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <limits>
+#include <optional>
 #include <set>
 #include <string>
 #include <system_error>
@@ -51,38 +52,15 @@ std::chrono::duration<double> since(const util::Clock& clock, util::MonotonicTim
 
 }  // namespace
 
-Observation observe(qianfan::QianfanApi& api, const util::Clock& clock,
-                    std::span<const model::ServiceId> services,
-                    std::span<const model::InstanceId> instances, int concurrency,
-                    const std::function<void()>& meanwhile) {
-  const std::size_t n = services.size() + instances.size();
-  Observation obs;
-  const auto not_called = fail(ErrorCode::Internal, "not called");
-  obs.services.assign(services.size(), not_called);
-  obs.instances.assign(instances.size(), not_called);
-  obs.calls.resize(n);
-
-  // Each worker writes only the slots of the indices it took; joining the threads publishes
-  // them to this thread.
+void for_each_concurrently(std::size_t n, int concurrency,
+                           const std::function<void(std::size_t)>& each,
+                           const std::function<void()>& meanwhile) {
+  // Each worker takes the next index from a shared counter; joining the threads publishes what
+  // they wrote to this thread.
   std::atomic<std::size_t> next{0};
   const auto work = [&] {
-    for (std::size_t i = next.fetch_add(1); i < n; i = next.fetch_add(1)) {
-      const auto start = clock.monotonic_now();
-      if (i < services.size()) {
-        obs.services[i] = api.describe_service(services[i]);
-        obs.calls[i] = ApiCall{.action = ApiAction::DescribeService,
-                               .code = code_of(obs.services[i]),
-                               .latency = since(clock, start)};
-      } else {
-        const std::size_t k = i - services.size();
-        obs.instances[k] = api.describe_compute_unit(instances[k]);
-        obs.calls[i] = ApiCall{.action = ApiAction::DescribeComputeUnit,
-                               .code = code_of(obs.instances[k]),
-                               .latency = since(clock, start)};
-      }
-    }
+    for (std::size_t i = next.fetch_add(1); i < n; i = next.fetch_add(1)) each(i);
   };
-
   const auto workers = std::min<std::size_t>(static_cast<std::size_t>(std::max(concurrency, 1)), n);
   bool any_worker = false;
   {
@@ -96,53 +74,99 @@ Observation observe(qianfan::QianfanApi& api, const util::Clock& clock,
         break;  // out of threads: those started (or this thread, below) do the rest
       }
     }
-    if (meanwhile) {
-      meanwhile();
-    }
-    if (!any_worker) {
-      work();
-    }
+    if (meanwhile) meanwhile();
+    if (!any_worker) work();
   }  // joins
+}
+
+Observation observe(qianfan::QianfanApi& api, const util::Clock& clock,
+                    std::span<const model::ServiceId> services,
+                    std::span<const model::InstanceId> instances, int concurrency,
+                    const std::function<void()>& meanwhile) {
+  const std::size_t n = services.size() + instances.size();
+  Observation obs;
+  const auto not_called = fail(ErrorCode::Internal, "not called");
+  obs.services.assign(services.size(), not_called);
+  obs.instances.assign(instances.size(), not_called);
+  obs.calls.resize(n);
+  // Each call writes only its own slots.
+  for_each_concurrently(
+      n, concurrency,
+      [&](std::size_t i) {
+        const auto start = clock.monotonic_now();
+        if (i < services.size()) {
+          obs.services[i] = api.describe_service(services[i]);
+          obs.calls[i] = ApiCall{.action = ApiAction::DescribeService,
+                                 .code = code_of(obs.services[i]),
+                                 .latency = since(clock, start)};
+        } else {
+          const std::size_t k = i - services.size();
+          obs.instances[k] = api.describe_compute_unit(instances[k]);
+          obs.calls[i] = ApiCall{.action = ApiAction::DescribeComputeUnit,
+                                 .code = code_of(obs.instances[k]),
+                                 .latency = since(clock, start)};
+        }
+      },
+      meanwhile);
   return obs;
 }
 
 Actuation act(qianfan::QianfanApi& api, const util::Clock& clock, const capacity::Plan& plan,
-              bool dry_run) {
-  Actuation out;
-  out.calls.reserve(plan.steps.size());
-  std::unordered_set<model::InstanceId> down_failed;
-  for (std::size_t i = 0; i < plan.steps.size(); ++i) {
+              bool dry_run, int concurrency) {
+  const std::size_t n = plan.steps.size();
+  std::vector<model::ScaleCall> calls(n);
+  std::vector<std::optional<ApiCall>> sent(n);
+  // Each call writes only its own slots.
+  const auto send = [&](std::size_t i) {
     const capacity::ScaleStep& step = plan.steps[i];
-    const bool up = i >= plan.downs;
-    model::ScaleCall call{.instance = step.instance, .from = step.from, .to = step.to};
-    if (dry_run) {
-      call.outcome = model::ActuationOutcome::DryRun;
-    } else if (up && down_failed.contains(step.instance)) {
-      call.outcome = model::ActuationOutcome::Skipped;
-      call.error = fmt::format(
-          "not sent: a scale-down on {} failed this tick, so the units this scale-up counts on "
-          "may still be in use; re-planned next tick",
-          step.instance);
+    const auto start = clock.monotonic_now();
+    auto ack = api.scale_service(qianfan::ScaleServiceRequest{
+        .service = step.service, .instance = step.instance, .replicas = step.to});
+    sent[i] = ApiCall{
+        .action = ApiAction::ScaleService, .code = code_of(ack), .latency = since(clock, start)};
+    model::ScaleCall& call = calls[i];
+    if (ack) {
+      call.outcome = model::ActuationOutcome::Applied;
+      call.request_id = std::move(ack->request_id);
     } else {
-      const auto start = clock.monotonic_now();
-      auto ack = api.scale_service(qianfan::ScaleServiceRequest{
-          .service = step.service, .instance = step.instance, .replicas = step.to});
-      out.api_calls.push_back(ApiCall{
-          .action = ApiAction::ScaleService, .code = code_of(ack), .latency = since(clock, start)});
-      if (ack) {
-        call.outcome = model::ActuationOutcome::Applied;
-        call.request_id = std::move(ack->request_id);
-      } else {
-        call.outcome = qianfan::is_capacity_refusal(ack.error()) ? model::ActuationOutcome::Refused
-                                                                 : model::ActuationOutcome::Failed;
-        call.request_id = ack.error().request_id;
-        call.error = ack.error().to_string();
-        if (!up) {
-          down_failed.insert(step.instance);
-        }
+      call.outcome = qianfan::is_capacity_refusal(ack.error()) ? model::ActuationOutcome::Refused
+                                                               : model::ActuationOutcome::Failed;
+      call.request_id = ack.error().request_id;
+      call.error = ack.error().to_string();
+    }
+  };
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto& step = plan.steps[i];
+    calls[i] = model::ScaleCall{.instance = step.instance, .from = step.from, .to = step.to};
+    if (dry_run) calls[i].outcome = model::ActuationOutcome::DryRun;
+  }
+  if (!dry_run) {
+    // Every down has returned before any up is sent: the ups count on the units they free.
+    for_each_concurrently(plan.downs, concurrency, send, {});
+    std::unordered_set<model::InstanceId> down_failed;
+    for (std::size_t i = 0; i < plan.downs; ++i) {
+      if (calls[i].outcome != model::ActuationOutcome::Applied) {
+        down_failed.insert(plan.steps[i].instance);
       }
     }
-    out.calls.push_back(std::move(call));
+    std::vector<std::size_t> ups;
+    for (std::size_t i = plan.downs; i < n; ++i) {
+      if (!down_failed.contains(plan.steps[i].instance)) {
+        ups.push_back(i);
+        continue;
+      }
+      calls[i].outcome = model::ActuationOutcome::Skipped;
+      calls[i].error = fmt::format(
+          "not sent: a scale-down on {} failed this tick, so the units this scale-up counts on "
+          "may still be in use; re-planned next tick",
+          plan.steps[i].instance);
+    }
+    for_each_concurrently(ups.size(), concurrency, [&](std::size_t k) { send(ups[k]); }, {});
+  }
+  Actuation out;
+  out.calls = std::move(calls);
+  for (auto& call : sent) {
+    if (call) out.api_calls.push_back(*call);
   }
   return out;
 }

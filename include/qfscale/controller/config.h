@@ -16,7 +16,7 @@
 ///   credentialsFile: /etc/qfscale/ak-sk     # [none: $QIANFAN_ACCESS_KEY/$QIANFAN_SECRET_KEY]
 ///   timeout: 10s                            # per request [10s]
 ///   maxAttempts: 4                          # tries per call incl. the first [4]
-///   concurrency: 16                         # concurrent Describe* calls per tick [16]
+///   concurrency: 16                         # API calls in flight at once [16]
 /// metrics:                                  # exactly one of the four kinds
 ///   prometheus: {url: http://127.0.0.1:9090, query: 'sum by (service) (rate(x[1m]))',
 ///                label: service, timeout: 5s, staleness: 2m}

@@ -294,29 +294,16 @@ class Loader : public detail::YamlReader {
   std::map<std::string, ZoneRules, std::less<>> zone_cache_;
 };
 
-std::string_view name_of(Select s) {
-  switch (s) {
-    case Select::Max:
-      return "Max";
-    case Select::Min:
-      return "Min";
-    case Select::Disabled:
-      return "Disabled";
-  }
-  return "Max";
-}
-
 std::string rules_yaml(std::string_view key, const ScalingRules& r) {
   std::string out = fmt::format("  {}:\n    stabilizationWindow: {}\n    select: {}\n", key,
-                                format_duration(r.stabilization_window), name_of(r.select));
+                                format_duration(r.stabilization_window), to_string(r.select));
   if (r.policies.empty()) {
     out += "    policies: []\n";
     return out;
   }
   out += "    policies:\n";
   for (const auto& p : r.policies) {
-    out += fmt::format("      - {{type: {}, value: {}, period: {}}}\n",
-                       p.type == RateLimitType::Percent ? "Percent" : "Replicas", p.value,
+    out += fmt::format("      - {{type: {}, value: {}, period: {}}}\n", to_string(p.type), p.value,
                        format_duration(p.period));
   }
   return out;

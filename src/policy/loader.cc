@@ -15,6 +15,7 @@
 #include "qfscale/policy/cron.h"
 #include "qfscale/policy/duration.h"
 #include "qfscale/policy/zone.h"
+#include "qfscale/util/json_string.h"
 
 #include "policy/yaml_reader.h"
 
@@ -312,17 +313,6 @@ std::string rules_yaml(std::string_view key, const ScalingRules& r) {
 /// Doubles in the shortest form that reads back exactly.
 std::string number(double v) { return fmt::format("{}", v); }
 
-/// A string in double quotes, escaped for YAML.
-std::string quoted(std::string_view s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') out += '\\';
-    out += c;
-  }
-  out += '"';
-  return out;
-}
-
 }  // namespace
 
 tl::expected<Policy, util::Diagnostics> load_policy(std::string_view yaml_text,
@@ -333,7 +323,7 @@ tl::expected<Policy, util::Diagnostics> load_policy(std::string_view yaml_text,
 
 std::string to_yaml(const PolicySpec& spec) {
   std::string out = fmt::format("apiVersion: {}\nkind: {}\nmetadata:\n  name: {}\nspec:\n",
-                                kApiVersion, kKind, quoted(spec.name));
+                                kApiVersion, kKind, util::json_string(spec.name));
   out += fmt::format("  target:\n    utilization: {}\n    tolerance: {}\n",
                      number(spec.target.utilization), number(spec.target.tolerance));
   out +=
@@ -356,7 +346,8 @@ std::string to_yaml(const PolicySpec& spec) {
     out += "  schedules:\n";
     for (const auto& s : spec.schedules) {
       out += fmt::format("    - cron: {}\n      duration: {}\n      timezone: {}\n",
-                         quoted(s.cron.text), format_duration(s.duration), quoted(s.zone.name));
+                         util::json_string(s.cron.text), format_duration(s.duration),
+                         util::json_string(s.zone.name));
       if (s.min_replicas) out += fmt::format("      minReplicas: {}\n", *s.min_replicas);
       if (s.max_replicas) out += fmt::format("      maxReplicas: {}\n", *s.max_replicas);
     }

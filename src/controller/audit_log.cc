@@ -55,12 +55,7 @@ void append_scale_line(std::string& out, const model::Decision& d, const model::
   w.key("type").string("scale");
   w.key("at").string(telemetry::detail::rfc3339(d.at));
   w.key("service").string(d.service.value);
-  w.key("instanceId").string(c.instance.value);
-  w.key("from").integer(c.from.value);
-  w.key("to").integer(c.to.value);
-  w.key("outcome").string(model::to_string(c.outcome));
-  w.key("requestId").string(c.request_id);
-  w.key("error").string(c.error);
+  telemetry::detail::write_call_fields(w, c);
   w.key("dryRun").boolean(c.outcome == model::ActuationOutcome::DryRun);
   w.end_object();
   out += w.str();

@@ -6,42 +6,11 @@
 
 #include "qfscale/controller/config.h"
 #include "qfscale/policy/duration.h"
+#include "qfscale/util/json_string.h"
 
 namespace qfscale::controller {
 
 namespace {
-
-/// A string in double quotes, escaped so that YAML reads back the same text.
-std::string yaml_quoted(std::string_view s) {
-  std::string out = "\"";
-  for (const char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          out += fmt::format("\\x{:02x}", static_cast<unsigned>(static_cast<unsigned char>(c)));
-        } else {
-          out += c;
-        }
-    }
-  }
-  out += '"';
-  return out;
-}
 
 std::string duration(std::chrono::milliseconds d) {
   return policy::format_duration(std::chrono::duration_cast<std::chrono::seconds>(d));
@@ -59,7 +28,7 @@ std::string bytes(std::uint64_t b) {
 std::string path_line(std::string_view indent, std::string_view key, const std::string& value,
                       std::string_view unset) {
   if (value.empty()) return fmt::format("{}# {}: not set: {}\n", indent, key, unset);
-  return fmt::format("{}{}: {}\n", indent, key, yaml_quoted(value));
+  return fmt::format("{}{}: {}\n", indent, key, util::json_string(value));
 }
 
 std::string metrics_yaml(const MetricSourceConfig& m) {
@@ -67,12 +36,12 @@ std::string metrics_yaml(const MetricSourceConfig& m) {
   switch (m.kind) {
     case MetricSourceKind::Prometheus: {
       const auto& p = m.prometheus;
-      out += fmt::format("  prometheus:\n    url: {}\n", yaml_quoted(p.base_url));
+      out += fmt::format("  prometheus:\n    url: {}\n", util::json_string(p.base_url));
       out += p.query.empty() ? "    # query: not set: every service has its own\n"
-                             : fmt::format("    query: {}\n", yaml_quoted(p.query));
-      out +=
-          fmt::format("    label: {}\n    timeout: {}\n    staleness: {}\n", yaml_quoted(p.label),
-                      duration(p.timeout), policy::format_duration(p.staleness));
+                             : fmt::format("    query: {}\n", util::json_string(p.query));
+      out += fmt::format("    label: {}\n    timeout: {}\n    staleness: {}\n",
+                         util::json_string(p.label), duration(p.timeout),
+                         policy::format_duration(p.staleness));
       break;
     }
     case MetricSourceKind::QianfanMetric:
@@ -100,17 +69,17 @@ std::string metrics_yaml(const MetricSourceConfig& m) {
 }
 
 std::string service_yaml(const ServiceConfig& s, const MetricSourceConfig& m) {
-  std::string out = fmt::format("  - id: {}\n", yaml_quoted(s.id.value));
+  std::string out = fmt::format("  - id: {}\n", util::json_string(s.id.value));
   if (s.policy_file.empty()) {
     out += fmt::format("    policy: {}  # shipped policy {}\n", s.policy_ref, s.policy.name());
   } else {
-    out +=
-        fmt::format("    policy: {}  # policy {}\n", yaml_quoted(s.policy_file), s.policy.name());
+    out += fmt::format("    policy: {}  # policy {}\n", util::json_string(s.policy_file),
+                       s.policy.name());
   }
   std::string instances;
   for (const auto& i : s.instances) {
     if (!instances.empty()) instances += ", ";
-    instances += yaml_quoted(i.value);
+    instances += util::json_string(i.value);
   }
   out += fmt::format("    instances: [{}]\n    priority: {}\n    weight: {}\n", instances,
                      s.priority, s.weight);
@@ -120,12 +89,12 @@ std::string service_yaml(const ServiceConfig& s, const MetricSourceConfig& m) {
   if (m.kind == MetricSourceKind::Prometheus) {
     if (auto it = m.prometheus.per_service_queries.find(s.id);
         it != m.prometheus.per_service_queries.end()) {
-      out += fmt::format("    query: {}\n", yaml_quoted(it->second));
+      out += fmt::format("    query: {}\n", util::json_string(it->second));
     }
   }
   if (m.kind == MetricSourceKind::Trace) {
     if (auto it = m.service_traces.find(s.id); it != m.service_traces.end()) {
-      out += fmt::format("    trace: {}\n", yaml_quoted(it->second));
+      out += fmt::format("    trace: {}\n", util::json_string(it->second));
     }
   }
   return out;
@@ -146,7 +115,7 @@ std::string to_yaml(const Config& config) {
   out += metrics_yaml(config.metrics);
   out += "instances:\n";
   for (const auto& i : config.instances) {
-    out += fmt::format("  - id: {}\n", yaml_quoted(i.id.value));
+    out += fmt::format("  - id: {}\n", util::json_string(i.id.value));
     out += i.capacity ? fmt::format("    capacity: {}\n", *i.capacity)
                       : std::string("    # capacity: not set: from DescribeComputeUnit\n");
   }
@@ -154,7 +123,7 @@ std::string to_yaml(const Config& config) {
   for (const auto& s : config.services) out += service_yaml(s, config.metrics);
   const auto& l = config.loop;
   out += fmt::format("loop:\n  interval: {}\n  dryRun: {}\n  listen: {}\n",
-                     policy::format_duration(l.interval), l.dry_run, yaml_quoted(l.listen));
+                     policy::format_duration(l.interval), l.dry_run, util::json_string(l.listen));
   out += path_line("  ", "stateFile", l.state_file, "state is not persisted");
   out += path_line("  ", "auditLog", l.audit_log, "no audit log");
   out += fmt::format("  auditLogMaxBytes: {}\n  auditLogKeep: {}\n", bytes(l.audit_log_max_bytes),

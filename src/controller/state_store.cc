@@ -26,6 +26,7 @@
 
 #include "telemetry/decision_json.h"
 #include "telemetry/json.h"
+#include "util/simdjson_names.h"
 
 namespace qfscale::controller {
 namespace {
@@ -95,26 +96,7 @@ void write_state(JsonWriter& w, const policy::EngineState& s) {
 
 // --- decoding ---------------------------------------------------------------------------------
 
-std::string_view type_name(dom::element_type type) {
-  switch (type) {
-    case dom::element_type::ARRAY:
-      return "an array";
-    case dom::element_type::OBJECT:
-      return "an object";
-    case dom::element_type::INT64:
-    case dom::element_type::UINT64:
-      return "an integer";
-    case dom::element_type::DOUBLE:
-      return "a decimal number";
-    case dom::element_type::STRING:
-      return "a string";
-    case dom::element_type::BOOL:
-      return "a boolean";
-    case dom::element_type::NULL_VALUE:
-      return "null";
-  }
-  return "an unknown value";
-}
+using util::detail::json_type_name;
 
 // A service id as a path segment: `["svc-1"]`, with quotes, backslashes and control bytes
 // escaped so a hostile key cannot forge a different path in the message.
@@ -140,7 +122,7 @@ tl::unexpected<Error> bad(std::string_view path, std::string_view what) {
 }
 
 tl::unexpected<Error> wrong_type(std::string_view path, std::string_view want, dom::element got) {
-  return bad(path, fmt::format("expected {}, got {}", want, type_name(got.type())));
+  return bad(path, fmt::format("expected {}, got {}", want, json_type_name(got.type())));
 }
 
 // `path.key`, or `path["k e y"]` for a key that is not a plain name (an unknown key in the file

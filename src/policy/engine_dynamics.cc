@@ -30,22 +30,6 @@ int change_in_period(const std::vector<ScaleEvent>& events, SystemTime now,
   return static_cast<int>(std::clamp<std::int64_t>(sum, -kMaxReplicas, kMaxReplicas));
 }
 
-std::string_view name(RateLimitType type) {
-  return type == RateLimitType::Percent ? "Percent" : "Replicas";
-}
-
-std::string_view name(Select select) {
-  switch (select) {
-    case Select::Max:
-      return "Max";
-    case Select::Min:
-      return "Min";
-    case Select::Disabled:
-      return "Disabled";
-  }
-  return "Max";
-}
-
 }  // namespace
 
 // HPA calculateScaleUpLimitWithScalingRules: per policy, the count at the period's start
@@ -78,11 +62,11 @@ RateBound scale_up_bound(const ScalingRules& rules, int current,
     }
     result = take_max ? std::max(result, proposed) : std::min(result, proposed);
     if (explain) {
-      detail += fmt::format(" {} {}/{}s from {} ({:+} in period) -> {};", name(p.type), p.value,
-                            p.period.count(), base, change, proposed);
+      detail += fmt::format(" {} {}/{}s from {} ({:+} in period) -> {};", to_string(p.type),
+                            p.value, p.period.count(), base, change, proposed);
     }
   }
-  if (explain) detail += fmt::format(" select {} -> {}", name(rules.select), result);
+  if (explain) detail += fmt::format(" select {} -> {}", to_string(rules.select), result);
   return {.limit = to_int(result), .detail = std::move(detail)};
 }
 
@@ -112,11 +96,11 @@ RateBound scale_down_bound(const ScalingRules& rules, int current,
     proposed = std::max<std::int64_t>(proposed, 0);
     result = take_max_change ? std::min(result, proposed) : std::max(result, proposed);
     if (explain) {
-      detail += fmt::format(" {} {}/{}s from {} ({:+} in period) -> {};", name(p.type), p.value,
-                            p.period.count(), base, change, proposed);
+      detail += fmt::format(" {} {}/{}s from {} ({:+} in period) -> {};", to_string(p.type),
+                            p.value, p.period.count(), base, change, proposed);
     }
   }
-  if (explain) detail += fmt::format(" select {} -> {}", name(rules.select), result);
+  if (explain) detail += fmt::format(" select {} -> {}", to_string(rules.select), result);
   return {.limit = to_int(result), .detail = std::move(detail)};
 }
 

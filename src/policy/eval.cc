@@ -239,12 +239,6 @@ std::optional<EvalStep> to_step(const std::map<std::string, Raw>& fields, int li
   return step;
 }
 
-std::string quoted(std::string_view s) {
-  std::string out;
-  util::append_json_string(out, s);
-  return out;
-}
-
 }  // namespace
 
 tl::expected<std::vector<EvalStep>, util::Diagnostics> parse_eval_steps(
@@ -331,14 +325,14 @@ std::string eval_json_line(const EvalStep& step, const Recommendation& rec) {
       R"({{"t_seconds":{},"qps":{},"current_replicas":{},"desired_replicas":{},"reason":{},)"
       R"("panicking":{},"stages":{{)",
       step.t_seconds, step.qps ? fmt::format("{}", *step.qps) : "null", step.current_replicas,
-      rec.replicas.value, quoted(model::to_string(rec.reason)), rec.panicking);
+      rec.replicas.value, util::json_string(model::to_string(rec.reason)), rec.panicking);
   bool first = true;
   for (const auto& s : rec.steps) {
     if (!first) out += ',';
     first = false;
     out += fmt::format(R"({}:{{"output":{},"changed":{},"reason":{},"detail":{}}})",
-                       quoted(model::to_string(s.stage)), s.output.value, s.changed,
-                       quoted(model::to_string(s.reason)), quoted(s.detail));
+                       util::json_string(model::to_string(s.stage)), s.output.value, s.changed,
+                       util::json_string(model::to_string(s.reason)), util::json_string(s.detail));
   }
   out += "}}";
   return out;

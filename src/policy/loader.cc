@@ -15,6 +15,7 @@
 #include "qfscale/policy/cron.h"
 #include "qfscale/policy/duration.h"
 #include "qfscale/policy/zone.h"
+#include "qfscale/util/json_string.h"
 
 #include "policy/yaml_reader.h"
 
@@ -294,29 +295,16 @@ class Loader : public detail::YamlReader {
   std::map<std::string, ZoneRules, std::less<>> zone_cache_;
 };
 
-std::string_view name_of(Select s) {
-  switch (s) {
-    case Select::Max:
-      return "Max";
-    case Select::Min:
-      return "Min";
-    case Select::Disabled:
-      return "Disabled";
-  }
-  return "Max";
-}
-
 std::string rules_yaml(std::string_view key, const ScalingRules& r) {
   std::string out = fmt::format("  {}:\n    stabilizationWindow: {}\n    select: {}\n", key,
-                                format_duration(r.stabilization_window), name_of(r.select));
+                                format_duration(r.stabilization_window), to_string(r.select));
   if (r.policies.empty()) {
     out += "    policies: []\n";
     return out;
   }
   out += "    policies:\n";
   for (const auto& p : r.policies) {
-    out += fmt::format("      - {{type: {}, value: {}, period: {}}}\n",
-                       p.type == RateLimitType::Percent ? "Percent" : "Replicas", p.value,
+    out += fmt::format("      - {{type: {}, value: {}, period: {}}}\n", to_string(p.type), p.value,
                        format_duration(p.period));
   }
   return out;
@@ -324,17 +312,6 @@ std::string rules_yaml(std::string_view key, const ScalingRules& r) {
 
 /// Doubles in the shortest form that reads back exactly.
 std::string number(double v) { return fmt::format("{}", v); }
-
-/// A string in double quotes, escaped for YAML.
-std::string quoted(std::string_view s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') out += '\\';
-    out += c;
-  }
-  out += '"';
-  return out;
-}
 
 }  // namespace
 
@@ -346,7 +323,7 @@ tl::expected<Policy, util::Diagnostics> load_policy(std::string_view yaml_text,
 
 std::string to_yaml(const PolicySpec& spec) {
   std::string out = fmt::format("apiVersion: {}\nkind: {}\nmetadata:\n  name: {}\nspec:\n",
-                                kApiVersion, kKind, quoted(spec.name));
+                                kApiVersion, kKind, util::json_string(spec.name));
   out += fmt::format("  target:\n    utilization: {}\n    tolerance: {}\n",
                      number(spec.target.utilization), number(spec.target.tolerance));
   out +=
@@ -369,7 +346,8 @@ std::string to_yaml(const PolicySpec& spec) {
     out += "  schedules:\n";
     for (const auto& s : spec.schedules) {
       out += fmt::format("    - cron: {}\n      duration: {}\n      timezone: {}\n",
-                         quoted(s.cron.text), format_duration(s.duration), quoted(s.zone.name));
+                         util::json_string(s.cron.text), format_duration(s.duration),
+                         util::json_string(s.zone.name));
       if (s.min_replicas) out += fmt::format("      minReplicas: {}\n", *s.min_replicas);
       if (s.max_replicas) out += fmt::format("      maxReplicas: {}\n", *s.max_replicas);
     }

@@ -14,6 +14,28 @@ std::chrono::seconds ZoneRules::offset_at(SysSeconds t) const {
   return it == transitions.begin() ? initial_offset : std::prev(it)->offset;
 }
 
+std::string_view to_string(RateLimitType type) {
+  switch (type) {
+    case RateLimitType::Percent:
+      return "Percent";
+    case RateLimitType::Replicas:
+      return "Replicas";
+  }
+  return "Percent";
+}
+
+std::string_view to_string(Select select) {
+  switch (select) {
+    case Select::Max:
+      return "Max";
+    case Select::Min:
+      return "Min";
+    case Select::Disabled:
+      return "Disabled";
+  }
+  return "Max";
+}
+
 namespace {
 
 class Validator {

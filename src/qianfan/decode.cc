@@ -12,6 +12,7 @@
 #include "qfscale/qianfan/errors.h"
 
 #include "qianfan/util.h"
+#include "util/simdjson_names.h"
 
 namespace qfscale::qianfan::detail {
 namespace {
@@ -32,26 +33,7 @@ namespace dom = simdjson::dom;
 
 enum class Need { Required, Optional };
 
-std::string_view type_name(dom::element_type type) {
-  switch (type) {
-    case dom::element_type::ARRAY:
-      return "an array";
-    case dom::element_type::OBJECT:
-      return "an object";
-    case dom::element_type::INT64:
-    case dom::element_type::UINT64:
-      return "an integer";
-    case dom::element_type::DOUBLE:
-      return "a decimal number";
-    case dom::element_type::STRING:
-      return "a string";
-    case dom::element_type::BOOL:
-      return "a boolean";
-    case dom::element_type::NULL_VALUE:
-      return "null";
-  }
-  return "an unknown value";
-}
+using util::detail::json_type_name;
 
 std::string_view trim(std::string_view s) {
   constexpr std::string_view kSpace = " \t\r\n";
@@ -112,7 +94,7 @@ Result<std::optional<dom::element>> field(const Reply& reply, const Obj& o, std:
 Error wrong_type(const Reply& reply, const Obj& o, std::string_view key, std::string_view want,
                  dom::element got) {
   return reply.malformed(o.at(key),
-                         fmt::format("expected {}, got {}", want, type_name(got.type())));
+                         fmt::format("expected {}, got {}", want, json_type_name(got.type())));
 }
 
 Status read_string(const Reply& reply, const Obj& o, std::string_view key, Need need,
@@ -216,7 +198,7 @@ Status for_each_object(const Reply& reply, const Obj& o, std::string_view key, N
     Obj child{.path = fmt::format("{}[{}]", o.at(key), index)};
     if (item.get_object().get(child.object) != simdjson::SUCCESS) {
       return fail(reply.malformed(
-          child.path, fmt::format("expected an object, got {}", type_name(item.type()))));
+          child.path, fmt::format("expected an object, got {}", json_type_name(item.type()))));
     }
     QFS_QIANFAN_TRY(each(child));
     ++index;
@@ -252,7 +234,7 @@ Result<T> decode_envelope(const http::Response& response, std::string_view actio
   Obj root{.path = ""};
   if (document.get_object().get(root.object) != simdjson::SUCCESS) {
     return fail(reply.malformed(
-        "", fmt::format("expected a JSON object, got {}", type_name(document.type()))));
+        "", fmt::format("expected a JSON object, got {}", json_type_name(document.type()))));
   }
   std::string request_id;
   QFS_QIANFAN_TRY(read_string(reply, root, "requestId", Need::Optional, request_id));
@@ -269,7 +251,7 @@ Result<Obj> result_object(const Reply& reply, dom::element result) {
   Obj o{.path = "result"};
   if (result.get_object().get(o.object) != simdjson::SUCCESS) {
     return fail(reply.malformed(
-        "result", fmt::format("expected an object, got {}", type_name(result.type()))));
+        "result", fmt::format("expected an object, got {}", json_type_name(result.type()))));
   }
   return o;
 }
@@ -351,7 +333,7 @@ Result<Ack> decode_ack(const http::Response& response, std::string_view action) 
         bool value = false;
         if (result.get_bool().get(value) != simdjson::SUCCESS) {
           return fail(reply.malformed(
-              "result", fmt::format("expected true, got {}", type_name(result.type()))));
+              "result", fmt::format("expected true, got {}", json_type_name(result.type()))));
         }
         if (!value) {
           Error e = util::make_error(

@@ -32,6 +32,15 @@ std::string rfc3339(util::SystemTime at) {
   return out;
 }
 
+void write_call_fields(JsonWriter& w, const model::ScaleCall& call) {
+  w.key("instanceId").string(call.instance.value);
+  w.key("from").integer(call.from.value);
+  w.key("to").integer(call.to.value);
+  w.key("outcome").string(model::to_string(call.outcome));
+  w.key("requestId").string(call.request_id);
+  w.key("error").string(call.error);
+}
+
 void write_decision(JsonWriter& w, const model::Decision& d) {
   w.begin_object();
   w.key("service").string(d.service.value);
@@ -70,12 +79,7 @@ void write_decision(JsonWriter& w, const model::Decision& d) {
   w.key("calls").begin_array();
   for (const auto& c : d.calls) {
     w.begin_object();
-    w.key("instanceId").string(c.instance.value);
-    w.key("from").integer(c.from.value);
-    w.key("to").integer(c.to.value);
-    w.key("outcome").string(model::to_string(c.outcome));
-    w.key("requestId").string(c.request_id);
-    w.key("error").string(c.error);
+    write_call_fields(w, c);
     w.end_object();
   }
   w.end_array();

@@ -1,6 +1,6 @@
 #pragma once
 
-// Private helpers shared by decision_json.cc and routes.cc.
+// Private helpers shared by decision_json.cc, routes.cc and the controller's audit log.
 
 #include <string>
 
@@ -17,5 +17,9 @@ namespace qfscale::telemetry::detail {
 
 /// Writes the object `decision_to_json` returns into `w` (so arrays of decisions need no copy).
 void write_decision(JsonWriter& w, const model::Decision& decision);
+
+/// Writes one ScaleCall's keys (instanceId, from, to, outcome, requestId, error) into the object
+/// open in `w`: a decision's "calls" entries and the audit log's "scale" lines use the same keys.
+void write_call_fields(JsonWriter& w, const model::ScaleCall& call);
 
 }  // namespace qfscale::telemetry::detail

@@ -12,6 +12,13 @@ void append_json_string(std::string& out, std::string_view text) {
   out += '"';
 }
 
+std::string json_string(std::string_view text) {
+  std::string out;
+  out.reserve(text.size() + 2);
+  append_json_string(out, text);
+  return out;
+}
+
 void append_json_escaped(std::string& out, std::string_view text) {
   for (const char ch : text) {
     const auto byte = static_cast<unsigned char>(ch);

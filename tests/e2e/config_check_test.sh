@@ -3,10 +3,9 @@
 # file:line:col: path: message) / 2 usage or unreadable; --show prints a config that checks clean.
 set -euo pipefail
 qfscale=$1
-root=$(cd "$(dirname "$0")/../.." && pwd)
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fail() { echo "config_check_test: $*" >&2; exit 1; }
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+fail_prefix="config_check_test: "
 example=$root/tests/data/config/example.yaml
 
 "$qfscale" config check "$example" >"$tmp/out" 2>"$tmp/err" || fail "example should pass: $(cat "$tmp/err")"

@@ -15,40 +15,9 @@ for tool in "$prometheus" "$promtool" curl node; do
   command -v "$tool" >/dev/null || { echo "FAIL: $tool not found (.ci/setup installs it)"; exit 1; }
 done
 
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-dump() {
-  for f in fake.err controller.out controller.err prometheus.log loadgen.out; do
-    [ -f "$tmp/$f" ] && { echo "--- $f (tail)"; tail -n 25 "$tmp/$f"; }
-  done
-}
-fail() {
-  echo "FAIL: $*"
-  dump
-  exit 1
-}
-# wait_until SECONDS WHAT COMMAND...: polls COMMAND until it succeeds or the deadline passes.
-wait_until() {
-  local deadline=$((SECONDS + $1)) what=$2
-  shift 2
-  until "$@"; do
-    [ "$SECONDS" -lt "$deadline" ] || fail "timed out waiting for: $what"
-    sleep 0.5
-  done
-}
-# Reads "listening on URL" (the first line of our servers) from a FIFO.
-read_address() {
-  local line
-  IFS= read -r -t 30 line <"$1" || return 1
-  [[ $line == "listening on "* ]] || return 1
-  echo "${line#listening on }"
-}
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+fail_logs=(fake.err controller.out controller.err prometheus.log loadgen.out)
 
 service=svco-e2etestsvc01
 instance=unit-e2etst01
@@ -64,25 +33,9 @@ services:
 YAML
 
 # 1. The fake. Its stdout: address, then export lines with throwaway credentials.
-mkfifo "$tmp/fake.fifo"
-"$qfscale" fake-qianfan --listen 127.0.0.1:0 --scenario "$tmp/scenario.yaml" \
-  >"$tmp/fake.fifo" 2>"$tmp/fake.err" &
-pids+=($!)
-exec 3<"$tmp/fake.fifo"
-IFS= read -r -t 30 first <&3 || fail "the fake did not start"
-fake_url=${first#listening on }
-for _ in 1 2 3; do
-  IFS= read -r -t 10 line <&3 || fail "the fake printed no credentials"
-  case $line in export\ *) eval "$line" ;; esac
-done
-[ -n "${QIANFAN_ACCESS_KEY:-}" ] || fail "no credentials from the fake"
+start_fake --scenario "$tmp/scenario.yaml"
 
-# 2. A free port for Prometheus (it cannot report a port 0 choice); retried below if taken.
-free_port() {
-  node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'
-}
-
-# 3. The controller, reading QPS from that Prometheus. Short windows keep the test quick:
+# 2. The controller, reading QPS from that Prometheus. Short windows keep the test quick:
 #    at 30 qps and 5 qps per replica at 0.7 utilization, demand is ceil(30 / 3.5) = 9 replicas.
 cat >"$tmp/policy.yaml" <<'YAML'
 apiVersion: qfscale/v1
@@ -96,6 +49,7 @@ spec:
   scaleUp: {stabilizationWindow: 0s, select: Max, policies: [{type: Percent, value: 900, period: 4s}]}
   scaleDown: {stabilizationWindow: 10s, select: Max, policies: [{type: Percent, value: 100, period: 4s}]}
 YAML
+# A free port for Prometheus (it cannot report a port 0 choice); retried below if taken.
 prom_port=$(free_port)
 cat >"$tmp/qfscale.yaml" <<YAML
 apiVersion: qfscale/v1
@@ -122,7 +76,7 @@ controller_url=${first#listening on }
 cat <&4 >"$tmp/controller.out" &
 pids+=($!)
 
-# 4. Prometheus scraping both, every second.
+# 3. Prometheus scraping both, every second.
 start_prometheus() {
   cat >"$tmp/prometheus.yml" <<YAML
 global: {scrape_interval: 1s, evaluation_interval: 1s}
@@ -154,7 +108,7 @@ until prometheus_ready; do
   sleep 0.5
 done
 
-# 5. Load: 2 qps for 10 s, 30 qps for 30 s, then 2 qps for 60 s.
+# 4. Load: 2 qps for 10 s, 30 qps for 30 s, then 2 qps for 60 s.
 {
   echo "t_seconds,qps"
   for t in $(seq 0 99); do
@@ -177,7 +131,7 @@ echo "ok: load rose, replicas rose to $(fake_replicas) (t=${SECONDS}s)"
 wait_until 75 "replicas <= 2 after the load fell" replicas_at_most 2
 echo "ok: load fell, replicas fell to $(fake_replicas) (t=${SECONDS}s)"
 
-# 6. The controller's /metrics is valid exposition and Prometheus scraped it.
+# 5. The controller's /metrics is valid exposition and Prometheus scraped it.
 curl -sf "$controller_url/metrics" >"$tmp/metrics.txt" || fail "GET /metrics"
 out=$("$promtool" check metrics <"$tmp/metrics.txt" 2>&1) || fail "promtool check metrics: $out"
 [ -z "$out" ] || fail "promtool check metrics reported: $out"
@@ -192,7 +146,7 @@ curl -sf "$controller_url/api/v1/decisions/$service" | grep -q "\"service\":\"$s
   fail "/api/v1/decisions/$service"
 echo "ok: /metrics passes promtool, Prometheus scraped the controller, decisions served"
 
-# 7. SIGTERM: exit 0 with the state saved; the audit log has decisions and applied scale calls.
+# 6. SIGTERM: exit 0 with the state saved; the audit log has decisions and applied scale calls.
 kill -TERM "$controller_pid"
 wait "$controller_pid" || fail "the controller exited with $? on SIGTERM"
 [ -s "$tmp/state.json" ] || fail "no state file"

@@ -4,13 +4,12 @@
 # excepted); then the checker itself must reject a broken copy. $1 (qfscale) is unused.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/../.." && pwd)
+# shellcheck source=lib.sh
+. "$here/lib.sh"
 command -v node >/dev/null || { echo "FAIL: node not found"; exit 1; }
 node "$here/grafana_dashboards.js" check "$root/grafana/dashboards"
 
 # The checker catches what it claims to: break one property at a time in a copy.
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
 break_copy() { # NAME JS-STATEMENT (on `d`, the overview dashboard)
   rm -rf "${tmp:?}/$1" && mkdir "$tmp/$1" && cp "$root"/grafana/dashboards/*.json "$tmp/$1/"
   node -e 'const fs=require("fs");const f=process.argv[1];const d=JSON.parse(fs.readFileSync(f));'"$2"';fs.writeFileSync(f,JSON.stringify(d))' \

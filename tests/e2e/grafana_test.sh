@@ -9,27 +9,14 @@
 set -euo pipefail
 qfscale=$(realpath "$1")
 here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/../.." && pwd)
 prometheus=${PROMETHEUS:-/usr/bin/prometheus}
 for tool in "$prometheus" curl node; do
   command -v "$tool" >/dev/null || { echo "FAIL: $tool not found (.ci/setup installs it)"; exit 1; }
 done
 
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-fail() {
-  echo "FAIL: $*"
-  for f in demo.err prometheus.log; do
-    [ -f "$tmp/$f" ] && { echo "--- $f (tail)"; tail -n 20 "$tmp/$f"; }
-  done
-  exit 1
-}
+# shellcheck source=lib.sh
+. "$here/lib.sh"
+fail_logs=(demo.err prometheus.log)
 
 # 1. The demo; its first stdout line is "listening on http://ADDR".
 mkfifo "$tmp/demo.fifo"
@@ -54,9 +41,6 @@ echo "ok: all $(wc -l <"$tmp/used.txt") qfscale_ names used in grafana/ are expo
 # 3. Prometheus on a free port (retried if the port is taken between choosing and binding).
 #    A plain scrape job, as in grafana/README.md: no honor_labels, so a label of ours that
 #    collided with a target label (job, instance) would show up as exported_* (checked below).
-free_port() {
-  node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'
-}
 cat >"$tmp/prometheus.yml" <<YAML
 global: {scrape_interval: 1s, evaluation_interval: 1s}
 rule_files: ["$root/grafana/rules/*.yaml"]

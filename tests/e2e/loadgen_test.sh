@@ -6,30 +6,19 @@
 # Usage: loadgen_test.sh path/to/qfscale
 set -euo pipefail
 qfscale=$1
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+fail_logs=(fake.err)
+# The checks below go on after a mismatch, so one run reports all of them; exit 1 at the end.
 status=0
-fail() {
+fail_later() {
   echo "FAIL $*"
   status=1
 }
 
-# The fake prints "listening on http://127.0.0.1:PORT" first.
-mkfifo "$tmp/fake.out"
-"$qfscale" fake-qianfan --listen 127.0.0.1:0 >"$tmp/fake.out" 2>"$tmp/fake.err" &
-pids+=($!)
-exec 3<"$tmp/fake.out"
-if ! IFS= read -r -t 20 first <&3 || [[ $first != "listening on http://"* ]]; then
-  echo "FAIL fake did not start: '${first:-}' $(cat "$tmp/fake.err")"
-  exit 1
-fi
-base=${first#listening on }
+start_fake
+[[ $fake_url == "http://"* ]] || fail "the fake's address is not http://: '$fake_url'"
+base=$fake_url
 hostport=${base#http://}
 
 fake_metric() {  # service outcome -> the fake's request counter, via bash's /dev/tcp
@@ -47,39 +36,39 @@ fake_metric() {  # service outcome -> the fake's request counter, via bash's /de
 summary_re='^loadgen: done after ([0-9.]+)s: sent=([0-9]+) ok=([0-9]+) rejected=([0-9]+) errors=0 dropped=0 rate=[0-9.]+/s target=[0-9.]+/s$'
 "$qfscale" loadgen --target "$base/traffic/" --service svco-chatsmall001 \
   --service svco-imagegen0001 --synthetic --seed 3 --base-qps 10 --duration 3s \
-  --report-every 1s >"$tmp/run.out" 2>"$tmp/run.err" || fail "loadgen exit $?: $(cat "$tmp/run.err")"
+  --report-every 1s >"$tmp/run.out" 2>"$tmp/run.err" || fail_later "loadgen exit $?: $(cat "$tmp/run.err")"
 summary=$(grep '^loadgen: done after' "$tmp/run.out" || true)
 if [[ $summary =~ $summary_re ]]; then
   elapsed=${BASH_REMATCH[1]} sent=${BASH_REMATCH[2]} ok=${BASH_REMATCH[3]}
   rejected=${BASH_REMATCH[4]}
-  [[ $elapsed == 3.* ]] || fail "ran ${elapsed}s, want 3s"
-  ((sent > 20)) || fail "sent only $sent in 3 s at about 25 qps"
-  ((ok + rejected == sent)) || fail "ok $ok + rejected $rejected != sent $sent"
+  [[ $elapsed == 3.* ]] || fail_later "ran ${elapsed}s, want 3s"
+  ((sent > 20)) || fail_later "sent only $sent in 3 s at about 25 qps"
+  ((ok + rejected == sent)) || fail_later "ok $ok + rejected $rejected != sent $sent"
 else
-  fail "summary line: '$summary' in: $(cat "$tmp/run.out")"
+  fail_later "summary line: '$summary' in: $(cat "$tmp/run.out")"
   sent=-1
 fi
-grep -q '^loadgen: last [0-9.]*s to [0-9.]*s: sent=' "$tmp/run.out" || fail "no progress line: $(cat "$tmp/run.out")"
+grep -q '^loadgen: last [0-9.]*s to [0-9.]*s: sent=' "$tmp/run.out" || fail_later "no progress line: $(cat "$tmp/run.out")"
 
 # The fake counted what loadgen sent, per service.
 total=0
 for service in svco-chatsmall001 svco-imagegen0001; do
   line=$(grep "^loadgen:   $service: " "$tmp/run.out" || true)
   [[ $line =~ sent=([0-9]+)\ ok=([0-9]+)\ rejected=([0-9]+) ]] || {
-    fail "no per-service line for $service"
+    fail_later "no per-service line for $service"
     continue
   }
   served=$(fake_metric "$service" served)
   shed=$(fake_metric "$service" rejected)
-  [[ $served == "${BASH_REMATCH[2]}" ]] || fail "$service: fake served $served, loadgen ok ${BASH_REMATCH[2]}"
-  [[ $shed == "${BASH_REMATCH[3]}" ]] || fail "$service: fake rejected $shed, loadgen ${BASH_REMATCH[3]}"
+  [[ $served == "${BASH_REMATCH[2]}" ]] || fail_later "$service: fake served $served, loadgen ok ${BASH_REMATCH[2]}"
+  [[ $shed == "${BASH_REMATCH[3]}" ]] || fail_later "$service: fake rejected $shed, loadgen ${BASH_REMATCH[3]}"
   total=$((total + served + shed))
   if [[ $service == svco-imagegen0001 ]]; then
     # 1 qps: at most one request per wall second is served (3 s touch at most 4 seconds).
-    ((served <= 4 && shed > 0)) || fail "image-gen at 1 qps served $served, rejected $shed"
+    ((served <= 4 && shed > 0)) || fail_later "image-gen at 1 qps served $served, rejected $shed"
   fi
 done
-((total == sent)) || fail "the fake counted $total requests, loadgen sent $sent"
+((total == sent)) || fail_later "the fake counted $total requests, loadgen sent $sent"
 
 # SIGINT stops an endless run: wait for the first progress line, interrupt, expect a summary.
 mkfifo "$tmp/endless.out"
@@ -93,11 +82,11 @@ if IFS= read -r -t 20 progress <&5 && [[ $progress == "loadgen: "* ]]; then
   rc=0
   wait "$endless" || rc=$?
   rest=$(cat <&5)
-  ((rc == 0)) || fail "loadgen exit $rc after SIGINT: $(cat "$tmp/endless.err")"
+  ((rc == 0)) || fail_later "loadgen exit $rc after SIGINT: $(cat "$tmp/endless.err")"
   grep -q '^loadgen: stopped after [0-9.]*s: sent=[0-9]* ok=' <<<"$rest" ||
-    fail "no summary after SIGINT: '$rest'"
+    fail_later "no summary after SIGINT: '$rest'"
 else
-  fail "no progress line from the endless run: $(cat "$tmp/endless.err")"
+  fail_later "no progress line from the endless run: $(cat "$tmp/endless.err")"
 fi
 
 # Usage errors: no source, both sources, a bad duration.
@@ -107,6 +96,6 @@ for args in "--target $base/traffic/x" \
   rc=0
   # shellcheck disable=SC2086
   "$qfscale" loadgen $args >/dev/null 2>"$tmp/usage.err" || rc=$?
-  ((rc != 0)) && [[ -s $tmp/usage.err ]] || fail "loadgen $args: exit $rc, stderr '$(cat "$tmp/usage.err")'"
+  ((rc != 0)) && [[ -s $tmp/usage.err ]] || fail_later "loadgen $args: exit $rc, stderr '$(cat "$tmp/usage.err")'"
 done
 exit $status

@@ -3,10 +3,9 @@
 # file:line:col: path: message; --show prints the effective policy, which checks clean again.
 set -euo pipefail
 qfscale=$1
-root=$(cd "$(dirname "$0")/../.." && pwd)
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fail() { echo "policy_check_test: $*" >&2; exit 1; }
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+fail_prefix="policy_check_test: "
 
 "$qfscale" policy check "$root"/policies/*.yaml >"$tmp/out" || fail "shipped policies should pass"
 grep -q "balanced.yaml: ok (policy balanced)" "$tmp/out" || fail "missing ok line"

@@ -6,27 +6,9 @@
 # Usage: run_signals_test.sh path/to/qfscale
 set -euo pipefail
 qfscale=$(realpath "$1")
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-fail() {
-  echo "FAIL: $*"
-  for f in "$tmp"/*.err "$tmp"/*.out; do [ -f "$f" ] && { echo "--- $f"; tail -n 20 "$f"; }; done
-  exit 1
-}
-wait_until() {
-  local deadline=$((SECONDS + $1)) what=$2
-  shift 2
-  until "$@"; do
-    [ "$SECONDS" -lt "$deadline" ] || fail "timed out waiting for: $what"
-    sleep 0.2
-  done
-}
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+fail_logs=('*.err' '*.out')
 
 # 1. The demo: three ticks, one line per service and instance each, exit 0.
 timeout 60 "$qfscale" run --ticks 3 >"$tmp/demo.out" 2>"$tmp/demo.err" || fail "demo exited $?"
@@ -36,16 +18,7 @@ grep -q "built-in demo" "$tmp/demo.err" || fail "demo did not explain itself"
 echo "ok: the built-in demo ran 3 ticks and exited 0"
 
 # 2. A config run against the fake, with synthetic QPS so no Prometheus is needed.
-mkfifo "$tmp/fake.fifo"
-"$qfscale" fake-qianfan --listen 127.0.0.1:0 >"$tmp/fake.fifo" 2>"$tmp/fake.err" &
-pids+=($!)
-exec 3<"$tmp/fake.fifo"
-IFS= read -r -t 30 first <&3 || fail "the fake did not start"
-fake_url=${first#listening on }
-for _ in 1 2 3; do
-  IFS= read -r -t 10 line <&3 || fail "the fake printed no credentials"
-  case $line in export\ *) eval "$line" ;; esac
-done
+start_fake
 # The fake's built-in scenario (src/fake): svco-chatsmall001 runs on unit-gpua0001.
 service=svco-chatsmall001
 instance=unit-gpua0001

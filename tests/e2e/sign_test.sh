@@ -3,8 +3,8 @@
 # header handling) and exits 2 on bad input. Usage: sign_test.sh path/to/qfscale
 set -euo pipefail
 qfscale=$1
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
 printf '%s' '{"serviceId":"svco-abc123xyz"}' >"$tmp/body.json"  # 30 bytes, no newline
 secret=sk-test-fedcba9876543210
 export QIANFAN_ACCESS_KEY=ak-test-0123456789abcdef QIANFAN_SECRET_KEY=$secret

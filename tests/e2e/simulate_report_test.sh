@@ -6,9 +6,9 @@ set -euo pipefail
 qfscale=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 build=$(dirname "$qfscale")
 out=$build/simulate_report
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fail() { echo "simulate_report_test: FAIL: $*" >&2; exit 1; }
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+fail_prefix="simulate_report_test: FAIL: "
 command -v chromium >/dev/null || fail "chromium not found (Debian package chromium)"
 
 # Two services: a step and a daily-looking wave with a one-second spike (the charts must keep it).

@@ -4,10 +4,9 @@
 # the shared traces (../shared/traces, read in place, never copied) if they are there.
 set -euo pipefail
 qfscale=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
-root=$(cd "$(dirname "$0")/../.." && pwd)
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fail() { echo "simulate_test: FAIL: $*" >&2; exit 1; }
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+fail_prefix="simulate_test: FAIL: "
 
 # A step trace: 10 QPS, 30 QPS from 200 s to 400 s, then 10 again (600 s).
 {

@@ -22,6 +22,7 @@
 #include "qfscale/http/server.h"
 
 #include "support/test_tls.h"
+#include "support/within.h"
 
 namespace {
 
@@ -36,18 +37,7 @@ using qfscale::http::Response;
 using qfscale::http::Router;
 using qfscale::http::Server;
 using qfscale::http::ServerOptions;
-
-/// Runs `f` on another thread and waits at most `bound` for it. A hang is a failed test, not a
-/// stuck CI job: abort with a message rather than wait forever.
-template <class F>
-auto within(std::chrono::seconds bound, F f) -> decltype(f()) {
-  auto future = std::async(std::launch::async, std::move(f));
-  if (future.wait_for(bound) != std::future_status::ready) {
-    FAIL_CHECK("operation did not finish within ", bound.count(), " s");
-    std::abort();
-  }
-  return future.get();
-}
+using qfscale::testing::within;
 
 std::unique_ptr<Server> start(Router router, ServerOptions options = {}) {
   auto server = qfscale::http::start_server(std::move(options), std::move(router));

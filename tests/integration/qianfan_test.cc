@@ -32,6 +32,7 @@
 #include "qfscale/util/random.h"
 
 #include "support/test_tls.h"
+#include "support/within.h"
 
 namespace qfscale::qianfan {
 namespace {
@@ -42,6 +43,7 @@ using model::InstanceId;
 using model::Replicas;
 using model::ServiceId;
 using std::chrono::milliseconds;
+using testing::within;
 
 constexpr std::string_view kAlpha = "svco-alpha0000001";  // GPU-I-2, qps 5, 1 replica on A
 constexpr std::string_view kBeta = "svco-beta00000002";   // GPU-I-4, qps 2.5, 1 replica on A
@@ -89,18 +91,6 @@ fake::Scenario scenario() {
                         .deployments = {{InstanceId{kUnitB}, Replicas{2}}}},
   };
   return s;
-}
-
-/// Runs `f` on another thread and waits at most `bound` for it: a hang fails the test instead of
-/// stalling CI.
-template <class F>
-auto within(std::chrono::seconds bound, F f) -> decltype(f()) {
-  auto future = std::async(std::launch::async, std::move(f));
-  if (future.wait_for(bound) != std::future_status::ready) {
-    FAIL_CHECK("operation did not finish within ", bound.count(), " s");
-    std::abort();
-  }
-  return future.get();
 }
 
 /// Records every wait the client asks for, and lets a test act between attempts (e.g. clear a

@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "qfscale/model/units.h"
@@ -63,6 +64,11 @@ struct Forecast {
 
 enum class RateLimitType { Percent, Replicas };
 enum class Select { Max, Min, Disabled };
+
+/// The words the policy file uses ("Percent", "Max", ...); `to_yaml` and the engine's step
+/// details print the same ones, so what a trace shows can be pasted back into a policy.
+[[nodiscard]] std::string_view to_string(RateLimitType type);
+[[nodiscard]] std::string_view to_string(Select select);
 
 struct RateLimit {
   RateLimitType type = RateLimitType::Percent;

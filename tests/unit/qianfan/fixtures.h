@@ -6,10 +6,13 @@
 #include <sstream>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include <doctest/doctest.h>
 
 #include "qfscale/http/message.h"
+
+#include "support/fake_http_client.h"
 
 namespace qfscale::qianfan::test {
 
@@ -22,13 +25,9 @@ inline std::string read_fixture(std::string_view name) {
   return out.str();
 }
 
+/// support's json_reply under the short name these tests use.
 inline http::Response reply(int status, std::string body, http::Headers extra = {}) {
-  http::Response r;
-  r.status = status;
-  r.headers.push_back({"Content-Type", "application/json"});
-  for (auto& h : extra) r.headers.push_back(std::move(h));
-  r.body = std::move(body);
-  return r;
+  return qfscale::testing::json_reply(status, std::move(body), std::move(extra));
 }
 
 inline http::Response fixture_reply(std::string_view name, int status = 200) {

@@ -19,6 +19,8 @@
 //   endpoint's requests per second: served -> succeedCallTotal, rejected -> failureCallTotal.
 //   Each service has one app, appId 1; token totals are 0.
 // - A service with no replicas at all (scaled to zero) reports Serving.
+// - Every 429 RequestLimitExceeded (throttleQps or an injected error rate) carries
+//   `Retry-After: 1`, the whole seconds until the throttling window resets (kThrottleRetryAfter).
 
 #include "qfscale/fake/fake_qianfan.h"
 
@@ -50,6 +52,11 @@ constexpr std::int64_t kMaxReplicas = 100'000;
 constexpr std::int64_t kAppId = 1;
 constexpr std::int64_t kTrafficRetentionSeconds = 24 * 3600;
 constexpr std::string_view kTrafficPrefix = "/traffic/";
+
+// Throttling counts per wall-clock second, so its window resets within (0 s, 1 s]; Retry-After
+// counts whole seconds rounded up, which makes it 1 whatever the sub-second time. Injected
+// RequestLimitExceeded errors say the same, as a real throttle would.
+constexpr std::string_view kThrottleRetryAfter = "1";
 
 std::int64_t epoch_second(SystemTime t) {
   return std::chrono::floor<std::chrono::seconds>(t).time_since_epoch().count();
@@ -869,6 +876,7 @@ struct FakeQianfan::Impl {
               fmt::format("more than {} {} requests in one second (injected throttling); retry "
                           "with backoff",
                           *f->throttle_qps, action_name));
+          response.headers.push_back({"Retry-After", std::string(kThrottleRetryAfter)});
           response.delay = latency;
           return response;
         }
@@ -883,6 +891,9 @@ struct FakeQianfan::Impl {
             auto response = fail_with(
                 code, fmt::format("{} (injected fault)",
                                   kind != nullptr ? kind->message : std::string_view(code)));
+            if (code == "RequestLimitExceeded") {
+              response.headers.push_back({"Retry-After", std::string(kThrottleRetryAfter)});
+            }
             response.delay = latency;
             return response;
           }

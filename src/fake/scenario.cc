@@ -35,6 +35,7 @@
 //       errors: {InternalError: 0.1, RequestLimitExceeded: 0.05}   # probabilities, sum <= 1
 //       dropRate: 0.02         # close the connection without answering
 //       throttleQps: 2         # more requests than this per wall-clock second get 429
+//                              # RequestLimitExceeded with Retry-After: 1 (so do injected ones)
 //
 // Durations are a number of seconds (`30`, `0.5`) or a number with a unit: ms, s, m, h.
 

@@ -20,6 +20,11 @@ constexpr std::string_view kServiceRoute = "/v2/service";
 constexpr std::string_view kComputeUnitRoute = "/v2/computeunit";
 constexpr std::string_view kContentType = "application/json";
 
+// "1 s", "1.5 s", "0.25 s": a wait as an operator reads it.
+std::string seconds_text(std::chrono::milliseconds d) {
+  return fmt::format("{:g} s", static_cast<double>(d.count()) / 1000.0);
+}
+
 Status require_id(std::string_view field, std::string_view value) {
   if (value.empty())
     return fail(ErrorCode::InvalidInput, fmt::format("{} must not be empty", field));
@@ -54,6 +59,8 @@ QianfanClientImpl::QianfanClientImpl(ClientConfig config, std::string base_url, 
       sleep_(std::move(sleep)) {
   if (!sleep_) sleep_ = [](std::chrono::milliseconds d) { std::this_thread::sleep_for(d); };
   config_.retry.max_attempts = std::max(config_.retry.max_attempts, 1);
+  config_.retry.max_retry_after =
+      std::max(config_.retry.max_retry_after, std::chrono::milliseconds{0});
 }
 
 Result<http::ClientRequest> QianfanClientImpl::build_request(std::string_view route,
@@ -128,25 +135,36 @@ Result<T> QianfanClientImpl::call(std::string_view route, std::string_view actio
                                   std::string_view subject, std::string body, Decode&& decode) {
   const std::string what =
       subject.empty() ? std::string(action) : fmt::format("{} {}", action, subject);
-  const int max_attempts = config_.retry.max_attempts;
+  const RetryPolicy& retry = config_.retry;
   Error last;
-  int attempt = 0;
-  for (; attempt < max_attempts; ++attempt) {
-    if (attempt > 0) sleep_(backoff(attempt - 1));
+  int attempts = 0;
+  while (true) {
+    ++attempts;
     // Re-signed every attempt: a fresh x-bce-date keeps a slow retry from expiring.
     auto request = build_request(route, action, body);
     if (!request) return fail(std::move(request).error().with_context(what));
     auto response = http_.send(*request);
-    Result<T> out = response ? decode(*response) : Result<T>(fail(std::move(response).error()));
+    Result<T> out = response ? decode(*response, clock_.system_now())
+                             : Result<T>(fail(std::move(response).error()));
     if (out) return out;
     last = std::move(out).error();
-    if (!last.retryable()) {
-      ++attempt;
+    if (!last.retryable() || attempts >= retry.max_attempts) break;
+    const std::chrono::milliseconds asked = last.retry_after.value_or(std::chrono::milliseconds{0});
+    if (asked > retry.max_retry_after) {
+      // Blocking a reconcile thread that long would stall every other service's tick; the caller
+      // re-plans next tick instead, and the error keeps retry_after for it.
+      last.message += fmt::format(
+          "; the server asked to retry after {}, longer than the client waits "
+          "(max_retry_after {}), so it was not retried",
+          seconds_text(asked), seconds_text(retry.max_retry_after));
       break;
     }
+    // Retry-After is a floor under the jittered backoff, not a replacement: clients throttled
+    // together still spread out once the asked time has passed.
+    sleep_(std::max(backoff(attempts - 1), asked));
   }
-  if (attempt > 1)
-    return fail(std::move(last).with_context(fmt::format("{} ({} attempts)", what, attempt)));
+  if (attempts > 1)
+    return fail(std::move(last).with_context(fmt::format("{} ({} attempts)", what, attempts)));
   return fail(std::move(last).with_context(what));
 }
 
@@ -192,8 +210,9 @@ Result<Ack> QianfanClientImpl::scale_service(const ScaleServiceRequest& request)
   return call<Ack>(
       kServiceRoute, "ScaleService",
       fmt::format("{} on {} to {}", request.service, request.instance, request.replicas),
-      std::move(body),
-      [](const http::Response& r) { return detail::decode_ack(r, "ScaleService"); });
+      std::move(body), [](const http::Response& r, util::SystemTime now) {
+        return detail::decode_ack(r, "ScaleService", now);
+      });
 }
 
 // ModifyService names the target version absolutely, so a retry is idempotent too.
@@ -209,7 +228,9 @@ Result<Ack> QianfanClientImpl::modify_service(const ModifyServiceRequest& reques
                   .string("modelId", request.model_id)
                   .finish();
   return call<Ack>(kServiceRoute, "ModifyService", request.service.value, std::move(body),
-                   [](const http::Response& r) { return detail::decode_ack(r, "ModifyService"); });
+                   [](const http::Response& r, util::SystemTime now) {
+                     return detail::decode_ack(r, "ModifyService", now);
+                   });
 }
 
 Result<ComputeUnitInfo> QianfanClientImpl::describe_compute_unit(

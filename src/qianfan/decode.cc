@@ -213,8 +213,9 @@ std::string request_id_header(const http::Response& response) {
 
 // Checks the error envelope, parses the body and hands `result` to `decode(reply, element)`.
 template <class T, class F>
-Result<T> decode_envelope(const http::Response& response, std::string_view action, F&& decode) {
-  if (auto error = error_from_reply(response, action)) return fail(std::move(*error));
+Result<T> decode_envelope(const http::Response& response, std::string_view action,
+                          util::SystemTime now, F&& decode) {
+  if (auto error = error_from_reply(response, action, now)) return fail(std::move(*error));
   Reply reply{
       .action = action, .http_status = response.status, .request_id = request_id_header(response)};
   dom::parser parser;
@@ -292,9 +293,9 @@ Result<ServiceInfo> decode_service(const Reply& reply, const Obj& o, bool detail
 
 }  // namespace
 
-Result<ServiceInfo> decode_describe_service(const http::Response& response) {
+Result<ServiceInfo> decode_describe_service(const http::Response& response, util::SystemTime now) {
   return decode_envelope<ServiceInfo>(
-      response, "DescribeService",
+      response, "DescribeService", now,
       [](const Reply& reply, dom::element result) -> Result<ServiceInfo> {
         auto o = result_object(reply, result);
         if (!o) return fail(std::move(o).error());
@@ -302,9 +303,9 @@ Result<ServiceInfo> decode_describe_service(const http::Response& response) {
       });
 }
 
-Result<ServicePage> decode_describe_services(const http::Response& response) {
+Result<ServicePage> decode_describe_services(const http::Response& response, util::SystemTime now) {
   return decode_envelope<ServicePage>(
-      response, "DescribeServices",
+      response, "DescribeServices", now,
       [](const Reply& reply, dom::element result) -> Result<ServicePage> {
         auto o = result_object(reply, result);
         if (!o) return fail(std::move(o).error());
@@ -327,9 +328,10 @@ Result<ServicePage> decode_describe_services(const http::Response& response) {
       });
 }
 
-Result<Ack> decode_ack(const http::Response& response, std::string_view action) {
+Result<Ack> decode_ack(const http::Response& response, std::string_view action,
+                       util::SystemTime now) {
   return decode_envelope<Ack>(
-      response, action, [](const Reply& reply, dom::element result) -> Result<Ack> {
+      response, action, now, [](const Reply& reply, dom::element result) -> Result<Ack> {
         bool value = false;
         if (result.get_bool().get(value) != simdjson::SUCCESS) {
           return fail(reply.malformed(
@@ -347,9 +349,10 @@ Result<Ack> decode_ack(const http::Response& response, std::string_view action) 
       });
 }
 
-Result<ComputeUnitInfo> decode_describe_compute_unit(const http::Response& response) {
+Result<ComputeUnitInfo> decode_describe_compute_unit(const http::Response& response,
+                                                     util::SystemTime now) {
   return decode_envelope<ComputeUnitInfo>(
-      response, "DescribeComputeUnit",
+      response, "DescribeComputeUnit", now,
       [](const Reply& reply, dom::element result) -> Result<ComputeUnitInfo> {
         auto o = result_object(reply, result);
         if (!o) return fail(std::move(o).error());
@@ -379,9 +382,10 @@ Result<ComputeUnitInfo> decode_describe_compute_unit(const http::Response& respo
       });
 }
 
-Result<ServiceMetrics> decode_describe_service_metric(const http::Response& response) {
+Result<ServiceMetrics> decode_describe_service_metric(const http::Response& response,
+                                                      util::SystemTime now) {
   return decode_envelope<ServiceMetrics>(
-      response, "DescribeServiceMetric",
+      response, "DescribeServiceMetric", now,
       [](const Reply& reply, dom::element result) -> Result<ServiceMetrics> {
         auto o = result_object(reply, result);
         if (!o) return fail(std::move(o).error());

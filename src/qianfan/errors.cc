@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <array>
+#include <charconv>
 #include <cstdint>
 #include <string>
+#include <system_error>
 
 #include <fmt/format.h>
 #include <simdjson.h>
@@ -82,7 +84,81 @@ std::string snippet(std::string_view body) {
   return out;
 }
 
+std::string_view trim_ows(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+// 1*DIGIT and nothing else, at most `max`; a sign, a fraction or an overflow is no value.
+std::optional<std::int64_t> parse_digits(std::string_view text, std::int64_t max) {
+  if (text.empty() ||
+      !std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    return std::nullopt;
+  }
+  std::int64_t value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc{} || end != text.data() + text.size() || value > max) return std::nullopt;
+  return value;
+}
+
+// The two digits at `at` (the caller checked the width), within [0, max].
+std::optional<int> two_digits(std::string_view s, std::size_t at, int max) {
+  const auto v = parse_digits(s.substr(at, 2), max);
+  if (!v) return std::nullopt;
+  return static_cast<int>(*v);
+}
+
+// IMF-fixdate (RFC 9110 §5.6.7), e.g. "Sun, 06 Nov 1994 08:49:37 GMT": fixed width, case-sensitive
+// names. The day name is checked for spelling only; RFC 9110 calls it redundant with the date.
+std::optional<std::chrono::sys_seconds> parse_imf_fixdate(std::string_view s) {
+  using namespace std::chrono;
+  constexpr std::array<std::string_view, 7> kDays = {"Mon", "Tue", "Wed", "Thu",
+                                                     "Fri", "Sat", "Sun"};
+  constexpr std::array<std::string_view, 12> kMonths = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                                        "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  if (s.size() != 29 || s.substr(3, 2) != ", " || s[7] != ' ' || s[11] != ' ' || s[16] != ' ' ||
+      s[19] != ':' || s[22] != ':' || s.substr(25) != " GMT") {
+    return std::nullopt;
+  }
+  if (std::find(kDays.begin(), kDays.end(), s.substr(0, 3)) == kDays.end()) return std::nullopt;
+  const auto month_it = std::find(kMonths.begin(), kMonths.end(), s.substr(8, 3));
+  if (month_it == kMonths.end()) return std::nullopt;
+  const auto day_of_month = two_digits(s, 5, 31);
+  const auto year_number = parse_digits(s.substr(12, 4), 9999);
+  const auto hour = two_digits(s, 17, 23);
+  const auto minute = two_digits(s, 20, 59);
+  const auto second = two_digits(s, 23, 60);  // 60: a leap second
+  if (!day_of_month || !year_number || !hour || !minute || !second) return std::nullopt;
+  const year_month_day date{year{static_cast<int>(*year_number)},
+                            month{static_cast<unsigned>(month_it - kMonths.begin() + 1)},
+                            day{static_cast<unsigned>(*day_of_month)}};
+  if (!date.ok()) return std::nullopt;  // e.g. 31 Feb
+  return sys_days{date} + hours{*hour} + minutes{*minute} + seconds{*second};
+}
+
 }  // namespace
+
+std::optional<std::chrono::milliseconds> retry_after_from_headers(const http::Headers& headers,
+                                                                  util::SystemTime now) {
+  using std::chrono::milliseconds;
+  constexpr std::int64_t kMaxMs = kMaxBelievableRetryAfter.count();
+  if (auto ms = detail::header_value(headers, "retry-after-ms")) {
+    if (auto value = parse_digits(trim_ows(*ms), kMaxMs)) return milliseconds{*value};
+  }
+  const auto header = detail::header_value(headers, "Retry-After");
+  if (!header) return std::nullopt;
+  const std::string_view text = trim_ows(*header);
+  if (auto delta = parse_digits(text, kMaxMs / 1000)) return milliseconds{*delta * 1000};
+  const auto date = parse_imf_fixdate(text);
+  if (!date) return std::nullopt;
+  // In milliseconds, because nanosecond time points overflow past the year 2262. Flooring `now`
+  // rounds the wait up, so the client never waits less than the server asked.
+  const auto wait =
+      std::chrono::time_point_cast<milliseconds>(*date) - std::chrono::floor<milliseconds>(now);
+  if (wait > kMaxBelievableRetryAfter) return std::nullopt;
+  return std::max(wait, milliseconds{0});
+}
 
 util::ErrorCode classify(int http_status, std::string_view remote_code) {
   if (http_status >= 500 || http_status == 408 || http_status == 429) {
@@ -97,8 +173,8 @@ util::ErrorCode classify(int http_status, std::string_view remote_code) {
   return ErrorCode::Remote;
 }
 
-std::optional<util::Error> error_from_reply(const http::Response& response,
-                                            std::string_view action) {
+std::optional<util::Error> error_from_reply(const http::Response& response, std::string_view action,
+                                            util::SystemTime now) {
   const bool success_status = response.status >= 200 && response.status < 300;
   BodyFields fields = parse_body(response.body);
   if (fields.code.empty()) {
@@ -130,6 +206,7 @@ std::optional<util::Error> error_from_reply(const http::Response& response,
   error.remote_code = std::move(fields.code);
   error.request_id = std::move(fields.request_id);
   error.http_status = response.status;
+  error.retry_after = retry_after_from_headers(response.headers, now);
   return error;
 }
 

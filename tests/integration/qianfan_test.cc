@@ -12,6 +12,7 @@
 #include <future>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -655,9 +656,10 @@ TEST_SUITE("qianfan") {
         CHECK_FALSE(r.error().request_id.empty());
         CHECK_MESSAGE(r.error().to_string().find("(4 attempts)") != std::string::npos,
                       r.error().to_string());
-        const auto waits = s.sleeps.waits();
-        CHECK(waits.size() == 3);  // none after the last attempt
-        check_full_jitter(waits, s.options.retry);
+        // None after the last attempt. The fake's Retry-After: 1 is a floor under the jittered
+        // backoff, whose bounds here are 200, 400 and 800 ms: every wait is exactly 1 s.
+        CHECK(s.sleeps.waits() == std::vector<milliseconds>(3, 1'000ms));
+        CHECK(r.error().retry_after == std::optional<milliseconds>(1'000ms));
         CHECK(s.api_count("DescribeComputeUnit", kRequestLimitExceeded) == 4);
 
         // The error returned is the last attempt's, not the first's: 500 InternalError three

@@ -22,7 +22,8 @@
 /// `src/fake/fake_qianfan.cc`): unknown or missing `Action` -> 400 `InvalidURI`; unknown service
 /// or instance -> 404 `ResourceNotFound`; ScaleService beyond capacity -> 400
 /// `InsufficientComputeUnits`; wrong HTTP method -> 405 `MethodNotAllowed`; fault-injected
-/// throttling -> 429 `RequestLimitExceeded`.
+/// throttling -> 429 `RequestLimitExceeded` with `Retry-After: 1` (the throttling window is one
+/// second).
 
 #include <chrono>
 #include <cstdint>
@@ -93,7 +94,7 @@ struct ActionFaults {
   std::vector<std::pair<std::string, double>> error_rates;
   double drop_rate = 0;  ///< probability of closing the connection without an answer
   /// More than this many requests of this action within one wall-clock second get
-  /// 429 RequestLimitExceeded. Empty = no throttling.
+  /// 429 RequestLimitExceeded with `Retry-After: 1`. Empty = no throttling.
   std::optional<int> throttle_qps;
   friend bool operator==(const ActionFaults&, const ActionFaults&) = default;
 };

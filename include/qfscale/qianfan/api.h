@@ -8,7 +8,8 @@
 /// JSON body, signs it with BCE auth v1 (QIANFAN-API.md §8: `host;content-type;content-length;
 /// x-bce-date`, one timestamp for `x-bce-date` and the signature), decodes replies strictly
 /// (`types.h`) and maps errors (`errors.h`). Transient failures are retried with capped
-/// exponential backoff and full jitter. Tests use `FakeQianfanApi` (tests/support).
+/// exponential backoff and full jitter, never sooner than the server's Retry-After
+/// (`RetryPolicy`). Tests use `FakeQianfanApi` (tests/support).
 
 #include <chrono>
 #include <functional>
@@ -51,11 +52,15 @@ class QianfanApi {
 
 /// Retries of Transient failures. Attempt `k` (0-based) that fails is followed by a wait drawn
 /// uniformly from `[0, min(max_delay, base_delay * 2^k)]` ("full jitter"), unless it was the
-/// last of `max_attempts`.
+/// last of `max_attempts`. When the reply said how long to wait (`Error::retry_after`, from
+/// `Retry-After` / `retry-after-ms`), the wait is at least that; when it asked for more than
+/// `max_retry_after`, the call does not wait at all but returns that error at once.
 struct RetryPolicy {
   int max_attempts = 4;  ///< total tries including the first; 1 disables retries
   std::chrono::milliseconds base_delay{200};
   std::chrono::milliseconds max_delay{5'000};
+  /// The longest server-requested wait the client sleeps through inside one call.
+  std::chrono::milliseconds max_retry_after{30'000};
 };
 
 /// Environment variable naming the base URL when `ClientConfig::base_url` is empty (the same name

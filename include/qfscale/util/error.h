@@ -3,6 +3,8 @@
 /// Error vocabulary shared by every module. Codes say what the caller should do next:
 /// fix the input, retry, give up on a remote refusal, or report a bug.
 
+#include <chrono>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -21,7 +23,8 @@ enum class ErrorCode {
 std::string_view to_string(ErrorCode code);
 
 /// A failure with a chain of context, innermost first in `context` order of addition.
-/// `remote_code`, `request_id` and `http_status` are filled when a remote API answered.
+/// `remote_code`, `request_id` and `http_status` are filled when a remote API answered;
+/// `retry_after` when its reply also said how long to wait before trying again.
 /// Thread-safety: a value type; not synchronised.
 struct Error {
   ErrorCode code = ErrorCode::Internal;
@@ -30,6 +33,8 @@ struct Error {
   std::string remote_code;  ///< e.g. "AccessDenied", "RequestLimitExceeded"
   std::string request_id;
   int http_status = 0;
+  /// The server asked not to retry sooner than this (Retry-After); empty when it did not say.
+  std::optional<std::chrono::milliseconds> retry_after;
 
   /// Adds what was being done when the error happened, like Go's `%w`.
   [[nodiscard]] Error with_context(std::string what) &&;

@@ -1,7 +1,9 @@
 #include "qfscale/fake/fake_qianfan.h"
 
 #include <chrono>
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include <doctest/doctest.h>
 
@@ -463,7 +465,14 @@ TEST_SUITE("fake") {
       ActionFaults f;
       f.error_rates = {{std::string(c.code), 1.0}};
       h.fake->set_faults(Faults{.actions = {{"DescribeService", f}}});
-      for (int i = 0; i < 20; ++i) check_error(h.describe(kAlpha), c.status, c.code);
+      for (int i = 0; i < 20; ++i) {
+        const auto r = h.describe(kAlpha);
+        check_error(r, c.status, c.code);
+        // Only throttling says when to come back: 1 s, as the throttleQps window does.
+        CHECK(r.header("Retry-After") == (c.code == "RequestLimitExceeded"
+                                              ? std::optional<std::string_view>("1")
+                                              : std::nullopt));
+      }
       // Other actions are untouched.
       CHECK(h.compute_unit(kUnitA).status == 200);
     }
@@ -486,10 +495,17 @@ TEST_SUITE("fake") {
     r = h.compute_unit(kUnitA);
     CHECK(r.drop_connection);
     // "*" applies to ScaleService: 2 per second, the 3rd is throttled, the next second is fine.
+    // Retry-After is the whole seconds until the window resets, rounded up: at .999 s the reset
+    // is 1 ms away and the answer is still 1.
+    h.clock.advance(999ms);
     CHECK(h.scale(kAlpha, kUnitA, 1).status == 200);
-    CHECK(h.scale(kAlpha, kUnitA, 1).status == 200);
-    check_error(h.scale(kAlpha, kUnitA, 1), 429, "RequestLimitExceeded");
-    h.clock.advance(1s);
+    const auto served = h.scale(kAlpha, kUnitA, 1);
+    CHECK(served.status == 200);
+    CHECK_FALSE(served.header("Retry-After").has_value());
+    const auto limited = h.scale(kAlpha, kUnitA, 1);
+    check_error(limited, 429, "RequestLimitExceeded");
+    CHECK(limited.header("Retry-After") == std::optional<std::string_view>("1"));
+    h.clock.advance(1ms);
     CHECK(h.scale(kAlpha, kUnitA, 1).status == 200);
     const auto m = h.get("/metrics").body;
     CHECK(m.find("action=\"DescribeComputeUnit\",code=\"dropped\"} 1") != std::string::npos);

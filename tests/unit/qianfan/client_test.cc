@@ -18,6 +18,7 @@ namespace qfscale::qianfan {
 namespace {
 
 using namespace std::chrono_literals;
+using test::FixedRandom;
 using test::read_fixture;
 
 constexpr std::string_view kAk = "ak-test-0123456789abcdef";
@@ -41,16 +42,6 @@ struct RecordingSleep {
       if (clock != nullptr) clock->advance(d);
     };
   }
-};
-
-// A Random whose uniform01 is fixed, to check the backoff formula exactly.
-class FixedRandom final : public util::Random {
- public:
-  explicit FixedRandom(double value) : util::Random(0), value_(value) {}
-  double uniform01() override { return value_; }
-
- private:
-  double value_;
 };
 
 struct Harness {

@@ -13,6 +13,7 @@ namespace qfscale::qianfan {
 namespace {
 
 using test::fixture_reply;
+using test::kNow;
 using test::reply;
 
 // A valid DescribeService result with `resource` spliced in as resourceConfig and `extra` fields
@@ -26,7 +27,8 @@ constexpr std::string_view kGoodResource = R"({"type":"GPU-I-2","replicasCount":
 
 TEST_SUITE("qianfan") {
   TEST_CASE("decode: DescribeService recorded reply maps every documented field") {
-    const auto got = detail::decode_describe_service(fixture_reply("describe_service_ok.json"));
+    const auto got =
+        detail::decode_describe_service(fixture_reply("describe_service_ok.json"), kNow);
     REQUIRE(got.has_value());
     const ServiceInfo want{
         .service_id = model::ServiceId{"svco-ktth9mkb5cqn"},
@@ -63,8 +65,8 @@ TEST_SUITE("qianfan") {
   }
 
   TEST_CASE("decode: SDK-mock shape without isModelUpdating, with null description and 2.5 qps") {
-    const auto got =
-        detail::decode_describe_service(fixture_reply("describe_service_sdk_mock_shape.json"));
+    const auto got = detail::decode_describe_service(
+        fixture_reply("describe_service_sdk_mock_shape.json"), kNow);
     REQUIRE(got.has_value());
     CHECK(got->run_status == model::RunStatus::Deploying);
     CHECK_FALSE(got->is_model_updating);
@@ -76,7 +78,7 @@ TEST_SUITE("qianfan") {
 
   TEST_CASE("decode: isModelUpdating true reaches the snapshot") {
     const auto got =
-        detail::decode_describe_service(fixture_reply("describe_service_updating.json"));
+        detail::decode_describe_service(fixture_reply("describe_service_updating.json"), kNow);
     REQUIRE(got.has_value());
     CHECK(got->to_snapshot().model_updating);
     CHECK(got->resource_config.qps == doctest::Approx(7.5));
@@ -85,8 +87,8 @@ TEST_SUITE("qianfan") {
   TEST_CASE("decode: quirk - a key with a trailing space is not the documented key") {
     // The doc example's "qps " is treated as absent: qps is required, so the reply is refused,
     // and the message names the near miss so an operator sees why.
-    const auto got =
-        detail::decode_describe_service(fixture_reply("describe_service_key_trailing_space.json"));
+    const auto got = detail::decode_describe_service(
+        fixture_reply("describe_service_key_trailing_space.json"), kNow);
     REQUIRE_FALSE(got.has_value());
     CHECK(got.error().code == ErrorCode::Remote);
     CHECK(got.error().request_id == "7d1e2a3b-1111-4c2d-8e9f-222233334444");
@@ -96,15 +98,15 @@ TEST_SUITE("qianfan") {
   }
 
   TEST_CASE("decode: quirk - an optional key with a trailing space is ignored") {
-    const auto got =
-        detail::decode_describe_service(reply(200, service_body(kGoodResource, R"(,"name ":"x")")));
+    const auto got = detail::decode_describe_service(
+        reply(200, service_body(kGoodResource, R"(,"name ":"x")")), kNow);
     REQUIRE(got.has_value());
     CHECK(got->name.empty());
   }
 
   TEST_CASE("decode: quirk - Python True is not JSON and is refused with a clear error") {
     const auto got =
-        detail::decode_ack(fixture_reply("scale_service_python_true.json"), "ScaleService");
+        detail::decode_ack(fixture_reply("scale_service_python_true.json"), "ScaleService", kNow);
     REQUIRE_FALSE(got.has_value());
     CHECK(got.error().code == ErrorCode::Remote);
     const std::string msg = got.error().to_string();
@@ -175,7 +177,7 @@ TEST_SUITE("qianfan") {
     };
     for (const auto& c : cases) {
       CAPTURE(c.name);
-      const auto got = detail::decode_describe_service(reply(200, c.body));
+      const auto got = detail::decode_describe_service(reply(200, c.body), kNow);
       CHECK(got.has_value() == c.want_in_message.empty());
       if (!got) {
         CHECK(got.error().code == ErrorCode::Remote);
@@ -189,35 +191,38 @@ TEST_SUITE("qianfan") {
   TEST_CASE("decode: unknown runStatus keeps the text and maps to Unknown") {
     const auto got = detail::decode_describe_service(
         reply(200, R"({"result":{"serviceId":"svco-1","runStatus":"Paused","resourceConfig":)" +
-                       std::string(kGoodResource) + "}}"));
+                       std::string(kGoodResource) + "}}"),
+        kNow);
     REQUIRE(got.has_value());
     CHECK(got->run_status == model::RunStatus::Unknown);
     CHECK(got->run_status_text == "Paused");
   }
 
   TEST_CASE("decode: ScaleService and ModifyService acknowledgements") {
-    const auto scale = detail::decode_ack(fixture_reply("scale_service_ok.json"), "ScaleService");
+    const auto scale =
+        detail::decode_ack(fixture_reply("scale_service_ok.json"), "ScaleService", kNow);
     REQUIRE(scale.has_value());
     CHECK(scale->request_id == "c0ffee00-3333-4d4e-8f00-444455556666");
     const auto modify =
-        detail::decode_ack(fixture_reply("modify_service_ok.json"), "ModifyService");
+        detail::decode_ack(fixture_reply("modify_service_ok.json"), "ModifyService", kNow);
     REQUIRE(modify.has_value());
     CHECK(modify->request_id == "d00dfeed-4444-4e5f-9a01-555566667777");
 
-    const auto refused =
-        detail::decode_ack(reply(200, R"({"requestId":"r-9","result":false})"), "ScaleService");
+    const auto refused = detail::decode_ack(reply(200, R"({"requestId":"r-9","result":false})"),
+                                            "ScaleService", kNow);
     REQUIRE_FALSE(refused.has_value());
     CHECK(refused.error().code == ErrorCode::Remote);
     CHECK(refused.error().request_id == "r-9");
 
-    const auto stringly = detail::decode_ack(reply(200, R"({"result":"true"})"), "ScaleService");
+    const auto stringly =
+        detail::decode_ack(reply(200, R"({"result":"true"})"), "ScaleService", kNow);
     REQUIRE_FALSE(stringly.has_value());
     CHECK(stringly.error().message.find("expected true, got a string") != std::string::npos);
   }
 
   TEST_CASE("decode: DescribeComputeUnit with usage, and without a usage list") {
     const auto got =
-        detail::decode_describe_compute_unit(fixture_reply("describe_compute_unit_ok.json"));
+        detail::decode_describe_compute_unit(fixture_reply("describe_compute_unit_ok.json"), kNow);
     REQUIRE(got.has_value());
     CHECK(got->instance == ComputeUnitInstance{.instance_id = model::InstanceId{"unit-gdqb1Fot"},
                                                .region = "bj",
@@ -233,24 +238,26 @@ TEST_SUITE("qianfan") {
     CHECK(got->used() == model::ComputeUnits{10});
     CHECK(got->free() == model::ComputeUnits{6});
 
-    const auto unused =
-        detail::decode_describe_compute_unit(fixture_reply("describe_compute_unit_unused.json"));
+    const auto unused = detail::decode_describe_compute_unit(
+        fixture_reply("describe_compute_unit_unused.json"), kNow);
     REQUIRE(unused.has_value());
     CHECK(unused->usage.empty());
     CHECK(unused->instance.status == "Creating");
     CHECK(unused->free() == model::ComputeUnits{8});
 
-    const auto bad = detail::decode_describe_compute_unit(reply(
-        200, R"({"result":{"computeUnitInstance":{"instanceId":"unit-1","computeUnitCount":4},)"
-             R"("serviceUsageList":[{"serviceId":"svco-1","deploymentReplicasCount":1}]}})"));
+    const auto bad = detail::decode_describe_compute_unit(
+        reply(200,
+              R"({"result":{"computeUnitInstance":{"instanceId":"unit-1","computeUnitCount":4},)"
+              R"("serviceUsageList":[{"serviceId":"svco-1","deploymentReplicasCount":1}]}})"),
+        kNow);
     REQUIRE_FALSE(bad.has_value());
     CHECK(bad.error().message.find("result.serviceUsageList[0].computeUnitCount") !=
           std::string::npos);
   }
 
   TEST_CASE("decode: DescribeServiceMetric sums call totals per service") {
-    const auto got =
-        detail::decode_describe_service_metric(fixture_reply("describe_service_metric_ok.json"));
+    const auto got = detail::decode_describe_service_metric(
+        fixture_reply("describe_service_metric_ok.json"), kNow);
     REQUIRE(got.has_value());
     CHECK(got->start_time == "2025-01-02T03:00:00Z");
     CHECK(got->end_time == "2025-01-02T03:05:00Z");
@@ -270,14 +277,15 @@ TEST_SUITE("qianfan") {
 
     const auto bad = detail::decode_describe_service_metric(
         reply(200, R"({"result":{"serviceList":[{"serviceId":"svco-1","appList":[{"appId":"7",)"
-                   R"("metric":{}}]}]}})"));
+                   R"("metric":{}}]}]}})"),
+        kNow);
     REQUIRE_FALSE(bad.has_value());
     CHECK(bad.error().message.find("appList[0].appId: expected an integer") != std::string::npos);
   }
 
   TEST_CASE("decode: DescribeServices pages follow nextMarker only while truncated") {
     const auto first =
-        detail::decode_describe_services(fixture_reply("describe_services_page1.json"));
+        detail::decode_describe_services(fixture_reply("describe_services_page1.json"), kNow);
     REQUIRE(first.has_value());
     CHECK(first->is_truncated);
     CHECK(first->next_marker == "svco-upd8modl0001");
@@ -285,7 +293,7 @@ TEST_SUITE("qianfan") {
     CHECK(first->services[1].resource_config.replicas == model::Replicas{3});
 
     const auto last =
-        detail::decode_describe_services(fixture_reply("describe_services_last.json"));
+        detail::decode_describe_services(fixture_reply("describe_services_last.json"), kNow);
     REQUIRE(last.has_value());
     CHECK_FALSE(last->is_truncated);
     CHECK(last->next_marker.empty());
@@ -293,14 +301,14 @@ TEST_SUITE("qianfan") {
     CHECK(last->services[0].run_status == model::RunStatus::Serving);
 
     const auto endless = detail::decode_describe_services(
-        reply(200, R"({"result":{"isTruncated":true,"serviceList":[]}})"));
+        reply(200, R"({"result":{"isTruncated":true,"serviceList":[]}})"), kNow);
     REQUIRE_FALSE(endless.has_value());
     CHECK(endless.error().message.find("nextMarker") != std::string::npos);
   }
 
   TEST_CASE("decode: an error envelope wins over decoding") {
     const auto got =
-        detail::decode_describe_service(fixture_reply("error_access_denied.json", 403));
+        detail::decode_describe_service(fixture_reply("error_access_denied.json", 403), kNow);
     REQUIRE_FALSE(got.has_value());
     CHECK(got.error().remote_code == "AccessDenied");
     CHECK(got.error().request_id == "e7700001-5555-4f60-8b12-666677778888");

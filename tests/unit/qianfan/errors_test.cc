@@ -10,6 +10,7 @@
 namespace qfscale::qianfan {
 namespace {
 
+using test::kNow;
 using test::read_fixture;
 using test::reply;
 
@@ -154,7 +155,7 @@ TEST_SUITE("qianfan") {
     for (const auto& c : cases) {
       CAPTURE(c.name);
       http::Response r = reply(c.status, c.body, c.headers);
-      const auto got = error_from_reply(r, "DescribeService");
+      const auto got = error_from_reply(r, "DescribeService", kNow);
       CHECK(got.has_value() == c.is_error);
       if (!got) continue;
       CHECK(got->code == c.code);

@@ -1,7 +1,8 @@
 #pragma once
 
-// Reads recorded replies from tests/data/qianfan.
+// Reads recorded replies from tests/data/qianfan; a fixed reply time and a fixed Random.
 
+#include <chrono>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -11,10 +12,26 @@
 #include <doctest/doctest.h>
 
 #include "qfscale/http/message.h"
+#include "qfscale/util/clock.h"
+#include "qfscale/util/random.h"
 
 #include "support/fake_http_client.h"
 
 namespace qfscale::qianfan::test {
+
+/// 2025-01-02T03:04:05Z: when the decoders' replies "arrive" (a Retry-After date is relative to
+/// it).
+inline constexpr util::SystemTime kNow{std::chrono::seconds{1'735'787'045}};
+
+/// A Random whose uniform01 is fixed, to check the backoff formula exactly.
+class FixedRandom final : public util::Random {
+ public:
+  explicit FixedRandom(double value) : util::Random(0), value_(value) {}
+  double uniform01() override { return value_; }
+
+ private:
+  double value_;
+};
 
 inline std::string read_fixture(std::string_view name) {
   const std::string path = std::string(QFS_TEST_DATA_DIR) + "/qianfan/" + std::string(name);

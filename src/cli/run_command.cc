@@ -111,7 +111,8 @@ int run_controller(controller::Config config, const bce::Credentials& credential
   qianfan::ClientConfig client_config{
       .credentials = credentials,
       .base_url = config.qianfan.base_url,
-      .retry = {.max_attempts = config.qianfan.max_attempts},
+      .retry = {.max_attempts = config.qianfan.max_attempts,
+                .max_retry_after = config.qianfan.max_retry_after},
       .request_timeout = config.qianfan.timeout,
   };
   auto api = qianfan::make_qianfan_client(client_config, **http_client, clock, random);

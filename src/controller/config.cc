@@ -163,8 +163,9 @@ void ConfigReader::read_root(const YAML::Node& root) {
 
 void ConfigReader::read_qianfan(const YAML::Node& node) {
   const std::string path = "qianfan";
-  const auto f =
-      mapping(node, path, {"baseUrl", "credentialsFile", "timeout", "maxAttempts", "concurrency"});
+  const auto f = mapping(
+      node, path,
+      {"baseUrl", "credentialsFile", "timeout", "maxAttempts", "maxRetryAfter", "concurrency"});
   if (!f) return;
   auto& q = config_.qianfan;
   if (const auto* n = get(*f, "baseUrl")) {
@@ -189,6 +190,9 @@ void ConfigReader::read_qianfan(const YAML::Node& node) {
   read_seconds(*f, path, "timeout", kMinQianfanTimeout, kMaxQianfanTimeout, timeout);
   q.timeout = timeout;
   read_int(*f, path, "maxAttempts", 1, kMaxAttempts, q.max_attempts);
+  auto max_retry_after = std::chrono::duration_cast<std::chrono::seconds>(q.max_retry_after);
+  read_seconds(*f, path, "maxRetryAfter", std::chrono::seconds{0}, kMaxRetryAfter, max_retry_after);
+  q.max_retry_after = max_retry_after;
   read_int(*f, path, "concurrency", 1, kMaxConcurrency, q.concurrency);
 }
 

@@ -110,8 +110,9 @@ std::string to_yaml(const Config& config) {
                    "$QIANFAN_CONSOLE_API_BASE_URL, else https://qianfan.baidubce.com");
   out += path_line("  ", "credentialsFile", q.credentials_file,
                    "$QIANFAN_ACCESS_KEY and $QIANFAN_SECRET_KEY");
-  out += fmt::format("  timeout: {}\n  maxAttempts: {}\n  concurrency: {}\n", duration(q.timeout),
-                     q.max_attempts, q.concurrency);
+  out +=
+      fmt::format("  timeout: {}\n  maxAttempts: {}\n  maxRetryAfter: {}\n  concurrency: {}\n",
+                  duration(q.timeout), q.max_attempts, duration(q.max_retry_after), q.concurrency);
   out += metrics_yaml(config.metrics);
   out += "instances:\n";
   for (const auto& i : config.instances) {

@@ -62,6 +62,7 @@ grep -q 'policy: latency-first  # shipped policy latency-first' "$tmp/shown.yaml
 grep -q 'policy: "'"$root"'/tests/data/config/policies/batch-nightly.yaml"  # policy batch-nightly' "$tmp/shown.yaml" \
   || fail "--show lacks the resolved policy file"
 grep -q 'maxAttempts: 4' "$tmp/shown.yaml" || fail "--show lacks values"
+grep -q 'maxRetryAfter: 30s' "$tmp/shown.yaml" || fail "--show lacks maxRetryAfter"
 grep -q '# unitsPerReplica: not set' "$tmp/shown.yaml" || fail "--show lacks the unset keys"
 "$qfscale" config check "$tmp/shown.yaml" >/dev/null || fail "--show output does not check clean"
 "$qfscale" config check --help | grep -q "Exit status: 0 valid, 1 invalid, 2 usage" || fail "help lacks exit codes"

@@ -16,6 +16,7 @@
 ///   credentialsFile: /etc/qfscale/ak-sk     # [none: $QIANFAN_ACCESS_KEY/$QIANFAN_SECRET_KEY]
 ///   timeout: 10s                            # per request [10s]
 ///   maxAttempts: 4                          # tries per call incl. the first [4]
+///   maxRetryAfter: 30s                      # longest Retry-After a call waits out [30s]
 ///   concurrency: 16                         # API calls in flight at once [16]
 /// metrics:                                  # exactly one of the four kinds
 ///   prometheus: {url: http://127.0.0.1:9090, query: 'sum by (service) (rate(x[1m]))',
@@ -74,7 +75,9 @@ namespace qfscale::controller {
 /// Limits that the loader enforces (each inclusive; durations are whole seconds).
 inline constexpr std::chrono::seconds kMinQianfanTimeout{1};
 inline constexpr std::chrono::seconds kMaxQianfanTimeout{300};
-inline constexpr int kMaxAttempts = 10;                      ///< qianfan.maxAttempts in [1, 10]
+inline constexpr int kMaxAttempts = 10;  ///< qianfan.maxAttempts in [1, 10]
+/// qianfan.maxRetryAfter in [0s, 5m]: 0 never waits out a Retry-After (re-planned next tick).
+inline constexpr std::chrono::seconds kMaxRetryAfter{300};
 inline constexpr int kMaxConcurrency = 256;                  ///< qianfan.concurrency in [1, 256]
 inline constexpr std::chrono::seconds kMinQianfanWindow{1};  ///< metrics.qianfan.window
 inline constexpr std::chrono::seconds kMaxQianfanWindow{3600};
@@ -99,6 +102,8 @@ struct QianfanConfig {
   std::string credentials_file;
   std::chrono::milliseconds timeout{10'000};
   int max_attempts = 4;
+  /// A Transient reply asking to retry later than this is not retried within the call.
+  std::chrono::milliseconds max_retry_after{30'000};
   int concurrency = 16;
   friend bool operator==(const QianfanConfig&, const QianfanConfig&) = default;
 };

@@ -157,7 +157,7 @@ TEST_SUITE("controller") {
         {"qianfan",
          {.qianfan = "timout: 5s"},
          "3:11: qianfan.timout: unknown field, did you mean 'timeout'? (allowed: baseUrl, "
-         "credentialsFile, timeout, maxAttempts, concurrency)"},
+         "credentialsFile, timeout, maxAttempts, maxRetryAfter, concurrency)"},
         {"metrics",
          {.metrics = "qianfan: {}, graphite: {}"},
          "4:24: metrics.graphite: unknown field (allowed: prometheus, qianfan, trace, synthetic)"},

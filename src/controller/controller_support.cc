@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <atomic>
+#include <exception>
 #include <limits>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
@@ -14,6 +16,7 @@
 
 #include "qfscale/policy/schedule.h"
 #include "qfscale/qianfan/errors.h"
+#include "qfscale/util/check.h"
 
 #include "controller/controller_detail.h"
 
@@ -56,10 +59,20 @@ void for_each_concurrently(std::size_t n, int concurrency,
                            const std::function<void(std::size_t)>& each,
                            const std::function<void()>& meanwhile) {
   // Each worker takes the next index from a shared counter; joining the threads publishes what
-  // they wrote to this thread.
+  // they wrote to this thread. An exception escaping a thread would end the process, so the
+  // first one is kept and rethrown here once every worker is done.
   std::atomic<std::size_t> next{0};
+  std::mutex error_mutex;
+  std::exception_ptr error;
   const auto work = [&] {
-    for (std::size_t i = next.fetch_add(1); i < n; i = next.fetch_add(1)) each(i);
+    for (std::size_t i = next.fetch_add(1); i < n; i = next.fetch_add(1)) {
+      try {
+        each(i);
+      } catch (...) {
+        const std::lock_guard lock(error_mutex);
+        if (!error) error = std::current_exception();
+      }
+    }
   };
   const auto workers = std::min<std::size_t>(static_cast<std::size_t>(std::max(concurrency, 1)), n);
   bool any_worker = false;
@@ -70,13 +83,14 @@ void for_each_concurrently(std::size_t n, int concurrency,
       try {
         pool.emplace_back(work);
         any_worker = true;
-      } catch (const std::system_error&) {
-        break;  // out of threads: those started (or this thread, below) do the rest
+      } catch (const std::exception&) {
+        break;  // out of threads or memory: those started (or this thread, below) do the rest
       }
     }
     if (meanwhile) meanwhile();
     if (!any_worker) work();
   }  // joins
+  if (error) std::rethrow_exception(error);
 }
 
 Observation observe(qianfan::QianfanApi& api, const util::Clock& clock,
@@ -114,6 +128,7 @@ Observation observe(qianfan::QianfanApi& api, const util::Clock& clock,
 Actuation act(qianfan::QianfanApi& api, const util::Clock& clock, const capacity::Plan& plan,
               bool dry_run, int concurrency) {
   const std::size_t n = plan.steps.size();
+  QFS_CHECK(plan.downs <= n, "a plan's downs are a prefix of its steps");
   std::vector<model::ScaleCall> calls(n);
   std::vector<std::optional<ApiCall>> sent(n);
   // Each call writes only its own slots.

@@ -138,6 +138,7 @@ Result<T> QianfanClientImpl::call(std::string_view route, std::string_view actio
   const RetryPolicy& retry = config_.retry;
   Error last;
   int attempts = 0;
+  std::chrono::milliseconds asked_so_far{0};
   while (true) {
     ++attempts;
     // Re-signed every attempt: a fresh x-bce-date keeps a slow retry from expiring.
@@ -150,15 +151,23 @@ Result<T> QianfanClientImpl::call(std::string_view route, std::string_view actio
     last = std::move(out).error();
     if (!last.retryable() || attempts >= retry.max_attempts) break;
     const std::chrono::milliseconds asked = last.retry_after.value_or(std::chrono::milliseconds{0});
-    if (asked > retry.max_retry_after) {
-      // Blocking a reconcile thread that long would stall every other service's tick; the caller
-      // re-plans next tick instead, and the error keeps retry_after for it.
-      last.message += fmt::format(
-          "; the server asked to retry after {}, longer than the client waits "
-          "(max_retry_after {}), so it was not retried",
-          seconds_text(asked), seconds_text(retry.max_retry_after));
+    if (asked_so_far + asked > retry.max_retry_after) {
+      // Blocking a reconcile thread that long would stall every other service's tick; the
+      // controller re-plans next tick instead. Summed over retries, so max_attempts x the cap
+      // cannot add up behind it.
+      last.message +=
+          asked_so_far.count() == 0
+              ? fmt::format(
+                    "; the server asked to retry after {}, longer than the client waits "
+                    "(max_retry_after {}), so it was not retried",
+                    seconds_text(asked), seconds_text(retry.max_retry_after))
+              : fmt::format(
+                    "; the server asked to retry after {} more, beyond the {} the "
+                    "client waits in all (max_retry_after), so it was not retried",
+                    seconds_text(asked), seconds_text(retry.max_retry_after));
       break;
     }
+    asked_so_far += asked;
     // Retry-After is a floor under the jittered backoff, not a replacement: clients throttled
     // together still spread out once the asked time has passed.
     sleep_(std::max(backoff(attempts - 1), asked));

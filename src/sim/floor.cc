@@ -28,14 +28,16 @@ std::int64_t full_bands(double v, double q) {
 void add_segment_bands(std::span<const double> values, double q, std::vector<Band>& out) {
   const auto len = static_cast<double>(values.size());
   std::size_t above = values.size();  // values > lo
+  std::size_t full = values.size();   // values >= hi: the whole band of each is served
   std::int64_t n = 0;
   for (;;) {
     const double lo = static_cast<double>(n) * q;
     const double hi = static_cast<double>(n + 1) * q;
+    // Both counts only shrink as the band rises: O(len) over all bands of the segment.
     while (above > 0 && values[above - 1] <= lo) --above;
     if (above == 0) return;
-    std::size_t full = 0;  // values >= hi: the whole band of each is served
-    while (full < above && values[full] >= hi) ++full;
+    full = std::min(full, above);
+    while (full > 0 && values[full - 1] < hi) --full;
     double partial = 0;
     for (std::size_t i = full; i < above; ++i) partial += values[i] - lo;
     const double gain = static_cast<double>(full) * q + partial;
@@ -65,6 +67,14 @@ Result<OverCapacityFloor> OverCapacityFloor::build(std::span<const float> demand
   if (startup_delay.count() < 0) {
     return fail(ErrorCode::InvalidInput,
                 fmt::format("floor: startup delay {}s must be >= 0", startup_delay.count()));
+  }
+  // Band edges n x q must stay exact integers times q in a double (and n fit an int64).
+  constexpr double kMaxBands = 9007199254740992.0;  // 2^53
+  const float peak = demand.empty() ? 0.0F : *std::max_element(demand.begin(), demand.end());
+  if (!(static_cast<double>(peak) / replica_qps < kMaxBands)) {
+    return fail(ErrorCode::InvalidInput,
+                fmt::format("floor: peak demand {} / replica_qps {} is more than 2^53 replicas",
+                            peak, replica_qps));
   }
   const auto n = static_cast<std::int64_t>(demand.size());
   // Segment starts: 0, every tick, and every tick + startup delay (when a scale-up gets ready).

@@ -98,8 +98,11 @@ Result<SimulationResult> run_oracles(std::span<const ServiceSpec> services, cons
   return out;
 }
 
-/// Fills each policy row's over-capacity floors; the oracle row keeps NaN (report.h).
-Status add_floors(Comparison& c, const SimOptions& sim) {
+/// Fills each policy row's over-capacity floors; the oracle row keeps NaN (report.h). A service
+/// whose floor cannot be computed (a replica_qps so small that its peak needs over 2^53
+/// replicas) gets NaN too, shown as "-", rather than failing a comparison whose other figures
+/// are fine.
+void add_floors(Comparison& c, const SimOptions& sim) {
   for (auto& row : c.policies) {
     row.over_capacity_floor = 0;
     row.service_over_capacity_floors.assign(c.services.size(), 0);
@@ -108,21 +111,18 @@ Status add_floors(Comparison& c, const SimOptions& sim) {
                                                std::numeric_limits<double>::quiet_NaN());
   for (std::size_t i = 0; i < c.services.size(); ++i) {
     const auto& s = c.services[i];
-    auto floor =
+    const auto floor =
         OverCapacityFloor::build(s.trace->per_second(), s.replica_qps, sim.tick, sim.startup_delay);
-    if (!floor) {
-      return fail(
-          std::move(floor.error()).with_context(fmt::format("floor for service '{}'", s.id)));
-    }
     for (auto& row : c.policies) {
-      const double replica_seconds = row.result.services[i].summary.compute_unit_hours * 3600.0 /
-                                     static_cast<double>(s.units_per_replica.value);
-      const double f = floor->at(replica_seconds);
+      // Unit-seconds are whole numbers: rounding undoes the division by 3600 exactly.
+      const double unit_seconds =
+          std::round(row.result.services[i].summary.compute_unit_hours * 3600.0);
+      const double f = floor ? floor->at(unit_seconds / s.units_per_replica.value)
+                             : std::numeric_limits<double>::quiet_NaN();
       row.service_over_capacity_floors[i] = f;
       row.over_capacity_floor += f;
     }
   }
-  return util::ok();
 }
 
 double pct_of(double part, double total) {
@@ -304,7 +304,7 @@ Result<Comparison> compare(std::span<const policy::Policy> policies,
   if (!oracle) return fail(std::move(oracle.error()));
   for (auto& r : results) c.policies.push_back(make_row(std::move(*r), *oracle));
   c.oracle = make_row(*oracle, *oracle);
-  if (auto st = add_floors(c, options.sim); !st) return fail(std::move(st.error()));
+  add_floors(c, options.sim);
   return c;
 }
 

@@ -53,13 +53,14 @@ class QianfanApi {
 /// Retries of Transient failures. Attempt `k` (0-based) that fails is followed by a wait drawn
 /// uniformly from `[0, min(max_delay, base_delay * 2^k)]` ("full jitter"), unless it was the
 /// last of `max_attempts`. When the reply said how long to wait (`Error::retry_after`, from
-/// `Retry-After` / `retry-after-ms`), the wait is at least that; when it asked for more than
-/// `max_retry_after`, the call does not wait at all but returns that error at once.
+/// `Retry-After` / `retry-after-ms`), the wait is at least that; when the time the servers asked
+/// for, summed over the call's retries, would exceed `max_retry_after`, the call does not wait
+/// but returns that error at once.
 struct RetryPolicy {
   int max_attempts = 4;  ///< total tries including the first; 1 disables retries
   std::chrono::milliseconds base_delay{200};
   std::chrono::milliseconds max_delay{5'000};
-  /// The longest server-requested wait the client sleeps through inside one call.
+  /// The most server-requested waiting one call sleeps through, over all its retries.
   std::chrono::milliseconds max_retry_after{30'000};
 };
 

@@ -2,9 +2,10 @@
 
 /// The over-capacity floor: for a budget of replica-seconds, the fewest requests over capacity
 /// that ANY controller acting at the simulator's ticks could leave for one service, even one that
-/// knows the future. `qfscale simulate` reports it at each policy's own cost, so an operator sees
-/// how much of a policy's unserved demand was avoidable at that price and how much no policy
-/// could avoid; the oracle answers the other question (the least cost that serves everything).
+/// knows the future and is not charged for replicas while they start. `qfscale simulate` reports it
+/// at each policy's own cost, so an operator sees how much of a policy's unserved demand was
+/// avoidable at that price and how much no policy could avoid; the oracle answers the other
+/// question (the least cost that serves everything).
 ///
 /// ## Why it is a lower bound
 ///
@@ -26,8 +27,8 @@
 /// problem is therefore a fractional knapsack over all bands whose best answer takes bands in
 /// order of served requests per replica-second (the band order inside a segment comes for
 /// free), the last one in part. Bands of equal gain (no d(s) inside them) are merged, so a
-/// segment gives at most 2 x len_j items however small q is: O(N log N) to build, then
-/// O(log N) per budget.
+/// segment gives at most 2 x len_j items however small q is: O(N log N) to build (sorting each
+/// segment, then all bands), then O(log N) per budget.
 
 #include <chrono>
 #include <cstddef>
@@ -41,7 +42,8 @@ namespace qfscale::sim {
 /// Thread-safety: immutable after `build`; `at` may be called from any thread.
 class OverCapacityFloor {
  public:
-  /// Fails with InvalidInput on replica_qps <= 0 or not finite, tick <= 0 or startup_delay < 0.
+  /// Fails with InvalidInput on replica_qps <= 0 or not finite, tick <= 0, startup_delay < 0, or
+  /// a peak that needs more than 2^53 replicas (band edges would no longer be exact).
   [[nodiscard]] static Result<OverCapacityFloor> build(std::span<const float> demand,
                                                        double replica_qps,
                                                        std::chrono::seconds tick,

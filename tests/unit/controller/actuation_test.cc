@@ -1,9 +1,13 @@
 // detail::act: ScaleService calls go out concurrently, every down back before any up.
 
+#include <algorithm>
+#include <array>
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
+#include <stdexcept>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include <doctest/doctest.h>
@@ -25,12 +29,13 @@ using qfscale::model::ServiceId;
 using qfscale::testing::FakeQianfanApi;
 
 /// Forwards to a FakeQianfanApi, holding every ScaleService until `gate` calls are in flight
-/// together (or 5 s pass: then the test fails on the counts, it does not hang). Records the most
-/// downs and the most ups in flight at once, and whether an up was sent while a down was still
+/// together (or `bound` passes: then the test fails on the counts, it does not hang). Records the
+/// most downs and the most ups in flight at once, and whether an up was sent while a down was still
 /// in flight.
 class GatedApi final : public qfscale::qianfan::QianfanApi {
  public:
-  GatedApi(FakeQianfanApi& inner, int gate) : inner_(inner), gate_(gate) {}
+  GatedApi(FakeQianfanApi& inner, int gate, std::chrono::milliseconds bound = 5s)
+      : inner_(inner), gate_(gate), bound_(bound) {}
 
   qfscale::Result<qfscale::qianfan::Ack> scale_service(
       const qfscale::qianfan::ScaleServiceRequest& r) override {
@@ -44,7 +49,7 @@ class GatedApi final : public qfscale::qianfan::QianfanApi {
       most = std::max(most, down ? downs_in_flight_ : in_flight_ - downs_in_flight_);
       released_ = released_ || in_flight_ >= gate_;
       changed_.notify_all();
-      changed_.wait_for(lock, 5s, [&] { return released_; });
+      changed_.wait_for(lock, bound_, [&] { return released_; });
     }
     auto ack = inner_.scale_service(r);
     const std::lock_guard lock(mutex_);
@@ -90,6 +95,7 @@ class GatedApi final : public qfscale::qianfan::QianfanApi {
  private:
   FakeQianfanApi& inner_;
   const int gate_;
+  const std::chrono::milliseconds bound_;
   mutable std::mutex mutex_;
   std::condition_variable changed_;
   int in_flight_ = 0;
@@ -145,8 +151,9 @@ TEST_SUITE("controller") {
   }
 
   TEST_CASE("act: concurrency 1 sends one call at a time") {
+    // Each call waits up to 100 ms for a second one to join it; at concurrency 1 none may.
     Scenario s;
-    GatedApi gated(s.api, 1);
+    GatedApi gated(s.api, 2, 100ms);
     const qfscale::util::ManualClock clock;
     const auto acted = qfscale::controller::detail::act(gated, clock, s.plan, false, 1);
     CHECK(gated.max_downs_in_flight() == 1);
@@ -169,6 +176,59 @@ TEST_SUITE("controller") {
       CHECK(acted.calls[2].error.find("not sent: a scale-down on cu-a failed") == 0);
       CHECK(acted.api_calls.size() == 2);  // only what was sent
       CHECK(s.api.count(qfscale::testing::QianfanAction::ScaleService) == 2);
+    }
+  }
+
+  TEST_CASE("act: a refused down skips the ups on its instance only") {
+    // cu-a: s0 down (refused), s1 up; cu-b: s2 up. Only s1's up depends on the refused units.
+    FakeQianfanApi api;
+    api.add_instance(InstanceId{"cu-a"}, qfscale::model::ComputeUnits{32});
+    api.add_instance(InstanceId{"cu-b"}, qfscale::model::ComputeUnits{32});
+    Plan plan;
+    const std::array<std::tuple<const char*, const char*, int, int>, 3> steps = {
+        {{"s0", "cu-a", 4, 2}, {"s1", "cu-a", 4, 6}, {"s2", "cu-b", 4, 6}}};
+    for (const auto& [service, instance, from, to] : steps) {
+      qfscale::qianfan::ServiceInfo info;
+      info.service_id = ServiceId{service};
+      info.resource_config.type = "GPU-I-1";
+      api.add_service(info);
+      api.place(ServiceId{service}, InstanceId{instance}, Replicas{from});
+      plan.steps.push_back(ScaleStep{.service = ServiceId{service},
+                                     .instance = InstanceId{instance},
+                                     .from = Replicas{from},
+                                     .to = Replicas{to}});
+    }
+    plan.downs = 1;
+    auto refused = qfscale::util::make_error(qfscale::ErrorCode::Remote, "no units left");
+    refused.remote_code = qfscale::qianfan::kInsufficientComputeUnits;
+    api.fail_next_for(qfscale::testing::QianfanAction::ScaleService, "s0", refused);
+    const qfscale::util::ManualClock clock;
+    const auto acted = qfscale::controller::detail::act(api, clock, plan, false, 4);
+    CHECK(acted.calls[0].outcome == ActuationOutcome::Refused);
+    CHECK(acted.calls[1].outcome == ActuationOutcome::Skipped);
+    CHECK(acted.calls[2].outcome == ActuationOutcome::Applied);
+    CHECK(api.replicas(ServiceId{"s2"}, InstanceId{"cu-b"}) == Replicas{6});
+    CHECK(api.replicas(ServiceId{"s1"}, InstanceId{"cu-a"}) == Replicas{4});
+  }
+
+  TEST_CASE("for_each_concurrently: every index runs once; a throw comes back after all ran") {
+    for (const int concurrency : {1, 3, 64}) {
+      CAPTURE(concurrency);
+      std::vector<int> runs(50, 0);
+      bool caught = false;
+      try {
+        qfscale::controller::detail::for_each_concurrently(
+            runs.size(), concurrency,
+            [&](std::size_t i) {
+              ++runs[i];
+              if (i == 7) throw std::runtime_error("boom at 7");
+            },
+            {});
+      } catch (const std::runtime_error& e) {
+        caught = std::string(e.what()) == "boom at 7";
+      }
+      CHECK(caught);
+      CHECK(std::count(runs.begin(), runs.end(), 1) == 50);
     }
   }
 

@@ -331,6 +331,24 @@ TEST_SUITE("qianfan") {
     }
   }
 
+  TEST_CASE("retry: max_retry_after bounds the asked waits summed over a call's retries") {
+    // Always 429 with Retry-After: 1; 10 attempts allowed, 2.5 s of asked waiting: 1 s, 1 s, and
+    // the third ask would make 3 s > 2.5 s, so the call ends after 3 attempts and 2 waits.
+    const RetryPolicy retry{
+        .max_attempts = 10, .base_delay = 1ms, .max_delay = 5'000ms, .max_retry_after = 2'500ms};
+    Loopback lb(retry, 0.0,
+                fake::ActionFaults{.error_rates = {{std::string(kRequestLimitExceeded), 1.0}}});
+    const auto got = lb.api->describe_service(lb.service());
+    REQUIRE_FALSE(got.has_value());
+    CHECK(lb.sleep.waits == std::vector<milliseconds>{1'000ms, 1'000ms});
+    CHECK(lb.http->sent() == 3);
+    const std::string text = got.error().to_string();
+    CHECK_MESSAGE(text.find("(3 attempts)") != std::string::npos, text);
+    CHECK_MESSAGE(text.find("asked to retry after 1 s more, beyond the 2.5 s the client waits "
+                            "in all (max_retry_after)") != std::string::npos,
+                  text);
+  }
+
   TEST_CASE("retry: a 503 asking for 30 s is waited for, 31 s is returned at once") {
     // The default max_retry_after (30 s) at, and 1 s above, the ask; a scripted HTTP client is
     // enough here, the loopback cases above cover the wire.

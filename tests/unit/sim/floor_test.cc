@@ -177,6 +177,18 @@ TEST_SUITE("sim") {
     CHECK(f.at(3000.0 * 42) == 0);  // ceil(999 / 7 / 3.5) = 41 replicas every second serve all
   }
 
+  TEST_CASE("floor: a long segment builds in linear time per band, not quadratic") {
+    // One 200,000 s segment (tick longer than the trace) of distinct values: 200,000 bands of
+    // q = 1 for values 0.5, 1.5, ... Each band is counted once, so building is quick enough to
+    // run here; the old rescan from the top made it 2 x 10^10 steps.
+    std::vector<float> d(200'000);
+    for (std::size_t i = 0; i < d.size(); ++i) d[i] = static_cast<float>(i) + 0.5F;
+    const auto f = build(d, 1, std::chrono::seconds{1'000'000}, 0s);
+    CHECK(f.items() <= 2 * d.size());
+    CHECK(f.at(0) == doctest::Approx(f.requests_total()));
+    CHECK(f.at(1e12) == 0);
+  }
+
   TEST_CASE("floor: bands without a value inside are merged, however small a replica is") {
     // 1000 QPS, 0.001 QPS per replica: a million bands per segment, all of one gain.
     const std::vector<float> d(60, 1000.0F);
@@ -202,5 +214,10 @@ TEST_SUITE("sim") {
       CHECK(f.error().message.find(message) != std::string::npos);
     }
     CHECK(build({}, 1, 15s, 0s).at(10) == 0);  // an empty trace has nothing to serve
+    // 100 QPS at 1e-17 per replica is 1e19 replicas: past 2^53, band edges are not exact.
+    const auto huge = OverCapacityFloor::build(std::vector<float>{100}, 1e-17, 15s, 0s);
+    REQUIRE_FALSE(huge);
+    CHECK(huge.error().message.find("more than 2^53 replicas") != std::string::npos);
+    CHECK(OverCapacityFloor::build(std::vector<float>{100}, 1e-13, 15s, 0s));  // 1e15: fine
   }
 }

@@ -89,9 +89,10 @@ TEST_SUITE("sim") {
         {0, 12}, {1, 10},                    // half of the first band: 2 of its 4
         {2, 8},  {4, 6},   {6, 4},  {8, 2},  // half of the last band
         {10, 0}, {1e9, 0}, {-5, 12}};
-    for (auto [budget, floor] : rows) {
+    for (const auto& row : rows) {
+      const double budget = row.first;  // CAPTURE cannot take a structured binding (clang 14)
       CAPTURE(budget);
-      CHECK(f.at(budget) == doctest::Approx(floor));
+      CHECK(f.at(budget) == doctest::Approx(row.second));
     }
   }
 
@@ -206,7 +207,8 @@ TEST_SUITE("sim") {
                  {std::numeric_limits<double>::infinity(), 15s, 0s, "replica_qps inf must"},
                  {1.0, 0s, 0s, "tick 0s must be > 0"},
                  {1.0, 15s, -1s, "startup delay -1s must be >= 0"}}};
-    for (const auto& [q, tick, delay, message] : rows) {
+    for (const auto& [q, tick, delay, expected] : rows) {
+      const std::string message = expected;  // CAPTURE cannot take a structured binding
       CAPTURE(message);
       const auto f = OverCapacityFloor::build(d, q, tick, delay);
       REQUIRE_FALSE(f);

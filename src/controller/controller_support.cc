@@ -17,6 +17,7 @@
 #include "qfscale/policy/schedule.h"
 #include "qfscale/qianfan/errors.h"
 #include "qfscale/util/check.h"
+#include "qfscale/util/concurrency.h"
 
 #include "controller/controller_detail.h"
 
@@ -25,6 +26,7 @@ namespace qfscale::controller::detail {
 using telemetry::ApiAction;
 using telemetry::ApiCall;
 using telemetry::ApiCode;
+using util::for_each_concurrently;
 
 ApiCode api_code(const Error& error) {
   if (!error.remote_code.empty()) {
@@ -54,44 +56,6 @@ std::chrono::duration<double> since(const util::Clock& clock, util::MonotonicTim
 }
 
 }  // namespace
-
-void for_each_concurrently(std::size_t n, int concurrency,
-                           const std::function<void(std::size_t)>& each,
-                           const std::function<void()>& meanwhile) {
-  // Each worker takes the next index from a shared counter; joining the threads publishes what
-  // they wrote to this thread. An exception escaping a thread would end the process, so the
-  // first one is kept and rethrown here once every worker is done.
-  std::atomic<std::size_t> next{0};
-  std::mutex error_mutex;
-  std::exception_ptr error;
-  const auto work = [&] {
-    for (std::size_t i = next.fetch_add(1); i < n; i = next.fetch_add(1)) {
-      try {
-        each(i);
-      } catch (...) {
-        const std::lock_guard lock(error_mutex);
-        if (!error) error = std::current_exception();
-      }
-    }
-  };
-  const auto workers = std::min<std::size_t>(static_cast<std::size_t>(std::max(concurrency, 1)), n);
-  bool any_worker = false;
-  {
-    std::vector<std::jthread> pool;
-    pool.reserve(workers);
-    for (std::size_t w = 0; w < workers; ++w) {
-      try {
-        pool.emplace_back(work);
-        any_worker = true;
-      } catch (const std::exception&) {
-        break;  // out of threads or memory: those started (or this thread, below) do the rest
-      }
-    }
-    if (meanwhile) meanwhile();
-    if (!any_worker) work();
-  }  // joins
-  if (error) std::rethrow_exception(error);
-}
 
 Observation observe(qianfan::QianfanApi& api, const util::Clock& clock,
                     std::span<const model::ServiceId> services,

@@ -5,7 +5,6 @@
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
-#include <stdexcept>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -209,27 +208,6 @@ TEST_SUITE("controller") {
     CHECK(acted.calls[2].outcome == ActuationOutcome::Applied);
     CHECK(api.replicas(ServiceId{"s2"}, InstanceId{"cu-b"}) == Replicas{6});
     CHECK(api.replicas(ServiceId{"s1"}, InstanceId{"cu-a"}) == Replicas{4});
-  }
-
-  TEST_CASE("for_each_concurrently: every index runs once; a throw comes back after all ran") {
-    for (const int concurrency : {1, 3, 64}) {
-      CAPTURE(concurrency);
-      std::vector<int> runs(50, 0);
-      bool caught = false;
-      try {
-        qfscale::controller::detail::for_each_concurrently(
-            runs.size(), concurrency,
-            [&](std::size_t i) {
-              ++runs[i];
-              if (i == 7) throw std::runtime_error("boom at 7");
-            },
-            {});
-      } catch (const std::runtime_error& e) {
-        caught = std::string(e.what()) == "boom at 7";
-      }
-      CHECK(caught);
-      CHECK(std::count(runs.begin(), runs.end(), 1) == 50);
-    }
   }
 
   TEST_CASE("act: dry-run sends nothing") {

@@ -1,23 +1,24 @@
-// compare(): runs the policies (on worker threads), the oracles, and the aggregates; and the
+// compare(): runs the policies, the oracles and the floors (on worker threads), and the
+// aggregates; and the
 // plain-text reports (summary.json, timeline.csv, the terminal table). The HTML report is in
 // report_html.cc.
 
 #include "qfscale/sim/report.h"
 
 #include <algorithm>
-#include <atomic>
 #include <cmath>
+#include <functional>
 #include <limits>
 #include <mutex>
 #include <numeric>
 #include <set>
-#include <thread>
 #include <utility>
 
 #include <fmt/format.h>
 
 #include "qfscale/sim/floor.h"
 #include "qfscale/sim/oracle.h"
+#include "qfscale/util/concurrency.h"
 #include "qfscale/util/json_string.h"
 
 namespace qfscale::sim {
@@ -62,37 +63,112 @@ PolicyRow make_row(SimulationResult result, const SimulationResult& oracle) {
   return row;
 }
 
-/// The oracle for every service, with a timeline sampled at the policies' ticks.
+/// Reports (done, total) for the three phases of `compare`: the policies' runs (counted in ticks),
+/// then the oracles and then the floors, each weighted as one more policy's run so that the bar
+/// keeps moving through them. At most about 100 calls per policy or phase; never concurrently.
+class CompareProgress {
+ public:
+  CompareProgress(std::function<void(std::int64_t, std::int64_t)> sink, std::size_t policies,
+                  std::int64_t per_policy, std::size_t services)
+      : sink_(std::move(sink)),
+        per_policy_(per_policy),
+        services_(services),
+        policy_done_(policies, 0),
+        total_(per_policy * static_cast<std::int64_t>(policies + 2)) {}
+
+  [[nodiscard]] bool enabled() const { return static_cast<bool>(sink_); }
+
+  void policy_ticks(std::size_t policy, std::int64_t done) {
+    const std::lock_guard lock(mutex_);
+    policy_done_[policy] = done;
+    report_locked();
+  }
+
+  /// One more service finished in the current per-service phase (oracles, then floors).
+  void service_done() {
+    const std::lock_guard lock(mutex_);
+    ++services_done_;
+    const auto before = phase_ticks_;
+    phase_ticks_ = per_policy_ * static_cast<std::int64_t>(services_done_) /
+                   static_cast<std::int64_t>(std::max<std::size_t>(services_, 1));
+    const auto step = std::max<std::int64_t>(per_policy_ / 100, 1);  // ~100 redraws a phase
+    if (services_done_ == services_ || phase_ticks_ / step != before / step) report_locked();
+  }
+
+  /// The current per-service phase is complete; the next one starts from zero.
+  void next_phase() {
+    const std::lock_guard lock(mutex_);
+    phases_done_ += per_policy_;
+    phase_ticks_ = 0;
+    services_done_ = 0;
+  }
+
+ private:
+  void report_locked() {
+    if (!sink_) return;
+    const auto done = std::accumulate(policy_done_.begin(), policy_done_.end(), std::int64_t{0}) +
+                      phases_done_ + phase_ticks_;
+    sink_(done, total_);
+  }
+
+  std::function<void(std::int64_t, std::int64_t)> sink_;
+  std::int64_t per_policy_;
+  std::size_t services_;
+  std::mutex mutex_;
+  std::vector<std::int64_t> policy_done_;
+  std::int64_t phases_done_ = 0;
+  std::int64_t phase_ticks_ = 0;
+  std::size_t services_done_ = 0;
+  std::int64_t total_;
+};
+
+/// The oracle for every service (on `workers` threads), with a timeline sampled at the
+/// policies' ticks.
 Result<SimulationResult> run_oracles(std::span<const ServiceSpec> services, const SimOptions& sim,
+                                     int workers, CompareProgress& progress,
                                      std::vector<OracleSchedule>& schedules) {
-  SimulationResult out;
-  out.policy = std::string(kOracle);
   const std::int64_t tick = sim.tick.count();
-  for (const auto& s : services) {
+  std::vector<Result<OracleResult>> oracles(services.size(), fail(ErrorCode::Internal, "not run"));
+  std::vector<ServiceResult> results(services.size());
+  util::for_each_concurrently(services.size(), workers, [&](std::size_t i) {
+    const auto& s = services[i];
     OracleOptions o{.startup_delay = sim.startup_delay, .max_replicas = {}, .keep_schedule = true};
     if (sim.capacity_units) {
       o.max_replicas = model::Replicas{sim.capacity_units->value / s.units_per_replica.value};
     }
-    auto r = oracle(*s.trace, s.replica_qps, s.units_per_replica, o);
+    auto& r = oracles[i] = oracle(*s.trace, s.replica_qps, s.units_per_replica, o);
+    if (r) {
+      ServiceResult& sr = results[i];
+      sr = ServiceResult{.id = s.id, .summary = r->summary, .timeline = {}};
+      const auto length = static_cast<std::int64_t>(s.trace->size());
+      sr.timeline.reserve(static_cast<std::size_t>(std::max<std::int64_t>(length / tick, 0)));
+      for (std::int64_t t = tick; t < length; t += tick) {
+        const auto k = static_cast<std::size_t>(t);
+        const int on = r->on[k];
+        sr.timeline.push_back(TimelinePoint{
+            .t = t,
+            .demand = s.trace->mean(static_cast<double>(t - tick), static_cast<double>(t)),
+            .ready_capacity = r->ready[k] * s.replica_qps,
+            .replicas = model::Replicas{on},
+            .ready = model::Replicas{r->ready[k]},
+            .desired = model::Replicas{on},
+            .granted = model::Replicas{on},
+            .reason = model::Reason::None});
+      }
+    }
+    progress.service_done();
+  });
+  progress.next_phase();
+
+  SimulationResult out;
+  out.policy = std::string(kOracle);
+  for (std::size_t i = 0; i < services.size(); ++i) {
+    auto& r = oracles[i];
     if (!r) {
-      return fail(std::move(r.error()).with_context(fmt::format("oracle for service '{}'", s.id)));
+      return fail(std::move(r.error()).with_context(
+          fmt::format("oracle for service '{}'", services[i].id)));
     }
-    ServiceResult sr{.id = s.id, .summary = r->summary, .timeline = {}};
-    const auto length = static_cast<std::int64_t>(s.trace->size());
-    for (std::int64_t t = tick; t < length; t += tick) {
-      const auto k = static_cast<std::size_t>(t);
-      const int on = r->on[k];
-      sr.timeline.push_back(TimelinePoint{
-          .t = t,
-          .demand = s.trace->mean(static_cast<double>(t - tick), static_cast<double>(t)),
-          .ready_capacity = r->ready[k] * s.replica_qps,
-          .replicas = model::Replicas{on},
-          .ready = model::Replicas{r->ready[k]},
-          .desired = model::Replicas{on},
-          .granted = model::Replicas{on},
-          .reason = model::Reason::None});
-    }
-    out.services.push_back(std::move(sr));
+    out.services.push_back(std::move(results[i]));
     schedules.push_back(OracleSchedule{.on = std::move(r->on), .ready = std::move(r->ready)});
   }
   return out;
@@ -102,14 +178,13 @@ Result<SimulationResult> run_oracles(std::span<const ServiceSpec> services, cons
 /// whose floor cannot be computed (a replica_qps so small that its peak needs over 2^53
 /// replicas) gets NaN too, shown as "-", rather than failing a comparison whose other figures
 /// are fine.
-void add_floors(Comparison& c, const SimOptions& sim) {
-  for (auto& row : c.policies) {
-    row.over_capacity_floor = 0;
-    row.service_over_capacity_floors.assign(c.services.size(), 0);
-  }
+void add_floors(Comparison& c, const SimOptions& sim, int workers, CompareProgress& progress) {
+  for (auto& row : c.policies) row.service_over_capacity_floors.assign(c.services.size(), 0);
   c.oracle.service_over_capacity_floors.assign(c.services.size(),
                                                std::numeric_limits<double>::quiet_NaN());
-  for (std::size_t i = 0; i < c.services.size(); ++i) {
+  // Each service's floor is built (the costly part) and read at every policy's cost on one
+  // worker; each worker writes only its service's column.
+  util::for_each_concurrently(c.services.size(), workers, [&](std::size_t i) {
     const auto& s = c.services[i];
     const auto floor =
         OverCapacityFloor::build(s.trace->per_second(), s.replica_qps, sim.tick, sim.startup_delay);
@@ -117,11 +192,17 @@ void add_floors(Comparison& c, const SimOptions& sim) {
       // Unit-seconds are whole numbers: rounding undoes the division by 3600 exactly.
       const double unit_seconds =
           std::round(row.result.services[i].summary.compute_unit_hours * 3600.0);
-      const double f = floor ? floor->at(unit_seconds / s.units_per_replica.value)
-                             : std::numeric_limits<double>::quiet_NaN();
-      row.service_over_capacity_floors[i] = f;
-      row.over_capacity_floor += f;
+      row.service_over_capacity_floors[i] =
+          floor ? floor->at(unit_seconds / s.units_per_replica.value)
+                : std::numeric_limits<double>::quiet_NaN();
     }
+    progress.service_done();
+  });
+  progress.next_phase();
+  // Summed in service order, so the total does not depend on which worker finished first.
+  for (auto& row : c.policies) {
+    row.over_capacity_floor = std::accumulate(row.service_over_capacity_floors.begin(),
+                                              row.service_over_capacity_floors.end(), 0.0);
   }
 }
 
@@ -261,38 +342,19 @@ Result<Comparison> compare(std::span<const policy::Policy> policies,
   }
   const std::int64_t tick = options.sim.tick.count();
   const std::int64_t per_policy = tick > 0 && horizon > 0 ? (horizon - 1) / tick : 0;
-  std::mutex progress_mutex;
-  std::vector<std::int64_t> done(n, 0);
+  CompareProgress progress(options.progress, n, per_policy, services.size());
+  const int workers = static_cast<int>(std::max(1U, options.threads));
 
   std::vector<Result<SimulationResult>> results(n, fail(ErrorCode::Internal, "not run"));
-  auto run_one = [&](std::size_t i) {
+  util::for_each_concurrently(n, workers, [&](std::size_t i) {
     SimOptions o = options.sim;
     o.timeline = true;
     o.progress = nullptr;
-    if (options.progress) {
-      o.progress = [&, i](std::int64_t d, std::int64_t) {
-        const std::lock_guard lock(progress_mutex);
-        done[i] = d;
-        options.progress(std::accumulate(done.begin(), done.end(), std::int64_t{0}),
-                         per_policy * static_cast<std::int64_t>(n));
-      };
+    if (progress.enabled()) {
+      o.progress = [&, i](std::int64_t d, std::int64_t) { progress.policy_ticks(i, d); };
     }
     results[i] = simulate(policies[i], services, o);
-  };
-  const std::size_t workers = std::min<std::size_t>(std::max(1U, options.threads), n);
-  if (workers <= 1) {
-    for (std::size_t i = 0; i < n; ++i) run_one(i);
-  } else {
-    std::atomic<std::size_t> next{0};
-    std::vector<std::thread> pool;
-    pool.reserve(workers);
-    for (std::size_t w = 0; w < workers; ++w) {
-      pool.emplace_back([&] {
-        for (std::size_t i = next++; i < n; i = next++) run_one(i);
-      });
-    }
-    for (auto& t : pool) t.join();
-  }
+  });
   for (auto& r : results) {
     if (!r) return fail(std::move(r.error()));
   }
@@ -300,11 +362,11 @@ Result<Comparison> compare(std::span<const policy::Policy> policies,
   Comparison c;
   c.inputs = inputs;
   c.services.assign(services.begin(), services.end());
-  auto oracle = run_oracles(services, options.sim, c.oracle_schedules);
+  auto oracle = run_oracles(services, options.sim, workers, progress, c.oracle_schedules);
   if (!oracle) return fail(std::move(oracle.error()));
   for (auto& r : results) c.policies.push_back(make_row(std::move(*r), *oracle));
   c.oracle = make_row(*oracle, *oracle);
-  add_floors(c, options.sim);
+  add_floors(c, options.sim, workers, progress);
   return c;
 }
 

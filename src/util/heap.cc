@@ -14,4 +14,11 @@ void keep_freed_heap() {
 #endif
 }
 
+void reuse_large_blocks() {
+#if defined(__GLIBC__) && defined(M_MMAP_THRESHOLD) && defined(M_TRIM_THRESHOLD)
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);
+  mallopt(M_TRIM_THRESHOLD, 64 << 20);
+#endif
+}
+
 }  // namespace qfscale::util

@@ -98,10 +98,13 @@ struct Comparison {
 
 struct CompareOptions {
   SimOptions sim;  ///< `timeline` is forced on; `progress` is replaced (see below)
-  /// Worker threads; each policy is simulated on one of them. 0 or 1: the calling thread.
+  /// Worker threads; each policy is simulated on one of them, then each service's oracle and
+  /// floor. 0 or 1: one worker.
   unsigned threads = 1;
-  /// Called with (ticks done, ticks in all policies' runs) at most about 100 times per policy,
-  /// from worker threads but never concurrently; the last call has done == total.
+  /// Called with (done, total) at most about 100 times per policy and per phase, from worker
+  /// threads but never concurrently; the last call has done == total. Counted in ticks: the
+  /// policies' runs, then the oracles and then the floors, each phase weighted as one policy's
+  /// run (total = ticks per policy x (policies + 2)).
   std::function<void(std::int64_t done_ticks, std::int64_t total_ticks)> progress;
 };
 

@@ -1,20 +1,24 @@
 #!/usr/bin/env bash
 # End-to-end `qfscale simulate` at fleet size: N services (default 1,000) of one day of per-second
-# traffic each, read from CSV files, sharing nothing (unlimited capacity), under one and then five
-# policies; prints wall, CPU and peak memory of each run. BM_SimulateDayThousandServices times the
-# simulation alone; this adds what a user waits for: reading the files, the oracles and floors.
+# traffic each, read from CSV files, sharing nothing (unlimited capacity): one policy, five
+# policies, and one policy writing --out; prints wall, CPU and peak memory (with /usr/bin/time) of
+# each run. BM_SimulateDayThousandServices times the simulation alone; this adds what a user
+# waits for: reading the files, the oracles and the floors, and writing the reports.
 # Usage: bench/simulate_thousand_services.sh [QFSCALE] [N]   (QFSCALE: build/release/qfscale)
 #
 # The traces are generated here (a diurnal sine plus Poisson-like noise, 5-24 QPS mean, fixed
-# seed) into a temporary directory, about 1.1 GB for 1,000 services, and removed afterwards.
+# seed) into a temporary directory under $TMPDIR (default /tmp; keep it off tmpfs, or the files
+# count against memory): about 1.8 GB for 1,000 services with the reports, removed afterwards.
+# The seed gives the same traces with the same awk (the figures in RESULTS.md: Debian's mawk).
 set -euo pipefail
-cd "$(dirname "$0")/.."
-qfscale=$(realpath "${1:-build/release/qfscale}")
+qfscale=$(realpath "${1:-$(dirname "$0")/../build/release/qfscale}")
 services=${2:-1000}
+[[ "$services" =~ ^[1-9][0-9]*$ ]] || { echo "N must be a whole number >= 1, not '$services'" >&2; exit 2; }
+[ -x "$qfscale" ] || { echo "no qfscale at $qfscale (build the release preset first)" >&2; exit 2; }
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 
-echo "generating $services one-day traces in $dir"
+echo "generating $services one-day traces in $dir ($(readlink -f "$(command -v awk)"))"
 awk -v n="$services" -v dir="$dir" 'BEGIN {
   srand(1)
   for (i = 0; i < n; i++) {

@@ -1,15 +1,11 @@
 // The controller's I/O steps (observe, act) and small helpers; see controller_detail.h.
 
 #include <algorithm>
-#include <atomic>
-#include <exception>
 #include <limits>
-#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
 #include <system_error>
-#include <thread>
 #include <unordered_set>
 
 #include <fmt/format.h>

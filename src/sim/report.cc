@@ -1,7 +1,6 @@
-// compare(): runs the policies, the oracles and the floors (on worker threads), and the
-// aggregates; and the
-// plain-text reports (summary.json, timeline.csv, the terminal table). The HTML report is in
-// report_html.cc.
+// compare(): runs the policies, the oracles and the floors on worker threads, and the aggregates;
+// and the plain-text reports (summary.json, timeline.csv, the terminal table). The HTML report is
+// in report_html.cc.
 
 #include "qfscale/sim/report.h"
 
@@ -91,7 +90,7 @@ class CompareProgress {
     const auto before = phase_ticks_;
     phase_ticks_ = per_policy_ * static_cast<std::int64_t>(services_done_) /
                    static_cast<std::int64_t>(std::max<std::size_t>(services_, 1));
-    const auto step = std::max<std::int64_t>(per_policy_ / 100, 1);  // ~100 redraws a phase
+    const auto step = std::max<std::int64_t>((per_policy_ + 99) / 100, 1);  // <= 100 a phase
     if (services_done_ == services_ || phase_ticks_ / step != before / step) report_locked();
   }
 

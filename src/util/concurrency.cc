@@ -14,17 +14,22 @@ void for_each_concurrently(std::size_t n, int concurrency,
                            const std::function<void()>& meanwhile) {
   // Each worker takes the next index from a shared counter; joining the threads publishes what
   // they wrote to this thread. An exception escaping a thread would end the process, so the
-  // first one is kept and rethrown here once every worker is done.
+  // one of the lowest index is kept (the same one whatever the timing) and rethrown here once
+  // every worker is done.
   std::atomic<std::size_t> next{0};
   std::mutex error_mutex;
   std::exception_ptr error;
+  std::size_t error_index = n;
   const auto work = [&] {
     for (std::size_t i = next.fetch_add(1); i < n; i = next.fetch_add(1)) {
       try {
         each(i);
       } catch (...) {
         const std::lock_guard lock(error_mutex);
-        if (!error) error = std::current_exception();
+        if (i < error_index) {
+          error = std::current_exception();
+          error_index = i;
+        }
       }
     }
   };

@@ -12,7 +12,7 @@ namespace qfscale::util {
 /// next index from a shared counter), runs `meanwhile` (if set) on the calling thread in the
 /// meantime, and returns when all are done. Falls back to the calling thread when no thread can
 /// be started. `each` must only write state of its own index. If `each` throws, the other
-/// indices still run and the first exception is rethrown once all are done.
+/// indices still run and the exception of the lowest index is rethrown once all are done.
 void for_each_concurrently(std::size_t n, int concurrency,
                            const std::function<void(std::size_t)>& each,
                            const std::function<void()>& meanwhile = {});

@@ -13,10 +13,11 @@ void keep_freed_heap();
 
 /// For batch work that allocates and frees many large per-second arrays (`qfscale simulate`):
 /// serves allocations up to 32 MiB from the heap instead of fresh mappings, and keeps up to
-/// 64 MiB of freed heap. glibc maps each block over 128 KiB anew and the kernel zero-fills every
-/// page of it; simulating 1,000 services for a day (about 10 MB of such arrays per service) spent
-/// 16 of its 24 s in page faults (bench/RESULTS.md, "Simulator at 1,000 services, end to end").
-/// No effect off glibc.
+/// 64 MiB of freed heap. glibc would raise its 128 KiB mmap threshold by itself after the first
+/// such free, but any mallopt (keep_freed_heap's M_TOP_PAD, which main() sets) switches that off:
+/// every block over 128 KiB was then mapped anew and zero-filled page by page by the kernel, and
+/// 1,000 services for a day spent 12-18 s in system time (bench/RESULTS.md, "Simulator at 1,000
+/// services, end to end"). No effect off glibc.
 void reuse_large_blocks();
 
 }  // namespace qfscale::util

@@ -289,15 +289,31 @@ TEST_SUITE("sim") {
   TEST_CASE("report: the result does not depend on the number of threads") {
     const policy::Policy policies[] = {exact_policy("a"), exact_policy("b"), exact_policy("c"),
                                        exact_policy("d")};
-    const ServiceSpec services[] = {step_service(), flat_service()};
-    const auto inputs = step_inputs({"step.csv", "flat.csv"});
+    // Services of different lengths and bursts, so that the oracles and floors take different
+    // times and finish in a different order on each run; each has a fractional floor.
+    std::vector<ServiceSpec> services = {step_service(), flat_service()};
+    std::vector<std::string> files = {"step.csv", "flat.csv"};
+    for (int k = 0; k < 6; ++k) {
+      auto s = step_service("svc-burst-" + std::to_string(k));
+      const auto burst = 23.7F + 6.1F * static_cast<float>(k);
+      s.trace = steps({{50 + 40 * k, 4.3F}, {7 + 3 * k, burst}, {90, 11.9F}, {5, burst}});
+      services.push_back(s);
+      files.push_back("burst-" + std::to_string(k) + ".csv");
+    }
+    const auto inputs = step_inputs(files);
     auto one = compare(policies, services, inputs, step_options(1));
-    auto four = compare(policies, services, inputs, step_options(4));
     REQUIRE(one);
+    CHECK(one->policies[0].over_capacity_floor > 0);
+    for (const unsigned threads : {2U, 4U, 7U}) {
+      CAPTURE(threads);
+      auto many = compare(policies, services, inputs, step_options(threads));
+      REQUIRE(many);
+      CHECK(summary_json(*one) == summary_json(*many));
+      CHECK(timeline_csv(*one) == timeline_csv(*many));
+      CHECK(report_html(*one) == report_html(*many));
+    }
+    auto four = compare(policies, services, inputs, step_options(4));
     REQUIRE(four);
-    CHECK(summary_json(*one) == summary_json(*four));
-    CHECK(timeline_csv(*one) == timeline_csv(*four));
-    CHECK(report_html(*one) == report_html(*four));
     REQUIRE(four->policies.size() == 4);
     CHECK(four->policies[3].result.policy == "d");  // input order kept
   }
@@ -336,6 +352,34 @@ TEST_SUITE("sim") {
         CHECK(std::is_sorted(calls.begin(), calls.end()));
       }
     }
+  }
+
+  TEST_CASE("report: the oracle and floor phases redraw at most ~100 times each") {
+    // 150 ticks per policy and 300 services: one redraw per finished service would be 300.
+    std::vector<ServiceSpec> services;
+    for (int k = 0; k < 300; ++k) {
+      auto s = step_service("svc-" + std::to_string(k));
+      s.trace = steps({{1510, 10.0F + static_cast<float>(k % 7)}});
+      services.push_back(s);
+    }
+    const policy::Policy policies[] = {exact_policy("a")};
+    std::vector<std::pair<std::int64_t, std::int64_t>> calls;
+    auto options = step_options(3);
+    options.progress = [&](std::int64_t done, std::int64_t total) {
+      calls.emplace_back(done, total);
+    };
+    REQUIRE(compare(policies, services, step_inputs(), options));
+    const std::int64_t per_policy = 150;
+    REQUIRE(!calls.empty());
+    CHECK(calls.back() == std::pair{3 * per_policy, 3 * per_policy});
+    CHECK(std::is_sorted(calls.begin(), calls.end()));
+    const auto in_phase = [&](std::int64_t from, std::int64_t to) {
+      return std::count_if(calls.begin(), calls.end(),
+                           [&](const auto& c) { return c.first > from && c.first <= to; });
+    };
+    CHECK(in_phase(per_policy, 2 * per_policy) <= 101);      // oracles
+    CHECK(in_phase(2 * per_policy, 3 * per_policy) <= 101);  // floors
+    CHECK(in_phase(per_policy, 2 * per_policy) >= 10);       // and the bar does move
   }
 
   TEST_CASE("report: compare rejects no policies, repeated names and the name oracle") {

@@ -54,6 +54,21 @@ TEST_SUITE("util") {
     }
   }
 
+  TEST_CASE("for_each_concurrently: of several throws, the lowest index's comes back") {
+    for (const int concurrency : {1, 4}) {
+      CAPTURE(concurrency);
+      std::string caught;
+      try {
+        for_each_concurrently(30, concurrency, [&](std::size_t i) {
+          if (i % 10 == 3) throw std::runtime_error("boom at " + std::to_string(i));
+        });
+      } catch (const std::runtime_error& e) {
+        caught = e.what();
+      }
+      CHECK(caught == "boom at 3");
+    }
+  }
+
   TEST_CASE("for_each_concurrently: nothing to do calls nothing") {
     int calls = 0;
     for_each_concurrently(0, 4, [&](std::size_t) { ++calls; });

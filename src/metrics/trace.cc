@@ -239,6 +239,9 @@ tl::expected<Trace, util::Diagnostics> parse_trace(std::string_view text,
   if (!problems.empty()) {
     return tl::unexpected(std::move(problems).finish());
   }
+  // The reserve above is sized for the shortest rows; typical rows ("3600,12.345") are twice
+  // as long, and a trace lives as long as the simulation: keep only what it holds.
+  values.shrink_to_fit();
   return Trace(std::move(values));
 }
 

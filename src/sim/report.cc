@@ -49,14 +49,23 @@ double cost_ratio(double cost, double oracle_cost) {
   return cost > 0 ? std::numeric_limits<double>::infinity() : 1.0;
 }
 
-PolicyRow make_row(SimulationResult result, const SimulationResult& oracle) {
+/// Per service, the oracle's compute-unit-hours: what each row's cost ratios divide by.
+std::vector<double> unit_hours_of(const SimulationResult& oracle) {
+  std::vector<double> out;
+  out.reserve(oracle.services.size());
+  for (const auto& s : oracle.services) out.push_back(s.summary.compute_unit_hours);
+  return out;
+}
+
+PolicyRow make_row(SimulationResult result, std::span<const double> oracle_unit_hours) {
   PolicyRow row;
   row.total = aggregate(result.services);
   row.cost_ratio_to_oracle =
-      cost_ratio(row.total.compute_unit_hours, aggregate(oracle.services).compute_unit_hours);
+      cost_ratio(row.total.compute_unit_hours,
+                 std::accumulate(oracle_unit_hours.begin(), oracle_unit_hours.end(), 0.0));
   for (std::size_t i = 0; i < result.services.size(); ++i) {
-    row.service_cost_ratios.push_back(cost_ratio(result.services[i].summary.compute_unit_hours,
-                                                 oracle.services[i].summary.compute_unit_hours));
+    row.service_cost_ratios.push_back(
+        cost_ratio(result.services[i].summary.compute_unit_hours, oracle_unit_hours[i]));
   }
   row.result = std::move(result);
   return row;
@@ -125,10 +134,11 @@ class CompareProgress {
 /// policies' ticks.
 Result<SimulationResult> run_oracles(std::span<const ServiceSpec> services, const SimOptions& sim,
                                      int workers, CompareProgress& progress,
-                                     std::vector<OracleSchedule>& schedules) {
+                                     std::vector<OracleCharts>& charts_out) {
   const std::int64_t tick = sim.tick.count();
   std::vector<Result<OracleResult>> oracles(services.size(), fail(ErrorCode::Internal, "not run"));
   std::vector<ServiceResult> results(services.size());
+  std::vector<OracleCharts> charts(services.size());
   util::for_each_concurrently(services.size(), workers, [&](std::size_t i) {
     const auto& s = services[i];
     OracleOptions o{.startup_delay = sim.startup_delay, .max_replicas = {}, .keep_schedule = true};
@@ -154,6 +164,13 @@ Result<SimulationResult> run_oracles(std::span<const ServiceSpec> services, cons
             .granted = model::Replicas{on},
             .reason = model::Reason::None});
       }
+      // Taken out of the result so that they are freed here: 8 bytes per service-second, and
+      // only the charts need them, downsampled.
+      const auto on = std::exchange(r->on, {});
+      const auto ready = std::exchange(r->ready, {});
+      charts[i] = OracleCharts{.on = downsample(per_second_points<int>(on, 1.0), kMaxChartPoints),
+                               .ready_capacity = downsample(
+                                   per_second_points<int>(ready, s.replica_qps), kMaxChartPoints)};
     }
     progress.service_done();
   });
@@ -168,7 +185,7 @@ Result<SimulationResult> run_oracles(std::span<const ServiceSpec> services, cons
           fmt::format("oracle for service '{}'", services[i].id)));
     }
     out.services.push_back(std::move(results[i]));
-    schedules.push_back(OracleSchedule{.on = std::move(r->on), .ready = std::move(r->ready)});
+    charts_out.push_back(std::move(charts[i]));
   }
   return out;
 }
@@ -361,10 +378,11 @@ Result<Comparison> compare(std::span<const policy::Policy> policies,
   Comparison c;
   c.inputs = inputs;
   c.services.assign(services.begin(), services.end());
-  auto oracle = run_oracles(services, options.sim, workers, progress, c.oracle_schedules);
+  auto oracle = run_oracles(services, options.sim, workers, progress, c.oracle_charts);
   if (!oracle) return fail(std::move(oracle.error()));
-  for (auto& r : results) c.policies.push_back(make_row(std::move(*r), *oracle));
-  c.oracle = make_row(*oracle, *oracle);
+  const auto oracle_unit_hours = unit_hours_of(*oracle);
+  for (auto& r : results) c.policies.push_back(make_row(std::move(*r), oracle_unit_hours));
+  c.oracle = make_row(std::move(*oracle), oracle_unit_hours);
   add_floors(c, options.sim, workers, progress);
   return c;
 }

@@ -51,17 +51,6 @@ std::vector<ChartPoint> steps(const std::vector<TimelinePoint>& timeline, double
   return out;
 }
 
-/// One point per second (the value holds for that second).
-template <typename T>
-std::vector<ChartPoint> per_second(std::span<const T> values, double scale) {
-  std::vector<ChartPoint> out;
-  out.reserve(values.size());
-  for (std::size_t s = 0; s < values.size(); ++s) {
-    out.push_back({static_cast<double>(s), static_cast<double>(values[s]) * scale});
-  }
-  return out;
-}
-
 /// 1, 2 or 5 x 10^k: the smallest such step giving at most 5 intervals up to `max`.
 double nice_step(double max) {
   if (!(max > 0)) return 1;
@@ -302,12 +291,11 @@ std::string report_html(const Comparison& c) {
   for (std::size_t i = 0; i < c.services.size(); ++i) {
     const auto& svc = c.services[i];
     const double end = static_cast<double>(svc.trace->size());
-    const double q = svc.replica_qps;
     out += fmt::format("<section class=\"service\" data-service=\"{0}\">\n<h2>{0}</h2>\n",
                        html_escape(svc.id.value));
     std::vector<Series> capacity_series;
     capacity_series.push_back({"demand", "demand (QPS)", kDemandColor, false,
-                               per_second<float>(svc.trace->per_second(), 1.0)});
+                               per_second_points<float>(svc.trace->per_second(), 1.0)});
     std::vector<Series> replica_series;
     for (std::size_t k = 0; k < c.policies.size(); ++k) {
       const auto& row = c.policies[k];
@@ -321,11 +309,10 @@ std::string report_html(const Comparison& c) {
                                   return static_cast<double>(p.replicas.value);
                                 })});
     }
-    const auto& sched = c.oracle_schedules[i];
+    const auto& oracle_chart = c.oracle_charts[i];
     capacity_series.push_back(
-        {"oracle", "oracle ready capacity", kOracleColor, true, per_second<int>(sched.ready, q)});
-    replica_series.push_back(
-        {"oracle", "oracle replicas", kOracleColor, true, per_second<int>(sched.on, 1.0)});
+        {"oracle", "oracle ready capacity", kOracleColor, true, oracle_chart.ready_capacity});
+    replica_series.push_back({"oracle", "oracle replicas", kOracleColor, true, oracle_chart.on});
     append_chart(out, "capacity", "Demand vs ready capacity", svc.id, end, "QPS",
                  std::move(capacity_series));
     append_chart(out, "replicas", "Replicas (starting included)", svc.id, end, "replicas",

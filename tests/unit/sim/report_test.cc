@@ -3,12 +3,15 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include <doctest/doctest.h>
 #include <simdjson.h>
+
+#include "qfscale/sim/oracle.h"
 
 #include "support/golden.h"
 #include "unit/sim/sim_fixtures.h"
@@ -284,6 +287,41 @@ TEST_SUITE("sim") {
     CHECK(row.service_over_capacity_floors.at(0) == doctest::Approx(2000));
     CHECK(std::isnan(c->oracle.over_capacity_floor));
     CHECK(format_table(*c).find(" 40.00%   40.00% ") != std::string::npos);
+  }
+
+  TEST_CASE("report: the oracle's chart series are small and keep its one-second peak") {
+    // 20,000 s at 10 QPS with one second at 95 QPS: the oracle keeps 10 replicas on for the
+    // 21 s before it and has them ready for that one second only.
+    std::vector<float> qps(20'000, 10.0F);
+    qps[12'345] = 95.0F;
+    auto service = step_service();
+    service.trace = std::make_shared<const metrics::Trace>(std::move(qps));
+    const policy::Policy policies[] = {exact_policy()};
+    const ServiceSpec services[] = {service};
+    auto c = compare(policies, services, step_inputs(), step_options());
+    REQUIRE(c);
+    REQUIRE(c->oracle_charts.size() == 1);
+    const auto& chart = c->oracle_charts[0];
+    auto y_of = [](const ChartPoint& p) { return p.y; };
+    for (const auto* series : {&chart.on, &chart.ready_capacity}) {
+      CHECK(series->size() <= kMaxChartPoints);
+      REQUIRE(series->size() >= 2);
+      CHECK(series->front().x == 0);
+      CHECK(series->back().x == 19'999);
+    }
+    CHECK(std::ranges::max(chart.on, {}, y_of).y == 10);
+    CHECK(std::ranges::min(chart.on, {}, y_of).y == 1);
+    const auto peak = std::ranges::max(chart.ready_capacity, {}, y_of);
+    CHECK(peak.y == 100);  // 10 ready replicas of 10 QPS
+    CHECK(peak.x == 12'345);
+    CHECK(std::ranges::min(chart.ready_capacity, {}, y_of).y == 10);
+    // The same points as downsampling the whole per-second schedule.
+    auto whole = oracle(*service.trace, service.replica_qps, service.units_per_replica,
+                        {.startup_delay = 20s, .keep_schedule = true});
+    REQUIRE(whole);
+    CHECK(chart.on == downsample(per_second_points<int>(whole->on, 1.0), kMaxChartPoints));
+    CHECK(chart.ready_capacity ==
+          downsample(per_second_points<int>(whole->ready, 10.0), kMaxChartPoints));
   }
 
   TEST_CASE("report: the result does not depend on the number of threads") {

@@ -17,6 +17,7 @@
 
 #include "qfscale/sim/floor.h"
 #include "qfscale/sim/oracle.h"
+#include "qfscale/util/check.h"
 #include "qfscale/util/concurrency.h"
 #include "qfscale/util/json_string.h"
 
@@ -58,6 +59,7 @@ std::vector<double> unit_hours_of(const SimulationResult& oracle) {
 }
 
 PolicyRow make_row(SimulationResult result, std::span<const double> oracle_unit_hours) {
+  QFS_ASSERT(oracle_unit_hours.size() == result.services.size(), "one oracle figure per service");
   PolicyRow row;
   row.total = aggregate(result.services);
   row.cost_ratio_to_oracle =
@@ -166,11 +168,12 @@ Result<SimulationResult> run_oracles(std::span<const ServiceSpec> services, cons
       }
       // Taken out of the result so that they are freed here: 8 bytes per service-second, and
       // only the charts need them, downsampled.
-      const auto on = std::exchange(r->on, {});
-      const auto ready = std::exchange(r->ready, {});
-      charts[i] = OracleCharts{.on = downsample(per_second_points<int>(on, 1.0), kMaxChartPoints),
-                               .ready_capacity = downsample(
-                                   per_second_points<int>(ready, s.replica_qps), kMaxChartPoints)};
+      const auto on_per_second = std::exchange(r->on, {});
+      const auto ready_per_second = std::exchange(r->ready, {});
+      charts[i] = OracleCharts{
+          .on = downsample(per_second_points<int>(on_per_second, 1.0), kMaxChartPoints),
+          .ready_capacity =
+              downsample(per_second_points<int>(ready_per_second, s.replica_qps), kMaxChartPoints)};
     }
     progress.service_done();
   });

@@ -92,7 +92,9 @@ inline constexpr std::size_t kMaxChartPoints = 1500;
 /// Reduces a series (x ascending) to at most `max_points` points (values below 4 count as 4: the
 /// first and last point plus one bucket): the x range is cut into
 /// max_points / 2 buckets and each keeps its lowest and highest point in x order, so peaks and
-/// troughs survive. Returned unchanged when already small enough.
+/// troughs survive. Returned unchanged when already small enough, so downsampling twice gives
+/// the same points as once: `Comparison::oracle_charts` are downsampled when computed, and
+/// report_html downsamples every series again.
 [[nodiscard]] std::vector<ChartPoint> downsample(std::span<const ChartPoint> points,
                                                  std::size_t max_points);
 

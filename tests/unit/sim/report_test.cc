@@ -291,7 +291,8 @@ TEST_SUITE("sim") {
 
   TEST_CASE("report: the oracle's chart series are small and keep its one-second peak") {
     // 20,000 s at 10 QPS with one second at 95 QPS: the oracle keeps 10 replicas on for the
-    // 21 s before it and has them ready for that one second only.
+    // 21 s up to and including it (the 20 s startup delay, then the peak second) and has them
+    // ready for that one second only.
     std::vector<float> qps(20'000, 10.0F);
     qps[12'345] = 95.0F;
     auto service = step_service();
@@ -317,11 +318,14 @@ TEST_SUITE("sim") {
     CHECK(std::ranges::min(chart.ready_capacity, {}, y_of).y == 10);
     // The same points as downsampling the whole per-second schedule.
     auto whole = oracle(*service.trace, service.replica_qps, service.units_per_replica,
-                        {.startup_delay = 20s, .keep_schedule = true});
+                        {.startup_delay = step_options().sim.startup_delay, .keep_schedule = true});
     REQUIRE(whole);
     CHECK(chart.on == downsample(per_second_points<int>(whole->on, 1.0), kMaxChartPoints));
     CHECK(chart.ready_capacity ==
-          downsample(per_second_points<int>(whole->ready, 10.0), kMaxChartPoints));
+          downsample(per_second_points<int>(whole->ready, service.replica_qps), kMaxChartPoints));
+    // report_html downsamples every series again; that must give back the same points.
+    CHECK(downsample(chart.on, kMaxChartPoints) == chart.on);
+    CHECK(downsample(chart.ready_capacity, kMaxChartPoints) == chart.ready_capacity);
   }
 
   TEST_CASE("report: the result does not depend on the number of threads") {

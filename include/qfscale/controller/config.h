@@ -168,6 +168,16 @@ struct Config {
 /// Reads a file's text; the loader's only way to touch the file system (tests pass a map).
 using FileReader = std::function<Result<std::string>(const std::string& path)>;
 
+/// What is wrong with `path` as a file the controller writes (the state file, the audit log),
+/// or nullopt when it can be written. The loader asks it for `loop.stateFile` and
+/// `loop.auditLog`; an empty function asks nothing (tests).
+using OutputPathCheck = std::function<std::optional<std::string>(const std::string& path)>;
+
+/// The real check: the directory exists, is a directory and is writable and searchable
+/// (access(2), so root passes unless the file system is read-only), and the path is not
+/// itself a directory. E.g. "directory /var/lib/qfscale does not exist".
+[[nodiscard]] std::optional<std::string> output_path_problem(const std::string& path);
+
 /// The text of a shipped policy (`policies/<name>.yaml`, compiled into the binary), or nullopt.
 [[nodiscard]] std::optional<std::string_view> shipped_policy(std::string_view name);
 /// Names of every shipped policy, sorted.
@@ -175,12 +185,13 @@ using FileReader = std::function<Result<std::string>(const std::string& path)>;
 
 /// Parses and validates `yaml_text` as if read from `file_name` (relative paths resolve against
 /// its directory). Policies named by path are read with `read`; shipped names need no file.
-[[nodiscard]] tl::expected<Config, util::Diagnostics> parse_config(std::string_view yaml_text,
-                                                                   const std::string& file_name,
-                                                                   const FileReader& read,
-                                                                   const policy::ZoneSource& zones);
+/// `check_output` vets the state file and audit log paths (a problem is reported at the key's
+/// line, so a missing directory stops `config check` and the start, not the first save).
+[[nodiscard]] tl::expected<Config, util::Diagnostics> parse_config(
+    std::string_view yaml_text, const std::string& file_name, const FileReader& read,
+    const policy::ZoneSource& zones, const OutputPathCheck& check_output = {});
 
-/// Reads `path` and parses it with the real file system.
+/// Reads `path` and parses it with the real file system (`output_path_problem` included).
 [[nodiscard]] tl::expected<Config, util::Diagnostics> load_config(const std::string& path,
                                                                   const policy::ZoneSource& zones);
 

@@ -76,15 +76,19 @@ Result<std::unique_ptr<metrics::QpsSource>> make_qps_source(const controller::Co
   return tl::unexpected(Error{.code = ErrorCode::Internal, .message = "unknown metric source"});
 }
 
-/// "14:03:05 svc-1  qps 31.2 (7.0/replica)  replicas 4 -> 6  scale_up  applied"
+/// "14:03:05 svc-1  qps 31.2 (7.0/replica)  replicas 4 -> 6  scale_up  applied"; a service
+/// whose DescribeService failed: "qps 31.2 (?/replica)  replicas   ? -> ?".
 void print_tick(const telemetry::TickReport& report) {
   const auto seconds = std::chrono::time_point_cast<std::chrono::seconds>(report.finished_at);
   for (const auto& s : report.services) {
     const auto& d = s.decision;
     const std::string qps = d.qps ? fmt::format("{:7.1f}", *d.qps) : "    n/a";
-    fmt::print("{:%H:%M:%S} {:<18} qps {} ({:.1f}/replica)  replicas {:>3} -> {:<3} {:<16} {}{}\n",
-               seconds, d.service.value, qps, d.replica_qps, d.current.value, d.desired.value,
-               model::to_string(d.reason), model::to_string(d.outcome),
+    const std::string per_replica = s.observed ? fmt::format("{:.1f}", d.replica_qps) : "?";
+    const std::string replicas =
+        s.observed ? fmt::format("{:>3} -> {:<3}", d.current.value, d.desired.value) : "  ? -> ?  ";
+    fmt::print("{:%H:%M:%S} {:<18} qps {} ({}/replica)  replicas {} {:<16} {}{}\n", seconds,
+               d.service.value, qps, per_replica, replicas, model::to_string(d.reason),
+               model::to_string(d.outcome),
                d.unmet.value > 0 ? fmt::format("  unmet {}", d.unmet.value) : "");
   }
   for (const auto& i : report.instances) {
@@ -92,6 +96,14 @@ void print_tick(const telemetry::TickReport& report) {
                i.instance.value, i.allocated.value, i.capacity.value, i.free.value);
   }
   std::fflush(stdout);
+}
+
+/// Every error of the tick on stderr, -q or not: "tick error: observe SignatureDoesNotMatch: ...".
+void log_tick_errors(const telemetry::TickReport& report) {
+  for (const auto& e : report.errors) {
+    log_line(fmt::format("tick error: {} {}: {}", telemetry::to_string(e.stage),
+                         telemetry::to_string(e.code), e.message));
+  }
 }
 
 }  // namespace
@@ -157,8 +169,8 @@ int run_controller(controller::Config config, const bce::Credentials& credential
                                 .qps = qps->get(),
                                 .clock = &clock,
                                 .sinks = {exporter->get()},
-                                .state_store = store ? &*store : nullptr};
-  if (audit) deps.sinks.push_back(audit.get());
+                                .state_store = store ? &*store : nullptr,
+                                .audit_log = audit.get()};
   const auto interval = config.loop.interval;
   const bool dry_run = config.loop.dry_run;
   const std::string file = config.file;
@@ -182,7 +194,10 @@ int run_controller(controller::Config config, const bce::Credentials& credential
 
   controller::RunOptions options{.interval = interval};
   options.log = log_line;
-  if (!flags.quiet) options.on_tick = print_tick;
+  options.on_tick = [quiet = flags.quiet](const telemetry::TickReport& report) {
+    if (!quiet) print_tick(report);
+    log_tick_errors(report);
+  };
   if (flags.ticks) options.max_ticks = *flags.ticks;
   if (flags.run_for) options.max_duration = *flags.run_for;
   if (!file.empty()) {

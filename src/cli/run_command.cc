@@ -26,6 +26,7 @@
 #include "qfscale/telemetry/exporter.h"
 #include "qfscale/util/clock.h"
 #include "qfscale/util/file.h"
+#include "qfscale/util/file_lock.h"
 #include "qfscale/util/random.h"
 
 #include "cli/command.h"
@@ -106,6 +107,12 @@ void log_tick_errors(const telemetry::TickReport& report) {
   }
 }
 
+/// Locks `<path>.lock` for the life of the process (FileLock), so that a second controller on
+/// the same state file or audit log is refused instead of acting too.
+Result<util::FileLock> lock_beside(const std::string& path) {
+  return util::FileLock::acquire(path + ".lock");
+}
+
 }  // namespace
 
 int run_controller(controller::Config config, const bce::Credentials& credentials,
@@ -114,6 +121,18 @@ int run_controller(controller::Config config, const bce::Credentials& credential
   util::Random random(std::random_device{}());
   if (flags.dry_run) config.loop.dry_run = true;
   if (!flags.listen.empty()) config.loop.listen = flags.listen;
+
+  // Before anything acts or writes: a second controller on the same files is refused.
+  std::vector<util::FileLock> locks;
+  for (const std::string* path : {&config.loop.state_file, &config.loop.audit_log}) {
+    if (path->empty()) continue;
+    auto lock = lock_beside(*path);
+    if (!lock) {
+      log_line(lock.error().to_string());
+      return 2;
+    }
+    locks.push_back(std::move(*lock));
+  }
 
   auto http_client = http::make_client(http::ClientOptions{});
   if (!http_client) {

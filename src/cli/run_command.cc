@@ -28,6 +28,7 @@
 #include "qfscale/util/file.h"
 #include "qfscale/util/file_lock.h"
 #include "qfscale/util/random.h"
+#include "qfscale/util/stop.h"
 
 #include "cli/command.h"
 
@@ -134,6 +135,8 @@ int run_controller(controller::Config config, const bce::Credentials& credential
     locks.push_back(std::move(*lock));
   }
 
+  // SIGTERM ends the retry waits at once (the HTTP calls themselves are cancelled below).
+  util::StopSignal stop;
   auto http_client = http::make_client(http::ClientOptions{});
   if (!http_client) {
     log_line(http_client.error().to_string());
@@ -146,7 +149,9 @@ int run_controller(controller::Config config, const bce::Credentials& credential
                 .max_retry_after = config.qianfan.max_retry_after},
       .request_timeout = config.qianfan.timeout,
   };
-  auto api = qianfan::make_qianfan_client(client_config, **http_client, clock, random);
+  auto api =
+      qianfan::make_qianfan_client(client_config, **http_client, clock, random,
+                                   [&stop](std::chrono::milliseconds d) { stop.sleep_for(d); });
   if (!api) {
     log_line(api.error().to_string());
     return 1;
@@ -193,6 +198,7 @@ int run_controller(controller::Config config, const bce::Credentials& credential
   const auto interval = config.loop.interval;
   const bool dry_run = config.loop.dry_run;
   const std::string file = config.file;
+  const controller::Config started = config;  // what restart-only keys stay at
   auto created = controller::Controller::create(std::move(config), deps);
   if (!created) {
     log_line(created.error().to_string());
@@ -217,6 +223,10 @@ int run_controller(controller::Config config, const bce::Credentials& credential
     if (!quiet) print_tick(report);
     log_tick_errors(report);
   };
+  options.on_stop_requested = [&] {
+    stop.request_stop();
+    (*http_client)->cancel_all();
+  };
   if (flags.ticks) options.max_ticks = *flags.ticks;
   if (flags.run_for) options.max_duration = *flags.run_for;
   if (!file.empty()) {
@@ -232,6 +242,9 @@ int run_controller(controller::Config config, const bce::Credentials& credential
                             const Status& applied) {
       if (loaded && applied) {
         log_line(fmt::format("reloaded {}: {} services", file, loaded->services.size()));
+        for (const auto key : controller::restart_only_changes(started, *loaded)) {
+          log_line(fmt::format("{} changed: takes effect on restart", key));
+        }
         if (audit) audit->record_config(clock.system_now(), true, file, "");
         return;
       }
@@ -282,9 +295,11 @@ void add_run_command(CLI::App& app, Context& context) {
       "Run the autoscaling controller: every tick, read each service's QPS and DescribeService,\n"
       "let its policy recommend replicas, fit them into the compute-unit instances, and call\n"
       "ScaleService (scale-downs first). Serves /metrics, /healthz, /readyz and\n"
-      "/api/v1/decisions. SIGHUP reloads the config; SIGTERM or Ctrl-C stops after the tick in\n"
-      "flight. With no --config it runs a built-in demo: an in-process fake Qianfan with three\n"
-      "services on two instances, driven by synthetic traffic.");
+      "/api/v1/decisions. SIGHUP reloads the config; SIGTERM or Ctrl-C cancels the calls in\n"
+      "flight, saves the state and stops. Tick errors go to stderr. Exits 2 when another\n"
+      "qfscale holds the state file or audit log. With no --config it runs a built-in demo: an\n"
+      "in-process fake Qianfan with three services on two instances, driven by synthetic\n"
+      "traffic.");
   cmd->add_option("--config,-c", flags->config, "Controller config (qfscale.yaml)")
       ->check(CLI::ExistingFile);
   cmd->add_flag("--dry-run", flags->dry_run,

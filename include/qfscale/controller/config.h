@@ -201,6 +201,14 @@ using OutputPathCheck = std::function<std::optional<std::string>(const std::stri
 /// `parse_config(to_yaml(c))` gives back the same config.
 [[nodiscard]] std::string to_yaml(const Config& config);
 
+/// The keys whose new value in `loaded` a running controller cannot take: they are read once at
+/// start (the endpoint, credentials file, client timeouts and retries, the metric source, tick
+/// interval, listen address, state file and audit log). `running` is the config the process
+/// started with. Services, instances, policies, `qianfan.concurrency` and `loop.dryRun` are
+/// applied by a reload and never listed. E.g. {"qianfan.baseUrl", "loop.stateFile"}.
+[[nodiscard]] std::vector<std::string_view> restart_only_changes(const Config& running,
+                                                                 const Config& loaded);
+
 /// The access key pair for the Qianfan API, read when the controller starts (never by the
 /// loader). With `credentials_file` set: its `QIANFAN_ACCESS_KEY=...` and
 /// `QIANFAN_SECRET_KEY=...` lines (`#` comments, blank lines and an `export ` prefix allowed;

@@ -42,7 +42,8 @@ int run_check(const CheckOptions& options) {
     return 2;
   }
   const controller::FileReader read = [](const std::string& path) { return util::read_file(path); };
-  auto config = controller::parse_config(*text, options.file, read, util::system_zone_source());
+  auto config = controller::parse_config(*text, options.file, read, util::system_zone_source(),
+                                         controller::output_path_problem);
   if (!config) {
     for (const auto& d : config.error()) fmt::print(stderr, "{}\n", d.to_string());
     fmt::print(stderr, "{}: invalid ({} problem{})\n", options.file, config.error().size(),

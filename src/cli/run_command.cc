@@ -26,7 +26,9 @@
 #include "qfscale/telemetry/exporter.h"
 #include "qfscale/util/clock.h"
 #include "qfscale/util/file.h"
+#include "qfscale/util/file_lock.h"
 #include "qfscale/util/random.h"
+#include "qfscale/util/stop.h"
 
 #include "cli/command.h"
 
@@ -76,15 +78,19 @@ Result<std::unique_ptr<metrics::QpsSource>> make_qps_source(const controller::Co
   return tl::unexpected(Error{.code = ErrorCode::Internal, .message = "unknown metric source"});
 }
 
-/// "14:03:05 svc-1  qps 31.2 (7.0/replica)  replicas 4 -> 6  scale_up  applied"
+/// "14:03:05 svc-1  qps 31.2 (7.0/replica)  replicas 4 -> 6  scale_up  applied"; a service
+/// whose DescribeService failed: "qps 31.2 (?/replica)  replicas   ? -> ?".
 void print_tick(const telemetry::TickReport& report) {
   const auto seconds = std::chrono::time_point_cast<std::chrono::seconds>(report.finished_at);
   for (const auto& s : report.services) {
     const auto& d = s.decision;
     const std::string qps = d.qps ? fmt::format("{:7.1f}", *d.qps) : "    n/a";
-    fmt::print("{:%H:%M:%S} {:<18} qps {} ({:.1f}/replica)  replicas {:>3} -> {:<3} {:<16} {}{}\n",
-               seconds, d.service.value, qps, d.replica_qps, d.current.value, d.desired.value,
-               model::to_string(d.reason), model::to_string(d.outcome),
+    const std::string per_replica = s.observed ? fmt::format("{:.1f}", d.replica_qps) : "?";
+    const std::string replicas =
+        s.observed ? fmt::format("{:>3} -> {:<3}", d.current.value, d.desired.value) : "  ? -> ?  ";
+    fmt::print("{:%H:%M:%S} {:<18} qps {} ({}/replica)  replicas {} {:<16} {}{}\n", seconds,
+               d.service.value, qps, per_replica, replicas, model::to_string(d.reason),
+               model::to_string(d.outcome),
                d.unmet.value > 0 ? fmt::format("  unmet {}", d.unmet.value) : "");
   }
   for (const auto& i : report.instances) {
@@ -92,6 +98,20 @@ void print_tick(const telemetry::TickReport& report) {
                i.instance.value, i.allocated.value, i.capacity.value, i.free.value);
   }
   std::fflush(stdout);
+}
+
+/// Every error of the tick on stderr, -q or not: "tick error: observe SignatureDoesNotMatch: ...".
+void log_tick_errors(const telemetry::TickReport& report) {
+  for (const auto& e : report.errors) {
+    log_line(fmt::format("tick error: {} {}: {}", telemetry::to_string(e.stage),
+                         telemetry::to_string(e.code), e.message));
+  }
+}
+
+/// Locks `<path>.lock` for the life of the process (FileLock), so that a second controller on
+/// the same state file or audit log is refused instead of acting too.
+Result<util::FileLock> lock_beside(const std::string& path) {
+  return util::FileLock::acquire(path + ".lock");
 }
 
 }  // namespace
@@ -103,6 +123,20 @@ int run_controller(controller::Config config, const bce::Credentials& credential
   if (flags.dry_run) config.loop.dry_run = true;
   if (!flags.listen.empty()) config.loop.listen = flags.listen;
 
+  // Before anything acts or writes: a second controller on the same files is refused.
+  std::vector<util::FileLock> locks;
+  for (const std::string* path : {&config.loop.state_file, &config.loop.audit_log}) {
+    if (path->empty()) continue;
+    auto lock = lock_beside(*path);
+    if (!lock) {
+      log_line(lock.error().to_string());
+      return 2;
+    }
+    locks.push_back(std::move(*lock));
+  }
+
+  // SIGTERM ends the retry waits at once (the HTTP calls themselves are cancelled below).
+  util::StopSignal stop;
   auto http_client = http::make_client(http::ClientOptions{});
   if (!http_client) {
     log_line(http_client.error().to_string());
@@ -115,7 +149,9 @@ int run_controller(controller::Config config, const bce::Credentials& credential
                 .max_retry_after = config.qianfan.max_retry_after},
       .request_timeout = config.qianfan.timeout,
   };
-  auto api = qianfan::make_qianfan_client(client_config, **http_client, clock, random);
+  auto api =
+      qianfan::make_qianfan_client(client_config, **http_client, clock, random,
+                                   [&stop](std::chrono::milliseconds d) { stop.sleep_for(d); });
   if (!api) {
     log_line(api.error().to_string());
     return 1;
@@ -157,11 +193,12 @@ int run_controller(controller::Config config, const bce::Credentials& credential
                                 .qps = qps->get(),
                                 .clock = &clock,
                                 .sinks = {exporter->get()},
-                                .state_store = store ? &*store : nullptr};
-  if (audit) deps.sinks.push_back(audit.get());
+                                .state_store = store ? &*store : nullptr,
+                                .audit_log = audit.get()};
   const auto interval = config.loop.interval;
   const bool dry_run = config.loop.dry_run;
   const std::string file = config.file;
+  const controller::Config started = config;  // what restart-only keys stay at
   auto created = controller::Controller::create(std::move(config), deps);
   if (!created) {
     log_line(created.error().to_string());
@@ -182,7 +219,14 @@ int run_controller(controller::Config config, const bce::Credentials& credential
 
   controller::RunOptions options{.interval = interval};
   options.log = log_line;
-  if (!flags.quiet) options.on_tick = print_tick;
+  options.on_tick = [quiet = flags.quiet](const telemetry::TickReport& report) {
+    if (!quiet) print_tick(report);
+    log_tick_errors(report);
+  };
+  options.on_stop_requested = [&] {
+    stop.request_stop();
+    (*http_client)->cancel_all();
+  };
   if (flags.ticks) options.max_ticks = *flags.ticks;
   if (flags.run_for) options.max_duration = *flags.run_for;
   if (!file.empty()) {
@@ -198,6 +242,9 @@ int run_controller(controller::Config config, const bce::Credentials& credential
                             const Status& applied) {
       if (loaded && applied) {
         log_line(fmt::format("reloaded {}: {} services", file, loaded->services.size()));
+        for (const auto key : controller::restart_only_changes(started, *loaded)) {
+          log_line(fmt::format("{} changed: takes effect on restart", key));
+        }
         if (audit) audit->record_config(clock.system_now(), true, file, "");
         return;
       }
@@ -248,9 +295,11 @@ void add_run_command(CLI::App& app, Context& context) {
       "Run the autoscaling controller: every tick, read each service's QPS and DescribeService,\n"
       "let its policy recommend replicas, fit them into the compute-unit instances, and call\n"
       "ScaleService (scale-downs first). Serves /metrics, /healthz, /readyz and\n"
-      "/api/v1/decisions. SIGHUP reloads the config; SIGTERM or Ctrl-C stops after the tick in\n"
-      "flight. With no --config it runs a built-in demo: an in-process fake Qianfan with three\n"
-      "services on two instances, driven by synthetic traffic.");
+      "/api/v1/decisions. SIGHUP reloads the config; SIGTERM or Ctrl-C cancels the calls in\n"
+      "flight, saves the state and stops. Tick errors go to stderr. Exits 2 when another\n"
+      "qfscale holds the state file or audit log. With no --config it runs a built-in demo: an\n"
+      "in-process fake Qianfan with three services on two instances, driven by synthetic\n"
+      "traffic.");
   cmd->add_option("--config,-c", flags->config, "Controller config (qfscale.yaml)")
       ->check(CLI::ExistingFile);
   cmd->add_flag("--dry-run", flags->dry_run,

@@ -62,6 +62,27 @@ void append_scale_line(std::string& out, const model::Decision& d, const model::
   out.push_back('\n');
 }
 
+/// `{"type":"tick","at":...,"success":bool,"errors":[{"stage","code","message"}]}`.
+void append_tick_line(std::string& out, const telemetry::TickReport& report) {
+  JsonWriter w;
+  w.begin_object();
+  w.key("type").string("tick");
+  w.key("at").string(telemetry::detail::rfc3339(report.finished_at));
+  w.key("success").boolean(report.success);
+  w.key("errors").begin_array();
+  for (const auto& e : report.errors) {
+    w.begin_object();
+    w.key("stage").string(telemetry::to_string(e.stage));
+    w.key("code").string(telemetry::to_string(e.code));
+    w.key("message").string(e.message);
+    w.end_object();
+  }
+  w.end_array();
+  w.end_object();
+  out += w.str();
+  out.push_back('\n');
+}
+
 }  // namespace
 
 struct AuditLog::Impl {
@@ -203,6 +224,7 @@ void AuditLog::on_tick(const telemetry::TickReport& report) {
       if (logged(c.outcome)) append_scale_line(lines, s.decision, c);
     }
   }
+  if (!report.errors.empty()) append_tick_line(lines, report);
   const std::lock_guard lock(impl_->mutex);
   if (lines.empty() && impl_->pending.empty()) return;
   impl_->append(lines);

@@ -1,7 +1,9 @@
 #include "qfscale/controller/config.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <charconv>
+#include <cstring>
 #include <exception>
 #include <limits>
 #include <map>
@@ -9,6 +11,8 @@
 #include <system_error>
 
 #include <fmt/format.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "qfscale/policy/duration.h"
 #include "qfscale/qianfan/api.h"
@@ -89,12 +93,13 @@ std::string format_bytes(std::uint64_t bytes) {
 }  // namespace
 
 ConfigReader::ConfigReader(const std::string& file_name, const FileReader& read,
-                           const policy::ZoneSource& zones)
+                           const policy::ZoneSource& zones, const OutputPathCheck& check_output)
     : YamlReader(file_name),
       file_name_(file_name),
       dir_(std::filesystem::path(file_name).parent_path()),
       read_file_(read),
-      zones_(zones) {
+      zones_(zones),
+      check_output_(check_output) {
   config_.file = file_name;
 }
 
@@ -392,8 +397,12 @@ void ConfigReader::read_loop(const YAML::Node& node) {
       }
     }
   }
-  if (const auto* n = get(*f, "stateFile")) read_path(*n, child(path, "stateFile"), l.state_file);
-  if (const auto* n = get(*f, "auditLog")) read_path(*n, child(path, "auditLog"), l.audit_log);
+  if (const auto* n = get(*f, "stateFile")) {
+    read_output_path(*n, child(path, "stateFile"), l.state_file);
+  }
+  if (const auto* n = get(*f, "auditLog")) {
+    read_output_path(*n, child(path, "auditLog"), l.audit_log);
+  }
   if (const auto* n = get(*f, "auditLogMaxBytes")) {
     read_bytes(*n, child(path, "auditLogMaxBytes"), l.audit_log_max_bytes);
   }
@@ -411,6 +420,21 @@ bool ConfigReader::read_path(const YAML::Node& node, const std::string& path, st
   }
   out = resolve(text);
   return true;
+}
+
+void ConfigReader::read_output_path(const YAML::Node& node, const std::string& path,
+                                    std::string& out) {
+  std::string resolved;
+  if (!read_path(node, path, resolved)) return;
+  if (check_output_) {
+    if (auto problem = check_output_(resolved)) {
+      error(node, path,
+            fmt::format("{} cannot be written: {}; the controller writes it every tick", show(node),
+                        *problem));
+      return;
+    }
+  }
+  out = std::move(resolved);
 }
 
 void ConfigReader::read_int(const Fields& f, const std::string& path, std::string_view key, int lo,
@@ -482,8 +506,29 @@ void ConfigReader::read_bytes(const YAML::Node& node, const std::string& path, s
 tl::expected<Config, util::Diagnostics> parse_config(std::string_view yaml_text,
                                                      const std::string& file_name,
                                                      const FileReader& read,
-                                                     const policy::ZoneSource& zones) {
-  return detail::ConfigReader(file_name, read, zones).load(yaml_text);
+                                                     const policy::ZoneSource& zones,
+                                                     const OutputPathCheck& check_output) {
+  return detail::ConfigReader(file_name, read, zones, check_output).load(yaml_text);
+}
+
+std::optional<std::string> output_path_problem(const std::string& path) {
+  const std::filesystem::path file(path);
+  const std::string dir = file.has_parent_path() ? file.parent_path().string() : ".";
+  struct stat st {};
+  if (::stat(dir.c_str(), &st) != 0) {
+    const int err = errno;
+    return err == ENOENT ? fmt::format("directory {} does not exist", dir)
+                         : fmt::format("directory {}: {}", dir, std::strerror(err));  // NOLINT
+  }
+  if (!S_ISDIR(st.st_mode)) return fmt::format("{} is not a directory", dir);
+  if (::access(dir.c_str(), W_OK | X_OK) != 0) {
+    const int err = errno;
+    return fmt::format("directory {} is not writable: {}", dir, std::strerror(err));  // NOLINT
+  }
+  if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+    return fmt::format("{} is a directory", path);
+  }
+  return std::nullopt;
 }
 
 tl::expected<Config, util::Diagnostics> load_config(const std::string& path,
@@ -494,7 +539,7 @@ tl::expected<Config, util::Diagnostics> load_config(const std::string& path,
         util::Diagnostics{util::Diagnostic{.file = path, .message = text.error().to_string()}});
   }
   const FileReader read = [](const std::string& p) { return util::read_file(p); };
-  return parse_config(*text, path, read, zones);
+  return parse_config(*text, path, read, zones, output_path_problem);
 }
 
 }  // namespace qfscale::controller

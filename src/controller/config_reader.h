@@ -38,7 +38,7 @@ struct ServiceDraft {
 class ConfigReader : public policy::detail::YamlReader {
  public:
   ConfigReader(const std::string& file_name, const FileReader& read,
-               const policy::ZoneSource& zones);
+               const policy::ZoneSource& zones, const OutputPathCheck& check_output);
 
   tl::expected<Config, util::Diagnostics> load(std::string_view text);
 
@@ -57,6 +57,8 @@ class ConfigReader : public policy::detail::YamlReader {
   void read_loop(const YAML::Node& node);
   /// A non-empty string resolved against the config's directory.
   bool read_path(const YAML::Node& node, const std::string& path, std::string& out);
+  /// read_path, then `check_output_` on the result.
+  void read_output_path(const YAML::Node& node, const std::string& path, std::string& out);
   /// An integer in [lo, hi], reported as "v is out of range, must be in [lo, hi]".
   void read_int(const Fields& f, const std::string& path, std::string_view key, int lo, int hi,
                 int& out);
@@ -87,6 +89,7 @@ class ConfigReader : public policy::detail::YamlReader {
   std::filesystem::path dir_;
   const FileReader& read_file_;
   const policy::ZoneSource& zones_;
+  const OutputPathCheck& check_output_;
   Config config_;
   std::optional<MetricSourceKind> kind_;  ///< set when exactly one source parsed
   std::vector<ServiceDraft> services_;

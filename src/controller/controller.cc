@@ -17,6 +17,8 @@ namespace qfscale::controller {
 
 using model::ActuationOutcome;
 using model::Reason;
+using telemetry::TickErrorCode;
+using telemetry::TickStage;
 
 namespace {
 
@@ -54,6 +56,10 @@ telemetry::MetricSourceErrorKind error_kind(metrics::FailureKind kind) {
       break;
   }
   return MetricSourceErrorKind::BadReply;
+}
+
+telemetry::TickErrorCode api_error_code(const Error& error) {
+  return telemetry::tick_error_code(detail::api_code(error));
 }
 
 /// Units a frozen service holds on an instance. The larger of the reported units and
@@ -155,6 +161,13 @@ telemetry::TickReport Controller::Impl::tick(util::SystemTime now) {
   const auto& services = config.services;
   const auto& instances = config.instances;
   telemetry::TickReport report;
+  report.services.resize(services.size());
+  // Every error goes to the report; one about a service also goes to its decision.
+  const auto add_error = [&](TickStage stage, TickErrorCode code, std::string message,
+                             std::optional<std::size_t> service = std::nullopt) {
+    if (service) report.services[*service].decision.errors.push_back(message);
+    report.errors.push_back({.stage = stage, .code = code, .message = std::move(message)});
+  };
 
   // 1. Observe: the API calls run on worker threads while this thread reads the metric source.
   std::vector<metrics::QpsReading> readings;
@@ -163,9 +176,10 @@ telemetry::TickReport Controller::Impl::tick(util::SystemTime now) {
                       [&] { readings = deps.qps->read(service_ids, now); });
   report.api_calls = std::move(obs.calls);
   if (readings.size() != services.size()) {
-    report.errors.push_back(fmt::format(
-        "metric source returned {} readings for {} services; treating every reading as failed",
-        readings.size(), services.size()));
+    add_error(TickStage::Metrics, TickErrorCode::Internal,
+              fmt::format("metric source returned {} readings for {} services; treating every "
+                          "reading as failed",
+                          readings.size(), services.size()));
     readings.assign(services.size(),
                     tl::unexpected(metrics::QpsFailure{.kind = metrics::FailureKind::Malformed,
                                                        .message = "wrong number of readings"}));
@@ -178,9 +192,9 @@ telemetry::TickReport Controller::Impl::tick(util::SystemTime now) {
   for (std::size_t i = 0; i < instances.size(); ++i) {
     const auto& described = obs.instances[i];
     if (!described) {
-      report.errors.push_back(fmt::format(
-          "DescribeComputeUnit {}: {}; services that may use it are not scaled this tick",
-          instances[i].id, described.error()));
+      add_error(TickStage::Observe, api_error_code(described.error()),
+                fmt::format("{}; services that may use instance {} are not scaled this tick",
+                            described.error(), instances[i].id));
       continue;
     }
     instance_ok[i] = true;
@@ -207,7 +221,6 @@ telemetry::TickReport Controller::Impl::tick(util::SystemTime now) {
   }
 
   // 2. Recommend, per service.
-  report.services.resize(services.size());
   capacity::AllocationInput input;
   input.services.reserve(services.size());
   std::size_t describe_failed = 0;
@@ -223,13 +236,18 @@ telemetry::TickReport Controller::Impl::tick(util::SystemTime now) {
       d.qps = reading->qps;
     } else {
       ++metrics_failed;
-      report.metric_errors.push_back(error_kind(reading.error().kind));
+      const auto kind = error_kind(reading.error().kind);
+      report.metric_errors.push_back(kind);
+      add_error(TickStage::Metrics, telemetry::tick_error_code(kind),
+                fmt::format("service {}: no QPS from the metric source: {}; the policy's "
+                            "onMetricsFailure applies",
+                            svc.id, reading.error().message),
+                k);
     }
-    const auto freeze = [&](std::string why) {
+    const auto freeze = [&]() {
       w.frozen = true;
       d.reason = Reason::ObserveFailed;
       d.desired = d.current;
-      report.errors.push_back(std::move(why));
     };
 
     const auto& info = obs.services[k];
@@ -241,8 +259,10 @@ telemetry::TickReport Controller::Impl::tick(util::SystemTime now) {
         d.current += seen.replicas;
       }
       d.recommended = d.current;
-      freeze(fmt::format("service {}: DescribeService failed: {}; not scaled this tick", svc.id,
-                         info.error()));
+      report.services[k].observed = false;
+      freeze();
+      add_error(TickStage::Observe, api_error_code(info.error()),
+                fmt::format("{}; service {} is not scaled this tick", info.error(), svc.id), k);
       continue;
     }
     const policy::EngineInput in{.now = now,
@@ -273,15 +293,20 @@ telemetry::TickReport Controller::Impl::tick(util::SystemTime now) {
       continue;
     }
     if (!w.units_per_replica) {
-      freeze(fmt::format(
-          "service {}: resource type \"{}\" does not name compute units per replica (a number "
-          "after the last dash, as in GPU-I-2); set unitsPerReplica for it in the config",
-          svc.id, info->resource_config.type));
+      freeze();
+      add_error(TickStage::Allocate, TickErrorCode::UnknownUnits,
+                fmt::format("service {}: resource type \"{}\" does not name compute units per "
+                            "replica (a number after the last dash, as in GPU-I-2); set "
+                            "unitsPerReplica for it in the config",
+                            svc.id, info->resource_config.type),
+                k);
       continue;
     }
     for (const auto& allowed : svc.instances) {
       if (!instance_ok[instance_index.at(allowed)]) {
-        freeze(
+        // Counted once, as the instance's error; the decision says why it is frozen.
+        freeze();
+        d.errors.push_back(
             fmt::format("service {}: instance {} could not be described, so where the "
                         "service runs is unknown; not scaled this tick",
                         svc.id, allowed));
@@ -327,8 +352,8 @@ telemetry::TickReport Controller::Impl::tick(util::SystemTime now) {
   bool acted_ok = false;
   auto allocation = capacity::allocate(input);
   if (!allocation) {
-    report.errors.push_back(
-        fmt::format("allocation failed, nothing scaled: {}", allocation.error()));
+    add_error(TickStage::Allocate, TickErrorCode::Internal,
+              fmt::format("allocation failed, nothing scaled: {}", allocation.error()));
   } else {
     for (std::size_t k = 0; k < services.size(); ++k) {
       if (!work[k].request) {
@@ -351,8 +376,8 @@ telemetry::TickReport Controller::Impl::tick(util::SystemTime now) {
     }
     auto plan = capacity::plan_calls(input, *allocation);
     if (!plan) {
-      report.errors.push_back(
-          fmt::format("planning the scale calls failed, nothing scaled: {}", plan.error()));
+      add_error(TickStage::Allocate, TickErrorCode::Internal,
+                fmt::format("planning the scale calls failed, nothing scaled: {}", plan.error()));
     } else {
       auto acted = detail::act(*deps.api, *deps.clock, *plan, config.loop.dry_run,
                                config.qianfan.concurrency);
@@ -360,7 +385,12 @@ telemetry::TickReport Controller::Impl::tick(util::SystemTime now) {
                               acted.api_calls.end());
       for (std::size_t i = 0; i < plan->steps.size(); ++i) {
         const std::size_t k = service_index.at(plan->steps[i].service);
-        report.services[k].decision.calls.push_back(std::move(acted.calls[i]));
+        auto& call = acted.calls[i];
+        if (call.outcome == ActuationOutcome::Failed) {
+          add_error(TickStage::Act, telemetry::tick_error_code(acted.codes[i]),
+                    fmt::format("{}; re-planned next tick", call.error), k);
+        }
+        report.services[k].decision.calls.push_back(std::move(call));
       }
       acted_ok = true;
     }
@@ -381,17 +411,28 @@ telemetry::TickReport Controller::Impl::tick(util::SystemTime now) {
   const bool nothing_observed = (!services.empty() && (describe_failed == services.size() ||
                                                        metrics_failed == services.size())) ||
                                 (!instances.empty() && instances_described == 0);
-  report.success = acted_ok && !nothing_observed;
+  bool saved_ok = true;
   if (deps.state_store != nullptr) {
     if (auto saved = deps.state_store->save(states, now); !saved) {
-      report.errors.push_back(
-          fmt::format("saving the controller state to {} failed: {}; a restart now would forget "
-                      "stabilization history",
-                      deps.state_store->path(), saved.error()));
+      saved_ok = false;
+      add_error(TickStage::Save, TickErrorCode::Io,
+                fmt::format("saving the controller state to {} failed: {}; a restart now would "
+                            "forget stabilization history",
+                            deps.state_store->path(), saved.error()));
     }
   }
+  report.success = acted_ok && !nothing_observed && saved_ok;
   report.finished_at = now;
   report.duration = std::chrono::duration<double>(deps.clock->monotonic_now() - started);
+  if (deps.audit_log != nullptr) {
+    // First, so that the other sinks hear of a failed write in this very report.
+    deps.audit_log->on_tick(report);
+    if (auto written = deps.audit_log->last_status(); !written) {
+      add_error(TickStage::Audit, TickErrorCode::Io,
+                fmt::format("{}; the lines are kept and written with the next tick's",
+                            written.error().message));
+    }
+  }
   for (auto* sink : deps.sinks) {
     sink->on_tick(report);
   }

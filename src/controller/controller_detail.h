@@ -44,6 +44,7 @@ struct Observation {
 struct Actuation {
   std::vector<model::ScaleCall> calls;
   std::vector<telemetry::ApiCall> api_calls;  ///< one per ScaleService actually sent
+  std::vector<telemetry::ApiCode> codes;      ///< codes[i]: how calls[i] ended (Ok if not sent)
 };
 
 /// Sends the plan's ScaleService calls, at most `concurrency` in flight: first every down, and

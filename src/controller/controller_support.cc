@@ -140,7 +140,9 @@ Actuation act(qianfan::QianfanApi& api, const util::Clock& clock, const capacity
   }
   Actuation out;
   out.calls = std::move(calls);
+  out.codes.reserve(n);
   for (auto& call : sent) {
+    out.codes.push_back(call ? call->code : ApiCode::Ok);
     if (call) out.api_calls.push_back(*call);
   }
   return out;

@@ -1,9 +1,11 @@
 #include "qfscale/controller/run.h"
 
 #include <csignal>
+#include <thread>
 #include <utility>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <fmt/format.h>
@@ -21,13 +23,18 @@ class Loop {
         clock_(clock),
         options_(options),
         timer_(io_),
-        signals_(io_, SIGHUP, SIGTERM, SIGINT),
+        signals_(signal_io_, SIGHUP, SIGTERM, SIGINT),
         start_(SteadyClock::now()) {}
 
   StopReason run() {
     wait_for_signal();
+    // Signals are handled on their own thread so that a slow tick cannot delay them; what they
+    // do to the controller (reload, stop) is posted to this thread and runs between ticks.
+    std::thread signal_thread([this] { signal_io_.run(); });
     schedule(start_);
     io_.run();
+    signal_io_.stop();
+    signal_thread.join();
     return reason_;
   }
 
@@ -40,7 +47,6 @@ class Loop {
     reason_ = reason;
     stopping_ = true;
     timer_.cancel();
-    signals_.cancel();
   }
 
   void schedule(SteadyClock::time_point at) {
@@ -54,6 +60,7 @@ class Loop {
     const auto report = controller_.tick(clock_.system_now());
     ++ticks_;
     if (options_.on_tick) options_.on_tick(report);
+    if (stopping_) return;
     if (options_.max_ticks && ticks_ >= *options_.max_ticks) return stop(StopReason::MaxTicks);
     const auto now = SteadyClock::now();
     if (options_.max_duration && now - start_ >= *options_.max_duration) {
@@ -67,17 +74,22 @@ class Loop {
     schedule(next);
   }
 
+  /// Runs on the signal thread.
   void wait_for_signal() {
     signals_.async_wait([this](const boost::system::error_code& error, int signal) {
-      if (error || stopping_) return;
+      if (error) return;
       if (signal == SIGHUP) {
-        reload();
+        asio::post(io_, [this] {
+          if (!stopping_) reload();
+        });
         return wait_for_signal();
       }
-      // The tick in flight has finished: handlers run between ticks on this one thread, and
-      // the controller saved its state at the end of that tick.
-      log(fmt::format("stopping on {}", signal == SIGTERM ? "SIGTERM" : "SIGINT"));
-      stop(StopReason::Signal);
+      // At once, even mid-tick: the calls in flight fail now, so the tick ends, saves its state
+      // and reports; then the loop stops.
+      log(fmt::format("stopping on {}: cancelling the calls in flight",
+                      signal == SIGTERM ? "SIGTERM" : "SIGINT"));
+      if (options_.on_stop_requested) options_.on_stop_requested();
+      asio::post(io_, [this] { stop(StopReason::Signal); });
     });
   }
 
@@ -101,12 +113,13 @@ class Loop {
   Controller& controller_;
   const util::Clock& clock_;
   const RunOptions& options_;
-  asio::io_context io_;
+  asio::io_context io_;         ///< ticks and reloads: the calling thread
+  asio::io_context signal_io_;  ///< signals: their own thread
   asio::steady_timer timer_;
   asio::signal_set signals_;
   SteadyClock::time_point start_;
   int ticks_ = 0;
-  bool stopping_ = false;
+  bool stopping_ = false;  ///< only touched on the calling thread
   StopReason reason_ = StopReason::Signal;
 };
 

@@ -11,6 +11,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <system_error>
 #include <unordered_map>
@@ -20,6 +21,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/ssl/error.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -161,7 +163,11 @@ class ClientImpl final : public Client {
 
   Result<Response> send(const ClientRequest& request) override {
     try {
-      return send_checked(request);
+      auto result = send_checked(request);
+      if (!result && cancelled()) {
+        result.error().message = "cancelled, qfscale is stopping: " + result.error().message;
+      }
+      return result;
     } catch (const std::system_error& e) {
       // Only resource exhaustion (e.g. no file descriptors for an io_context) gets here.
       return fail(ErrorCode::Transient, std::string("HTTP client: ") + e.what());
@@ -170,7 +176,48 @@ class ClientImpl final : public Client {
     }
   }
 
+ public:
+  void cancel_all() override {
+    const std::lock_guard lock(mu_);
+    cancelled_ = true;
+    // Each connection's io_context is run by the thread using it: the close runs there, and
+    // fails the operation in flight (or the next one) at once.
+    for (Connection* conn : in_flight_) {
+      asio::post(conn->ioc, [conn] {
+        beast::error_code ignored;
+        conn->lowest().socket().close(ignored);
+      });
+    }
+    idle_.clear();
+  }
+
  private:
+  /// Registers a connection as in use for the scope, so cancel_all can reach it; `tracked` is
+  /// false once cancel_all has been called (nothing new starts then).
+  struct InFlight {
+    InFlight(ClientImpl& c, Connection* p) : client(c), conn(p) {
+      const std::lock_guard lock(client.mu_);
+      tracked = !client.cancelled_;
+      if (tracked) client.in_flight_.insert(conn);
+    }
+    ~InFlight() {
+      const std::lock_guard lock(client.mu_);
+      client.in_flight_.erase(conn);
+    }
+    InFlight(const InFlight&) = delete;
+    InFlight& operator=(const InFlight&) = delete;
+    InFlight(InFlight&&) = delete;
+    InFlight& operator=(InFlight&&) = delete;
+    ClientImpl& client;
+    Connection* conn;
+    bool tracked = false;
+  };
+
+  bool cancelled() {
+    const std::lock_guard lock(mu_);
+    return cancelled_;
+  }
+
   struct Outcome {
     Result<Response> result;
     /// The request failed before any response byte arrived on a pooled connection: the server
@@ -215,9 +262,13 @@ class ClientImpl final : public Client {
         if (!fresh) return fail(std::move(fresh.error()));
         conn = std::move(*fresh);
       }
-      Outcome out = exchange(*conn, req, timeout, where);
+      Outcome out = [&] {
+        const InFlight in_flight(*this, conn.get());
+        if (!in_flight.tracked) return Outcome{fail(transient("request to " + where))};
+        return exchange(*conn, req, timeout, where);
+      }();
       if (out.result) {
-        if (out.keep_alive) give_back(key, std::move(conn));
+        if (out.keep_alive && !cancelled()) give_back(key, std::move(conn));
         return std::move(out.result);
       }
       conn.reset();
@@ -245,6 +296,8 @@ class ClientImpl final : public Client {
   Result<std::unique_ptr<Connection>> connect(const ParsedUrl& url, const std::string& where) {
     const bool https = url.scheme == "https";
     auto conn = std::make_unique<Connection>(https ? &*tls_ : nullptr);
+    const InFlight in_flight(*this, conn.get());
+    if (!in_flight.tracked) return fail(transient("connect to " + where));
     const auto deadline = Clock::now() + options_.connect_timeout;
     const auto timeout_text =
         fmt::format("timed out after {} ms", options_.connect_timeout.count());
@@ -392,8 +445,10 @@ class ClientImpl final : public Client {
 
   ClientOptions options_;
   std::optional<ssl::context> tls_;
-  std::mutex mu_;  ///< guards idle_
+  std::mutex mu_;  ///< guards idle_, in_flight_ and cancelled_
   std::unordered_map<std::string, std::vector<std::unique_ptr<Connection>>> idle_;
+  std::set<Connection*> in_flight_;
+  bool cancelled_ = false;
 };
 
 }  // namespace

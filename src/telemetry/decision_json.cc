@@ -84,6 +84,9 @@ void write_decision(JsonWriter& w, const model::Decision& d) {
   }
   w.end_array();
   w.key("outcome").string(model::to_string(d.outcome));
+  w.key("errors").begin_array();
+  for (const auto& e : d.errors) w.string(e);
+  w.end_array();
   w.end_object();
 }
 

@@ -64,6 +64,10 @@ void remove_series(Family<T>& family, const Labels& labels) {
   if (family.Has(labels)) family.Remove(&family.Add(labels));
 }
 
+Labels tick_error_labels(TickStage stage, TickErrorCode code) {
+  return Labels{{"stage", std::string(to_string(stage))}, {"code", std::string(to_string(code))}};
+}
+
 bool labels_less(const prometheus::ClientMetric& a, const prometheus::ClientMetric& b) {
   return a.label < b.label;
 }
@@ -100,6 +104,7 @@ struct Exporter::State {
   Family<Counter>* api_requests = nullptr;
   Family<Histogram>* api_duration = nullptr;
   Family<Counter>* metric_source_errors = nullptr;
+  Family<Counter>* tick_errors = nullptr;
   Family<Counter>* reconcile_runs = nullptr;
   Family<Counter>* config_reloads = nullptr;
   // Single series.
@@ -114,6 +119,8 @@ struct Exporter::State {
   std::optional<std::set<model::InstanceId>> configured_instances;
   std::map<model::ServiceId, model::Decision> last;
   std::optional<util::MonotonicTime> last_success;
+  std::vector<TickError> last_errors;  ///< of the last tick, for /readyz
+  bool save_failed = false;            ///< the last tick could not save the state
 
   template <class T>
   Family<T>& add(prometheus::detail::Builder<T> builder, const std::string& name,
@@ -134,6 +141,7 @@ struct Exporter::State {
       const model::ServiceId& id) const;
   void add_service_counters(const model::ServiceId& id);
   void record_service(const ServiceReport& report);
+  void record_replicas(const ServiceReport& report);
   void record_instance(const InstanceUsage& usage);
   void remove_service(const model::ServiceId& id);
   void remove_instance(const model::InstanceId& id);
@@ -195,6 +203,13 @@ void Exporter::State::build() {
   for (const auto kind : kAllMetricSourceErrorKinds) {
     metric_source_errors->Add(label("kind", to_string(kind)));
   }
+  tick_errors = &add(BuildCounter(), "qfscale_tick_errors_total",
+                     "Errors in reconcile ticks by stage (observe, metrics, allocate, act, save, "
+                     "audit) and code (the BCE code of a failed call, transport, bad_reply, a "
+                     "metric failure kind, unknown_units, internal, io).");
+  for (const auto& [stage, code] : all_tick_error_kinds()) {
+    tick_errors->Add(tick_error_labels(stage, code));
+  }
 
   reconcile_duration =
       &add(BuildHistogram(), "qfscale_reconcile_duration_seconds", "Time one reconcile tick took.")
@@ -250,16 +265,9 @@ std::vector<std::pair<Family<Counter>*, Labels>> Exporter::State::service_counte
   return out;
 }
 
-void Exporter::State::record_service(const ServiceReport& report) {
+void Exporter::State::record_replicas(const ServiceReport& report) {
   const model::Decision& d = report.decision;
   const Labels l = label("service", d.service.value);
-  add_service_counters(d.service);
-
-  if (d.qps) {
-    observed_qps->Add(l).Set(*d.qps);
-  } else {
-    remove_series(*observed_qps, l);
-  }
   replica_capacity_qps->Add(l).Set(d.replica_qps);
   current_replicas->Add(l).Set(d.current.value);
   recommended_replicas->Add(l).Set(d.recommended.value);
@@ -277,6 +285,26 @@ void Exporter::State::record_service(const ServiceReport& report) {
   }
   unmet_replicas->Add(l).Set(d.unmet.value);
   panic_active->Add(l).Set(report.panic_active ? 1 : 0);
+}
+
+void Exporter::State::record_service(const ServiceReport& report) {
+  const model::Decision& d = report.decision;
+  const Labels l = label("service", d.service.value);
+  add_service_counters(d.service);
+
+  if (d.qps) {
+    observed_qps->Add(l).Set(*d.qps);
+  } else {
+    remove_series(*observed_qps, l);
+  }
+  if (report.observed) {
+    record_replicas(report);
+  } else {
+    // Its replicas are unknown this tick: no series rather than a 0 that reads as a fact.
+    for (auto* family : service_gauges()) {
+      if (family != observed_qps) remove_series(*family, l);
+    }
+  }
 
   std::set<model::Reason> reasons;
   if (d.reason != model::Reason::None) reasons.insert(d.reason);
@@ -365,6 +393,12 @@ void Exporter::on_tick(const TickReport& report) {
   for (const auto kind : report.metric_errors) {
     s.metric_source_errors->Add(label("kind", to_string(kind))).Increment();
   }
+  s.save_failed = false;
+  for (const auto& error : report.errors) {
+    s.tick_errors->Add(tick_error_labels(error.stage, error.code)).Increment();
+    if (error.stage == TickStage::Save) s.save_failed = true;
+  }
+  s.last_errors = report.errors;
   s.reconcile_duration->Observe(report.duration.count());
   s.reconcile_runs->Add(label("result", report.success ? kSuccess : kFailure)).Increment();
   if (report.success) {
@@ -428,16 +462,26 @@ std::optional<model::Decision> Exporter::last_decision(const model::ServiceId& i
 
 Readiness Exporter::readiness() const {
   const std::lock_guard lock(state_->mu);
-  if (!state_->last_success) return {.ready = false, .message = "no successful reconcile yet"};
+  Readiness r{.ready = false, .message = {}, .errors = state_->last_errors};
+  if (!state_->last_success) {
+    r.message = "no successful reconcile yet";
+    return r;
+  }
+  if (state_->save_failed) {
+    r.message = "the last tick could not save the controller state";
+    return r;
+  }
   const auto age = state_->clock.monotonic_now() - *state_->last_success;
   const auto limit = state_->options.ready_staleness;
   if (limit.count() > 0 && age > limit) {
-    return {.ready = false,
-            .message = fmt::format("last successful reconcile {}s ago (limit {}s)",
-                                   std::chrono::duration_cast<std::chrono::seconds>(age).count(),
-                                   limit.count())};
+    r.message =
+        fmt::format("last successful reconcile {}s ago (limit {}s)",
+                    std::chrono::duration_cast<std::chrono::seconds>(age).count(), limit.count());
+    return r;
   }
-  return {.ready = true, .message = "ok"};
+  r.ready = true;
+  r.message = "ok";
+  return r;
 }
 
 }  // namespace qfscale::telemetry

@@ -3,6 +3,8 @@
 #include <string>
 #include <string_view>
 
+#include <fmt/format.h>
+
 #include "qfscale/http/message.h"
 #include "qfscale/http/server.h"
 #include "qfscale/telemetry/exporter.h"
@@ -38,7 +40,22 @@ void add_routes(http::Router& router, const Exporter& exporter) {
              [](const http::Request&) { return http::text_response(200, "ok\n"); });
   router.add("GET", "/readyz", [e](const http::Request&) {
     const Readiness r = e->readiness();
-    return http::text_response(r.ready ? 200 : 503, r.message + "\n");
+    std::string body = r.message + "\n";
+    if (!r.errors.empty()) {
+      body += fmt::format("the last tick had {} error{}:\n", r.errors.size(),
+                          r.errors.size() == 1 ? "" : "s");
+    }
+    // A bounded body however many services fail.
+    constexpr std::size_t kMaxLines = 20;
+    for (std::size_t i = 0; i < r.errors.size() && i < kMaxLines; ++i) {
+      const auto& error = r.errors[i];
+      body +=
+          fmt::format("{} {}: {}\n", to_string(error.stage), to_string(error.code), error.message);
+    }
+    if (r.errors.size() > kMaxLines) {
+      body += fmt::format("... and {} more\n", r.errors.size() - kMaxLines);
+    }
+    return http::text_response(r.ready ? 200 : 503, body);
   });
   router.add("GET", std::string(kDecisionsPath), [e](const http::Request&) {
     detail::JsonWriter w;

@@ -86,8 +86,9 @@ Status write_file_atomic(const std::string& path, std::string_view content) {
                 fmt::format("cannot write {}: {} {}: {}", path, what, tmp, errno_text(err)));
   };
   {
+    // 0600: what is written may be private (the controller's state); the rename keeps the mode.
     // NOLINTNEXTLINE(cppcoreguidelines-pro-type-vararg)
-    Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+    Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
     if (fd.get() < 0) {
       const int err = errno;
       return fail(code_for(err),

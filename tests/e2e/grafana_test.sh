@@ -30,6 +30,10 @@ cat <&3 >/dev/null &
 pids+=("$!")
 
 # 2. Every qfscale_ name in grafana/ is in /metrics (sample names include _bucket/_sum/_count).
+#    The API histograms have series once a tick has called the API: wait for /readyz, which
+#    is 200 after the first successful tick, rather than race the demo's first tick.
+demo_ready() { curl -sf "$demo_url/readyz" >/dev/null; }
+wait_until 30 "the demo's first tick" demo_ready
 curl -sf "$demo_url/metrics" >"$tmp/metrics.txt" || fail "GET $demo_url/metrics"
 grep -ohE 'qfscale_[A-Za-z0-9_]+' "$tmp/metrics.txt" | sort -u >"$tmp/exported.txt"
 grep -rohE 'qfscale_[A-Za-z0-9_]+' "$root/grafana" | sort -u >"$tmp/used.txt"

@@ -491,6 +491,43 @@ TEST_SUITE("http") {
     CHECK(res.error().code == ErrorCode::Transient);
   }
 
+  TEST_CASE("http: cancel_all fails the request in flight at once and refuses later ones") {
+    std::promise<void> entered;
+    auto entered_future = entered.get_future();
+    std::once_flag once;
+    Router router;
+    router.add("GET", "/hang", [&](const Request&) {
+      std::call_once(once, [&] { entered.set_value(); });
+      Response res = qfscale::http::text_response(200, "late");
+      res.delay = 20s;
+      return res;
+    });
+    router.add("GET", "/quick",
+               [](const Request&) { return qfscale::http::text_response(200, "ok"); });
+    auto server = start(std::move(router));
+    ClientOptions options;
+    options.request_timeout = 30s;
+    auto client = make(options);
+    // A pooled keep-alive connection exists too: cancelling must not leave it usable.
+    REQUIRE(client->send(get(url(*server, "/quick"))).has_value());
+    const auto began = std::chrono::steady_clock::now();
+    auto pending =
+        std::async(std::launch::async, [&] { return client->send(get(url(*server, "/hang"))); });
+    REQUIRE(entered_future.wait_for(10s) == std::future_status::ready);
+    client->cancel_all();
+    REQUIRE(pending.wait_for(10s) == std::future_status::ready);
+    CHECK(std::chrono::steady_clock::now() - began < 5s);  // not the 20 s delay nor the timeout
+    auto res = pending.get();
+    REQUIRE_FALSE(res.has_value());
+    CHECK(res.error().code == ErrorCode::Transient);
+    CHECK_MESSAGE(res.error().message.starts_with("cancelled, qfscale is stopping: "),
+                  res.error().message);
+    auto later = within(10s, [&] { return client->send(get(url(*server, "/quick"))); });
+    REQUIRE_FALSE(later.has_value());
+    CHECK(later.error().message.starts_with("cancelled, qfscale is stopping: "));
+    within(10s, [&] { server->stop(); });
+  }
+
   TEST_CASE("http: a pooled connection the server closed is retried on a fresh one") {
     std::atomic<int> second_calls{0};
     auto first = start(echo_router());

@@ -12,6 +12,9 @@
 ///   "applied|dry_run|failed|refused","requestId":...,"error":...,"dryRun":bool}`, after its
 ///   decision line, for each of the decision's calls with one of those outcomes; `at` is the
 ///   decision's, so a scale line joins its decision on (service, at);
+/// - `{"type":"tick","at":...,"success":bool,"errors":[{"stage":...,"code":...,"message":...}]}`
+///   after the tick's other lines, when the tick had errors (`telemetry::TickError`; `at` is
+///   the tick's end);
 /// - `{"type":"config","at":...,"success":bool,"file":...,"error":...}` for each (re)load, from
 ///   `record_config`.
 /// Secrets never reach it: only ids, counts and error messages (which never carry credentials).

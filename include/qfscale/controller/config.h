@@ -168,6 +168,16 @@ struct Config {
 /// Reads a file's text; the loader's only way to touch the file system (tests pass a map).
 using FileReader = std::function<Result<std::string>(const std::string& path)>;
 
+/// What is wrong with `path` as a file the controller writes (the state file, the audit log),
+/// or nullopt when it can be written. The loader asks it for `loop.stateFile` and
+/// `loop.auditLog`; an empty function asks nothing (tests).
+using OutputPathCheck = std::function<std::optional<std::string>(const std::string& path)>;
+
+/// The real check: the directory exists, is a directory and is writable and searchable
+/// (access(2), so root passes unless the file system is read-only), and the path is not
+/// itself a directory. E.g. "directory /var/lib/qfscale does not exist".
+[[nodiscard]] std::optional<std::string> output_path_problem(const std::string& path);
+
 /// The text of a shipped policy (`policies/<name>.yaml`, compiled into the binary), or nullopt.
 [[nodiscard]] std::optional<std::string_view> shipped_policy(std::string_view name);
 /// Names of every shipped policy, sorted.
@@ -175,12 +185,13 @@ using FileReader = std::function<Result<std::string>(const std::string& path)>;
 
 /// Parses and validates `yaml_text` as if read from `file_name` (relative paths resolve against
 /// its directory). Policies named by path are read with `read`; shipped names need no file.
-[[nodiscard]] tl::expected<Config, util::Diagnostics> parse_config(std::string_view yaml_text,
-                                                                   const std::string& file_name,
-                                                                   const FileReader& read,
-                                                                   const policy::ZoneSource& zones);
+/// `check_output` vets the state file and audit log paths (a problem is reported at the key's
+/// line, so a missing directory stops `config check` and the start, not the first save).
+[[nodiscard]] tl::expected<Config, util::Diagnostics> parse_config(
+    std::string_view yaml_text, const std::string& file_name, const FileReader& read,
+    const policy::ZoneSource& zones, const OutputPathCheck& check_output = {});
 
-/// Reads `path` and parses it with the real file system.
+/// Reads `path` and parses it with the real file system (`output_path_problem` included).
 [[nodiscard]] tl::expected<Config, util::Diagnostics> load_config(const std::string& path,
                                                                   const policy::ZoneSource& zones);
 
@@ -189,6 +200,14 @@ using FileReader = std::function<Result<std::string>(const std::string& path)>;
 /// `metadata.name` in a comment. Unset optional keys appear as comments saying what applies.
 /// `parse_config(to_yaml(c))` gives back the same config.
 [[nodiscard]] std::string to_yaml(const Config& config);
+
+/// The keys whose new value in `loaded` a running controller cannot take: they are read once at
+/// start (the endpoint, credentials file, client timeouts and retries, the metric source, tick
+/// interval, listen address, state file and audit log). `running` is the config the process
+/// started with. Services, instances, policies, `qianfan.concurrency` and `loop.dryRun` are
+/// applied by a reload and never listed. E.g. {"qianfan.baseUrl", "loop.stateFile"}.
+[[nodiscard]] std::vector<std::string_view> restart_only_changes(const Config& running,
+                                                                 const Config& loaded);
 
 /// The access key pair for the Qianfan API, read when the controller starts (never by the
 /// loader). With `credentials_file` set: its `QIANFAN_ACCESS_KEY=...` and

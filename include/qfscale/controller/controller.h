@@ -17,26 +17,38 @@
 ///    is a ScaleService refused for capacity. Retries of transient errors happen inside the
 ///    Qianfan client (ScaleService sets an absolute count, so a retry is idempotent). In dry-run
 ///    nothing is sent and each call's outcome is `DryRun`.
-/// 5. Report: the engine states are saved, then the `TickReport` goes to every sink (so a failed
-///    save is in the report's `errors`).
+/// 5. Report: the engine states are saved; the `TickReport` goes to the audit log first, then
+///    to every sink (so a failed save or audit write is in the report they get).
 ///
 /// An instance whose DescribeComputeUnit fails freezes every service that may use it this tick
 /// (placements unknown: a call could pass through an over-capacity state). A frozen service's
 /// decision has outcome `Skipped`; its reason is the engine's (`FrozenNotServing`,
-/// `FrozenUpdating`) or `ObserveFailed` (its DescribeService failed: the engine is not called and
-/// its state is unchanged; an allowed instance could not be described; or its resource type
-/// names no unit count and the config gives no `unitsPerReplica`). Each of those also adds a
-/// sentence to the report's `errors`.
+/// `FrozenUpdating`) or `ObserveFailed` (its DescribeService failed: the engine is not called,
+/// its state is unchanged and its `ServiceReport::observed` is false; an allowed instance could
+/// not be described; or its resource type names no unit count and the config gives no
+/// `unitsPerReplica`).
 ///
-/// `TickReport::success` is false when the tick could not reconcile at all: every DescribeService
-/// failed, the metric source failed for every service, every DescribeComputeUnit failed, or the
-/// allocation or call plan failed (a bug; nothing is scaled then). Failed or refused ScaleService
-/// calls do not make a tick unsuccessful: they are in the decisions and the operation counters.
-/// `metric_errors` has one entry per service whose reading failed.
+/// Errors: everything that went wrong is one `TickError` in the report's `errors`: its stage
+/// (observe, metrics, allocate, act, save, audit), a code from a closed set (the BCE code of a
+/// failed call, `transport`, a metric failure kind, `unknown_units`, `io`, ...) and a sentence
+/// with the cause (the server's message, the errno text) and what happens now. One per failed
+/// DescribeService, DescribeComputeUnit, metric reading, failed (not refused) ScaleService,
+/// state save and audit write. Errors about one service are also in its decision's `errors`
+/// (so in /api/v1/decisions and the audit log); a service frozen because an instance failed
+/// gets a sentence there too, but the error is counted once, for the instance. No secrets.
+///
+/// `TickReport::success` is false when the tick could not reconcile at all (every
+/// DescribeService failed, the metric source failed for every service, every
+/// DescribeComputeUnit failed, or the allocation or call plan failed: a bug; nothing is scaled
+/// then) or its state could not be saved (a restart would forget the stabilization windows).
+/// Failed or refused ScaleService calls do not make a tick unsuccessful: they are in the
+/// decisions, the errors and the operation counters. `metric_errors` has one entry per service
+/// whose reading failed.
 
 #include <memory>
 #include <vector>
 
+#include "qfscale/controller/audit_log.h"
 #include "qfscale/controller/config.h"
 #include "qfscale/controller/state_store.h"
 #include "qfscale/metrics/qps_source.h"
@@ -54,6 +66,8 @@ struct Dependencies {
   const util::Clock* clock = nullptr;            ///< monotonic time for latencies and tick duration
   std::vector<telemetry::TelemetrySink*> sinks;  ///< each gets every TickReport and reload
   StateStore* state_store = nullptr;             ///< optional: no persistence when null
+  /// Optional. Gets each report before `sinks`, so a failed audit write is in what they get.
+  AuditLog* audit_log = nullptr;
 };
 
 /// Thread-safety: `tick` and `reload` must be called from one thread at a time (the loop);

@@ -1,8 +1,13 @@
 #pragma once
 
 /// The thin loop around `Controller::tick` (CONVENTIONS.md 5.5): ticks on a steady timer at a
-/// fixed rate, SIGHUP reloads the config, SIGTERM/SIGINT end it after the tick in flight. All the
-/// work is in `tick`; this only decides when.
+/// fixed rate, SIGHUP reloads the config between ticks, SIGTERM/SIGINT end it. All the work is
+/// in `tick`; this only decides when.
+///
+/// Signals are caught on a thread of their own, so they are acknowledged at once even during a
+/// slow tick: SIGTERM logs "stopping on SIGTERM" and calls `on_stop_requested` right away (the
+/// CLI cancels the HTTP calls in flight and the retry waits there), the tick in flight then
+/// ends quickly, saves its state and reports, and the loop returns.
 ///
 /// Ticks are aligned to `start + k x interval` on the monotonic clock. A tick that overruns its
 /// slot is followed at once by the next one, and slots missed meanwhile are skipped rather than
@@ -38,8 +43,12 @@ struct RunOptions {
       on_reload;
   /// After each tick (the CLI prints the per-service lines from it).
   std::function<void(const telemetry::TickReport&)> on_tick;
-  /// One line per loop event ("reloading", "stopping on SIGTERM").
+  /// One line per loop event ("reloading", "stopping on SIGTERM"). Called from the loop's thread
+  /// and from its signal thread.
   std::function<void(const std::string&)> log;
+  /// On SIGTERM/SIGINT, at once, from the signal thread (possibly while a tick runs): make the
+  /// calls in flight fail fast. Must be thread-safe.
+  std::function<void()> on_stop_requested;
   /// Stop after this many ticks, or after this long (monotonic) — for demos and tests.
   std::optional<int> max_ticks;
   std::optional<std::chrono::milliseconds> max_duration;

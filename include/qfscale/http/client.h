@@ -45,6 +45,10 @@ class Client {
   /// before any response byte arrives (the server closed it while idle) is sent once more on a
   /// fresh connection — also for POST, since that is how an idle close shows up.
   [[nodiscard]] virtual Result<Response> send(const ClientRequest& request) = 0;
+  /// For a process that is stopping: every request in flight fails at once and every later one
+  /// fails without being sent (Transient, "cancelled, qfscale is stopping: ..."). Safe from any
+  /// thread. A host name still being resolved is not interrupted (getaddrinfo cannot be).
+  virtual void cancel_all() {}
 };
 
 /// The Beast implementation.

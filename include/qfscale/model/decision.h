@@ -91,6 +91,9 @@ struct Decision {
   // actuation
   std::vector<ScaleCall> calls;
   ActuationOutcome outcome = ActuationOutcome::NotNeeded;
+  /// What went wrong for this service this tick (its DescribeService, its metrics, a call), one
+  /// sentence each with the cause; empty when nothing did. Never secrets.
+  std::vector<std::string> errors;
 
   friend bool operator==(const Decision&, const Decision&) = default;
 };

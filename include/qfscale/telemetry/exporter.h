@@ -11,9 +11,13 @@
 /// |---|---|
 /// | GET /metrics | text exposition format 0.0.4 |
 /// | GET /healthz | 200 "ok" while the process serves |
-/// | GET /readyz | 503 until the first successful tick; 503 again when none for `ready_staleness` |
+/// | GET /readyz | 503 until the first good tick, after a failed save, or stale (below) |
 /// | GET /api/v1/decisions | `{"decisions":[...]}`, the last decision of every service |
 /// | GET /api/v1/decisions/{service} | that service's last decision; 404 JSON error if unknown |
+///
+/// /readyz is 503 before the first successful tick, while the last tick could not save the
+/// state, and when no tick succeeded for `ready_staleness`. Its body is the reason, then the
+/// last tick's errors, one `stage code: message` line each (at most 20).
 
 #include <chrono>
 #include <memory>
@@ -45,8 +49,10 @@ struct ExporterOptions {
 /// Why /readyz says what it says. Thread-safety: a plain value.
 struct Readiness {
   bool ready = false;
-  std::string
-      message;  ///< "ok", "no successful reconcile yet", "last successful reconcile 301s ago"
+  /// "ok", "no successful reconcile yet", "the last tick could not save the controller state",
+  /// "last successful reconcile 301s ago (limit 300s)".
+  std::string message;
+  std::vector<TickError> errors;  ///< the last tick's, ready or not
 };
 
 /// Thread-safety: every method is safe to call concurrently from any thread; `on_tick` and
@@ -89,7 +95,8 @@ class Exporter final : public TelemetrySink {
 /// log: `service`, `at` (RFC 3339 UTC), `inputs{qps (null when missing), replicaQps, current}`,
 /// `steps[{stage, output, changed, reason, detail}]`, `recommended`, `reason`,
 /// `allocation{desired, unmet}`, `calls[{instanceId, from, to, outcome, requestId, error}]`,
-/// `outcome`. One line, no trailing newline; strings escaped, invalid UTF-8 replaced by U+FFFD.
+/// `outcome`, `errors[]` (what went wrong for the service this tick, one sentence each). One line,
+/// no trailing newline; strings escaped, invalid UTF-8 replaced by U+FFFD.
 [[nodiscard]] std::string decision_to_json(const model::Decision& decision);
 
 /// Adds GET /metrics, /healthz, /readyz, /api/v1/decisions and /api/v1/decisions/* to `router`.

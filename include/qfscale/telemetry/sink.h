@@ -16,6 +16,7 @@
 #include <chrono>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "qfscale/model/decision.h"
@@ -101,6 +102,61 @@ inline constexpr std::array kAllMetricSourceErrorKinds = {
 
 [[nodiscard]] std::string_view to_string(MetricSourceErrorKind kind);
 
+/// Where in a tick something went wrong (the `stage` label of qfscale_tick_errors_total).
+enum class TickStage {
+  Observe,   ///< "observe": DescribeService / DescribeComputeUnit
+  Metrics,   ///< "metrics": the QPS source
+  Allocate,  ///< "allocate": fitting replicas onto instances (units per replica, the allocator)
+  Act,       ///< "act": ScaleService
+  Save,      ///< "save": writing the state file
+  Audit,     ///< "audit": writing the audit log
+};
+
+inline constexpr std::array kAllTickStages = {TickStage::Observe,  TickStage::Metrics,
+                                              TickStage::Allocate, TickStage::Act,
+                                              TickStage::Save,     TickStage::Audit};
+
+[[nodiscard]] std::string_view to_string(TickStage stage);
+
+/// Why (the `code` label of qfscale_tick_errors_total). A closed set: API failures keep the
+/// ApiCode spelling, metric failures the MetricSourceErrorKind spelling.
+enum class TickErrorCode {
+  AccessDenied,           ///< "AccessDenied"
+  InvalidAccessKeyId,     ///< "InvalidAccessKeyId": unknown access key
+  SignatureDoesNotMatch,  ///< "SignatureDoesNotMatch": wrong secret key
+  RequestExpired,         ///< "RequestExpired": clock skew
+  RequestLimitExceeded,   ///< "RequestLimitExceeded": throttled
+  InternalError,          ///< "InternalError": the server failed
+  Transport,              ///< "transport": no reply (connect, TLS, timeout, cancelled)
+  BadReply,               ///< "bad_reply": a reply that could not be used
+  Other,                  ///< "other": any other remote code
+  Unreachable,            ///< "unreachable": the metric source did not answer
+  Missing,                ///< "missing": no sample for the service
+  Stale,                  ///< "stale": the newest sample is too old
+  UnknownUnits,           ///< "unknown_units": a resource type that names no units per replica
+  Internal,               ///< "internal": a bug (allocation or plan failed, wrong reading count)
+  Io,                     ///< "io": a file could not be written (missing directory, full disk)
+};
+
+[[nodiscard]] std::string_view to_string(TickErrorCode code);
+/// The tick error code of a failed API call (never `ApiCode::Ok`).
+[[nodiscard]] TickErrorCode tick_error_code(ApiCode code);
+[[nodiscard]] TickErrorCode tick_error_code(MetricSourceErrorKind kind);
+
+/// Every (stage, code) pair the controller can report; their series exist from the start.
+[[nodiscard]] std::vector<std::pair<TickStage, TickErrorCode>> all_tick_error_kinds();
+
+/// One thing that went wrong in a tick.
+struct TickError {
+  TickStage stage = TickStage::Observe;
+  TickErrorCode code = TickErrorCode::Other;
+  /// One sentence for the console, /readyz and the audit log: what failed, the cause and what
+  /// happens now. Never secrets.
+  std::string message;
+
+  friend bool operator==(const TickError&, const TickError&) = default;
+};
+
 /// Compute units of one instance after this tick's allocation.
 struct InstanceUsage {
   model::InstanceId instance;
@@ -115,6 +171,9 @@ struct InstanceUsage {
 struct ServiceReport {
   model::Decision decision;
   bool panic_active = false;  ///< the engine is in panic (burst) mode for this service
+  /// False when its DescribeService failed this tick: its replica counts are unknown (the
+  /// exporter removes its replica gauges rather than export a guess, the console prints `?`).
+  bool observed = true;
 
   friend bool operator==(const ServiceReport&, const ServiceReport&) = default;
 };
@@ -128,10 +187,10 @@ struct TickReport {
   std::vector<InstanceUsage> instances;
   std::vector<ApiCall> api_calls;
   std::vector<MetricSourceErrorKind> metric_errors;  ///< one entry per error
-  /// What went wrong this tick, one sentence each for logs and the audit trail (a failed
-  /// DescribeService, an instance that could not be described, a state file that was not saved).
-  /// Never label values; never secrets.
-  std::vector<std::string> errors;
+  /// What went wrong this tick (a failed DescribeService, an instance that could not be
+  /// described, a failed ScaleService, a state file or audit log that was not written). Errors
+  /// about one service are also in its decision's `errors`.
+  std::vector<TickError> errors;
 };
 
 /// The result of loading the controller config (the first load counts too).

@@ -18,8 +18,9 @@ namespace qfscale::util {
 
 /// Replaces `path` atomically: writes `<path>.tmp.<pid>` in the same directory, fsyncs it,
 /// renames it over `path`, then fsyncs the directory so the rename survives a crash. Readers
-/// see the old or the new content, never a mix. Thread-safety: concurrent calls on the same
-/// path from one process race on the temporary name; callers serialise.
+/// see the old or the new content, never a mix. The file is created with mode 0600 (owner
+/// only; the temporary file is never readable by others either). Thread-safety: concurrent
+/// calls on the same path from one process race on the temporary name; callers serialise.
 [[nodiscard]] Status write_file_atomic(const std::string& path, std::string_view content);
 
 /// Returns TZif bytes for a zone name, or nullopt. Same type as `policy::ZoneSource`.

@@ -101,7 +101,12 @@ TEST_SUITE("controller") {
         CHECK(b.unmet == Replicas{4});
         CHECK(codes_of(r, ApiAction::DescribeService) == std::vector{c.want, ApiCode::Ok});
         REQUIRE(r.errors.size() == 1);
-        CHECK(r.errors[0].find("svc-a") != std::string::npos);
+        CHECK(r.errors[0].stage == telemetry::TickStage::Observe);
+        CHECK(r.errors[0].code == telemetry::tick_error_code(c.want));
+        CHECK(r.errors[0].message.find("svc-a") != std::string::npos);
+        CHECK(a.errors == std::vector{r.errors[0].message});
+        CHECK_FALSE(r.services[0].observed);
+        CHECK(r.services[1].observed);
         CHECK(r.success);  // one service of two could not be observed
 
         // Next tick observes afresh: down first, then up.
@@ -174,6 +179,12 @@ TEST_SUITE("controller") {
     CHECK(d.outcome == ActuationOutcome::Failed);
     CHECK(codes_of(r, ApiAction::ScaleService) == std::vector{ApiCode::RequestLimitExceeded});
     CHECK(r.success);
+    // The cause is an error of the act stage, in the report and the decision.
+    REQUIRE(r.errors.size() == 1);
+    CHECK(r.errors[0].stage == telemetry::TickStage::Act);
+    CHECK(r.errors[0].code == telemetry::TickErrorCode::RequestLimitExceeded);
+    CHECK(r.errors[0].message.find("slow down") != std::string::npos);
+    CHECK(d.errors == std::vector{r.errors[0].message});
     r = h.tick_at(15s);
     CHECK(h.new_scales() == "svc-a@cu-a=10");
     CHECK(decision(r, "svc-a").outcome == ActuationOutcome::Applied);

@@ -2,9 +2,12 @@
 // be read stops the start, a failed save is reported and the loop goes on.
 
 #include <fstream>
+#include <iterator>
+#include <string>
 
 #include <doctest/doctest.h>
 
+#include "qfscale/controller/audit_log.h"
 #include "qfscale/controller/controller.h"
 #include "qfscale/controller/state_store.h"
 
@@ -97,7 +100,7 @@ TEST_SUITE("controller") {
     CHECK(reloaded->contains(ServiceId{"svc-a"}));
   }
 
-  TEST_CASE("controller: a failed state save is reported and the tick still acts") {
+  TEST_CASE("controller: a failed state save is reported, the tick acts but is unsuccessful") {
     qfscale::test::TempDir dir("qfscale-controller-");
     StateStore store(dir.file("missing-dir/state.json"));  // loads as empty, cannot be saved
     Harness h;
@@ -109,10 +112,51 @@ TEST_SUITE("controller") {
     const auto r = h.tick_at(0s);
     CHECK(h.new_scales() == "svc-a@cu-a=10");
     REQUIRE(r.errors.size() == 1);
-    CHECK(r.errors[0].find("saving the controller state") != std::string::npos);
-    CHECK(r.errors[0].find("missing-dir") != std::string::npos);
+    CHECK(r.errors[0].stage == telemetry::TickStage::Save);
+    CHECK(r.errors[0].code == telemetry::TickErrorCode::Io);
+    CHECK(r.errors[0].message.find("saving the controller state") != std::string::npos);
+    CHECK(r.errors[0].message.find("missing-dir") != std::string::npos);
+    CHECK_FALSE(r.success);  // a restart now would forget the windows
     REQUIRE(h.sink.ticks.size() == 1);
     CHECK(h.sink.ticks[0].errors == r.errors);  // saved before the sinks hear of the tick
+  }
+
+  TEST_CASE("controller: the audit log gets each tick's errors, and its own failure is reported") {
+    qfscale::test::TempDir dir("qfscale-controller-");
+    StateStore store(dir.file("missing-dir/state.json"));
+    auto audit = AuditLog::open({.path = dir.file("audit.jsonl")});
+    REQUIRE(audit.has_value());
+    Harness h;
+    h.add_instance("cu-a", 40);
+    h.add_service("svc-a", {"cu-a"});
+    h.place("svc-a", "cu-a", 2);
+    h.start(&store, audit->get());
+    h.qps.set(ServiceId{"svc-a"}, 50);
+    h.tick_at(0s);
+    std::ifstream in(dir.file("audit.jsonl"));
+    std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    // The last line is the tick's: the failed save with its stage, code and cause.
+    CHECK(all.find(R"({"type":"tick","at":"2024-01-01T00:00:00Z","success":false,"errors":[)"
+                   R"({"stage":"save","code":"io","message":"saving the controller state to )") !=
+          std::string::npos);
+    CHECK(all.find("missing-dir") != std::string::npos);
+
+    // An audit log that cannot be written (a full disk): the report the sinks get says so.
+    auto full = AuditLog::open({.path = "/dev/full"});
+    REQUIRE(full.has_value());
+    Harness h2;
+    h2.add_instance("cu-a", 40);
+    h2.add_service("svc-a", {"cu-a"});
+    h2.start(nullptr, full->get());
+    h2.qps.set(ServiceId{"svc-a"}, 50);
+    const auto r = h2.tick_at(0s);
+    REQUIRE(r.errors.size() == 1);
+    CHECK(r.errors[0].stage == telemetry::TickStage::Audit);
+    CHECK(r.errors[0].code == telemetry::TickErrorCode::Io);
+    CHECK(r.errors[0].message.find("/dev/full") != std::string::npos);
+    CHECK(r.success);  // the tick itself reconciled
+    REQUIRE(h2.sink.ticks.size() == 1);
+    CHECK(h2.sink.ticks[0].errors == r.errors);
   }
 }
 

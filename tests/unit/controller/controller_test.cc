@@ -282,8 +282,11 @@ TEST_SUITE("controller") {
     CHECK(a.outcome == ActuationOutcome::Skipped);
     CHECK(a.recommended == Replicas{10});  // the engine ran; only acting is withheld
     REQUIRE(r.errors.size() == 1);
-    CHECK(r.errors[0].find("svc-a") != std::string::npos);
-    CHECK(r.errors[0].find("unitsPerReplica") != std::string::npos);
+    CHECK(r.errors[0].stage == telemetry::TickStage::Allocate);
+    CHECK(r.errors[0].code == telemetry::TickErrorCode::UnknownUnits);
+    CHECK(r.errors[0].message.find("svc-a") != std::string::npos);
+    CHECK(r.errors[0].message.find("unitsPerReplica") != std::string::npos);
+    CHECK(a.errors == std::vector{r.errors[0].message});
     // With the override the service is planned (10 x 2 = 20 units).
     CHECK(calls_of(decision(r, "svc-b")) == "cu-a:0->10:dry_run");
   }

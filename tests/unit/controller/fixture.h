@@ -136,11 +136,13 @@ struct Harness {
     api.place(ServiceId{service}, InstanceId{instance}, Replicas{replicas});
   }
 
-  Controller& start(StateStore* store = nullptr) {
-    auto c = Controller::create(
-        config,
-        Dependencies{
-            .api = &api, .qps = &qps, .clock = &clock, .sinks = {&sink}, .state_store = store});
+  Controller& start(StateStore* store = nullptr, AuditLog* audit = nullptr) {
+    auto c = Controller::create(config, Dependencies{.api = &api,
+                                                     .qps = &qps,
+                                                     .clock = &clock,
+                                                     .sinks = {&sink},
+                                                     .state_store = store,
+                                                     .audit_log = audit});
     REQUIRE_MESSAGE(c.has_value(), (c ? std::string() : c.error().to_string()));
     controller = std::move(*c);
     return *controller;

@@ -60,6 +60,7 @@ TEST_SUITE("telemetry") {
         "qfscale_service_replica_capacity_qps",
         "qfscale_service_unmet_demand_replicas",
         "qfscale_service_utilization_ratio",
+        "qfscale_tick_errors_total",
     };
     CHECK(e->family_names() == want);
     CHECK(value_of(e->render_metrics(), "qfscale_build_info{version=\"test\"}") == 1.0);
@@ -283,6 +284,61 @@ TEST_SUITE("telemetry") {
     CHECK(value_of(t, "qfscale_last_successful_reconcile_timestamp_seconds") == 1'700'000'000.0);
     // Services not in this tick keep their last values.
     CHECK(value_of(t, svc("qfscale_service_current_replicas", "svc-c")) == 4.0);
+  }
+
+  TEST_CASE("exporter: tick errors are counted by stage and code, every pair from 0") {
+    util::ManualClock clock;
+    const auto e = make_exporter(clock);
+    const std::string before = e->render_metrics();
+    for (const auto& [stage, code] : all_tick_error_kinds()) {
+      const auto series = fmt::format(R"(qfscale_tick_errors_total{{code="{}",stage="{}"}})",
+                                      to_string(code), to_string(stage));
+      CAPTURE(series);
+      CHECK(value_of(before, series) == 0.0);
+    }
+    CHECK(all_tick_error_kinds().size() == 27);
+    TickReport r;
+    r.finished_at = test::kT0;
+    r.errors = {{.stage = TickStage::Observe, .code = TickErrorCode::SignatureDoesNotMatch},
+                {.stage = TickStage::Observe, .code = TickErrorCode::SignatureDoesNotMatch},
+                {.stage = TickStage::Save, .code = TickErrorCode::Io}};
+    e->on_tick(r);
+    const std::string t = e->render_metrics();
+    CHECK(
+        value_of(t, R"(qfscale_tick_errors_total{code="SignatureDoesNotMatch",stage="observe"})") ==
+        2.0);
+    CHECK(value_of(t, R"(qfscale_tick_errors_total{code="io",stage="save"})") == 1.0);
+    CHECK(value_of(t, R"(qfscale_tick_errors_total{code="io",stage="audit"})") == 0.0);
+  }
+
+  TEST_CASE("exporter: a service that could not be observed has no replica series, not 0") {
+    util::ManualClock clock;
+    const auto e = make_exporter(clock);
+    e->on_tick(test::golden_tick());
+    REQUIRE(value_of(e->render_metrics(), svc("qfscale_service_current_replicas", "svc-a")) == 2.0);
+    TickReport next;
+    next.finished_at = test::kT0 + std::chrono::seconds{15};
+    auto a = test::service_a(next.finished_at);
+    a.observed = false;  // its DescribeService failed
+    a.decision.current = Replicas{0};
+    a.decision.replica_qps = 0;
+    next.services = {a};
+    e->on_tick(next);
+    const std::string t = e->render_metrics();
+    for (const auto* family :
+         {"qfscale_service_replica_capacity_qps", "qfscale_service_current_replicas",
+          "qfscale_service_recommended_replicas", "qfscale_service_desired_replicas",
+          "qfscale_service_applied_replicas", "qfscale_service_utilization_ratio",
+          "qfscale_service_unmet_demand_replicas", "qfscale_service_panic_mode_active"}) {
+      CAPTURE(family);
+      CHECK_FALSE(value_of(t, svc(family, "svc-a")).has_value());
+      CHECK(value_of(t, svc(family, "svc-c")).has_value());  // others untouched
+    }
+    // Its QPS comes from the metric source, which did answer.
+    CHECK(value_of(t, svc("qfscale_service_observed_qps", "svc-a")) == a.decision.qps);
+    // Observed again: the series come back.
+    e->on_tick(test::golden_tick());
+    CHECK(value_of(e->render_metrics(), svc("qfscale_service_current_replicas", "svc-a")) == 2.0);
   }
 
   TEST_CASE("exporter: a service removed from config loses its series and its decision") {

@@ -71,6 +71,9 @@ inline ServiceReport service_b(util::SystemTime at = kT0) {
   d.reason = Reason::MetricsMissing;
   d.desired = Replicas{3};
   d.outcome = ActuationOutcome::Skipped;
+  d.errors = {
+      "service svc-b: no QPS from the metric source: no sample in the reply; the "
+      "policy's onMetricsFailure applies"};
   return {.decision = d, .panic_active = false};
 }
 
@@ -131,6 +134,9 @@ inline TickReport golden_tick() {
       {.action = ApiAction::ScaleService, .code = ApiCode::Ok, .latency = duration<double>{0.15}},
   };
   r.metric_errors = {MetricSourceErrorKind::Missing};
+  r.errors = {{.stage = TickStage::Metrics,
+               .code = TickErrorCode::Missing,
+               .message = r.services[1].decision.errors[0]}};
   return r;
 }
 

@@ -1,7 +1,9 @@
+#include <algorithm>
 #include <chrono>
 #include <string>
 
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 #include <simdjson.h>
 
 #include "qfscale/http/server.h"
@@ -87,6 +89,53 @@ TEST_SUITE("telemetry") {
     CHECK(get(f.router, "/readyz").status == 503);
     f.exporter->on_tick(tick(true));
     CHECK(get(f.router, "/readyz").status == 200);
+  }
+
+  TEST_CASE("routes: /readyz is 503 while the state cannot be saved, and shows the tick's errors") {
+    Fixture f{seconds{0}};
+    f.exporter->on_tick(tick(true));
+    REQUIRE(get(f.router, "/readyz").status == 200);
+    auto unsaved = tick(false);
+    unsaved.errors = {{.stage = TickStage::Observe,
+                       .code = TickErrorCode::SignatureDoesNotMatch,
+                       .message = "DescribeService svc-a: HTTP 400 SignatureDoesNotMatch: bad"},
+                      {.stage = TickStage::Save,
+                       .code = TickErrorCode::Io,
+                       .message = "saving the controller state to /x/state.json failed: ENOENT"}};
+    f.exporter->on_tick(unsaved);
+    const auto res = get(f.router, "/readyz");
+    CHECK(res.status == 503);  // staleness 0 would keep it ready: the failed save alone does it
+    CHECK(res.body ==
+          "the last tick could not save the controller state\n"
+          "the last tick had 2 errors:\n"
+          "observe SignatureDoesNotMatch: DescribeService svc-a: HTTP 400 "
+          "SignatureDoesNotMatch: bad\n"
+          "save io: saving the controller state to /x/state.json failed: ENOENT\n");
+    // Ready again once a tick saves; errors of a ready tick are still listed.
+    auto saved = tick(true);
+    saved.errors = {unsaved.errors[0]};
+    f.exporter->on_tick(saved);
+    const auto ok = get(f.router, "/readyz");
+    CHECK(ok.status == 200);
+    CHECK(ok.body ==
+          "ok\nthe last tick had 1 error:\nobserve SignatureDoesNotMatch: DescribeService "
+          "svc-a: HTTP 400 SignatureDoesNotMatch: bad\n");
+    f.exporter->on_tick(tick(true));
+    CHECK(get(f.router, "/readyz").body == "ok\n");
+  }
+
+  TEST_CASE("routes: /readyz lists at most 20 errors") {
+    Fixture f;
+    auto r = tick(false);
+    for (int i = 0; i < 25; ++i) {
+      r.errors.push_back({.stage = TickStage::Metrics,
+                          .code = TickErrorCode::Stale,
+                          .message = fmt::format("service svc-{}: stale", i)});
+    }
+    f.exporter->on_tick(r);
+    const auto body = get(f.router, "/readyz").body;
+    CHECK(std::count(body.begin(), body.end(), '\n') == 1 + 1 + 20 + 1);
+    CHECK(body.ends_with("metrics stale: service svc-19: stale\n... and 5 more\n"));
   }
 
   TEST_CASE("routes: /readyz with staleness 0 stays ready once ready") {

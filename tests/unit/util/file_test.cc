@@ -4,6 +4,7 @@
 #include <string>
 
 #include <doctest/doctest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace qfscale::util {
@@ -29,6 +30,18 @@ struct TempDir {
 };
 
 TEST_SUITE("util") {
+  TEST_CASE("file: write_file_atomic creates the file owner-only (0600), whatever the umask") {
+    TempDir dir;
+    const auto path = (dir.path / "state.json").string();
+    const mode_t old_mask = ::umask(0);
+    const auto written = write_file_atomic(path, "{}");
+    ::umask(old_mask);
+    REQUIRE(written.has_value());
+    struct stat st {};
+    REQUIRE(::stat(path.c_str(), &st) == 0);
+    CHECK((st.st_mode & 0777U) == 0600U);
+  }
+
   TEST_CASE("file: write_file_atomic then read_file returns the content") {
     TempDir dir;
     const auto path = (dir.path / "state.json").string();

@@ -293,6 +293,9 @@ EngineResult recommend(const Policy& policy, const EngineInput& input, EngineSta
     return {std::move(rec), std::move(state)};
   }
 
+  // A second tick at the same `now` after one that recorded a recommendation re-evaluates that
+  // tick (a repeated step in `policy eval`): its recommendation replaces the earlier one.
+  t.reevaluation = state.last_observed_at == input.now && state.metric_failures == 0;
   drop_future(state, input.now);
   observe_current(state, input.now, t.current);
   prune(state, spec, input.now);

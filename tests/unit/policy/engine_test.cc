@@ -912,6 +912,129 @@ TEST_SUITE("policy") {
     }
   }
 
+  TEST_CASE("engine: with nothing in the scale-down window the current count seeds it") {
+    struct Case {
+      std::string_view name;
+      std::chrono::seconds down_window = 300s;
+      std::vector<TimedRecommendation> history;
+      int current;
+      double qps;
+      int want;
+      Reason reason;
+      int remembered;  // the recommendation kept for this tick
+    };
+    // now = 1000; the down window (300 s) covers (700, 1000]. raw = ceil(qps / 5).
+    const Case cases[] = {
+        // raw ceil(10 / 5) = 2 < current 5, window empty: 5 is remembered; max(5, 2) = 5
+        {.name = "fresh start, scale-down held",
+         .history = {},
+         .current = 5,
+         .qps = 10,
+         .want = 5,
+         .reason = Reason::Stabilized,
+         .remembered = 5},
+        // 1 @700 is at the cutoff, out: the window is empty, as after a long gap
+        {.name = "only older history, held",
+         .history = {{at(700s), Replicas{1}}},
+         .current = 5,
+         .qps = 10,
+         .want = 5,
+         .reason = Reason::Stabilized,
+         .remembered = 5},
+        // 2 @701 is inside: the window has a recommendation, no seed (as the HPA): down to 2
+        {.name = "a recommendation inside the window, no seed",
+         .history = {{at(701s), Replicas{2}}},
+         .current = 5,
+         .qps = 10,
+         .want = 2,
+         .reason = Reason::ScaleDown,
+         .remembered = 2},
+        // raw ceil(50 / 5) = 10 > current 2: a scale-up is never held by a seed
+        {.name = "fresh start, scale-up at once",
+         .history = {},
+         .current = 2,
+         .qps = 50,
+         .want = 10,
+         .reason = Reason::ScaleUp,
+         .remembered = 10},
+        // a window of 0 s holds nothing, seeds nothing: down to 2 at once, as before
+        {.name = "window 0 s, scale-down at once",
+         .down_window = 0s,
+         .history = {},
+         .current = 5,
+         .qps = 10,
+         .want = 2,
+         .reason = Reason::ScaleDown,
+         .remembered = 2},
+    };
+    for (const auto& c : cases) {
+      CAPTURE(c.name);
+      auto spec = plain();
+      spec.scale_down.stabilization_window = c.down_window;
+      spec.scale_up.stabilization_window = 60s;
+      EngineState s = seen(1000s, c.current);
+      s.recommendations = c.history;
+      const auto r = recommend(make(spec), input(1000s, c.qps, c.current), s);
+      CHECK(r.recommendation.replicas == Replicas{c.want});
+      CHECK(r.recommendation.reason == c.reason);
+      CHECK(r.state.recommendations.back() ==
+            TimedRecommendation{.at = at(1000s), .replicas = Replicas{c.remembered}});
+    }
+  }
+
+  TEST_CASE("engine: a seeded scale-down waits one full window: t0 + 299 s held, t0 + 300 s not") {
+    auto spec = plain();
+    spec.scale_down.stabilization_window = 300s;
+    Driver d{make(spec), {}};
+    struct Row {
+      std::chrono::seconds t;
+      int want;
+      Reason reason;
+    };
+    // current 5, 10 qps -> raw 2 throughout. The seed 5 @0 is in (t - 300, t] until t = 300.
+    const Row rows[] = {{0s, 5, Reason::Stabilized},
+                        {60s, 5, Reason::Stabilized},
+                        {299s, 5, Reason::Stabilized},
+                        {300s, 2, Reason::ScaleDown}};
+    for (const auto& row : rows) {
+      CAPTURE(row.t.count());
+      const auto r = d.tick(input(row.t, 10.0, 5));
+      CHECK(r.replicas == Replicas{row.want});
+      CHECK(r.reason == row.reason);
+    }
+    const auto r0 = Driver{make(spec), {}}.tick(input(0s, 10.0, 5));
+    CHECK(step(r0, Stage::Stabilization).detail.find("current 5 seeds the down window") !=
+          std::string::npos);
+  }
+
+  TEST_CASE("engine: a fresh start under a burst panics and scales up at once") {
+    auto spec = plain();
+    spec.metric_window = 60s;
+    spec.panic = {.enabled = true, .window = 6s, .threshold = 2.0};
+    spec.scale_down.stabilization_window = 300s;
+    spec.scale_up.stabilization_window = 60s;
+    // 100 qps on 2 replicas: panic ceil(100 / 5) = 20, 20 / 2 >= 2; raw 20. The up window holds
+    // only this tick's 20, so nothing holds the step back.
+    const auto r = recommend(make(spec), input(0s, 100.0, 2), {}).recommendation;
+    CHECK(r.panicking);
+    CHECK(r.replicas == Replicas{20});
+    CHECK(r.reason == Reason::PanicEntered);
+  }
+
+  TEST_CASE("engine: a second tick at the same now re-evaluates the first, seed included") {
+    auto spec = plain();
+    spec.scale_down.stabilization_window = 300s;
+    spec.scale_up.stabilization_window = 60s;
+    Driver d{make(spec), {}};
+    CHECK(d.tick(input(0s, 10.0, 5)).replicas == Replicas{5});  // seeded: held
+    CHECK(d.tick(input(0s, 10.0, 5)).replicas == Replicas{5});  // same again: still held
+    REQUIRE(d.state.recommendations.size() == 1);
+    // the same instant with a burst replaces the seed: raw ceil(100 / 5) = 20, not held at 5
+    CHECK(d.tick(input(0s, 100.0, 5)).replicas == Replicas{20});
+    CHECK(d.state.recommendations ==
+          std::vector<TimedRecommendation>{{.at = at(0s), .replicas = Replicas{20}}});
+  }
+
   TEST_CASE("engine: a clock that steps back drops the newer history") {
     auto spec = plain();
     spec.metric_window = 60s;

@@ -33,6 +33,12 @@
 ///   seeds both directions; here a scale-up is never seeded (it recommends more than the current
 ///   count), so a fresh start under a burst scales up, panic included, on its first tick. A 0 s
 ///   window seeds nothing.
+/// - Clock steps never shorten a window. Entries stamped after `now` (the clock stepped back, or
+///   the state was saved by a clock that was ahead) are clamped to `now`: recommendations, scale
+///   events, the last observation, panic and idle times count as fresh. State stamped 10 min
+///   ahead with 8 recommended, current 8 and demand for 1: 8 is held until now + 300 s (it was
+///   cut to 1 before). QPS samples from ahead are dropped: demand is measured again now. A
+///   forward step past every window empties them, and the seed above holds the count.
 /// - A second tick at the same `now` (a repeated `policy eval` step) re-evaluates the previous
 ///   one if that recorded a recommendation: the new recommendation (or seed) replaces it.
 /// - An active schedule's minReplicas/maxReplicas replace replicas.min/max (policy.h), so besides
@@ -128,8 +134,8 @@ struct EngineResult {
 /// function is visibly pure (same policy, input and state -> same result) and a caller can keep
 /// the old state; moving it in and out costs no copy:
 ///   `auto r = recommend(policy, input, std::move(state)); state = std::move(r.state);`
-/// Ticks should come with non-decreasing `now`; entries newer than `now` are dropped from the
-/// state first, so a clock that steps back cannot leave it inconsistent.
+/// Ticks should come with non-decreasing `now`; a clock that steps back anyway has the state's
+/// newer entries clamped to `now` first (see the semantics above), so no window gets shorter.
 [[nodiscard]] EngineResult recommend(const Policy& policy, const EngineInput& input,
                                      EngineState state);
 

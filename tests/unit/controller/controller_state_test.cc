@@ -1,6 +1,6 @@
 // The controller and its state file: a restart keeps stabilization history, a start without it
-// holds a scale-down for a window, a file that cannot be read stops the start, a failed save is
-// reported and the loop goes on.
+// (or with a clock stepped either way) holds a scale-down for a window, a file that cannot be
+// read stops the start, a failed save is reported and the loop goes on.
 
 #include <fstream>
 #include <iterator>
@@ -104,6 +104,65 @@ TEST_SUITE("controller") {
       h.tick_at(c.window);
       CHECK(h.new_scales() == "svc-a@cu-a=2");
     }
+  }
+
+  TEST_CASE("controller: state stamped 10 min ahead (clock stepped back) keeps its window") {
+    // kFast: 60 s scale-down window. The first process ran with a clock 10 min ahead: 40 qps on
+    // 8 replicas recommends 8, stamped t=600.
+    qfscale::test::TempDir dir("qfscale-controller-");
+    StateStore store(dir.file("state.json"));
+    Harness ahead;
+    ahead.add_instance("cu-a", 40);
+    ahead.add_service("svc-a", {"cu-a"});
+    ahead.place("svc-a", "cu-a", 8);
+    ahead.start(&store);
+    ahead.qps.set(ServiceId{"svc-a"}, 40);
+    ahead.tick_at(600s);
+    CHECK(ahead.new_scales() == "");
+    ahead.controller.reset();
+
+    // Restarted at the right time, t=0, with low load (raw 1): the 8 counts as recommended now.
+    Harness h;
+    h.add_instance("cu-a", 40);
+    h.add_service("svc-a", {"cu-a"});
+    h.place("svc-a", "cu-a", 8);
+    h.start(&store);
+    h.qps.set(ServiceId{"svc-a"}, 5);
+    auto r = h.tick_at(0s);
+    CHECK(h.new_scales() == "");
+    CHECK(decision(r, "svc-a").reason == Reason::Stabilized);
+    h.tick_at(59s);
+    CHECK(h.new_scales() == "");
+    h.tick_at(60s);
+    CHECK(h.new_scales() == "svc-a@cu-a=1");
+  }
+
+  TEST_CASE("controller: a restart an hour later (clock stepped forward) holds for a window") {
+    qfscale::test::TempDir dir("qfscale-controller-");
+    StateStore store(dir.file("state.json"));
+    Harness before;
+    before.add_instance("cu-a", 40);
+    before.add_service("svc-a", {"cu-a"});
+    before.place("svc-a", "cu-a", 8);
+    before.start(&store);
+    before.qps.set(ServiceId{"svc-a"}, 40);
+    before.tick_at(0s);
+    before.controller.reset();
+
+    // Everything saved is older than any window now: the current 8 seeds the 60 s window.
+    Harness h;
+    h.add_instance("cu-a", 40);
+    h.add_service("svc-a", {"cu-a"});
+    h.place("svc-a", "cu-a", 8);
+    h.start(&store);
+    h.qps.set(ServiceId{"svc-a"}, 5);
+    auto r = h.tick_at(3600s);
+    CHECK(h.new_scales() == "");
+    CHECK(decision(r, "svc-a").reason == Reason::Stabilized);
+    h.tick_at(3659s);
+    CHECK(h.new_scales() == "");
+    h.tick_at(3660s);
+    CHECK(h.new_scales() == "svc-a@cu-a=1");
   }
 
   TEST_CASE("controller: a state file that cannot be decoded stops the start") {

@@ -1035,18 +1035,95 @@ TEST_SUITE("policy") {
           std::vector<TimedRecommendation>{{.at = at(0s), .replicas = Replicas{20}}});
   }
 
-  TEST_CASE("engine: a clock that steps back drops the newer history") {
+  TEST_CASE("engine: clock steps never shorten a window") {
+    struct Case {
+      std::string_view name;
+      EngineState state;
+      std::chrono::seconds down_window;
+      std::vector<RateLimit> down_policies;
+      int want;
+      Reason reason;
+    };
+    // now = 1000, current 8, 5 qps -> raw 1. "Ahead" entries come from a clock that was ahead
+    // (or stepped back since): they are clamped to 1000 and count as fresh.
+    const auto with = [](auto f) {
+      EngineState s = seen(1000s, 8);
+      f(s);
+      return s;
+    };
+    const Case cases[] = {
+        // 2 @900 is inside, 8 @1060 ahead. Dropping 8 would leave max(2, 1) = 2; clamped, it
+        // keeps max(2, 8 @1000, 1) = 8
+        {.name = "back: a recommendation from ahead is kept",
+         .state = with([](EngineState& s) {
+           s.recommendations = {{at(900s), Replicas{2}}, {at(1060s), Replicas{8}}};
+         }),
+         .down_window = 300s,
+         .down_policies = {{RateLimitType::Percent, 100, 1s}},
+         .want = 8,
+         .reason = Reason::Stabilized},
+        // no window; 1 replica per 60 s down; event -1 @1030 ahead. Dropped, the limit would be
+        // 8 - 1 = 7; clamped to @1000, base 8 + 1 = 9 - 1 = 8: held
+        {.name = "back: a scale event from ahead still counts",
+         .state = with([](EngineState& s) {
+           s.scale_events = {{at(1030s), -1}};
+         }),
+         .down_window = 0s,
+         .down_policies = {{RateLimitType::Replicas, 1, 60s}},
+         .want = 8,
+         .reason = Reason::RateLimited},
+        // last seen 10 @1030 ahead: the change to 8 is stamped @1000 (-2) instead of forgotten;
+        // 2 replicas per 60 s: base 8 + 2 = 10 - 2 = 8: held (forgotten, 8 - 2 = 6)
+        {.name = "back: the last observation from ahead still infers its event",
+         .state = with([](EngineState& s) {
+           s.last_observed = Replicas{10};
+           s.last_observed_at = at(1030s);
+         }),
+         .down_window = 0s,
+         .down_policies = {{RateLimitType::Replicas, 2, 60s}},
+         .want = 8,
+         .reason = Reason::RateLimited},
+        // last tick an hour ago with 8 recommended: the window is empty now, so the seed holds 8
+        {.name = "forward: an hour's jump does not scale down at once",
+         .state = with([](EngineState& s) {
+           s.recommendations = {{at(1000s - 3600s), Replicas{8}}};
+           s.last_observed_at = at(1000s - 3600s);
+         }),
+         .down_window = 300s,
+         .down_policies = {{RateLimitType::Percent, 100, 1s}},
+         .want = 8,
+         .reason = Reason::Stabilized},
+    };
+    for (const auto& c : cases) {
+      CAPTURE(c.name);
+      auto spec = plain();
+      spec.scale_down.stabilization_window = c.down_window;
+      spec.scale_down.policies = c.down_policies;
+      const auto r = recommend(make(spec), input(1000s, 5.0, 8), c.state);
+      CHECK(r.recommendation.replicas == Replicas{c.want});
+      CHECK(r.recommendation.reason == c.reason);
+      // nothing is left stamped after now
+      for (const auto& e : r.state.recommendations) CHECK(e.at <= at(1000s));
+      for (const auto& e : r.state.scale_events) CHECK(e.at <= at(1000s));
+    }
+  }
+
+  TEST_CASE("engine: after a clock steps back, clamped history lasts a full window from now") {
     auto spec = plain();
     spec.metric_window = 60s;
     spec.scale_down.stabilization_window = 300s;
     Driver d{make(spec), {}};
-    d.tick(input(100s, 20.0, 4));
-    d.tick(input(110s, 40.0, 4));
-    const auto r = d.tick(input(105s, 20.0, 4));
-    CHECK(d.state.samples.size() == 2);  // @100 and @105
-    CHECK(d.state.samples.back().at == at(105s));
-    CHECK(d.state.recommendations.back().at == at(105s));
-    CHECK(r.replicas == Replicas{4});
+    d.tick(input(400s, 10.0, 2));  // raw 2 @400
+    d.tick(input(600s, 40.0, 8));  // raw 8 @600
+    // The clock steps back 100 s: 8 @600 is clamped to @500; 2 @400 is inside (200, 500], so
+    // nothing is seeded: dropping 8 would leave max(2, raw 1) = 2. Samples from ahead are dropped.
+    auto r = d.tick(input(500s, 5.0, 8));
+    CHECK(r.replicas == Replicas{8});
+    CHECK(r.reason == Reason::Stabilized);
+    CHECK(d.state.samples.size() == 1);
+    CHECK(d.state.samples.back().at == at(500s));
+    CHECK(d.tick(input(799s, 5.0, 8)).replicas == Replicas{8});  // (499, 799] holds 8 @500
+    CHECK(d.tick(input(800s, 5.0, 8)).replicas == Replicas{1});  // 8 @500 is at the cutoff
   }
 }
 

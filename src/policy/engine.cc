@@ -47,6 +47,11 @@ void drop_after(std::vector<T>& v, SystemTime now) {
 }
 
 template <class T>
+void clamp_to(std::vector<T>& v, SystemTime now) {
+  for (auto& e : v) e.at = std::min(e.at, now);
+}
+
+template <class T>
 void drop_at_or_before(std::vector<T>& v, SystemTime cutoff) {
   // Oldest first: drop the prefix with at <= cutoff.
   auto it = std::find_if(v.begin(), v.end(), [cutoff](const T& e) { return e.at > cutoff; });
@@ -61,15 +66,16 @@ std::chrono::seconds longest_period(const PolicySpec& spec) {
   return out;
 }
 
-/// A state from a later `now` (clock stepped back, replayed input) is cut back to `now`.
-void drop_future(EngineState& s, SystemTime now) {
+/// A state from a later `now` (the clock stepped back, or the state was saved by a clock that was
+/// ahead) is brought back to `now` without shortening any window: what the windows and periods
+/// remember (recommendations, scale events, the last observation, panic, idle) is clamped to
+/// `now`, so it counts as fresh and lasts a full window from here. Only QPS samples from the
+/// future are dropped: a measurement cannot be moved in time, and demand is measured again now.
+void clamp_future(EngineState& s, SystemTime now) {
   drop_after(s.samples, now);
-  drop_after(s.recommendations, now);
-  drop_after(s.scale_events, now);
-  if (s.last_observed_at && *s.last_observed_at > now) {
-    s.last_observed_at.reset();
-    s.last_observed.reset();
-  }
+  clamp_to(s.recommendations, now);
+  clamp_to(s.scale_events, now);
+  if (s.last_observed_at && *s.last_observed_at > now) s.last_observed_at = now;
   if (s.panic_last_over && *s.panic_last_over > now) s.panic_last_over = now;
   if (s.idle_since && *s.idle_since > now) s.idle_since = now;
 }
@@ -293,7 +299,10 @@ EngineResult recommend(const Policy& policy, const EngineInput& input, EngineSta
     return {std::move(rec), std::move(state)};
   }
 
-  drop_future(state, input.now);
+  // A second tick at the same `now` after one that recorded a recommendation re-evaluates that
+  // tick (a repeated step in `policy eval`): its recommendation replaces the earlier one.
+  t.reevaluation = state.last_observed_at == input.now && state.metric_failures == 0;
+  clamp_future(state, input.now);
   observe_current(state, input.now, t.current);
   prune(state, spec, input.now);
 

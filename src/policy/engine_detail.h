@@ -37,6 +37,8 @@ struct Tick {
   std::optional<int> schedule_floor;  ///< highest minReplicas of the active schedules: replaces min
   std::optional<int>
       schedule_ceiling;  ///< lowest maxReplicas of the active schedules: replaces max
+  /// The previous tick had the same `now` and recorded a recommendation: this tick replaces it.
+  bool reevaluation = false;
 
   [[nodiscard]] bool metrics_ok() const { return stable_qps.has_value(); }
   /// Whether Steps carry their `detail` (EngineInput::explain).

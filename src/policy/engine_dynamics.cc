@@ -166,17 +166,25 @@ int panic_stage(Tick& t, int in) {
 // windows are kept; scale-up may go no higher than the LOWEST recommendation inside the up window,
 // scale-down no lower than the HIGHEST inside the down window: out = clamp(current, upMin,
 // downMax). A window of 0s holds only this tick's recommendation.
+// Seed (HPA recordInitialRecommendation, for scale-down only): when the down window holds no
+// earlier recommendation (first sight, lost state, a long gap) and this tick recommends less than
+// the current count, the current count is remembered in its place, so the scale-down waits a full
+// window. It replaces the tick's entry rather than joining it, so a re-evaluation at the same
+// `now` finds one entry to replace; and as it only ever raises an entry, an up window's lowest
+// value can only rise: a scale-up (panic included) is never delayed by a seed.
 int stabilization_stage(Tick& t, int in) {
   if (!t.metrics_ok()) return t.skip(Stage::Stabilization, in, "skipped: no metrics");
   const SystemTime now = t.input.now;
+  const auto& spec = t.spec;
   auto& recs = t.state.recommendations;
-  if (!recs.empty() && recs.back().at == now) {
-    recs.back().replicas = model::Replicas{in};
-  } else {
-    recs.push_back(TimedRecommendation{.at = now, .replicas = model::Replicas{in}});
-  }
-  const SystemTime up_cutoff = now - t.spec.scale_up.stabilization_window;
-  const SystemTime down_cutoff = now - t.spec.scale_down.stabilization_window;
+  if (t.reevaluation && !recs.empty() && recs.back().at == now) recs.pop_back();
+  const SystemTime up_cutoff = now - spec.scale_up.stabilization_window;
+  const SystemTime down_cutoff = now - spec.scale_down.stabilization_window;
+  const bool seeded =
+      spec.scale_down.stabilization_window.count() > 0 && in < t.current &&
+      std::none_of(recs.begin(), recs.end(), [&](const auto& r) { return r.at > down_cutoff; });
+  recs.push_back(
+      TimedRecommendation{.at = now, .replicas = model::Replicas{seeded ? t.current : in}});
   int up = in;
   int down = in;
   for (const auto& r : recs) {
@@ -186,10 +194,14 @@ int stabilization_stage(Tick& t, int in) {
   const int out = std::min(std::max(t.current, up), down);
   return t.step(Stage::Stabilization, in, out, out != in ? Reason::Stabilized : Reason::None, [&] {
     return fmt::format(
-        "min over up window {}s = {}; max over down window {}s = {}; "
+        "{}min over up window {}s = {}; max over down window {}s = {}; "
         "clamp(current {}, {}, {}) = {}",
-        t.spec.scale_up.stabilization_window.count(), up,
-        t.spec.scale_down.stabilization_window.count(), down, t.current, up, down, out);
+        seeded ? fmt::format("nothing recommended in the last {}s: current {} seeds the down "
+                             "window; ",
+                             spec.scale_down.stabilization_window.count(), t.current)
+               : std::string(),
+        spec.scale_up.stabilization_window.count(), up,
+        spec.scale_down.stabilization_window.count(), down, t.current, up, down, out);
   });
 }
 

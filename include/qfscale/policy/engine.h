@@ -24,6 +24,23 @@
 ///   max(current, 1) ready replicas (Knative); a Percent scale-up policy grows from max(base, 1).
 /// - Panic is left once a full metricWindow has passed since the panic condition last held.
 /// - A frozen tick (not Serving, or model updating) returns the state unchanged.
+/// - Seeding the scale-down window: when it holds no recommendation (first sight, a lost state
+///   file, a crash loop, a gap longer than the window with the controller down or the metrics
+///   missing, a forward clock step) and the tick recommends less than the current count, the
+///   current count is remembered as this tick's recommendation, so the scale-down waits one full
+///   window. With a 300 s window, current 5 and demand for 2 from t0: 5 at t0, t0 + 60 and
+///   t0 + 299 (the seed is in (t - 300, t]), 2 at t0 + 300. The HPA (recordInitialRecommendation)
+///   seeds both directions; here a scale-up is never seeded (it recommends more than the current
+///   count), so a fresh start under a burst scales up, panic included, on its first tick. A 0 s
+///   window seeds nothing.
+/// - Clock steps never shorten a window. Entries stamped after `now` (the clock stepped back, or
+///   the state was saved by a clock that was ahead) are clamped to `now`: recommendations, scale
+///   events, the last observation, panic and idle times count as fresh. State stamped 10 min
+///   ahead with 8 recommended, current 8 and demand for 1: 8 is held until now + 300 s (it was
+///   cut to 1 before). QPS samples from ahead are dropped: demand is measured again now. A
+///   forward step past every window empties them, and the seed above holds the count.
+/// - A second tick at the same `now` (a repeated `policy eval` step) re-evaluates the previous
+///   one if that recorded a recommendation: the new recommendation (or seed) replaces it.
 /// - An active schedule's minReplicas/maxReplicas replace replicas.min/max (policy.h), so besides
 ///   raising the floor or lowering the ceiling it may relax a bound (night min 0, peak max 50).
 
@@ -117,8 +134,8 @@ struct EngineResult {
 /// function is visibly pure (same policy, input and state -> same result) and a caller can keep
 /// the old state; moving it in and out costs no copy:
 ///   `auto r = recommend(policy, input, std::move(state)); state = std::move(r.state);`
-/// Ticks should come with non-decreasing `now`; entries newer than `now` are dropped from the
-/// state first, so a clock that steps back cannot leave it inconsistent.
+/// Ticks should come with non-decreasing `now`; a clock that steps back anyway has the state's
+/// newer entries clamped to `now` first (see the semantics above), so no window gets shorter.
 [[nodiscard]] EngineResult recommend(const Policy& policy, const EngineInput& input,
                                      EngineState state);
 

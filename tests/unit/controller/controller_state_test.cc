@@ -1,5 +1,6 @@
-// The controller and its state file: a restart keeps stabilization history, a file that cannot
-// be read stops the start, a failed save is reported and the loop goes on.
+// The controller and its state file: a restart keeps stabilization history, a start without it
+// (or with a clock stepped either way) holds a scale-down for a window, a file that cannot be
+// read stops the start, a failed save is reported and the loop goes on.
 
 #include <fstream>
 #include <iterator>
@@ -10,12 +11,23 @@
 #include "qfscale/controller/audit_log.h"
 #include "qfscale/controller/controller.h"
 #include "qfscale/controller/state_store.h"
+#include "qfscale/policy/loader.h"
+#include "qfscale/util/file.h"
 
 #include "support/temp_dir.h"
 #include "unit/controller/fixture.h"
 
 namespace qfscale::controller::test {
 namespace {
+
+policy::Policy load_shipped(const std::string& name) {
+  const auto path = std::string(QFS_SOURCE_DIR) + "/policies/" + name + ".yaml";
+  auto text = util::read_file(path);
+  REQUIRE_MESSAGE(text.has_value(), (text ? std::string() : text.error().to_string()));
+  auto p = policy::load_policy(*text, path, util::system_zone_source());
+  REQUIRE_MESSAGE(p.has_value(), (p ? std::string() : util::to_string(p.error())));
+  return *p;
+}
 
 TEST_SUITE("controller") {
   TEST_CASE("controller: a restart inside the stabilization window keeps the window") {
@@ -49,7 +61,8 @@ TEST_SUITE("controller") {
     r = second.tick_at(61s);
     CHECK(second.new_scales() == "svc-a@cu-a=2");
 
-    // Without the saved state the t=59 tick would have scaled down at once.
+    // Without the saved state the window starts again at t=59 (the current 10 seeds it): the
+    // scale-down waits until t=119 instead of t=61.
     Harness amnesiac;
     amnesiac.add_instance("cu-a", 40);
     amnesiac.add_service("svc-a", {"cu-a"});
@@ -57,7 +70,99 @@ TEST_SUITE("controller") {
     amnesiac.start();
     amnesiac.qps.set(ServiceId{"svc-a"}, 10);
     amnesiac.tick_at(59s);
+    CHECK(amnesiac.new_scales() == "");
+    amnesiac.tick_at(118s);
+    CHECK(amnesiac.new_scales() == "");
+    amnesiac.tick_at(119s);
     CHECK(amnesiac.new_scales() == "svc-a@cu-a=2");
+  }
+
+  TEST_CASE(
+      "controller: a fresh start with no state file does not scale 5 -> 2 on the first tick") {
+    struct Case {
+      std::string policy;
+      std::chrono::seconds window;  // its scaleDown.stabilizationWindow
+    };
+    // 10 qps on 5 replicas of 10 qps: raw ceil(10 / (10 x utilization)) = 2 for all three, and
+    // each one's scale-down rate limit lets 5 -> 2 through in one step.
+    const Case cases[] = {{"balanced", 300s}, {"hpa-default", 300s}, {"cost-saver", 120s}};
+    for (const auto& c : cases) {
+      CAPTURE(c.policy);
+      qfscale::test::TempDir dir("qfscale-controller-");
+      StateStore store(dir.file("state.json"));  // no such file: starts with no state
+      Harness h;
+      h.add_instance("cu-a", 40);
+      h.add_service("svc-a", {"cu-a"}).policy = load_shipped(c.policy);
+      h.place("svc-a", "cu-a", 5);
+      h.start(&store);
+      h.qps.set(ServiceId{"svc-a"}, 10);
+      auto r = h.tick_at(0s);
+      CHECK(h.new_scales() == "");
+      CHECK(decision(r, "svc-a").reason == Reason::Stabilized);
+      h.tick_at(c.window - 1s);
+      CHECK(h.new_scales() == "");
+      h.tick_at(c.window);
+      CHECK(h.new_scales() == "svc-a@cu-a=2");
+    }
+  }
+
+  TEST_CASE("controller: state stamped 10 min ahead (clock stepped back) keeps its window") {
+    // kFast: 60 s scale-down window. The first process ran with a clock 10 min ahead: 40 qps on
+    // 8 replicas recommends 8, stamped t=600.
+    qfscale::test::TempDir dir("qfscale-controller-");
+    StateStore store(dir.file("state.json"));
+    Harness ahead;
+    ahead.add_instance("cu-a", 40);
+    ahead.add_service("svc-a", {"cu-a"});
+    ahead.place("svc-a", "cu-a", 8);
+    ahead.start(&store);
+    ahead.qps.set(ServiceId{"svc-a"}, 40);
+    ahead.tick_at(600s);
+    CHECK(ahead.new_scales() == "");
+    ahead.controller.reset();
+
+    // Restarted at the right time, t=0, with low load (raw 1): the 8 counts as recommended now.
+    Harness h;
+    h.add_instance("cu-a", 40);
+    h.add_service("svc-a", {"cu-a"});
+    h.place("svc-a", "cu-a", 8);
+    h.start(&store);
+    h.qps.set(ServiceId{"svc-a"}, 5);
+    auto r = h.tick_at(0s);
+    CHECK(h.new_scales() == "");
+    CHECK(decision(r, "svc-a").reason == Reason::Stabilized);
+    h.tick_at(59s);
+    CHECK(h.new_scales() == "");
+    h.tick_at(60s);
+    CHECK(h.new_scales() == "svc-a@cu-a=1");
+  }
+
+  TEST_CASE("controller: a restart an hour later (clock stepped forward) holds for a window") {
+    qfscale::test::TempDir dir("qfscale-controller-");
+    StateStore store(dir.file("state.json"));
+    Harness before;
+    before.add_instance("cu-a", 40);
+    before.add_service("svc-a", {"cu-a"});
+    before.place("svc-a", "cu-a", 8);
+    before.start(&store);
+    before.qps.set(ServiceId{"svc-a"}, 40);
+    before.tick_at(0s);
+    before.controller.reset();
+
+    // Everything saved is older than any window now: the current 8 seeds the 60 s window.
+    Harness h;
+    h.add_instance("cu-a", 40);
+    h.add_service("svc-a", {"cu-a"});
+    h.place("svc-a", "cu-a", 8);
+    h.start(&store);
+    h.qps.set(ServiceId{"svc-a"}, 5);
+    auto r = h.tick_at(3600s);
+    CHECK(h.new_scales() == "");
+    CHECK(decision(r, "svc-a").reason == Reason::Stabilized);
+    h.tick_at(3659s);
+    CHECK(h.new_scales() == "");
+    h.tick_at(3660s);
+    CHECK(h.new_scales() == "svc-a@cu-a=1");
   }
 
   TEST_CASE("controller: a state file that cannot be decoded stops the start") {

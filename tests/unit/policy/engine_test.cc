@@ -912,18 +912,218 @@ TEST_SUITE("policy") {
     }
   }
 
-  TEST_CASE("engine: a clock that steps back drops the newer history") {
+  TEST_CASE("engine: with nothing in the scale-down window the current count seeds it") {
+    struct Case {
+      std::string_view name;
+      std::chrono::seconds down_window = 300s;
+      std::vector<TimedRecommendation> history;
+      int current;
+      double qps;
+      int want;
+      Reason reason;
+      int remembered;  // the recommendation kept for this tick
+    };
+    // now = 1000; the down window (300 s) covers (700, 1000]. raw = ceil(qps / 5).
+    const Case cases[] = {
+        // raw ceil(10 / 5) = 2 < current 5, window empty: 5 is remembered; max(5, 2) = 5
+        {.name = "fresh start, scale-down held",
+         .history = {},
+         .current = 5,
+         .qps = 10,
+         .want = 5,
+         .reason = Reason::Stabilized,
+         .remembered = 5},
+        // 1 @700 is at the cutoff, out: the window is empty, as after a long gap
+        {.name = "only older history, held",
+         .history = {{at(700s), Replicas{1}}},
+         .current = 5,
+         .qps = 10,
+         .want = 5,
+         .reason = Reason::Stabilized,
+         .remembered = 5},
+        // 2 @701 is inside: the window has a recommendation, no seed (as the HPA): down to 2
+        {.name = "a recommendation inside the window, no seed",
+         .history = {{at(701s), Replicas{2}}},
+         .current = 5,
+         .qps = 10,
+         .want = 2,
+         .reason = Reason::ScaleDown,
+         .remembered = 2},
+        // raw ceil(50 / 5) = 10 > current 2: a scale-up is never held by a seed
+        {.name = "fresh start, scale-up at once",
+         .history = {},
+         .current = 2,
+         .qps = 50,
+         .want = 10,
+         .reason = Reason::ScaleUp,
+         .remembered = 10},
+        // a window of 0 s holds nothing, seeds nothing: down to 2 at once, as before
+        {.name = "window 0 s, scale-down at once",
+         .down_window = 0s,
+         .history = {},
+         .current = 5,
+         .qps = 10,
+         .want = 2,
+         .reason = Reason::ScaleDown,
+         .remembered = 2},
+    };
+    for (const auto& c : cases) {
+      CAPTURE(c.name);
+      auto spec = plain();
+      spec.scale_down.stabilization_window = c.down_window;
+      spec.scale_up.stabilization_window = 60s;
+      EngineState s = seen(1000s, c.current);
+      s.recommendations = c.history;
+      const auto r = recommend(make(spec), input(1000s, c.qps, c.current), s);
+      CHECK(r.recommendation.replicas == Replicas{c.want});
+      CHECK(r.recommendation.reason == c.reason);
+      CHECK(r.state.recommendations.back() ==
+            TimedRecommendation{.at = at(1000s), .replicas = Replicas{c.remembered}});
+    }
+  }
+
+  TEST_CASE("engine: a seeded scale-down waits one full window: t0 + 299 s held, t0 + 300 s not") {
+    auto spec = plain();
+    spec.scale_down.stabilization_window = 300s;
+    Driver d{make(spec), {}};
+    struct Row {
+      std::chrono::seconds t;
+      int want;
+      Reason reason;
+    };
+    // current 5, 10 qps -> raw 2 throughout. The seed 5 @0 is in (t - 300, t] until t = 300.
+    const Row rows[] = {{0s, 5, Reason::Stabilized},
+                        {60s, 5, Reason::Stabilized},
+                        {299s, 5, Reason::Stabilized},
+                        {300s, 2, Reason::ScaleDown}};
+    for (const auto& row : rows) {
+      CAPTURE(row.t.count());
+      const auto r = d.tick(input(row.t, 10.0, 5));
+      CHECK(r.replicas == Replicas{row.want});
+      CHECK(r.reason == row.reason);
+    }
+    const auto r0 = Driver{make(spec), {}}.tick(input(0s, 10.0, 5));
+    CHECK(step(r0, Stage::Stabilization).detail.find("current 5 seeds the down window") !=
+          std::string::npos);
+  }
+
+  TEST_CASE("engine: a fresh start under a burst panics and scales up at once") {
+    auto spec = plain();
+    spec.metric_window = 60s;
+    spec.panic = {.enabled = true, .window = 6s, .threshold = 2.0};
+    spec.scale_down.stabilization_window = 300s;
+    spec.scale_up.stabilization_window = 60s;
+    // 100 qps on 2 replicas: panic ceil(100 / 5) = 20, 20 / 2 >= 2; raw 20. The up window holds
+    // only this tick's 20, so nothing holds the step back.
+    const auto r = recommend(make(spec), input(0s, 100.0, 2), {}).recommendation;
+    CHECK(r.panicking);
+    CHECK(r.replicas == Replicas{20});
+    CHECK(r.reason == Reason::PanicEntered);
+  }
+
+  TEST_CASE("engine: a second tick at the same now re-evaluates the first, seed included") {
+    auto spec = plain();
+    spec.scale_down.stabilization_window = 300s;
+    spec.scale_up.stabilization_window = 60s;
+    Driver d{make(spec), {}};
+    CHECK(d.tick(input(0s, 10.0, 5)).replicas == Replicas{5});  // seeded: held
+    CHECK(d.tick(input(0s, 10.0, 5)).replicas == Replicas{5});  // same again: still held
+    REQUIRE(d.state.recommendations.size() == 1);
+    // the same instant with a burst replaces the seed: raw ceil(100 / 5) = 20, not held at 5
+    CHECK(d.tick(input(0s, 100.0, 5)).replicas == Replicas{20});
+    CHECK(d.state.recommendations ==
+          std::vector<TimedRecommendation>{{.at = at(0s), .replicas = Replicas{20}}});
+  }
+
+  TEST_CASE("engine: clock steps never shorten a window") {
+    struct Case {
+      std::string_view name;
+      EngineState state;
+      std::chrono::seconds down_window;
+      std::vector<RateLimit> down_policies;
+      int want;
+      Reason reason;
+    };
+    // now = 1000, current 8, 5 qps -> raw 1. "Ahead" entries come from a clock that was ahead
+    // (or stepped back since): they are clamped to 1000 and count as fresh.
+    const auto with = [](auto f) {
+      EngineState s = seen(1000s, 8);
+      f(s);
+      return s;
+    };
+    const Case cases[] = {
+        // 2 @900 is inside, 8 @1060 ahead. Dropping 8 would leave max(2, 1) = 2; clamped, it
+        // keeps max(2, 8 @1000, 1) = 8
+        {.name = "back: a recommendation from ahead is kept",
+         .state = with([](EngineState& s) {
+           s.recommendations = {{at(900s), Replicas{2}}, {at(1060s), Replicas{8}}};
+         }),
+         .down_window = 300s,
+         .down_policies = {{RateLimitType::Percent, 100, 1s}},
+         .want = 8,
+         .reason = Reason::Stabilized},
+        // no window; 1 replica per 60 s down; event -1 @1030 ahead. Dropped, the limit would be
+        // 8 - 1 = 7; clamped to @1000, base 8 + 1 = 9 - 1 = 8: held
+        {.name = "back: a scale event from ahead still counts",
+         .state = with([](EngineState& s) {
+           s.scale_events = {{at(1030s), -1}};
+         }),
+         .down_window = 0s,
+         .down_policies = {{RateLimitType::Replicas, 1, 60s}},
+         .want = 8,
+         .reason = Reason::RateLimited},
+        // last seen 10 @1030 ahead: the change to 8 is stamped @1000 (-2) instead of forgotten;
+        // 2 replicas per 60 s: base 8 + 2 = 10 - 2 = 8: held (forgotten, 8 - 2 = 6)
+        {.name = "back: the last observation from ahead still infers its event",
+         .state = with([](EngineState& s) {
+           s.last_observed = Replicas{10};
+           s.last_observed_at = at(1030s);
+         }),
+         .down_window = 0s,
+         .down_policies = {{RateLimitType::Replicas, 2, 60s}},
+         .want = 8,
+         .reason = Reason::RateLimited},
+        // last tick an hour ago with 8 recommended: the window is empty now, so the seed holds 8
+        {.name = "forward: an hour's jump does not scale down at once",
+         .state = with([](EngineState& s) {
+           s.recommendations = {{at(1000s - 3600s), Replicas{8}}};
+           s.last_observed_at = at(1000s - 3600s);
+         }),
+         .down_window = 300s,
+         .down_policies = {{RateLimitType::Percent, 100, 1s}},
+         .want = 8,
+         .reason = Reason::Stabilized},
+    };
+    for (const auto& c : cases) {
+      CAPTURE(c.name);
+      auto spec = plain();
+      spec.scale_down.stabilization_window = c.down_window;
+      spec.scale_down.policies = c.down_policies;
+      const auto r = recommend(make(spec), input(1000s, 5.0, 8), c.state);
+      CHECK(r.recommendation.replicas == Replicas{c.want});
+      CHECK(r.recommendation.reason == c.reason);
+      // nothing is left stamped after now
+      for (const auto& e : r.state.recommendations) CHECK(e.at <= at(1000s));
+      for (const auto& e : r.state.scale_events) CHECK(e.at <= at(1000s));
+    }
+  }
+
+  TEST_CASE("engine: after a clock steps back, clamped history lasts a full window from now") {
     auto spec = plain();
     spec.metric_window = 60s;
     spec.scale_down.stabilization_window = 300s;
     Driver d{make(spec), {}};
-    d.tick(input(100s, 20.0, 4));
-    d.tick(input(110s, 40.0, 4));
-    const auto r = d.tick(input(105s, 20.0, 4));
-    CHECK(d.state.samples.size() == 2);  // @100 and @105
-    CHECK(d.state.samples.back().at == at(105s));
-    CHECK(d.state.recommendations.back().at == at(105s));
-    CHECK(r.replicas == Replicas{4});
+    d.tick(input(400s, 10.0, 2));  // raw 2 @400
+    d.tick(input(600s, 40.0, 8));  // raw 8 @600
+    // The clock steps back 100 s: 8 @600 is clamped to @500; 2 @400 is inside (200, 500], so
+    // nothing is seeded: dropping 8 would leave max(2, raw 1) = 2. Samples from ahead are dropped.
+    auto r = d.tick(input(500s, 5.0, 8));
+    CHECK(r.replicas == Replicas{8});
+    CHECK(r.reason == Reason::Stabilized);
+    CHECK(d.state.samples.size() == 1);
+    CHECK(d.state.samples.back().at == at(500s));
+    CHECK(d.tick(input(799s, 5.0, 8)).replicas == Replicas{8});  // (499, 799] holds 8 @500
+    CHECK(d.tick(input(800s, 5.0, 8)).replicas == Replicas{1});  // 8 @500 is at the cutoff
   }
 }
 

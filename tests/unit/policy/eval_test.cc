@@ -3,6 +3,8 @@
 #include "qfscale/policy/eval.h"
 
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <doctest/doctest.h>
 
@@ -84,6 +86,28 @@ TEST_SUITE("policy") {
             std::string::npos);
     }
     CHECK(line.find('\n') == std::string::npos);
+  }
+
+  TEST_CASE("eval: a fresh run holds a scale-down for one window, as the controller does") {
+    // What `qfscale policy eval` does with a steps file: parse, feed one engine state through
+    // the steps, print a line each. 10 qps on 5 replicas of 5 qps each: raw 2; window 300 s.
+    auto spec = plain();
+    spec.scale_down.stabilization_window = 300s;
+    const auto steps = parse_eval_steps(
+        "t_seconds,qps,current_replicas\n0,10,5\n299,10,5\n300,10,5\n", "hold.csv");
+    REQUIRE(steps.has_value());
+    const Policy policy = make(spec);
+    EngineState state;
+    std::vector<std::string> lines;
+    for (const auto& step : *steps) {
+      auto r = recommend(policy, eval_input(step, kT0, 10.0), std::move(state));
+      state = std::move(r.state);
+      lines.push_back(eval_json_line(step, r.recommendation));
+    }
+    REQUIRE(lines.size() == 3);
+    CHECK(lines[0].find(R"("desired_replicas":5,"reason":"stabilized")") != std::string::npos);
+    CHECK(lines[1].find(R"("desired_replicas":5,"reason":"stabilized")") != std::string::npos);
+    CHECK(lines[2].find(R"("desired_replicas":2,"reason":"scale_down")") != std::string::npos);
   }
 }
 

@@ -175,6 +175,32 @@ TEST_SUITE("sim") {
     CHECK(rb.summary.scale_operations == 0);
   }
 
+  TEST_CASE("simulator: a run starts with the scale-down window held, as the controller does") {
+    // 5 replicas to start, 10 QPS throughout: desired ceil(10 / 10) = 1. With a 300 s scale-down
+    // window the first tick (t=10) seeds it with 5, so the count stays until the tick at t=310.
+    auto spec = exact_policy().spec();
+    spec.scale_down.stabilization_window = 300s;
+    auto policy = policy::Policy::create(spec);
+    REQUIRE(policy);
+    const ServiceSpec svc[] = {ServiceSpec{.id = ServiceId{"svc-fresh"},
+                                           .trace = steps({{400, 10.0F}}),
+                                           .replica_qps = 10,
+                                           .units_per_replica = ComputeUnits{1},
+                                           .initial_replicas = Replicas{5}}};
+    auto r = simulate(*policy, svc, options(0s));
+    REQUIRE(r);
+    const auto& tl = r->services[0].timeline;
+    REQUIRE(tl.size() == 39);
+    CHECK(tl[0].t == 10);
+    CHECK(tl[0].replicas == Replicas{5});
+    CHECK(tl[0].reason == Reason::Stabilized);
+    CHECK(tl[29].t == 300);
+    CHECK(tl[29].replicas == Replicas{5});
+    CHECK(tl[30].t == 310);
+    CHECK(tl[30].replicas == Replicas{1});
+    CHECK(tl[30].reason == Reason::ScaleDown);
+  }
+
   TEST_CASE("simulator: the same inputs give identical outputs") {
     auto traffic = metrics::SyntheticTraffic::create(
         {.seed = 7, .base_qps = 40, .bursts_per_hour = 6, .burst_height = 4});

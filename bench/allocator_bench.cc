@@ -1,4 +1,4 @@
-// Allocator quality bar (DESIGN.md): 10,000 services on 1,000 shared instances, one allocation
+// Allocator quality bar (docs/DESIGN.md): 10,000 services on 1,000 shared instances, one allocation
 // plus its call plan, in well under a tick. Reports time per allocation and per service.
 
 #include <benchmark/benchmark.h>

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The policy comparison of README.md and bench/RESULTS.md: balanced, latency-first, hpa-default
-# and kpa-default against the oracle on every trace in ../shared/traces, startup delay 90 s,
+# and kpa-default against the oracle on every trace in examples/traces, startup delay 90 s,
 # GPU-I-2, 15 s tick, unlimited capacity. Usage: bench/compare_shared_traces.sh [QFSCALE] [OUT]
 # (QFSCALE defaults to build/release/qfscale; with OUT, each trace's report goes to OUT/<trace>).
 #
@@ -12,7 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 qfscale=${1:-build/release/qfscale}
 out=${2:-}
-traces=../shared/traces
+traces=examples/traces
 declare -A replica_qps=(
   [azure-code-2023-first30m]=1 [azure-conv-2023-first30m]=1 [mooncake-conv-fast25-first30m]=0.5
   [servegen-language-mmid-2d]=200 [servegen-language-msmall-2d]=200)

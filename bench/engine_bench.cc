@@ -1,5 +1,5 @@
 // Engine decisions: one service in steady state with every window full, and 10,000 services for
-// one controller tick. DESIGN quality bar: 10,000 services decided in well under a tick.
+// one controller tick. docs/DESIGN.md quality bar: 10,000 services decided in well under a tick.
 
 #include <chrono>
 #include <vector>
@@ -21,7 +21,7 @@ using qfscale::policy::PolicySpec;
 
 const qfscale::util::SystemTime kT0{std::chrono::seconds{1'704'067'200}};
 
-/// DESIGN.md's "balanced" example: 60 s metric window, 6 s panic window, scale-down
+/// docs/DESIGN.md's "balanced" example: 60 s metric window, 6 s panic window, scale-down
 /// stabilization 300 s, two scale-up policies and one scale-down policy.
 Policy balanced() {
   PolicySpec s;

@@ -1,6 +1,6 @@
 // The live loop: one controller tick over 1,000 services against the fake Qianfan, over signed
-// HTTP on loopback (DESIGN.md quality bar: "1,000 services reconciled against the fake within one
-// second"). Everything is the production stack: the fake's Beast server (2 threads) with
+// HTTP on loopback (docs/DESIGN.md quality bar: "1,000 services reconciled against the fake within
+// one second"). Everything is the production stack: the fake's Beast server (2 threads) with
 // signature checks and capacity accounting, the Beast keep-alive client, the signed Qianfan
 // client and the controller; only the QPS source is a fixed table (bench_qps_source.h).
 //

@@ -1,6 +1,6 @@
-// bce-auth-v1 throughput for the DescribeService request of QIANFAN-API.md §3: how many requests
-// per second one core can sign (client) and verify (fake server). Both are two HMAC-SHA256s plus
-// canonicalisation; verification adds parsing the Authorization header.
+// bce-auth-v1 throughput for the DescribeService request of docs/QIANFAN-API.md §3: how many
+// requests per second one core can sign (client) and verify (fake server). Both are two
+// HMAC-SHA256s plus canonicalisation; verification adds parsing the Authorization header.
 
 #include <chrono>
 #include <optional>

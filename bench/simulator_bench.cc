@@ -1,6 +1,6 @@
 // Simulator: one week of per-second synthetic traffic (604,800 s) for one service, run under
-// five shipped policies, plus the oracle on the same trace. DESIGN quality bar: a week for one
-// service in well under a second (per policy, and here for all five together). And a fleet:
+// five shipped policies, plus the oracle on the same trace. docs/DESIGN.md quality bar: a week for
+// one service in well under a second (per policy, and here for all five together). And a fleet:
 // 1,000 services for one day, with and without a shared compute-unit capacity (the allocator
 // then runs over all 1,000 every tick). And the over-capacity floor on the week.
 

@@ -12,7 +12,7 @@
 
 namespace {
 
-const std::string kServeGen = QFS_SHARED_DIR "/traces/servegen-language-mmid-2d.csv";
+const std::string kServeGen = QFS_EXAMPLES_DIR "/traces/servegen-language-mmid-2d.csv";
 
 void BM_ParseServeGenTwoDays(benchmark::State& state) {
   const auto text = qfscale::util::read_file(kServeGen);

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Fails on any #include "qfscale/<module>/…" edge that CONVENTIONS.md §5.2 does not allow,
+# Fails on any #include "qfscale/<module>/…" edge that docs/CONVENTIONS.md §5.2 does not allow,
 # and on third-party includes in public headers.
 set -euo pipefail
 root=${1:-$(dirname "$0")/..}

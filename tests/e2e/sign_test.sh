@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# `qfscale sign` reproduces the QIANFAN-API.md §3 vectors end to end (URL splitting, body length,
-# header handling) and exits 2 on bad input. Usage: sign_test.sh path/to/qfscale
+# `qfscale sign` reproduces the docs/QIANFAN-API.md §3 vectors end to end (URL splitting, body
+# length, header handling) and exits 2 on bad input. Usage: sign_test.sh path/to/qfscale
 set -euo pipefail
 qfscale=$1
 # shellcheck source=lib.sh

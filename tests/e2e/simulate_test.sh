@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `qfscale simulate`: the table and the three files; the same inputs give the same bytes; bad
 # traces exit 1 with file:line:col, bad options exit 2; the progress bar only on a terminal; and
-# the shared traces (../shared/traces, read in place, never copied) if they are there.
+# the short example traces (examples/traces).
 set -euo pipefail
 qfscale=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 # shellcheck source=lib.sh
@@ -114,17 +114,13 @@ else
   echo "skip: util-linux script not found; progress bar on a terminal not checked"
 fi
 
-# The shared traces, read where they are: the four policies against the oracle.
-shared=$root/../shared/traces
-if [ -d "$shared" ]; then
-  for f in "$shared"/*first30m.csv; do
-    sim --trace "$f" --policy balanced --policy latency-first --policy hpa-default \
-      --policy kpa-default --startup-delay 90s >"$tmp/shared.out" || fail "simulate on $f"
-    [ "$(grep -cE '^(balanced|latency-first|hpa-default|kpa-default|oracle) ' "$tmp/shared.out")" -eq 5 ] ||
-      fail "$f: table lacks a row: $(cat "$tmp/shared.out")"
-  done
-  echo "ok: shared traces"
-else
-  echo "skip: $shared not found"
-fi
+# The short example traces: the four policies against the oracle.
+for f in "$root"/examples/traces/*first30m.csv; do
+  [ -f "$f" ] || fail "no example traces in $root/examples/traces"
+  sim --trace "$f" --policy balanced --policy latency-first --policy hpa-default \
+    --policy kpa-default --startup-delay 90s >"$tmp/example.out" || fail "simulate on $f"
+  [ "$(grep -cE '^(balanced|latency-first|hpa-default|kpa-default|oracle) ' "$tmp/example.out")" -eq 5 ] ||
+    fail "$f: table lacks a row: $(cat "$tmp/example.out")"
+done
+echo "ok: example traces"
 echo "simulate_test: ok"

@@ -1,8 +1,8 @@
 #pragma once
 
-/// Golden files (CONVENTIONS 5.6): compare output with a committed file under tests/data/golden,
-/// byte for byte. With the environment variable QFS_UPDATE_GOLDEN=1 the file is (re)written
-/// instead and the check passes; review the diff before committing it.
+/// Golden files (docs/CONVENTIONS.md 5.6): compare output with a committed file under
+/// tests/data/golden, byte for byte. With the environment variable QFS_UPDATE_GOLDEN=1 the file is
+/// (re)written instead and the check passes; review the diff before committing it.
 
 #include <string>
 #include <string_view>

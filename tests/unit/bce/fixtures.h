@@ -1,6 +1,6 @@
 #pragma once
 
-// Inputs of the QIANFAN-API.md §3 Qianfan rows, shared by the bce tests.
+// Inputs of the docs/QIANFAN-API.md §3 Qianfan rows, shared by the bce tests.
 
 #include <chrono>
 #include <string>

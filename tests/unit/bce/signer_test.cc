@@ -1,5 +1,5 @@
-// Signing: every vector of QIANFAN-API.md §3 (produced by the JS SDK, cross-checked with Python
-// and the generic BCE Node SDK; the official rows come from Baidu's own doc page), plus the
+// Signing: every vector of docs/QIANFAN-API.md §3 (produced by the JS SDK, cross-checked with
+// Python and the generic BCE Node SDK; the official rows come from Baidu's own doc page), plus the
 // encoding and timestamp rules of §2.1 row by row.
 
 #include "qfscale/bce/signer.h"
@@ -73,7 +73,7 @@ CanonicalInput encoding_edge_request() {
 }
 
 TEST_SUITE("bce") {
-  TEST_CASE("signer: every QIANFAN-API.md §3 vector gives the published signature") {
+  TEST_CASE("signer: every docs/QIANFAN-API.md §3 vector gives the published signature") {
     struct Case {
       std::string_view name;
       Credentials credentials;

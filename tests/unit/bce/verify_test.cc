@@ -1,4 +1,5 @@
-// Verification (QIANFAN-API.md §2.3, §2.4, §8): what the fake server accepts and why it rejects.
+// Verification (docs/QIANFAN-API.md §2.3, §2.4, §8): what the fake server accepts and why it
+// rejects.
 
 #include <chrono>
 #include <functional>

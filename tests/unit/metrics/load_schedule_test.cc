@@ -137,10 +137,10 @@ TEST_SUITE("metrics") {
     CHECK(schedule_for(std::vector<float>(7, 1.0F), 3).wall_length() == microseconds{2'333'334});
   }
 
-  TEST_CASE("load schedule: a shared trace replays to its exact request count") {
-    // README: azure-conv-2023-first30m.csv holds 10108 requests in 1800 s.
-    auto trace = load_trace(QFS_SHARED_DIR "/traces/azure-conv-2023-first30m.csv");
-    REQUIRE(trace.has_value());
+  TEST_CASE("load schedule: an example trace replays to its exact request count") {
+    // examples/traces/README.md: azure-conv-2023-first30m.csv holds 10108 requests in 1800 s.
+    auto trace = load_trace(QFS_EXAMPLES_DIR "/traces/azure-conv-2023-first30m.csv");
+    REQUIRE_MESSAGE(trace.has_value(), util::to_string(trace.error()));
     auto s = LoadSchedule::for_trace(*trace, 1000);
     REQUIRE(s.has_value());
     CHECK(s->wall_length() == microseconds{1'800'000});

@@ -13,6 +13,8 @@
 #include <doctest/doctest.h>
 #include <unistd.h>
 
+#include "qfscale/util/file.h"
+
 namespace qfscale::metrics {
 namespace {
 
@@ -164,35 +166,53 @@ TEST_SUITE("metrics") {
     std::filesystem::remove_all(dir);
   }
 
-  TEST_CASE("trace: the shared dev traces parse and match their README figures") {
+  TEST_CASE("trace: the example traces parse and match the figures of their README") {
+    // examples/traces/README.md, table column "requests"; mean qps = requests / rows.
     struct Case {
       std::string_view file;
       std::size_t rows;
-      double requests;  // README "requests"; mean qps = requests / rows
+      std::string_view requests;
     };
     const Case cases[] = {
-        {"azure-conv-2023-first30m.csv", 1800, 10108},  // mean 5.616
-        {"azure-code-2023-first30m.csv", 1800, 5740},   // mean 3.189
-        {"mooncake-conv-fast25-first30m.csv", 1800, 5719},
-        {"servegen-language-msmall-2d.csv", 172'800, 165'742'927},
+        {"azure-code-2023-first30m.csv", 1800, "5740"},   // mean 3.189
+        {"azure-conv-2023-first30m.csv", 1800, "10108"},  // mean 5.616
+        {"mooncake-conv-fast25-first30m.csv", 1800, "5719"},
+        {"servegen-language-mmid-2d.csv", 172'800, "222063021"},
+        {"servegen-language-msmall-2d.csv", 172'800, "165742927"},
     };
+    const std::string dir = QFS_EXAMPLES_DIR "/traces/";
+    const auto readme = util::read_file(dir + "README.md");
+    REQUIRE_MESSAGE(readme.has_value(), readme.error().to_string());
     for (const auto& c : cases) {
       CAPTURE(c.file);
-      const auto path = std::string(QFS_SHARED_DIR "/traces/") + std::string(c.file);
-      if (!std::filesystem::exists(path)) {
-        MESSAGE("skipped, not present: " << path);
-        continue;
-      }
-      const auto t = load_trace(path);
+      const auto t = load_trace(dir + std::string(c.file));
       REQUIRE_MESSAGE(t.has_value(), util::to_string(t.error()));
       CHECK(t->size() == c.rows);
-      CHECK(t->total() == c.requests);
+      CHECK(t->total() == std::stod(std::string(c.requests)));
+      // One of the README's rows for the file (sources, then figures) states the same count.
+      bool stated = false;
+      const std::string row_start = "\n| " + std::string(c.file) + " |";
+      for (auto row = readme->find(row_start); row != std::string::npos && !stated;
+           row = readme->find(row_start, row + 1)) {
+        const auto row_text = readme->substr(row, readme->find('\n', row + 1) - row);
+        stated = row_text.find("| " + std::string(c.requests) + " |") != std::string::npos;
+      }
+      CHECK_MESSAGE(stated, "no row of examples/traces/README.md gives " << c.requests);
     }
-    const auto conv = load_trace(QFS_SHARED_DIR "/traces/azure-conv-2023-first30m.csv");
-    if (conv) {
-      CHECK(conv->mean(0, 1800) == doctest::Approx(5.616).epsilon(0.0005));
-      CHECK(conv->mean(-60, 3600) == doctest::Approx(5.616).epsilon(0.0005));  // clipped
+    // And no trace ships without its row (source, licence and citation are in the README).
+    std::size_t csv_files = 0;
+    for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+      if (entry.path().extension() != ".csv") continue;
+      ++csv_files;
+      CAPTURE(entry.path().filename().string());
+      CHECK(readme->find("\n| " + entry.path().filename().string() + " |") != std::string::npos);
     }
+    CHECK(csv_files == std::size(cases));
+
+    const auto conv = load_trace(dir + "azure-conv-2023-first30m.csv");
+    REQUIRE(conv.has_value());
+    CHECK(conv->mean(0, 1800) == doctest::Approx(5.616).epsilon(0.0005));
+    CHECK(conv->mean(-60, 3600) == doctest::Approx(5.616).epsilon(0.0005));  // clipped
   }
 
   TEST_CASE("trace replay: offset from start, speed-up, window, loop and missing") {

@@ -78,7 +78,7 @@ std::string header(const http::ClientRequest& r, std::string_view name) {
 }
 
 TEST_SUITE("qianfan") {
-  TEST_CASE("client: DescribeService request is exactly the signed QIANFAN-API.md vector") {
+  TEST_CASE("client: DescribeService request is exactly the signed docs/QIANFAN-API.md vector") {
     Harness h;
     h.http.push_json(200, read_fixture("describe_service_ok.json"));
     const auto got = h.api->describe_service(model::ServiceId{"svco-abc123xyz"});

@@ -34,7 +34,7 @@ TEST_SUITE("telemetry") {
   TEST_CASE("exporter: create builds every documented family up front") {
     util::ManualClock clock;
     const auto e = make_exporter(clock);
-    // The metric-name contract (DESIGN.md "Metrics"); grafana/METRICS.md documents each one.
+    // The metric-name contract (docs/DESIGN.md "Metrics"); grafana/METRICS.md documents each one.
     const std::vector<std::string> want = {
         "qfscale_api_request_duration_seconds",
         "qfscale_api_requests_total",

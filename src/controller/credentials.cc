@@ -1,6 +1,8 @@
 // `load_credentials`: the AK/SK from a private file or the environment. Values are read and
 // returned, never formatted: every message names only paths, line numbers and variable names.
 
+#include "controller/credentials.h"
+
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
@@ -34,6 +36,10 @@ std::string_view unquote(std::string_view v) {
   }
   return v;
 }
+
+}  // namespace
+
+namespace detail {
 
 Result<bce::Credentials> parse_credentials(const std::string& path, std::string_view text) {
   const auto bad = [&](int line, std::string_view why) {
@@ -84,7 +90,7 @@ Result<bce::Credentials> parse_credentials(const std::string& path, std::string_
   return out;
 }
 
-}  // namespace
+}  // namespace detail
 
 Result<bce::Credentials> load_credentials(const QianfanConfig& config) {
   if (config.credentials_file.empty()) return bce::Credentials::from_environment();
@@ -104,7 +110,7 @@ Result<bce::Credentials> load_credentials(const QianfanConfig& config) {
   }
   auto text = util::read_file(path);
   if (!text) return fail(std::move(text).error());
-  return parse_credentials(path, *text);
+  return detail::parse_credentials(path, *text);
 }
 
 }  // namespace qfscale::controller

@@ -208,16 +208,26 @@ TEST_SUITE("http") {
     }
   }
 
-  TEST_CASE("http: a server certificate from an untrusted CA is rejected") {
+  TEST_CASE("http: a server certificate from an untrusted CA is rejected, as permanent") {
     auto server = start(echo_router(), tls_server());
     ClientOptions options;
     options.ca_file = qfscale::test::test_pki().untrusted_ca_file;
     auto client = make(options);
     auto res = client->send(get(url(*server, "/hello")));
     REQUIRE_FALSE(res.has_value());
-    CHECK(res.error().code == ErrorCode::Transient);
+    // Not Transient: the same certificate fails the same way on every retry.
+    CHECK(res.error().code == ErrorCode::InvalidInput);
+    CHECK_FALSE(res.error().retryable());
     CHECK_MESSAGE(res.error().message.find("certificate verify failed") != std::string::npos,
                   res.error().message);
+    const bool cause_named =
+        res.error().message.find("self-signed certificate in certificate chain") !=
+            std::string::npos ||
+        res.error().message.find("unable to get local issuer certificate") != std::string::npos;
+    CHECK_MESSAGE(cause_named, res.error().message);
+    CHECK(res.error().message.find("check the CA file (caFile) and the server certificate") !=
+          std::string::npos);
+    CHECK(res.error().message.find("retry") == std::string::npos);
     CHECK(res.error().message.find("TLS handshake with 127.0.0.1:") != std::string::npos);
 
     SUBCASE("unless verification is switched off") {
@@ -239,7 +249,7 @@ TEST_SUITE("http") {
 
     auto by_ip = client->send(get(url(*server, "/hello", "127.0.0.1")));
     REQUIRE_FALSE(by_ip.has_value());
-    CHECK(by_ip.error().code == ErrorCode::Transient);
+    CHECK(by_ip.error().code == ErrorCode::InvalidInput);
     CHECK_MESSAGE(by_ip.error().message.find("mismatch") != std::string::npos,
                   by_ip.error().message);
 

@@ -91,6 +91,7 @@ int run_fake(const FakeOptions& options) {
                server.error().to_string());
     return 2;
   }
+  qianfan.serve_at((*server)->address());
   const std::string base_url =
       fmt::format("{}://{}", (*server)->tls() ? "https" : "http", (*server)->address());
   // First line: machine-readable address. The generated credentials are throwaway keys of this

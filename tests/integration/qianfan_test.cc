@@ -161,6 +161,7 @@ struct Stack {
     auto started = http::start_server(server_options, fake->router());
     REQUIRE_MESSAGE(started.has_value(), (started ? "" : started.error().to_string()));
     server = std::move(*started);
+    fake->serve_at(server->address());  // the client's signed Host must name this server
     base = fmt::format("{}://{}", options.tls ? "https" : "http", server->address());
 
     admin = make_http(test::test_pki().ca_file);

@@ -6,6 +6,8 @@
 #     clients leave.
 #  2. The same limit with the default cap (a quarter of 64 = 16): extra connections get 503 at
 #     once, the fd table never fills, and the server serves again afterwards.
+#  3. `qfscale describe --timeout 1s` against an endpoint that does not answer returns within a
+#     bound, exit 2, naming the timeout.
 # Usage: network_bounds_test.sh path/to/qfscale
 set -euo pipefail
 qfscale=$(realpath "$1")
@@ -98,3 +100,25 @@ fi
 echo "ok: the default cap (16 of 64 descriptors) refuses extra connections with 503"
 kill "$fake_pid"
 wait "$fake_pid" 2>/dev/null || true
+
+# 3. --timeout bounds an API command against an endpoint that does not answer.
+start_fake
+curl -sf -X POST -H 'Content-Type: application/json' \
+  -d '{"DescribeService":{"latency":"10m"}}' "$fake_url/admin/faults" >/dev/null ||
+  fail "could not set the latency fault"
+start=$SECONDS
+status=0
+timeout 30 "$qfscale" describe svco-chatsmall001 --timeout 1s >"$tmp/describe.out" 2>"$tmp/describe.err" ||
+  status=$?
+elapsed=$((SECONDS - start))
+[ "$status" -eq 2 ] || fail "describe --timeout 1s exited $status, not 2"
+[ "$elapsed" -le 5 ] || fail "describe --timeout 1s took ${elapsed} s"
+grep -q "describe timed out after 1s (--timeout)" "$tmp/describe.err" ||
+  fail "describe did not name the timeout"
+echo "ok: describe --timeout 1s gives up within ${elapsed} s with exit 2"
+
+status=0
+"$qfscale" describe svco-chatsmall001 --timeout soon >/dev/null 2>"$tmp/badtimeout.err" || status=$?
+[ "$status" -ne 0 ] || fail "--timeout soon was accepted"
+grep -q -- "--timeout" "$tmp/badtimeout.err" || fail "a bad --timeout is not named"
+echo "ok: a bad --timeout is a usage error"

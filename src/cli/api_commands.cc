@@ -3,10 +3,15 @@
 // text for people or JSON for scripts. Exit codes: 0 ok, 1 the API refused, 2 usage, config or
 // network.
 
+#include <algorithm>
+#include <chrono>
 #include <cstdio>
+#include <cstdlib>
+#include <future>
 #include <memory>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <fmt/format.h>
@@ -14,6 +19,7 @@
 #include "qfscale/bce/signer.h"
 #include "qfscale/http/client.h"
 #include "qfscale/model/units.h"
+#include "qfscale/policy/duration.h"
 #include "qfscale/qianfan/api.h"
 #include "qfscale/qianfan/errors.h"
 #include "qfscale/util/clock.h"
@@ -27,10 +33,14 @@ namespace {
 
 using qianfan::detail::JsonObjectWriter;
 
+/// Bounds a whole command, retries included, when --timeout is not given.
+constexpr std::chrono::seconds kDefaultCommandTimeout{30};
+
 struct ApiOptions {
   std::string endpoint;
   std::string ca_file;
   std::string output = "text";
+  std::chrono::seconds timeout = kDefaultCommandTimeout;
 };
 
 void add_common_options(CLI::App* cmd, ApiOptions& options) {
@@ -41,6 +51,23 @@ void add_common_options(CLI::App* cmd, ApiOptions& options) {
       ->check(CLI::ExistingFile);
   cmd->add_option("--output,-o", options.output, "Output format")
       ->check(CLI::IsMember({"text", "json"}));
+  cmd->add_option_function<std::string>(
+         "--timeout",
+         [&options](const std::string& text) {
+           options.timeout = policy::parse_duration(text).value_or(std::chrono::seconds{0});
+         },
+         fmt::format("Give up on the whole command, retries included, after this long "
+                     "(e.g. 10s, 2m) [{}]",
+                     policy::format_duration(kDefaultCommandTimeout)))
+      ->type_name("DURATION")
+      ->check(CLI::Validator(
+          [](std::string& text) -> std::string {
+            const auto d = policy::parse_duration(text);
+            if (!d) return d.error();
+            if (d->count() <= 0) return "must be longer than 0s";
+            return {};
+          },
+          "DURATION"));
   cmd->footer(
       "Credentials come from QIANFAN_ACCESS_KEY and QIANFAN_SECRET_KEY.\n"
       "Exit status: 0 ok, 1 the API refused the request, 2 usage, configuration or network.");
@@ -79,16 +106,21 @@ std::unique_ptr<Session> open_session(const ApiOptions& options) {
     return nullptr;
   }
   auto session = std::make_unique<Session>();
-  auto http = http::make_client(http::ClientOptions{.ca_file = options.ca_file});
+  auto http =
+      http::make_client(http::ClientOptions{.connect_timeout = std::min<std::chrono::milliseconds>(
+                                                std::chrono::seconds{5}, options.timeout),
+                                            .ca_file = options.ca_file});
   if (!http) {
     std::fprintf(stderr, "qfscale: cannot create the HTTP client: %s\n",
                  http.error().to_string().c_str());
     return nullptr;
   }
   session->http = std::move(*http);
-  auto api = qianfan::make_qianfan_client(
-      qianfan::ClientConfig{.credentials = std::move(*credentials), .base_url = options.endpoint},
-      *session->http, session->clock, session->random);
+  auto api =
+      qianfan::make_qianfan_client(qianfan::ClientConfig{.credentials = std::move(*credentials),
+                                                         .base_url = options.endpoint,
+                                                         .request_timeout = options.timeout},
+                                   *session->http, session->clock, session->random);
   if (!api) {
     std::fprintf(stderr, "qfscale: %s\n", api.error().to_string().c_str());
     return nullptr;
@@ -97,15 +129,33 @@ std::unique_ptr<Session> open_session(const ApiOptions& options) {
   return session;
 }
 
-// Runs `body(api)` with a session; sets the exit code.
+// Runs `body(api)` with a session within options.timeout; sets the exit code. The body runs on
+// a worker thread because nothing else bounds every step (name resolution cannot be cancelled,
+// retries add up): at the deadline the command reports the timeout and the process exits with
+// 2, abandoning the call in flight.
 template <class F>
-void run(Context& context, const ApiOptions& options, F&& body) {
+void run(Context& context, std::string_view what, const ApiOptions& options, F&& body) {
   auto session = open_session(options);
   if (!session) {
     context.exit_code = 2;
     return;
   }
-  context.exit_code = body(*session->api);
+  std::packaged_task<int()> task([&] { return body(*session->api); });
+  auto result = task.get_future();
+  std::thread worker(std::move(task));
+  if (result.wait_for(options.timeout) == std::future_status::ready) {
+    worker.join();
+    context.exit_code = result.get();
+    return;
+  }
+  std::fprintf(stderr,
+               "qfscale: %s timed out after %s (--timeout): the Qianfan endpoint did not answer "
+               "in time\n  hint: check network access to the endpoint, or allow longer with "
+               "--timeout\n",
+               std::string(what).c_str(), policy::format_duration(options.timeout).c_str());
+  std::fflush(stdout);
+  std::fflush(stderr);
+  std::_Exit(2);  // the worker is blocked in the call; returning would wait for it
 }
 
 std::string service_json(const qianfan::ServiceInfo& s) {
@@ -166,7 +216,7 @@ void add_describe(CLI::App& app, Context& context) {
   cmd->add_option("SERVICE", *service, "Service id, e.g. svco-ktth9mkb5cqn")->required();
   add_common_options(cmd, *options);
   cmd->callback([&context, service, options] {
-    run(context, *options, [&](qianfan::QianfanApi& api) {
+    run(context, "describe", *options, [&](qianfan::QianfanApi& api) {
       auto got = api.describe_service(model::ServiceId{*service});
       if (!got) {
         print_error("describe", got.error());
@@ -211,7 +261,7 @@ void add_scale(CLI::App& app, Context& context) {
       ->check(CLI::Range(0, 100000));
   add_common_options(cmd, args->options);
   cmd->callback([&context, args] {
-    run(context, args->options, [&](qianfan::QianfanApi& api) {
+    run(context, "scale", args->options, [&](qianfan::QianfanApi& api) {
       auto got = api.scale_service({.service = model::ServiceId{args->service},
                                     .instance = model::InstanceId{args->instance},
                                     .replicas = model::Replicas{args->replicas}});
@@ -242,7 +292,7 @@ void add_modify(CLI::App& app, Context& context) {
   cmd->add_option("--model", args->model, "Model version id, e.g. amv-nsjesf4ez6q5")->required();
   add_common_options(cmd, args->options);
   cmd->callback([&context, args] {
-    run(context, args->options, [&](qianfan::QianfanApi& api) {
+    run(context, "modify", args->options, [&](qianfan::QianfanApi& api) {
       auto got = api.modify_service({.service = model::ServiceId{args->service},
                                      .model_set_id = args->model_set,
                                      .model_id = args->model});
@@ -272,7 +322,7 @@ void add_services(CLI::App& app, Context& context) {
       ->check(CLI::IsMember({"New", "Deploying", "Serving", "Failed", "Stopped"}));
   add_common_options(cmd, args->options);
   cmd->callback([&context, args] {
-    run(context, args->options, [&](qianfan::QianfanApi& api) {
+    run(context, "services", args->options, [&](qianfan::QianfanApi& api) {
       // A page limit guards against a server that never stops saying isTruncated.
       constexpr int kMaxPages = 1000;
       std::vector<qianfan::ServiceInfo> all;
@@ -320,7 +370,7 @@ void add_compute_unit(CLI::App& app, Context& context) {
       ->required();
   add_common_options(cmd, *options);
   cmd->callback([&context, instance, options] {
-    run(context, *options, [&](qianfan::QianfanApi& api) {
+    run(context, "compute-unit", *options, [&](qianfan::QianfanApi& api) {
       auto got = api.describe_compute_unit(model::InstanceId{*instance});
       if (!got) {
         print_error("compute-unit", got.error());

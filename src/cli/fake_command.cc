@@ -26,6 +26,7 @@ struct FakeOptions {
   std::string tls_cert;
   std::string tls_key;
   int threads = 2;
+  std::size_t max_connections = 0;  ///< 0: the server's default (from RLIMIT_NOFILE)
 };
 
 std::string env(const char* name) {
@@ -82,6 +83,7 @@ int run_fake(const FakeOptions& options) {
   http::ServerOptions server_options;
   server_options.listen = options.listen;
   server_options.threads = options.threads;
+  server_options.max_connections = options.max_connections;
   if (!options.tls_cert.empty()) {
     server_options.tls = http::TlsFiles{options.tls_cert, options.tls_key};
   }
@@ -91,6 +93,7 @@ int run_fake(const FakeOptions& options) {
                server.error().to_string());
     return 2;
   }
+  qianfan.serve_at((*server)->address());
   const std::string base_url =
       fmt::format("{}://{}", (*server)->tls() ? "https" : "http", (*server)->address());
   // First line: machine-readable address. The generated credentials are throwaway keys of this
@@ -138,6 +141,10 @@ void add_fake_command(CLI::App& app, Context& context) {
   cmd->add_option("--threads", options->threads, "Server threads")
       ->check(CLI::Range(1, 64))
       ->capture_default_str();
+  cmd->add_option("--max-connections", options->max_connections,
+                  "Connections served at once; more are refused with 503 [a quarter of the "
+                  "descriptor limit, at most 256]")
+      ->check(CLI::Range(1, 1'000'000));
   cmd->callback([options, &context] { context.exit_code = run_fake(*options); });
 }
 

@@ -137,9 +137,12 @@ int run_controller(controller::Config config, const bce::Credentials& credential
 
   // SIGTERM ends the retry waits at once (the HTTP calls themselves are cancelled below).
   util::StopSignal stop;
-  auto http_client = http::make_client(http::ClientOptions{});
-  if (!http_client) {
-    log_line(http_client.error().to_string());
+  auto http_client = http::make_client(http::ClientOptions{.ca_file = config.qianfan.ca_file});
+  // Its own client: the metrics endpoint may trust other CAs than the Qianfan endpoint.
+  auto metrics_http_client =
+      http::make_client(http::ClientOptions{.ca_file = config.metrics.prometheus.ca_file});
+  if (!http_client || !metrics_http_client) {
+    log_line((http_client ? metrics_http_client : http_client).error().to_string());
     return 2;
   }
   qianfan::ClientConfig client_config{
@@ -156,7 +159,7 @@ int run_controller(controller::Config config, const bce::Credentials& credential
     log_line(api.error().to_string());
     return 1;
   }
-  auto qps = make_qps_source(config, **http_client, **api, clock.system_now());
+  auto qps = make_qps_source(config, **metrics_http_client, **api, clock.system_now());
   if (!qps) {
     log_line(fmt::format("metric source: {}", qps.error().to_string()));
     return 1;
@@ -226,6 +229,7 @@ int run_controller(controller::Config config, const bce::Credentials& credential
   options.on_stop_requested = [&] {
     stop.request_stop();
     (*http_client)->cancel_all();
+    (*metrics_http_client)->cancel_all();
   };
   if (flags.ticks) options.max_ticks = *flags.ticks;
   if (flags.run_for) options.max_duration = *flags.run_for;

@@ -128,6 +128,7 @@ int run_demo(const RunFlags& flags) {
     fmt::print(stderr, "qfscale run: demo: {}\n", server.error().to_string());
     return 2;
   }
+  (*fake)->serve_at((*server)->address());
   const std::string base_url = fmt::format("http://{}", (*server)->address());
   auto config = demo_config(base_url);
   if (!config) {

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "qfscale/http/ca_bundle.h"
 #include "qfscale/policy/duration.h"
 #include "qfscale/qianfan/api.h"
 #include "qfscale/util/file.h"
@@ -168,9 +169,9 @@ void ConfigReader::read_root(const YAML::Node& root) {
 
 void ConfigReader::read_qianfan(const YAML::Node& node) {
   const std::string path = "qianfan";
-  const auto f = mapping(
-      node, path,
-      {"baseUrl", "credentialsFile", "timeout", "maxAttempts", "maxRetryAfter", "concurrency"});
+  const auto f = mapping(node, path,
+                         {"baseUrl", "credentialsFile", "timeout", "maxAttempts", "maxRetryAfter",
+                          "concurrency", "caFile"});
   if (!f) return;
   auto& q = config_.qianfan;
   if (const auto* n = get(*f, "baseUrl")) {
@@ -199,6 +200,7 @@ void ConfigReader::read_qianfan(const YAML::Node& node) {
   read_seconds(*f, path, "maxRetryAfter", std::chrono::seconds{0}, kMaxRetryAfter, max_retry_after);
   q.max_retry_after = max_retry_after;
   read_int(*f, path, "concurrency", 1, kMaxConcurrency, q.concurrency);
+  if (const auto* n = get(*f, "caFile")) read_ca_file(*n, child(path, "caFile"), q.ca_file);
 }
 
 void ConfigReader::read_instances(const YAML::Node& node) {
@@ -435,6 +437,23 @@ void ConfigReader::read_output_path(const YAML::Node& node, const std::string& p
     }
   }
   out = std::move(resolved);
+}
+
+void ConfigReader::read_ca_file(const YAML::Node& node, const std::string& path, std::string& out) {
+  std::string file;
+  if (!read_path(node, path, file)) return;
+  const auto text = read_file_(file);
+  if (!text) {
+    error(node, path, fmt::format("cannot be read: {}", text.error().message));
+    return;
+  }
+  if (auto certificates = http::count_ca_certificates(*text); !certificates) {
+    error(node, path,
+          fmt::format("\"{}\" {}, must be a PEM bundle of CA certificates", file,
+                      certificates.error().message));
+    return;
+  }
+  out = std::move(file);
 }
 
 void ConfigReader::read_int(const Fields& f, const std::string& path, std::string_view key, int lo,

@@ -59,6 +59,8 @@ class ConfigReader : public policy::detail::YamlReader {
   bool read_path(const YAML::Node& node, const std::string& path, std::string& out);
   /// read_path, then `check_output_` on the result.
   void read_output_path(const YAML::Node& node, const std::string& path, std::string& out);
+  /// read_path, then the file must be readable and hold at least one PEM certificate.
+  void read_ca_file(const YAML::Node& node, const std::string& path, std::string& out);
   /// An integer in [lo, hi], reported as "v is out of range, must be in [lo, hi]".
   void read_int(const Fields& f, const std::string& path, std::string_view key, int lo, int hi,
                 int& out);

@@ -42,6 +42,7 @@ std::string metrics_yaml(const MetricSourceConfig& m) {
       out += fmt::format("    label: {}\n    timeout: {}\n    staleness: {}\n",
                          util::json_string(p.label), duration(p.timeout),
                          policy::format_duration(p.staleness));
+      out += path_line("    ", "caFile", p.ca_file, "the system CA store");
       break;
     }
     case MetricSourceKind::QianfanMetric:
@@ -113,6 +114,7 @@ std::string to_yaml(const Config& config) {
   out +=
       fmt::format("  timeout: {}\n  maxAttempts: {}\n  maxRetryAfter: {}\n  concurrency: {}\n",
                   duration(q.timeout), q.max_attempts, duration(q.max_retry_after), q.concurrency);
+  out += path_line("  ", "caFile", q.ca_file, "the system CA store");
   out += metrics_yaml(config.metrics);
   out += "instances:\n";
   for (const auto& i : config.instances) {

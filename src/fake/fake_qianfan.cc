@@ -21,6 +21,16 @@
 // - A service with no replicas at all (scaled to zero) reports Serving.
 // - Every 429 RequestLimitExceeded (throttleQps or an injected error rate) carries
 //   `Retry-After: 1`, the whole seconds until the throttling window resets (kThrottleRetryAfter).
+// - A string field (ids, names, markers) longer than kMaxStringField bytes: 400
+//   InappropriateJSON naming the field and its length, never quoting it (real ids are ~20
+//   characters).
+// - X-Bce-Error-Message carries the code's fixed text (detail.cc), never the detailed message,
+//   which may quote the request.
+// - Once serve_at named the address, a request must sign the Host header and send one naming
+//   that address (or localhost with its port), else 400 SignatureDoesNotMatch: a signature made
+//   for another endpoint is not valid here.
+// - expirationPeriodInSeconds above kMaxSignatureExpiration: 400 InvalidHTTPAuthHeader, so that
+//   an old signature cannot be replayed for years (the SDKs sign for 300 s or 1800 s).
 
 #include "qfscale/fake/fake_qianfan.h"
 
@@ -58,6 +68,9 @@ constexpr std::string_view kTrafficPrefix = "/traffic/";
 // RequestLimitExceeded errors say the same, as a real throttle would.
 constexpr std::string_view kThrottleRetryAfter = "1";
 
+constexpr std::size_t kMaxStringField = 128;
+constexpr int kMaxSignatureExpiration = 3600;  ///< seconds
+
 std::int64_t epoch_second(SystemTime t) {
   return std::chrono::floor<std::chrono::seconds>(t).time_since_epoch().count();
 }
@@ -74,14 +87,12 @@ tl::unexpected<ApiError> api_fail(std::string_view code, std::string message) {
   return tl::unexpected<ApiError>(ApiError{std::string(code), std::move(message)});
 }
 
-/// Printable ASCII only, for response headers.
-std::string header_safe(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (const char c : text) {
-    out += (c >= 0x20 && c < 0x7F) ? c : '?';
-  }
-  return out;
+bool iequals(std::string_view a, std::string_view b) {
+  const auto lower = [](char c) {
+    return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+  };
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(),
+                                            [&](char x, char y) { return lower(x) == lower(y); });
 }
 
 int hex_value(char c) {
@@ -164,6 +175,10 @@ Outcome<std::string> read_string(const Json& value, std::string_view key) {
   if (text.empty()) {
     return api_fail("InappropriateJSON", fmt::format("field '{}' must not be empty", key));
   }
+  if (text.size() > kMaxStringField) {
+    return api_fail("InappropriateJSON", fmt::format("field '{}' is {} bytes long, at most {}", key,
+                                                     text.size(), kMaxStringField));
+  }
   return std::string(text);
 }
 
@@ -183,6 +198,10 @@ Outcome<std::optional<std::string>> optional_string(const JsonObject& body, std:
   if (value->get_string().get(text) != simdjson::SUCCESS) {
     return api_fail("InappropriateJSON",
                     fmt::format("field '{}' must be a string, got {}", key, describe(*value)));
+  }
+  if (text.size() > kMaxStringField) {
+    return api_fail("InappropriateJSON", fmt::format("field '{}' is {} bytes long, at most {}", key,
+                                                     text.size(), kMaxStringField));
   }
   return std::optional<std::string>{std::string(text)};
 }
@@ -221,6 +240,11 @@ Outcome<std::vector<std::string>> optional_string_list(const JsonObject& body,
       return api_fail(
           "InappropriateJSON",
           fmt::format("field '{}' must hold only strings, found {}", key, describe(item)));
+    }
+    if (text.size() > kMaxStringField) {
+      return api_fail("InappropriateJSON",
+                      fmt::format("field '{}' has an item {} bytes long, at most {}", key,
+                                  text.size(), kMaxStringField));
     }
     out.emplace_back(text);
   }
@@ -341,6 +365,9 @@ struct FakeQianfan::Impl {
   const std::chrono::milliseconds model_update_duration;
   const std::chrono::seconds allowed_skew;
 
+  mutable std::mutex hosts_mu;
+  std::vector<std::string> hosts;  ///< Host values the API accepts; empty: any (guarded)
+
   mutable std::mutex mu;
   util::Random random;                                                      // guarded by mu
   Faults faults;                                                            // guarded by mu
@@ -371,7 +398,10 @@ struct FakeQianfan::Impl {
     body += '}';
     auto response = http::json_response(status, std::move(body));
     response.headers.push_back({"X-Bce-Error-Code", std::string(code)});
-    response.headers.push_back({"X-Bce-Error-Message", header_safe(message)});
+    // The fixed text only: the detailed message may quote the request, and a header is no
+    // place for request text (a 70 KB id once made the whole answer a 500).
+    response.headers.push_back(
+        {"X-Bce-Error-Message", std::string(kind != nullptr ? kind->message : code)});
     response.headers.push_back({"x-bce-request-id", request_id});
     return response;
   }
@@ -796,7 +826,7 @@ struct FakeQianfan::Impl {
     const bce::VerifyOptions options{.now = std::chrono::floor<std::chrono::seconds>(now),
                                      .allowed_future_skew = allowed_skew};
     auto verified = bce::verify(input, *authorization, lookup, options);
-    if (verified) return std::nullopt;
+    if (verified) return check_scope(request, *authorization);
     switch (verified.error().failure) {
       case bce::VerifyFailure::Malformed:
         return ApiError{"InvalidHTTPAuthHeader", verified.error().message};
@@ -808,6 +838,40 @@ struct FakeQianfan::Impl {
         return ApiError{"RequestExpired", verified.error().message};
     }
     return ApiError{"InvalidHTTPAuthHeader", verified.error().message};
+  }
+
+  /// What a valid signature must also satisfy here: a bounded lifetime, and the Host signed
+  /// and naming this server.
+  std::optional<ApiError> check_scope(const http::Request& request,
+                                      std::string_view authorization) const {
+    const auto parsed = bce::parse_authorization(authorization);
+    if (!parsed) return ApiError{"InvalidHTTPAuthHeader", parsed.error().message};
+    if (parsed->expiration_seconds > kMaxSignatureExpiration) {
+      return ApiError{"InvalidHTTPAuthHeader",
+                      fmt::format("expirationPeriodInSeconds {} is above {}: sign for a shorter "
+                                  "period (the SDKs use 1800)",
+                                  parsed->expiration_seconds, kMaxSignatureExpiration)};
+    }
+    std::vector<std::string> accepted;
+    {
+      std::lock_guard lock(hosts_mu);
+      accepted = hosts;
+    }
+    if (accepted.empty()) return std::nullopt;
+    const auto& listed = parsed->signed_headers;
+    const bool host_signed =
+        listed.empty() || std::any_of(listed.begin(), listed.end(),
+                                      [](const auto& name) { return iequals(name, "host"); });
+    const auto host = request.header("Host");
+    const bool ours = host && std::any_of(accepted.begin(), accepted.end(),
+                                          [&](const auto& h) { return iequals(h, *host); });
+    if (!host_signed || !ours) {
+      return ApiError{"SignatureDoesNotMatch",
+                      fmt::format("the request must be signed for this endpoint: sign the Host "
+                                  "header with the value {}",
+                                  accepted.front())};
+    }
+    return std::nullopt;
   }
 
   http::Response handle_api(const http::Request& request, std::string_view route) {
@@ -1119,5 +1183,14 @@ Faults FakeQianfan::faults() const {
 }
 
 const bce::Credentials& FakeQianfan::credentials() const { return impl_->credentials; }
+
+void FakeQianfan::serve_at(std::string_view address) {
+  std::vector<std::string> hosts{std::string(address)};
+  if (const auto colon = address.rfind(':'); colon != std::string_view::npos) {
+    hosts.push_back(fmt::format("localhost{}", address.substr(colon)));
+  }
+  std::lock_guard lock(impl_->hosts_mu);
+  impl_->hosts = std::move(hosts);
+}
 
 }  // namespace qfscale::fake

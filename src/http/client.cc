@@ -149,14 +149,17 @@ class ClientImpl final : public Client {
     }
     tls_->set_verify_mode(ssl::verify_peer, ec);
     if (ec) return fail(ErrorCode::Internal, "TLS verify mode: " + ec.message());
-    tls_->set_default_verify_paths(ec);
-    if (ec) return fail(ErrorCode::Internal, "TLS default verify paths: " + ec.message());
-    if (!options_.ca_file.empty()) {
-      tls_->load_verify_file(options_.ca_file, ec);
-      if (ec) {
-        return fail(ErrorCode::InvalidInput,
-                    "TLS ca_file \"" + options_.ca_file + "\": " + ec.message());
-      }
+    if (options_.ca_file.empty()) {
+      tls_->set_default_verify_paths(ec);
+      if (ec) return fail(ErrorCode::Internal, "TLS default verify paths: " + ec.message());
+      return {};
+    }
+    // A CA bundle replaces the system store: a private CA should not widen trust to every
+    // public CA, and a public endpoint behind a corporate proxy names its CA here.
+    tls_->load_verify_file(options_.ca_file, ec);
+    if (ec) {
+      return fail(ErrorCode::InvalidInput,
+                  "TLS ca_file \"" + options_.ca_file + "\": " + ec.message());
     }
     return {};
   }
@@ -381,10 +384,15 @@ class ClientImpl final : public Client {
       }
     }
     const long verify = SSL_get_verify_result(ssl_handle);  // NOLINT(google-runtime-int)
-    if (verify != X509_V_OK) {
-      detail += fmt::format(" ({})", X509_verify_cert_error_string(verify));
-    }
     ERR_clear_error();
+    if (verify != X509_V_OK) {
+      // Retrying cannot help: the same certificate fails the same check until someone changes
+      // the trust settings or the certificate.
+      return fail(ErrorCode::InvalidInput,
+                  fmt::format("TLS handshake with {}: {} ({}): the server certificate is not "
+                              "trusted; check the CA file (caFile) and the server certificate",
+                              where, detail, X509_verify_cert_error_string(verify)));
+    }
     return fail(transient("TLS handshake with " + where + ": " + detail));
   }
 

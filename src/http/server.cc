@@ -1,10 +1,12 @@
 // The Beast server behind start_server: one acceptor, an io_context run by `threads` threads, and
 // one Session object per connection (shared_ptr kept alive by its pending handlers, the pattern
 // of Beast's async examples). Each connection runs on its own strand, so a session's handlers
-// never run concurrently and need no locks.
+// never run concurrently and need no locks. The accept loop counts open sessions against the
+// connection cap and backs off when the process runs out of descriptors (accept_policy.h).
 
 #include "qfscale/http/server.h"
 
+#include <atomic>
 #include <charconv>
 #include <cstdio>
 #include <exception>
@@ -30,9 +32,11 @@
 #include <boost/beast/ssl/ssl_stream.hpp>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <sys/resource.h>
 
 #include "qfscale/util/check.h"
 
+#include "http/accept_policy.h"
 #include "http/request_parser.h"
 
 namespace qfscale::http {
@@ -59,6 +63,22 @@ struct ServerState {
   detail::RequestLimits limits;
   std::chrono::milliseconds read_timeout{};
   std::optional<ssl::context> tls;
+  std::size_t max_connections = 1;
+  std::atomic<std::size_t> open_connections{0};
+};
+
+/// Counts a session as open for as long as it lives.
+class ConnectionSlot {
+ public:
+  explicit ConnectionSlot(std::atomic<std::size_t>& open) : open_(open) { ++open_; }
+  ConnectionSlot(const ConnectionSlot&) = delete;
+  ConnectionSlot& operator=(const ConnectionSlot&) = delete;
+  ConnectionSlot(ConnectionSlot&&) = delete;
+  ConnectionSlot& operator=(ConnectionSlot&&) = delete;
+  ~ConnectionSlot() { --open_; }
+
+ private:
+  std::atomic<std::size_t>& open_;
 };
 
 std::string endpoint_string(const tcp::endpoint& ep) {
@@ -100,6 +120,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
  public:
   Session(std::shared_ptr<ServerState> state, tcp::socket&& socket)
       : state_(std::move(state)),
+        slot_(state_->open_connections),
         stream_(make_stream(std::move(socket))),
         delay_timer_(stream_.get_executor()) {
     boost::system::error_code ec;
@@ -251,6 +272,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   }
 
   std::shared_ptr<ServerState> state_;
+  ConnectionSlot slot_;
   Stream stream_;
   asio::steady_timer delay_timer_;
   beast::flat_buffer buffer_;
@@ -348,6 +370,7 @@ class ServerImpl final : public Server {
     if (ec) return failed("local endpoint of");
     address_ = endpoint_string(local);
     port_ = local.port();
+    accept_timer_ = std::make_unique<asio::steady_timer>(acceptor_->get_executor());
 
     accept();
     threads_.reserve(static_cast<std::size_t>(threads_wanted_));
@@ -360,6 +383,7 @@ class ServerImpl final : public Server {
   [[nodiscard]] std::string address() const override { return address_; }
   [[nodiscard]] std::uint16_t port() const override { return port_; }
   [[nodiscard]] bool tls() const override { return state_->tls.has_value(); }
+  [[nodiscard]] std::size_t max_connections() const override { return state_->max_connections; }
 
   void stop() override {
     std::lock_guard lock(stop_mu_);
@@ -378,6 +402,7 @@ class ServerImpl final : public Server {
       if (t.joinable()) t.join();
     }
     threads_.clear();
+    accept_timer_.reset();
     acceptor_.reset();
     ioc_.reset();
   }
@@ -396,26 +421,85 @@ class ServerImpl final : public Server {
     }
   }
 
+  // The accept handlers and the backoff timer run on the acceptor's strand, one at a time, so
+  // backoff_ and at_cap_ need no lock.
   void accept() {
     acceptor_->async_accept(
         asio::make_strand(*ioc_), [this](beast::error_code ec, tcp::socket socket) {
           if (ec == asio::error::operation_aborted) return;
-          if (!ec) {
-            if (state_->tls) {
-              std::make_shared<Session<TlsStream>>(state_, std::move(socket))->start();
-            } else {
-              std::make_shared<Session<PlainStream>>(state_, std::move(socket))->start();
-            }
+          const auto step = detail::next_accept_step(classify_accept(ec), backoff_);
+          backoff_ = step.state;
+          if (step.episode_started) {
+            log(
+                fmt::format("cannot accept connections: {} ({} open, limit {}); retrying in {} ms, "
+                            "then every {} ms",
+                            ec.message(), state_->open_connections.load(), state_->max_connections,
+                            detail::kFirstAcceptBackoff.count(), detail::kAcceptBackoff.count()));
           }
-          // Keep accepting after transient errors such as running out of file descriptors.
-          accept();
+          if (step.episode_ended) log("accepting connections again");
+          if (!ec) serve(std::move(socket));
+          if (step.wait.count() == 0) return accept();
+          accept_timer_->expires_after(step.wait);
+          accept_timer_->async_wait([this](beast::error_code wec) {
+            if (wec != asio::error::operation_aborted) accept();
+          });
         });
+  }
+
+  static detail::AcceptResult classify_accept(const beast::error_code& ec) {
+    if (!ec) return detail::AcceptResult::Accepted;
+    // The peer gave up while queued, or the handshake failed: only this connection is lost.
+    if (ec == asio::error::connection_aborted || ec == asio::error::connection_reset ||
+        ec == beast::error_code(EPROTO, boost::system::system_category())) {
+      return detail::AcceptResult::ConnectionFailed;
+    }
+    // EMFILE, ENFILE, ENOBUFS, ENOMEM and anything unforeseen: retrying at once would spin.
+    return detail::AcceptResult::Exhausted;
+  }
+
+  void serve(tcp::socket socket) {
+    if (state_->open_connections.load() >= state_->max_connections) return refuse(socket);
+    at_cap_ = false;
+    if (state_->tls) {
+      std::make_shared<Session<TlsStream>>(state_, std::move(socket))->start();
+    } else {
+      std::make_shared<Session<PlainStream>>(state_, std::move(socket))->start();
+    }
+  }
+
+  /// Over the cap: answer without reading and close at once, so that the descriptor is free
+  /// again before the next accept. A plain client reads the 503; a TLS client sees the
+  /// connection close during its handshake.
+  void refuse(tcp::socket& socket) {
+    if (!at_cap_) {
+      at_cap_ = true;
+      log(fmt::format("{} connections open, the limit: refusing new connections until some close",
+                      state_->max_connections));
+    }
+    static constexpr std::string_view kBusy =
+        "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\n"
+        "Content-Length: 25\r\nRetry-After: 1\r\nConnection: close\r\n\r\n"
+        "too many open connections";
+    beast::error_code ignored;
+    if (!state_->tls) {
+      socket.non_blocking(true, ignored);
+      socket.write_some(asio::buffer(kBusy.data(), kBusy.size()), ignored);
+      socket.shutdown(tcp::socket::shutdown_send, ignored);
+    }
+    socket.close(ignored);
+  }
+
+  void log(const std::string& line) const {
+    std::fprintf(stderr, "qfscale http server %s: %s\n", address_.c_str(), line.c_str());
   }
 
   std::shared_ptr<ServerState> state_;
   int threads_wanted_;
   std::unique_ptr<asio::io_context> ioc_;
   std::unique_ptr<tcp::acceptor> acceptor_;
+  std::unique_ptr<asio::steady_timer> accept_timer_;  ///< the pause after a failed accept
+  detail::AcceptBackoffState backoff_;
+  bool at_cap_ = false;  ///< refusing connections; logged when it starts
   std::vector<std::thread> threads_;
   std::string address_;
   std::uint16_t port_ = 0;
@@ -434,6 +518,12 @@ Result<std::unique_ptr<Server>> start_server(ServerOptions options, Router route
   state->limits.max_body_bytes = options.max_body_bytes;
   state->limits.max_header_bytes = options.max_header_bytes;
   state->read_timeout = options.read_timeout;
+  state->max_connections = options.max_connections;
+  if (state->max_connections == 0) {
+    rlimit limit{};
+    const bool known = getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY;
+    state->max_connections = known ? detail::default_max_connections(limit.rlim_cur) : 256;
+  }
   if (options.tls) {
     state->tls.emplace(ssl::context::tls_server);
     if (auto st = configure_tls(*state->tls, *options.tls); !st) return fail(std::move(st.error()));

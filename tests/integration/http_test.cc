@@ -1,10 +1,13 @@
 // The real Beast server and client against each other over loopback, plain and TLS, plus raw
 // bytes from a plain Asio socket for what a well-behaved client never sends.
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <cstdlib>
 #include <future>
+#include <memory>
 #include <mutex>
 #include <set>
 #include <string>
@@ -15,8 +18,10 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read.hpp>
+#include <boost/asio/read_until.hpp>
 #include <boost/asio/write.hpp>
 #include <doctest/doctest.h>
+#include <sys/resource.h>
 
 #include "qfscale/http/client.h"
 #include "qfscale/http/server.h"
@@ -92,6 +97,34 @@ std::string raw_exchange(std::uint16_t port, const std::string& bytes) {
   CHECK_MESSAGE(closed, "server did not close the connection");
   return received;
 }
+
+/// A keep-alive connection held open by the test, asking GET /hello on demand.
+class HeldConnection {
+ public:
+  explicit HeldConnection(std::uint16_t port) : socket_(ioc_) {
+    boost::system::error_code ec;
+    socket_.connect({asio::ip::make_address("127.0.0.1"), port}, ec);
+    REQUIRE_MESSAGE(!ec, ec.message());
+  }
+  /// The status line of the answer to one GET /hello, or "" when the server closed.
+  std::string hello() {
+    return within(10s, [this] {
+      boost::system::error_code ec;
+      const std::string request = "GET /hello HTTP/1.1\r\nHost: x\r\n\r\n";
+      asio::write(socket_, asio::buffer(request), ec);
+      if (ec) return std::string();
+      std::string received;
+      // The body is {"hello":"world"}: its last byte ends the answer.
+      asio::read_until(socket_, asio::dynamic_buffer(received), "}", ec);
+      if (ec) return std::string();
+      return received.substr(0, received.find("\r\n"));
+    });
+  }
+
+ private:
+  asio::io_context ioc_;
+  asio::ip::tcp::socket socket_;
+};
 
 Router echo_router() {
   Router router;
@@ -208,16 +241,26 @@ TEST_SUITE("http") {
     }
   }
 
-  TEST_CASE("http: a server certificate from an untrusted CA is rejected") {
+  TEST_CASE("http: a server certificate from an untrusted CA is rejected, as permanent") {
     auto server = start(echo_router(), tls_server());
     ClientOptions options;
     options.ca_file = qfscale::test::test_pki().untrusted_ca_file;
     auto client = make(options);
     auto res = client->send(get(url(*server, "/hello")));
     REQUIRE_FALSE(res.has_value());
-    CHECK(res.error().code == ErrorCode::Transient);
+    // Not Transient: the same certificate fails the same way on every retry.
+    CHECK(res.error().code == ErrorCode::InvalidInput);
+    CHECK_FALSE(res.error().retryable());
     CHECK_MESSAGE(res.error().message.find("certificate verify failed") != std::string::npos,
                   res.error().message);
+    const bool cause_named =
+        res.error().message.find("self-signed certificate in certificate chain") !=
+            std::string::npos ||
+        res.error().message.find("unable to get local issuer certificate") != std::string::npos;
+    CHECK_MESSAGE(cause_named, res.error().message);
+    CHECK(res.error().message.find("check the CA file (caFile) and the server certificate") !=
+          std::string::npos);
+    CHECK(res.error().message.find("retry") == std::string::npos);
     CHECK(res.error().message.find("TLS handshake with 127.0.0.1:") != std::string::npos);
 
     SUBCASE("unless verification is switched off") {
@@ -239,7 +282,7 @@ TEST_SUITE("http") {
 
     auto by_ip = client->send(get(url(*server, "/hello", "127.0.0.1")));
     REQUIRE_FALSE(by_ip.has_value());
-    CHECK(by_ip.error().code == ErrorCode::Transient);
+    CHECK(by_ip.error().code == ErrorCode::InvalidInput);
     CHECK_MESSAGE(by_ip.error().message.find("mismatch") != std::string::npos,
                   by_ip.error().message);
 
@@ -418,6 +461,44 @@ TEST_SUITE("http") {
     auto ok = client->send(get(url(*server, "/ok")));
     REQUIRE(ok.has_value());
     CHECK(ok->status == 200);
+  }
+
+  TEST_CASE("http: beyond max_connections a new connection gets 503 at once, open ones work") {
+    ServerOptions options;
+    options.max_connections = 3;
+    auto server = start(echo_router(), options);
+    CHECK(server->max_connections() == 3);
+    std::vector<std::unique_ptr<HeldConnection>> held;
+    for (int i = 0; i < 3; ++i) {
+      held.push_back(std::make_unique<HeldConnection>(server->port()));
+      CHECK(held.back()->hello() == "HTTP/1.1 200 OK");
+    }
+
+    // raw_exchange sends nothing here: the answer comes without a request, then the close.
+    const std::string refused = raw_exchange(server->port(), "");
+    CHECK_MESSAGE(refused.starts_with("HTTP/1.1 503 Service Unavailable\r\n"), refused);
+    CHECK(refused.find("too many open connections") != std::string::npos);
+    for (auto& connection : held) CHECK(connection->hello() == "HTTP/1.1 200 OK");
+
+    // Once one closes, the server has room again as soon as it has seen the close.
+    held.pop_back();
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    std::string reply;
+    while (std::chrono::steady_clock::now() < deadline) {
+      reply = raw_exchange(server->port(),
+                           "GET /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+      if (!reply.starts_with("HTTP/1.1 503")) break;
+      std::this_thread::yield();
+    }
+    CHECK_MESSAGE(reply.starts_with("HTTP/1.1 200 OK\r\n"), reply);
+  }
+
+  TEST_CASE("http: by default a server takes a quarter of the descriptor limit, at most 256") {
+    rlimit limit{};
+    REQUIRE(getrlimit(RLIMIT_NOFILE, &limit) == 0);
+    auto server = start(echo_router());
+    const auto quarter = limit.rlim_cur == RLIM_INFINITY ? 256 : limit.rlim_cur / 4;
+    CHECK(server->max_connections() == std::min<std::uint64_t>(256, quarter));
   }
 
   TEST_CASE("http: raw malformed, oversized and over-long requests get 400, 413 and 431") {

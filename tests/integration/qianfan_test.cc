@@ -161,6 +161,7 @@ struct Stack {
     auto started = http::start_server(server_options, fake->router());
     REQUIRE_MESSAGE(started.has_value(), (started ? "" : started.error().to_string()));
     server = std::move(*started);
+    fake->serve_at(server->address());  // the client's signed Host must name this server
     base = fmt::format("{}://{}", options.tls ? "https" : "http", server->address());
 
     admin = make_http(test::test_pki().ca_file);
@@ -511,18 +512,21 @@ TEST_SUITE("qianfan") {
     }
   }
 
-  TEST_CASE("qianfan: a server certificate the client does not trust is a Transient TLS error") {
+  TEST_CASE("qianfan: a server certificate the client does not trust fails once, for good") {
     Stack s({.tls = true,
              .trust = Trust::UntrustedCa,
-             .retry = {.max_attempts = 2, .base_delay = 200ms, .max_delay = 5'000ms}});
+             .retry = {.max_attempts = 4, .base_delay = 200ms, .max_delay = 5'000ms}});
     auto r = s.api->describe_service(ServiceId{kAlpha});
     REQUIRE_FALSE(r.has_value());
-    CHECK(r.error().code == ErrorCode::Transient);
+    CHECK(r.error().code == ErrorCode::InvalidInput);
     CHECK_MESSAGE(r.error().message.find("certificate verify failed") != std::string::npos,
                   r.error().message);
+    CHECK(r.error().message.find("check the CA file (caFile)") != std::string::npos);
     CHECK(r.error().http_status == 0);
-    CHECK(r.error().to_string().find("(2 attempts)") != std::string::npos);
-    CHECK(s.sleeps.waits().size() == 1);
+    // One attempt: no "(N attempts)" context and no backoff wait before a second one.
+    CHECK(r.error().to_string().find("attempts)") == std::string::npos);
+    CHECK(s.sleeps.waits().empty());
+    CHECK(advice(r.error()).find("retry later") == std::string_view::npos);
     CHECK(s.api_count("DescribeService", "OK") == 0);  // nothing reached the fake's handler
   }
 

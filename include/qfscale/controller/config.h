@@ -18,9 +18,11 @@
 ///   maxAttempts: 4                          # tries per call incl. the first [4]
 ///   maxRetryAfter: 30s                      # longest Retry-After a call waits out [30s]
 ///   concurrency: 16                         # API calls in flight at once [16]
+///   caFile: /etc/qfscale/ca.pem             # PEM CAs trusted instead of the system store [none]
 /// metrics:                                  # exactly one of the four kinds
 ///   prometheus: {url: http://127.0.0.1:9090, query: 'sum by (service) (rate(x[1m]))',
-///                label: service, timeout: 5s, staleness: 2m}
+///                label: service, timeout: 5s, staleness: 2m,
+///                caFile: /etc/qfscale/prom-ca.pem}  # as qianfan.caFile [none]
 ///   # qianfan: {window: 60s}                # DescribeServiceMetric call totals / window
 ///   # trace: {file: traces/x.csv, speedup: 1, window: 0s, loop: true}
 ///   # synthetic: {seed: 1, baseQps: 10, amplitude: 0.5, period: 24h, peakAt: 20h, noise: 0.1,
@@ -105,6 +107,10 @@ struct QianfanConfig {
   /// A Transient reply asking to retry later than this is not retried within the call.
   std::chrono::milliseconds max_retry_after{30'000};
   int concurrency = 16;
+  /// A PEM bundle of the CAs that sign the endpoint's certificate, trusted instead of the
+  /// system store; absolute. Empty: the system store. The loader checks that it reads and
+  /// holds at least one certificate.
+  std::string ca_file;
   friend bool operator==(const QianfanConfig&, const QianfanConfig&) = default;
 };
 

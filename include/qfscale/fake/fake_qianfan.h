@@ -171,6 +171,12 @@ class FakeQianfan {
   [[nodiscard]] Faults faults() const;
   [[nodiscard]] const bce::Credentials& credentials() const;
 
+  /// The address the fake is served on ("127.0.0.1:43211", http::Server::address): from then
+  /// on an API request must sign its Host header and send that address or localhost:<port>,
+  /// else 400 SignatureDoesNotMatch. Until then any Host is accepted (tests that call `handle`
+  /// directly).
+  void serve_at(std::string_view address);
+
  private:
   struct Impl;
   explicit FakeQianfan(std::unique_ptr<Impl> impl);

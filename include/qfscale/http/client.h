@@ -30,7 +30,9 @@ struct ClientOptions {
   std::chrono::milliseconds request_timeout{30'000};  ///< whole exchange: write + read
   std::size_t max_response_bytes = 16u << 20;
   bool verify_peer = true;  ///< TLS peer and host-name verification
-  std::string ca_file;      ///< extra trust anchor (PEM), e.g. a test CA; system CAs otherwise
+  /// PEM bundle of the CAs to trust instead of the system store (a private or test CA);
+  /// empty: the system store
+  std::string ca_file;
   std::size_t max_idle_per_host = 64;
 };
 
@@ -38,8 +40,10 @@ struct ClientOptions {
 class Client {
  public:
   virtual ~Client() = default;
-  /// Returns the response for any status code. Errors: Transient for connect failures,
-  /// timeouts, resets, TLS failures and oversized or malformed responses, with a message that
+  /// Returns the response for any status code. Errors: InvalidInput when the peer's certificate
+  /// fails verification (chain or host name): retrying cannot help until the trust settings
+  /// (ca_file) or the certificate change; Transient for connect failures, timeouts, resets,
+  /// other TLS failures and oversized or malformed responses, with a message that
   /// names the peer and the step ("connect to 127.0.0.1:1234: Connection refused"); InvalidInput
   /// for a bad URL, method or header. A request that fails on a pooled keep-alive connection
   /// before any response byte arrives (the server closed it while idle) is sent once more on a

@@ -56,10 +56,19 @@ struct ServerOptions {
   /// connection is kept; writing a response gets the same budget.
   std::chrono::milliseconds read_timeout{30'000};
   int threads = 2;  ///< io threads; values below 1 mean 1
+  /// Connections served at once. Beyond it a new connection is answered 503 (plain HTTP) or
+  /// closed (TLS) at once, without reading it. 0: a quarter of the process's descriptor limit
+  /// (RLIMIT_NOFILE, soft) at start, at most 256, so that a flood of clients cannot take the
+  /// descriptors the process needs for its outbound calls and files.
+  std::size_t max_connections = 0;
 };
 
 /// A running server. Handlers run on the server's threads; a handler that throws gets a 500.
-/// Malformed requests get 400, and every 4xx from parsing closes the connection.
+/// Malformed requests get 400, and every 4xx from parsing closes the connection. When accept
+/// fails for want of descriptors or memory (EMFILE, ENFILE, ENOBUFS, ENOMEM) the server waits
+/// 100 ms, then 1 s between attempts, instead of retrying at once, and logs one line on stderr
+/// when that starts and one when accepting works again; reaching max_connections is logged once
+/// per episode too.
 /// Thread-safety: `address`, `port`, `tls` and `stop` are safe from any thread except the
 /// server's own handler threads (`stop` joins them; calling it from a handler is a bug and
 /// aborts).
@@ -69,6 +78,7 @@ class Server {
   [[nodiscard]] virtual std::string address() const = 0;  ///< "127.0.0.1:43211"
   [[nodiscard]] virtual std::uint16_t port() const = 0;
   [[nodiscard]] virtual bool tls() const = 0;
+  [[nodiscard]] virtual std::size_t max_connections() const = 0;  ///< the effective cap
   /// Stops accepting, closes every connection (pending delayed responses are abandoned) and
   /// joins the threads. Idempotent; the destructor calls it.
   virtual void stop() = 0;

@@ -36,6 +36,9 @@ struct PrometheusConfig {
   std::chrono::milliseconds timeout{5'000};                     ///< per request
   std::chrono::seconds staleness{120};  ///< samples older than now - staleness are `stale`
   http::Headers headers;                ///< extra request headers, e.g. Authorization
+  /// PEM CAs trusted instead of the system store for an https URL; empty: the system store.
+  /// The client given to make_prometheus_source must be built with it (ClientOptions::ca_file).
+  std::string ca_file;
 };
 
 /// Validates `config`: an http(s) base URL without query or fragment, a label name matching

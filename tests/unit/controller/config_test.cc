@@ -157,14 +157,14 @@ TEST_SUITE("controller") {
         {"qianfan",
          {.qianfan = "timout: 5s"},
          "3:11: qianfan.timout: unknown field, did you mean 'timeout'? (allowed: baseUrl, "
-         "credentialsFile, timeout, maxAttempts, maxRetryAfter, concurrency)"},
+         "credentialsFile, timeout, maxAttempts, maxRetryAfter, concurrency, caFile)"},
         {"metrics",
          {.metrics = "qianfan: {}, graphite: {}"},
          "4:24: metrics.graphite: unknown field (allowed: prometheus, qianfan, trace, synthetic)"},
         {"prometheus",
          {.metrics = "prometheus: {url: http://p:1, query: q, lable: x}"},
          "4:51: metrics.prometheus.lable: unknown field (allowed: url, query, label, timeout, "
-         "staleness)"},
+         "staleness, caFile)"},
         {"synthetic",
          {.metrics = "synthetic: {baseQPS: 3}"},
          "4:23: metrics.synthetic.baseQPS: unknown field, did you mean 'baseQps'? (allowed: "

@@ -253,6 +253,93 @@ TEST_SUITE("fake") {
     }
   }
 
+  TEST_CASE("fake: a signature made for another host is refused once the fake knows its address") {
+    Harness h;
+    const std::string body = R"({"serviceId":"svco-aaaaaaaaaaa1"})";
+    const auto signed_for = [&](std::string host) {
+      return h.fake->handle(testing::signed_request(h.clock, "/v2/service", "DescribeService", body,
+                                                    {.host = std::move(host)}));
+    };
+    // Before serve_at (unit tests that call handle directly) any Host goes.
+    CHECK(signed_for("qianfan.baidubce.com").status == 200);
+
+    h.fake->serve_at("127.0.0.1:8765");
+    CHECK(signed_for("127.0.0.1:8765").status == 200);
+    CHECK(signed_for("LOCALHOST:8765").status == 200);  // host names are case-insensitive
+    const auto elsewhere = signed_for("qianfan.baidubce.com");
+    check_error(elsewhere, 400, "SignatureDoesNotMatch");
+    CHECK(json_string(elsewhere.body, "/message").find("127.0.0.1:8765") != std::string::npos);
+    check_error(signed_for("127.0.0.1:9999"), 400, "SignatureDoesNotMatch");
+    check_error(signed_for("127.0.0.1"), 400, "SignatureDoesNotMatch");
+
+    SUBCASE("and one that does not sign the Host at all") {
+      const auto signed_at = std::chrono::floor<std::chrono::seconds>(testing::kStart);
+      http::Request request;
+      request.method = "POST";
+      request.target = "/v2/service?Action=DescribeService";
+      request.headers = {{"Host", "127.0.0.1:8765"},
+                         {"Content-Type", "application/json"},
+                         {"x-bce-date", bce::format_timestamp(signed_at)}};
+      bce::CanonicalInput input{
+          .method = "POST", .path = "/v2/service", .query = {{"Action", "DescribeService"}}};
+      for (const auto& x : request.headers) input.headers.emplace_back(x.name, x.value);
+      const auto signature = bce::sign(testing::kCredentials, input,
+                                       {.timestamp = signed_at,
+                                        .expiration_seconds = 1800,
+                                        .headers_to_sign = {"content-type", "x-bce-date"}});
+      request.headers.push_back({"Authorization", signature.authorization});
+      request.body = body;
+      check_error(h.fake->handle(request), 400, "SignatureDoesNotMatch");
+    }
+  }
+
+  TEST_CASE("fake: a signature valid for more than an hour is refused, however old") {
+    Harness h;
+    const std::string body = R"({"serviceId":"svco-aaaaaaaaaaa1"})";
+    const auto signed_with = [&](int expiration, util::SystemTime at) {
+      return h.fake->handle(testing::signed_request(h.clock, "/v2/service", "DescribeService", body,
+                                                    {.at = at, .expiration_seconds = expiration}));
+    };
+    CHECK(signed_with(3600, testing::kStart).status == 200);
+    check_error(signed_with(3601, testing::kStart), 400, "InvalidHTTPAuthHeader");
+    // Signed ten years ago for ten years: it has not expired, and still must not pass.
+    constexpr int kTenYears = 10 * 365 * 24 * 3600;
+    const auto ten_years_ago = testing::kStart - std::chrono::seconds{kTenYears - 60};
+    const auto old = signed_with(kTenYears, ten_years_ago);
+    check_error(old, 400, "InvalidHTTPAuthHeader");
+    CHECK(json_string(old.body, "/message").find("expirationPeriodInSeconds") != std::string::npos);
+    // Within the cap the usual expiry rule applies.
+    check_error(signed_with(1800, testing::kStart - 1801s), 400, "RequestExpired");
+  }
+
+  TEST_CASE("fake: an over-long id is a 400 that quotes neither body nor header") {
+    Harness h;
+    const std::string huge(70 * 1024, 'x');
+    const auto r = h.describe(huge);
+    check_error(r, 400, "InappropriateJSON");
+    CHECK(json_string(r.body, "/message") == "field 'serviceId' is 71680 bytes long, at most 128");
+    for (const auto& header : r.headers) {
+      CAPTURE(header.name);
+      CHECK(header.value.size() < 200);
+    }
+    CHECK(r.header("X-Bce-Error-Message") ==
+          std::optional<std::string_view>("The JSON you provided was well-formed and valid, but "
+                                          "not appropriate for this operation."));
+    // 128 is still an id (unknown, so 404); lists are capped too.
+    check_error(h.describe(std::string(128, 'x')), 404, "ResourceNotFound");
+    check_error(h.api("DescribeServices", R"({"runStatus":[")" + huge + R"("]})"), 400,
+                "InappropriateJSON");
+  }
+
+  TEST_CASE("fake: error headers carry the code's fixed text, never the request's") {
+    Harness h;
+    const auto r = h.describe("svco-<script>-unknown");
+    check_error(r, 404, "ResourceNotFound");
+    CHECK(json_string(r.body, "/message").find("svco-<script>-unknown") != std::string::npos);
+    CHECK(r.header("X-Bce-Error-Message") ==
+          std::optional<std::string_view>("The resource does not exist."));
+  }
+
   TEST_CASE("fake: new replicas are ready exactly when the startup delay has passed") {
     Harness h;
     // gamma: scale to 0, then to 1 -> no ready replica, one pending: Deploying.

@@ -246,7 +246,7 @@ tl::expected<Trace, util::Diagnostics> parse_trace(std::string_view text,
 }
 
 tl::expected<Trace, util::Diagnostics> load_trace(const std::string& path) {
-  auto text = util::read_file(path);
+  auto text = util::read_file(path, util::kMaxTraceFileBytes);
   if (!text) {
     return tl::unexpected(
         util::Diagnostics{util::Diagnostic{.file = path, .message = text.error().to_string()}});

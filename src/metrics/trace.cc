@@ -11,6 +11,7 @@
 
 #include "qfscale/util/check.h"
 #include "qfscale/util/file.h"
+#include "qfscale/util/redact.h"
 
 namespace qfscale::metrics {
 
@@ -67,11 +68,8 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
-/// At most 40 characters of user text for a message.
-std::string shown(std::string_view s) {
-  constexpr std::size_t kMax = 40;
-  return s.size() <= kMax ? std::string(s) : std::string(s.substr(0, kMax)) + "...";
-}
+/// A line or field as a message quotes it: short, printable, never a key (util/redact.h).
+std::string shown(std::string_view s) { return util::excerpt(s); }
 
 class Collector {
  public:

@@ -15,7 +15,7 @@ namespace {
 const std::string kServeGen = QFS_EXAMPLES_DIR "/traces/servegen-language-mmid-2d.csv";
 
 void BM_ParseServeGenTwoDays(benchmark::State& state) {
-  const auto text = qfscale::util::read_file(kServeGen);
+  const auto text = qfscale::util::read_file(kServeGen, qfscale::util::kMaxTraceFileBytes);
   if (!text) {
     state.SkipWithError(("trace not available: " + text.error().to_string()).c_str());
     return;

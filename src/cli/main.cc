@@ -1,11 +1,17 @@
 #include <cstdio>
 #include <exception>
 
+#include <sys/prctl.h>
+
 #include "qfscale/util/heap.h"
 
 #include "cli/command.h"
 
 int main(int argc, char** argv) {
+  // Every command may hold the AK/SK (QIANFAN_SECRET_KEY is in the environment block of any
+  // process started with it): no core dump, and no ptrace or /proc/<pid>/mem by other
+  // processes of the same user. Done first, before anything reads a secret.
+  ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);  // NOLINT(cppcoreguidelines-pro-type-vararg)
   qfscale::util::keep_freed_heap();
   CLI::App app{
       "qfscale: an autoscaler for Baidu Qianfan custom model services (定制服务).\n"

@@ -33,7 +33,7 @@ int run_eval(const EvalOptions& o) {
     for (const auto& d : policy.error()) fmt::print(stderr, "{}\n", d.to_string());
     return 1;
   }
-  auto steps_text = util::read_file(o.steps_file);
+  auto steps_text = util::read_file(o.steps_file, util::kMaxTraceFileBytes);
   if (!steps_text) {
     fmt::print(stderr, "qfscale: {}\n", steps_text.error().to_string());
     return 2;

@@ -18,6 +18,7 @@
 #include "qfscale/policy/duration.h"
 #include "qfscale/qianfan/api.h"
 #include "qfscale/util/file.h"
+#include "qfscale/util/redact.h"
 
 #include "controller/config_reader.h"
 
@@ -123,7 +124,8 @@ tl::expected<Config, util::Diagnostics> ConfigReader::load(std::string_view text
     policies = load_policies();
   } catch (const std::exception& e) {
     // yaml-cpp should not throw on the accessors used here; never let it escape the module.
-    add(pos_of(*root), "", fmt::format("internal error reading the config: {}", e.what()));
+    add(pos_of(*root), "",
+        fmt::format("internal error reading the config: {}", util::excerpt(e.what(), 120)));
   }
   if (has_diagnostics() || !policy_diagnostics_.empty()) {
     auto all = take_sorted();

@@ -7,6 +7,7 @@
 #include "qfscale/controller/config.h"
 #include "qfscale/policy/duration.h"
 #include "qfscale/util/json_string.h"
+#include "qfscale/util/redact.h"
 
 namespace qfscale::controller {
 
@@ -36,7 +37,9 @@ std::string metrics_yaml(const MetricSourceConfig& m) {
   switch (m.kind) {
     case MetricSourceKind::Prometheus: {
       const auto& p = m.prometheus;
-      out += fmt::format("  prometheus:\n    url: {}\n", util::json_string(p.base_url));
+      // The password of a user:password@ URL is shown as ***: --show output is shared.
+      out += fmt::format("  prometheus:\n    url: {}\n",
+                         util::json_string(util::redact_url(p.base_url)));
       out += p.query.empty() ? "    # query: not set: every service has its own\n"
                              : fmt::format("    query: {}\n", util::json_string(p.query));
       out += fmt::format("    label: {}\n    timeout: {}\n    staleness: {}\n",
@@ -107,7 +110,7 @@ std::string to_yaml(const Config& config) {
   std::string out = "apiVersion: qfscale/v1\nkind: ControllerConfig\n";
   const auto& q = config.qianfan;
   out += "qianfan:\n";
-  out += path_line("  ", "baseUrl", q.base_url,
+  out += path_line("  ", "baseUrl", util::redact_url(q.base_url),
                    "$QIANFAN_CONSOLE_API_BASE_URL, else https://qianfan.baidubce.com");
   out += path_line("  ", "credentialsFile", q.credentials_file,
                    "$QIANFAN_ACCESS_KEY and $QIANFAN_SECRET_KEY");

@@ -368,7 +368,7 @@ Result<EngineStates> decode_states(std::string_view text) {
 Result<EngineStates> StateStore::load() const {
   struct stat st {};
   if (::stat(path_.c_str(), &st) != 0 && errno == ENOENT) return EngineStates{};
-  auto text = util::read_file(path_);
+  auto text = util::read_file(path_, util::kMaxStateFileBytes);
   if (!text) return tl::unexpected(std::move(text).error().with_context("load state"));
   auto states = decode_states(*text);
   if (!states) {

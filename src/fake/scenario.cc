@@ -42,18 +42,18 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
-#include <fstream>
 #include <limits>
 #include <map>
 #include <random>
 #include <set>
-#include <sstream>
 #include <system_error>
 
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
 #include "qfscale/fake/fake_qianfan.h"
+#include "qfscale/util/file.h"
+#include "qfscale/util/redact.h"
 
 #include "fake/detail.h"
 
@@ -62,6 +62,10 @@ namespace {
 
 using util::Diagnostic;
 using util::Diagnostics;
+
+/// yaml-cpp's messages may quote input (an undefined anchor's name): bounded like a value,
+/// with room for the message itself.
+constexpr std::size_t kMessageChars = 120;
 
 struct Position {
   int line = 0;
@@ -79,7 +83,7 @@ std::string describe(const YAML::Node& node) {
   if (!node.IsDefined() || node.IsNull()) return "null";
   if (node.IsMap()) return "a mapping";
   if (node.IsSequence()) return "a list";
-  return fmt::format("'{}'", node.Scalar());
+  return fmt::format("'{}'", util::excerpt(node.Scalar()));
 }
 
 /// Reads YAML nodes into values, collecting one diagnostic per problem and remembering where
@@ -138,7 +142,7 @@ class Reader {
       }
       const std::string& key = kv.first.Scalar();
       if (!seen.insert(key).second) {
-        error(kv.first, join(path, key), "duplicate key");
+        error(kv.first, join(path, util::excerpt(key)), "duplicate key");
       } else if (allowed.size() != 0 &&
                  std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
         std::string list;
@@ -146,7 +150,9 @@ class Reader {
           if (!list.empty()) list += ", ";
           list += name;
         }
-        error(kv.first, join(path, key), fmt::format("unknown key '{}'; allowed: {}", key, list));
+        const auto shown = util::excerpt(key);
+        error(kv.first, join(path, shown),
+              fmt::format("unknown key '{}'; allowed: {}", shown, list));
       }
     }
     return true;
@@ -185,12 +191,12 @@ class Reader {
     const auto [ptr, ec] = std::from_chars(text.data(), end, value);
     if (ec == std::errc{} && ptr == end) {
       if (value < std::numeric_limits<int>::min() || value > std::numeric_limits<int>::max()) {
-        error(node, path, fmt::format("{} is out of range", text));
+        error(node, path, fmt::format("{} is out of range", util::excerpt(text)));
         return std::nullopt;
       }
       return value;
     }
-    error(node, path, fmt::format("must be a whole number, got '{}'", text));
+    error(node, path, fmt::format("must be a whole number, got '{}'", util::excerpt(text)));
     return std::nullopt;
   }
 
@@ -205,7 +211,7 @@ class Reader {
     const auto* end = text.data() + text.size();
     const auto [ptr, ec] = std::from_chars(text.data(), end, value);
     if (ec != std::errc{} || ptr != end || !std::isfinite(value)) {
-      error(node, path, fmt::format("must be a number, got '{}'", text));
+      error(node, path, fmt::format("must be a number, got '{}'", util::excerpt(text)));
       return std::nullopt;
     }
     return value;
@@ -239,7 +245,7 @@ class Reader {
       error(node, path,
             fmt::format("must be a duration: a number of seconds or a number with ms, s, m or "
                         "h (e.g. 30s, 500ms), got '{}'",
-                        text));
+                        util::excerpt(text)));
       return std::nullopt;
     }
     return std::chrono::milliseconds{static_cast<std::int64_t>(std::llround(ms))};
@@ -340,7 +346,7 @@ class Reader {
           error(n, rpath,
                 fmt::format("unknown runStatus '{}'; allowed: New, Deploying, Serving, Failed, "
                             "Stopped, Done",
-                            *v));
+                            util::excerpt(*v)));
         } else {
           out.run_status = status;
         }
@@ -486,7 +492,7 @@ tl::expected<YAML::Node, Diagnostics> load_yaml(std::string_view text, const std
         .line = e.mark.is_null() ? 0 : e.mark.line + 1,
         .column = e.mark.is_null() ? 0 : e.mark.column + 1,
         .path = "",
-        .message = fmt::format("not valid YAML or JSON: {}", e.msg),
+        .message = fmt::format("not valid YAML or JSON: {}", util::excerpt(e.msg, kMessageChars)),
     }});
   }
 }
@@ -518,11 +524,11 @@ void validate_faults(const Faults& faults, std::string_view prefix, Diagnostics&
   };
   std::set<std::string> seen;
   for (const auto& [action, f] : faults.actions) {
-    const std::string path = join(prefix, action);
+    const std::string path = join(prefix, util::excerpt(action));
     if (action != "*" && !detail::parse_action(action)) {
       std::string list = "*";
       for (const auto a : detail::kAllActions) list += fmt::format(", {}", detail::to_string(a));
-      add(path, fmt::format("unknown action '{}'; allowed: {}", action, list));
+      add(path, fmt::format("unknown action '{}'; allowed: {}", util::excerpt(action), list));
     }
     if (!seen.insert(action).second) add(path, "duplicate action");
     if (f.latency.count() < 0 || f.latency > std::chrono::minutes{10}) {
@@ -531,10 +537,10 @@ void validate_faults(const Faults& faults, std::string_view prefix, Diagnostics&
     }
     double sum = 0;
     for (const auto& [code, rate] : f.error_rates) {
-      const std::string cpath = join(join(path, "errors"), code);
+      const std::string cpath = join(join(path, "errors"), util::excerpt(code));
       if (detail::find_error_kind(code) == nullptr) {
-        add(cpath,
-            fmt::format("unknown error code '{}'; known: {}", code, detail::known_error_codes()));
+        add(cpath, fmt::format("unknown error code '{}'; known: {}", util::excerpt(code),
+                               detail::known_error_codes()));
       }
       if (!(rate >= 0 && rate <= 1)) {
         add(cpath, fmt::format("error rate must be between 0 and 1, got {}", rate));
@@ -598,7 +604,7 @@ util::Diagnostics validate(const Scenario& scenario) {
       add(join(path, "id"),
           fmt::format("'{}' is not an instance id: expected 'unit-' and 8 letters or digits, "
                       "e.g. unit-gdqb1Fot",
-                      instance.id.value));
+                      util::excerpt(instance.id.value)));
     } else if (free_units.count(instance.id.value) != 0) {
       add(join(path, "id"), fmt::format("duplicate instance id '{}'", instance.id.value));
       continue;
@@ -624,21 +630,21 @@ util::Diagnostics validate(const Scenario& scenario) {
       add(join(path, "id"),
           fmt::format("'{}' is not a service id: expected 'svco-' and 12 lower-case letters or "
                       "digits, e.g. svco-ktth9mkb5cqn",
-                      service.id.value));
+                      util::excerpt(service.id.value)));
     } else if (!service_ids.insert(service.id.value).second) {
       add(join(path, "id"), fmt::format("duplicate service id '{}'", service.id.value));
     }
     const auto name_length = code_points(service.name);
     if (name_length < 2 || name_length > 20) {
-      add(join(path, "name"),
-          fmt::format("must be 2 to 20 characters long, got {} ('{}')", name_length, service.name));
+      add(join(path, "name"), fmt::format("must be 2 to 20 characters long, got {} ('{}')",
+                                          name_length, util::excerpt(service.name)));
     }
     const auto per_replica = model::units_per_replica(service.type);
     if (!per_replica) {
       add(join(path, "type"),
           fmt::format("'{}' does not name compute units per replica: expected a type ending in a "
                       "positive number, e.g. GPU-I-2",
-                      service.type));
+                      util::excerpt(service.type)));
     }
     if (!(service.qps > 0) || !std::isfinite(service.qps)) {
       add(join(path, "qps"),
@@ -647,10 +653,11 @@ util::Diagnostics validate(const Scenario& scenario) {
     if (service.service_type.empty()) add(join(path, "serviceType"), "must not be empty");
     if (service.model_set_id.rfind("am-", 0) != 0) {
       add(join(path, "modelSetId"),
-          fmt::format("'{}' must start with 'am-'", service.model_set_id));
+          fmt::format("'{}' must start with 'am-'", util::excerpt(service.model_set_id)));
     }
     if (service.model_id.rfind("amv-", 0) != 0) {
-      add(join(path, "modelId"), fmt::format("'{}' must start with 'amv-'", service.model_id));
+      add(join(path, "modelId"),
+          fmt::format("'{}' must start with 'amv-'", util::excerpt(service.model_id)));
     }
     if (service.run_status == model::RunStatus::Unknown) {
       add(join(path, "runStatus"), "must be a documented runStatus");
@@ -663,7 +670,7 @@ util::Diagnostics validate(const Scenario& scenario) {
       if (it == free_units.end()) {
         add(join(dpath, "instanceId"),
             fmt::format("unknown instance '{}'; declare it under instances",
-                        deployment.instance.value));
+                        util::excerpt(deployment.instance.value)));
         continue;
       }
       if (!used_instances.insert(deployment.instance.value).second) {
@@ -705,7 +712,7 @@ tl::expected<Scenario, util::Diagnostics> parse_scenario(std::string_view text,
   } catch (const YAML::Exception& e) {
     reader.error_at(
         {e.mark.is_null() ? 0 : e.mark.line + 1, e.mark.is_null() ? 0 : e.mark.column + 1}, "",
-        fmt::format("cannot read the scenario: {}", e.msg));
+        fmt::format("cannot read the scenario: {}", util::excerpt(e.msg, kMessageChars)));
   }
   // Semantic checks only make sense once the structure read cleanly.
   if (reader.diagnostics().empty()) reader.add_located(validate(scenario));
@@ -714,15 +721,11 @@ tl::expected<Scenario, util::Diagnostics> parse_scenario(std::string_view text,
 }
 
 tl::expected<Scenario, util::Diagnostics> load_scenario(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    return tl::unexpected(Diagnostics{Diagnostic{
-        .file = path,
-        .message = "cannot open the scenario file (does it exist and is it readable?)"}});
+  auto text = util::read_file(path);
+  if (!text) {
+    return tl::unexpected(Diagnostics{Diagnostic{.file = path, .message = text.error().message}});
   }
-  std::ostringstream text;
-  text << in.rdbuf();
-  return parse_scenario(text.str(), path);
+  return parse_scenario(*text, path);
 }
 
 tl::expected<Faults, util::Diagnostics> parse_faults(std::string_view text,
@@ -740,7 +743,7 @@ tl::expected<Faults, util::Diagnostics> parse_faults(std::string_view text,
   } catch (const YAML::Exception& e) {
     reader.error_at(
         {e.mark.is_null() ? 0 : e.mark.line + 1, e.mark.is_null() ? 0 : e.mark.column + 1}, "",
-        fmt::format("cannot read the faults: {}", e.msg));
+        fmt::format("cannot read the faults: {}", util::excerpt(e.msg, kMessageChars)));
   }
   if (reader.diagnostics().empty()) {
     Diagnostics semantic;

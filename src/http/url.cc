@@ -8,6 +8,7 @@
 #include <boost/url/url_view.hpp>
 
 #include "qfscale/http/client.h"
+#include "qfscale/util/redact.h"
 
 namespace qfscale::http {
 
@@ -26,7 +27,7 @@ std::string ParsedUrl::host_header() const {
 Result<ParsedUrl> parse_url(std::string_view url) {
   auto bad = [&](std::string_view why) {
     return fail(ErrorCode::InvalidInput,
-                "bad URL \"" + std::string(url) + "\": " + std::string(why));
+                "bad URL \"" + util::redact_url(url) + "\": " + std::string(why));
   };
   auto parsed = boost::urls::parse_uri(url);
   if (!parsed) return bad(parsed.error().message());

@@ -1,7 +1,9 @@
 #include "qfscale/metrics/prometheus_source.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstdint>
 #include <limits>
 #include <optional>
 #include <string_view>
@@ -11,6 +13,8 @@
 
 #include <fmt/format.h>
 #include <simdjson.h>
+
+#include "qfscale/util/redact.h"
 
 namespace qfscale::metrics {
 
@@ -28,6 +32,105 @@ using Decoded = tl::expected<std::vector<Series>, QpsFailure>;
 
 QpsFailure failure(FailureKind kind, std::string message) {
   return QpsFailure{.kind = kind, .message = std::move(message)};
+}
+
+/// RFC 3986 percent-decoding; nullopt for a '%' not followed by two hex digits.
+std::optional<std::string> percent_decode(std::string_view text) {
+  const auto hex = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  std::string out;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] != '%') {
+      out.push_back(text[i]);
+      continue;
+    }
+    if (i + 2 >= text.size()) return std::nullopt;
+    const int hi = hex(text[i + 1]);
+    const int lo = hex(text[i + 2]);
+    if (hi < 0 || lo < 0) return std::nullopt;
+    out.push_back(static_cast<char>(hi * 16 + lo));
+    i += 2;
+  }
+  return out;
+}
+
+/// Where the user info of an absolute URL is: from after "://" to the last '@' of the
+/// authority (a raw '@' in a password is common and unambiguous there), '@' included.
+struct UserInfo {
+  std::size_t start = 0;
+  std::size_t length = 0;  ///< 0: none
+  [[nodiscard]] std::string_view text(std::string_view url) const {
+    return length == 0 ? std::string_view() : url.substr(start, length - 1);
+  }
+};
+UserInfo find_userinfo(std::string_view url) {
+  const auto scheme_end = url.find("://");
+  if (scheme_end == std::string_view::npos) return {};
+  const auto start = scheme_end + 3;
+  const auto end = std::min(url.find_first_of("/?#", start), url.size());
+  const auto at = url.substr(start, end - start).rfind('@');
+  if (at == std::string_view::npos) return {};
+  return {.start = start, .length = at + 1};
+}
+
+std::string lower_ascii(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
+/// "user:password" decoded for the Basic scheme, or why not. The message never quotes them.
+tl::expected<std::string, std::string> decode_userinfo(std::string_view userinfo) {
+  const auto colon = userinfo.find(':');
+  const auto user = percent_decode(userinfo.substr(0, colon));
+  const auto password = colon == std::string_view::npos
+                            ? std::optional<std::string>(std::string())
+                            : percent_decode(userinfo.substr(colon + 1));
+  const auto why = [](std::string_view what) {
+    return tl::unexpected(fmt::format(
+        "the user info {}, must be user:password percent-encoded (not shown here)", what));
+  };
+  if (!user || !password) return why("has a bad percent-encoding");
+  // RFC 7617: the user-id cannot hold a colon, and neither part a control character.
+  const auto has_control = [](std::string_view text) {
+    return std::any_of(text.begin(), text.end(), [](char c) {
+      return static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) == 0x7f;
+    });
+  };
+  if (user->find(':') != std::string::npos) return why("has a ':' in the user name");
+  if (has_control(*user) || has_control(*password)) return why("has a control character");
+  return *user + ":" + *password;
+}
+
+/// RFC 4648 base64 with padding, for the Basic scheme.
+std::string base64_encode(std::string_view bytes) {
+  constexpr std::string_view kAlphabet =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  out.reserve((bytes.size() + 2) / 3 * 4);
+  std::size_t i = 0;
+  const auto at = [&](std::size_t k) {
+    return static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[k]));
+  };
+  for (; i + 3 <= bytes.size(); i += 3) {
+    const std::uint32_t v = (at(i) << 16U) | (at(i + 1) << 8U) | at(i + 2);
+    for (const unsigned shift : {18U, 12U, 6U, 0U}) out.push_back(kAlphabet[(v >> shift) & 63U]);
+  }
+  const std::size_t rest = bytes.size() - i;
+  if (rest > 0) {
+    const std::uint32_t v = (at(i) << 16U) | (rest == 2 ? at(i + 1) << 8U : 0U);
+    out.push_back(kAlphabet[(v >> 18U) & 63U]);
+    out.push_back(kAlphabet[(v >> 12U) & 63U]);
+    out.push_back(rest == 2 ? kAlphabet[(v >> 6U) & 63U] : '=');
+    out.push_back('=');
+  }
+  return out;
 }
 
 /// The start of a body for a message: at most 120 bytes, control characters as spaces.
@@ -384,16 +487,26 @@ std::string prometheus_query_url(std::string_view base_url, std::string_view que
 
 Status validate(const PrometheusConfig& config) {
   std::vector<std::string> problems;
-  const std::string_view url = config.base_url;
+  // The host must be there once the user info goes to the Authorization header.
+  std::string without_userinfo = config.base_url;
+  const auto userinfo = find_userinfo(without_userinfo);
+  without_userinfo.erase(userinfo.start, userinfo.length);
+  const std::string_view url = without_userinfo;
+  if (userinfo.length != 0) {
+    if (auto decoded = decode_userinfo(userinfo.text(config.base_url)); !decoded) {
+      problems.push_back(fmt::format("base_url: {}", decoded.error()));
+    }
+  }
   const bool scheme = url.starts_with("http://") || url.starts_with("https://");
   const auto host_start = url.find("://");
   if (!scheme || host_start == std::string_view::npos || url.size() <= host_start + 3 ||
       url[host_start + 3] == '/') {
-    problems.push_back(fmt::format(
-        "base_url: \"{}\" must be http://host[:port][/prefix] or https://…", config.base_url));
-  } else if (url.find_first_of("?#") != std::string_view::npos) {
     problems.push_back(
-        fmt::format("base_url: \"{}\" must not have a query or fragment", config.base_url));
+        fmt::format("base_url: \"{}\" must be http://host[:port][/prefix] or https://…",
+                    util::redact_url(config.base_url)));
+  } else if (url.find_first_of("?#") != std::string_view::npos) {
+    problems.push_back(fmt::format("base_url: \"{}\" must not have a query or fragment",
+                                   util::redact_url(config.base_url)));
   }
   if (!valid_label_name(config.label)) {
     problems.push_back(
@@ -420,12 +533,32 @@ Status validate(const PrometheusConfig& config) {
               fmt::format("prometheus source: {}", fmt::join(problems, "; ")));
 }
 
+Result<PrometheusConfig> with_basic_auth_from_url(PrometheusConfig config) {
+  const auto found = find_userinfo(config.base_url);
+  if (found.length == 0) return config;
+  auto credentials = decode_userinfo(found.text(config.base_url));
+  const auto bad = [](std::string_view why) {
+    return fail(ErrorCode::InvalidInput, fmt::format("prometheus source: base_url: {}", why));
+  };
+  if (!credentials) return bad(credentials.error());
+  for (const auto& header : config.headers) {
+    if (lower_ascii(header.name) == "authorization") {
+      return bad("user info in the URL and an Authorization header: set one of them");
+    }
+  }
+  config.headers.push_back({"Authorization", "Basic " + base64_encode(*credentials)});
+  config.base_url.erase(found.start, found.length);
+  return config;
+}
+
 Result<std::unique_ptr<QpsSource>> make_prometheus_source(PrometheusConfig config,
                                                           http::Client& client) {
   if (auto status = validate(config); !status) {
     return tl::unexpected(status.error());
   }
-  return std::make_unique<PrometheusQpsSource>(std::move(config), client);
+  auto authorized = with_basic_auth_from_url(std::move(config));
+  if (!authorized) return tl::unexpected(authorized.error());
+  return std::make_unique<PrometheusQpsSource>(std::move(*authorized), client);
 }
 
 }  // namespace qfscale::metrics

@@ -11,6 +11,7 @@
 
 #include "qfscale/util/check.h"
 #include "qfscale/util/file.h"
+#include "qfscale/util/redact.h"
 
 namespace qfscale::metrics {
 
@@ -67,11 +68,8 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
-/// At most 40 characters of user text for a message.
-std::string shown(std::string_view s) {
-  constexpr std::size_t kMax = 40;
-  return s.size() <= kMax ? std::string(s) : std::string(s.substr(0, kMax)) + "...";
-}
+/// A line or field as a message quotes it: short, printable, never a key (util/redact.h).
+std::string shown(std::string_view s) { return util::excerpt(s); }
 
 class Collector {
  public:
@@ -246,7 +244,7 @@ tl::expected<Trace, util::Diagnostics> parse_trace(std::string_view text,
 }
 
 tl::expected<Trace, util::Diagnostics> load_trace(const std::string& path) {
-  auto text = util::read_file(path);
+  auto text = util::read_file(path, util::kMaxTraceFileBytes);
   if (!text) {
     return tl::unexpected(
         util::Diagnostics{util::Diagnostic{.file = path, .message = text.error().to_string()}});

@@ -8,6 +8,8 @@
 
 #include <fmt/format.h>
 
+#include "qfscale/util/redact.h"
+
 namespace qfscale::policy {
 
 namespace {
@@ -61,7 +63,8 @@ std::string allowed(const Field& f) {
 std::optional<int> parse_value(const Field& f, std::string_view s, std::vector<std::string>& errs) {
   if (auto n = parse_number(s)) {
     if (*n < f.low || *n > f.high) {
-      errs.push_back(fmt::format("{}: {} is out of range, must be in {}", f.name, s, allowed(f)));
+      errs.push_back(fmt::format("{}: {} is out of range, must be in {}", f.name, util::excerpt(s),
+                                 allowed(f)));
       return std::nullopt;
     }
     return n;
@@ -72,7 +75,7 @@ std::optional<int> parse_value(const Field& f, std::string_view s, std::vector<s
       if ((*f.names)[static_cast<std::size_t>(i)] == u) return i + f.name_base;
     }
   }
-  errs.push_back(fmt::format("{}: '{}' is not a number{}, must be in {}", f.name, s,
+  errs.push_back(fmt::format("{}: '{}' is not a number{}, must be in {}", f.name, util::excerpt(s),
                              f.names != nullptr ? " or name" : "", allowed(f)));
   return std::nullopt;
 }
@@ -87,7 +90,7 @@ bool parse_field(const Field& f, std::string_view text, std::bitset<64>& bits,
     const auto item = text.substr(pos, comma == std::string_view::npos ? text.npos : comma - pos);
     pos = comma == std::string_view::npos ? text.size() + 1 : comma + 1;
     if (item.empty()) {
-      errs.push_back(fmt::format("{}: empty list item in '{}'", f.name, text));
+      errs.push_back(fmt::format("{}: empty list item in '{}'", f.name, util::excerpt(text)));
       ok = false;
     } else {
       std::string_view base = item;
@@ -100,7 +103,7 @@ bool parse_field(const Field& f, std::string_view text, std::bitset<64>& bits,
         has_step = true;
         if (!n || *n < 1 || *n > f.high) {
           errs.push_back(fmt::format("{}: step '{}' in '{}' is invalid, must be in 1-{}", f.name,
-                                     step_text, item, f.high));
+                                     util::excerpt(step_text), util::excerpt(item), f.high));
           ok = false;
           step = 0;
         } else {
@@ -116,8 +119,8 @@ bool parse_field(const Field& f, std::string_view text, std::bitset<64>& bits,
         low = parse_value(f, base.substr(0, dash), errs);
         high = parse_value(f, base.substr(dash + 1), errs);
         if (low && high && *low > *high) {
-          errs.push_back(
-              fmt::format("{}: range '{}' is backwards, must be low-high", f.name, base));
+          errs.push_back(fmt::format("{}: range '{}' is backwards, must be low-high", f.name,
+                                     util::excerpt(base)));
           low.reset();
         }
       } else {
@@ -125,7 +128,7 @@ bool parse_field(const Field& f, std::string_view text, std::bitset<64>& bits,
         high = low;
         if (has_step && low) {
           errs.push_back(fmt::format("{}: step needs a range or *, got '{}' (use {}-{}/{})", f.name,
-                                     item, base, f.high, step));
+                                     util::excerpt(item), util::excerpt(base), f.high, step));
           low.reset();
         }
       }
@@ -185,7 +188,7 @@ tl::expected<CronSpec, std::vector<std::string>> parse_cron(std::string_view tex
       errs.push_back(fmt::format(
           "unknown macro '{}', must be one of @yearly, @annually, @monthly, @weekly, @daily, "
           "@midnight, @hourly",
-          body));
+          util::excerpt(body)));
       return tl::unexpected(std::move(errs));
     }
     body = *expansion;

@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include "qfscale/util/redact.h"
+
 namespace qfscale::policy {
 
 namespace {
@@ -31,8 +33,8 @@ tl::expected<std::chrono::seconds, std::string> parse_duration(std::string_view 
       ++i;
     }
     if (i == start) {
-      return Unexpected(
-          fmt::format("has '{}' where a number was expected, {}", text.substr(i, 1), kAllowed));
+      return Unexpected(fmt::format("has '{}' where a number was expected, {}",
+                                    util::excerpt(text.substr(i, 1)), kAllowed));
     }
     if (i == text.size()) {
       return Unexpected(start == 0 ? fmt::format("has no unit, {}", kAllowed)
@@ -50,8 +52,8 @@ tl::expected<std::chrono::seconds, std::string> parse_duration(std::string_view 
     } else if (unit == "s") {
       scale = 1;
     } else {
-      return Unexpected(
-          fmt::format("has unknown unit '{}', {} (units h, m, s; whole seconds)", unit, kAllowed));
+      return Unexpected(fmt::format("has unknown unit '{}', {} (units h, m, s; whole seconds)",
+                                    util::excerpt(unit), kAllowed));
     }
     total += number * scale;
     if (total > kMaxDuration.count()) {

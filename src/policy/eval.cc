@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "qfscale/util/json_string.h"
+#include "qfscale/util/redact.h"
 
 namespace qfscale::policy {
 namespace {
@@ -122,7 +123,8 @@ tl::expected<std::map<std::string, Raw>, std::string> parse_json_object(std::str
         if (token.empty()) return tl::unexpected(where() + ": expected a value");
         value = {.text = std::string(token), .null = token == "null"};
       }
-      if (out.contains(*key)) return tl::unexpected(fmt::format("duplicate key \"{}\"", *key));
+      if (out.contains(*key))
+        return tl::unexpected(fmt::format("duplicate key \"{}\"", util::excerpt(*key)));
       out.emplace(std::move(*key), std::move(value));
       ws();
       if (i < s.size() && s[i] == ',') {
@@ -175,7 +177,7 @@ std::optional<EvalStep> to_step(const std::map<std::string, Raw>& fields, int li
   };
   for (const auto& [key, value] : fields) {
     if (!known(key)) {
-      add(key,
+      add(util::excerpt(key),
           "unknown field, must be one of t_seconds, qps, current_replicas, metrics_ok, "
           "run_status, model_updating");
     }
@@ -188,15 +190,15 @@ std::optional<EvalStep> to_step(const std::map<std::string, Raw>& fields, int li
   if (const Raw* t = get("t_seconds"); t == nullptr || t->null || t->text.empty()) {
     add("t_seconds", "is missing, must be a number of seconds");
   } else if (auto v = parse_number(t->text); !v || t->quoted) {
-    add("t_seconds", fmt::format("'{}' is not a number", t->text));
+    add("t_seconds", fmt::format("'{}' is not a number", util::excerpt(t->text)));
   } else {
     step.t_seconds = *v;
   }
   if (const Raw* q = get("qps"); q != nullptr && !q->null && !trim(q->text).empty()) {
     auto v = parse_number(q->text);
     if (!v || q->quoted || *v < 0) {
-      add("qps",
-          fmt::format("'{}' is not a number >= 0 (leave empty or null when missing)", q->text));
+      add("qps", fmt::format("'{}' is not a number >= 0 (leave empty or null when missing)",
+                             util::excerpt(q->text)));
     } else {
       step.qps = *v;
     }
@@ -206,7 +208,8 @@ std::optional<EvalStep> to_step(const std::map<std::string, Raw>& fields, int li
   } else {
     auto v = parse_number(c->text);
     if (!v || c->quoted || *v < 0 || *v != std::floor(*v) || *v > 1e6) {
-      add("current_replicas", fmt::format("'{}' is not an integer in [0, 1000000]", c->text));
+      add("current_replicas",
+          fmt::format("'{}' is not an integer in [0, 1000000]", util::excerpt(c->text)));
     } else {
       step.current_replicas = static_cast<int>(*v);
     }
@@ -214,7 +217,7 @@ std::optional<EvalStep> to_step(const std::map<std::string, Raw>& fields, int li
   if (const Raw* m = get("metrics_ok"); m != nullptr && !m->null && !m->text.empty()) {
     auto v = parse_bool(m->text);
     if (!v || m->quoted) {
-      add("metrics_ok", fmt::format("'{}' is not true or false", m->text));
+      add("metrics_ok", fmt::format("'{}' is not true or false", util::excerpt(m->text)));
     } else if (!*v) {
       step.qps.reset();
     }
@@ -224,13 +227,13 @@ std::optional<EvalStep> to_step(const std::map<std::string, Raw>& fields, int li
     if (step.run_status == model::RunStatus::Unknown) {
       add("run_status",
           fmt::format("'{}' is not one of New, Deploying, Serving, Failed, Stopped, Done",
-                      r->text));
+                      util::excerpt(r->text)));
     }
   }
   if (const Raw* u = get("model_updating"); u != nullptr && !u->null && !u->text.empty()) {
     auto v = parse_bool(u->text);
     if (!v || u->quoted) {
-      add("model_updating", fmt::format("'{}' is not true or false", u->text));
+      add("model_updating", fmt::format("'{}' is not true or false", util::excerpt(u->text)));
     } else {
       step.model_updating = *v;
     }
@@ -276,7 +279,7 @@ tl::expected<std::vector<EvalStep>, util::Diagnostics> parse_eval_steps(
         if (!known(h)) {
           add(line, fmt::format("header column '{}' is unknown, must be one of t_seconds, qps, "
                                 "current_replicas, metrics_ok, run_status, model_updating",
-                                h));
+                                util::excerpt(h)));
         }
       }
       for (auto required : {"t_seconds", "current_replicas"}) {

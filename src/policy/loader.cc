@@ -16,6 +16,7 @@
 #include "qfscale/policy/duration.h"
 #include "qfscale/policy/zone.h"
 #include "qfscale/util/json_string.h"
+#include "qfscale/util/redact.h"
 
 #include "policy/yaml_reader.h"
 
@@ -45,7 +46,7 @@ class Loader : public detail::YamlReader {
     } catch (const std::exception& e) {
       // yaml-cpp should not throw on the accessors used here; never let it escape the module.
       add(detail::pos_of(*root), "",
-          fmt::format("internal error reading the policy: {}", e.what()));
+          fmt::format("internal error reading the policy: {}", util::excerpt(e.what(), 120)));
     }
     // Then validation, with each path mapped back to the line of its node.
     for (auto& d : validate(spec)) {
@@ -228,7 +229,7 @@ class Loader : public detail::YamlReader {
     auto cron = parse_cron(node.Scalar());
     if (!cron) {
       for (auto& message : cron.error()) {
-        error(node, path, fmt::format("\"{}\": {}", node.Scalar(), message));
+        error(node, path, fmt::format("\"{}\": {}", util::excerpt(node.Scalar()), message));
       }
       return;
     }

@@ -6,10 +6,15 @@
 #include <limits>
 
 #include "qfscale/policy/duration.h"
+#include "qfscale/util/redact.h"
 
 namespace qfscale::policy::detail {
 
 namespace {
+
+/// yaml-cpp's messages may quote input (an undefined anchor's name): bounded like a value,
+/// with room for the message itself.
+constexpr std::size_t kMessageChars = 120;
 
 std::string lower(std::string_view s) {
   std::string out(s);
@@ -84,7 +89,10 @@ std::string show(const YAML::Node& node) {
     case YAML::NodeType::Map:
       return "a mapping";
     case YAML::NodeType::Scalar:
-      return is_quoted(node) ? fmt::format("\"{}\"", node.Scalar()) : node.Scalar();
+      // Never the whole value: the file may be the wrong one (the credentials file given as a
+      // policy), and a message must not copy it to stderr or the audit log.
+      return is_quoted(node) ? fmt::format("\"{}\"", util::excerpt(node.Scalar()))
+                             : util::excerpt(node.Scalar());
     case YAML::NodeType::Undefined:
       break;
   }
@@ -136,7 +144,7 @@ std::optional<YAML::Node> YamlReader::parse(std::string_view text, std::string_v
   } catch (const YAML::Exception& e) {
     Pos p;
     if (!e.mark.is_null() && e.mark.line >= 0) p = {e.mark.line + 1, e.mark.column + 1};
-    add(p, "", fmt::format("YAML syntax error: {}", e.msg));
+    add(p, "", fmt::format("YAML syntax error: {}", util::excerpt(e.msg, kMessageChars)));
     return std::nullopt;
   }
   if (const auto second = second_document_line(text)) {
@@ -210,14 +218,15 @@ std::optional<Fields> YamlReader::mapping(const YAML::Node& node, const std::str
       continue;
     }
     const std::string& name = key.Scalar();
-    const auto field_path = child(path, name);
     if (std::find(allowed.begin(), allowed.end(), name) == allowed.end()) {
       std::string message = "unknown field";
       if (auto s = suggest(name, allowed)) message += fmt::format(", did you mean '{}'?", *s);
       message += fmt::format(" (allowed: {})", join(allowed));
-      error(key, field_path, std::move(message));
+      // The path names the unknown key, which may be a pasted secret.
+      error(key, child(path, util::excerpt(name)), std::move(message));
       continue;
     }
+    const auto field_path = child(path, name);
     if (fields.count(name) != 0) {
       error(key, field_path,
             fmt::format("is set twice (first on line {})", positions_[field_path].line));

@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include "qfscale/util/redact.h"
+
 namespace qfscale::qianfan::detail {
 
 std::optional<std::string_view> header_value(const http::Headers& headers, std::string_view name) {
@@ -25,9 +27,9 @@ Result<BaseUrl> split_base_url(std::string_view url) {
   std::string trimmed(url);
   while (!trimmed.empty() && trimmed.back() == '/') trimmed.pop_back();
   const auto invalid = [&](std::string_view why) {
-    return fail(
-        ErrorCode::InvalidInput,
-        fmt::format("base URL \"{}\" {}; expected https://host[:port][/prefix]", trimmed, why));
+    return fail(ErrorCode::InvalidInput,
+                fmt::format("base URL \"{}\" {}; expected https://host[:port][/prefix]",
+                            util::redact_url(trimmed), why));
   };
   std::string_view rest = trimmed;
   std::string_view default_port;
@@ -50,7 +52,9 @@ Result<BaseUrl> split_base_url(std::string_view url) {
   const auto slash = rest.find('/');
   const std::string_view authority = rest.substr(0, slash);
   const std::string_view path = slash == std::string_view::npos ? "" : rest.substr(slash);
-  if (authority.find('@') != std::string_view::npos) return invalid("has user info");
+  if (authority.find('@') != std::string_view::npos) {
+    return invalid("has user info (the API signs requests with the AK/SK; remove it)");
+  }
   // host or [v6] followed by an optional :port
   const auto bracket = authority.rfind(']');
   const auto colon = authority.rfind(':');

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 
 #include <fcntl.h>
@@ -44,10 +45,28 @@ class Fd {
   int fd_;
 };
 
+std::string_view file_type(mode_t mode) {
+  if (S_ISDIR(mode)) return "a directory";
+  if (S_ISFIFO(mode)) return "a FIFO";
+  if (S_ISCHR(mode)) return "a character device";
+  if (S_ISBLK(mode)) return "a block device";
+  if (S_ISSOCK(mode)) return "a socket";
+  return "a special file";
+}
+
+std::string size_text(std::size_t bytes) {
+  if (bytes >= (std::size_t{1} << 20) && bytes % (std::size_t{1} << 20) == 0) {
+    return fmt::format("{} MiB", bytes >> 20);
+  }
+  return fmt::format("{} bytes", bytes);
+}
+
 }  // namespace
 
-Result<std::string> read_file(const std::string& path) {
-  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));  // NOLINT(cppcoreguidelines-pro-type-vararg)
+Result<std::string> read_file(const std::string& path, std::size_t max_bytes) {
+  // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer, for ever.
+  // NOLINTNEXTLINE(cppcoreguidelines-pro-type-vararg)
+  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY));
   if (fd.get() < 0) {
     const int err = errno;
     return fail(code_for(err), fmt::format("cannot open {}: {}", path, errno_text(err)));
@@ -57,13 +76,25 @@ Result<std::string> read_file(const std::string& path) {
     const int err = errno;
     return fail(ErrorCode::Internal, fmt::format("cannot stat {}: {}", path, errno_text(err)));
   }
-  if (S_ISDIR(st.st_mode)) {
-    return fail(ErrorCode::InvalidInput, fmt::format("cannot read {}: is a directory", path));
+  if (!S_ISREG(st.st_mode)) {
+    return fail(
+        ErrorCode::InvalidInput,
+        fmt::format("cannot read {}: is {}, must be a regular file", path, file_type(st.st_mode)));
   }
+  const auto too_big = [&] {
+    return fail(ErrorCode::InvalidInput,
+                fmt::format("cannot read {}: larger than {}, the limit for this kind of file", path,
+                            size_text(max_bytes)));
+  };
+  if (st.st_size > 0 && static_cast<std::uintmax_t>(st.st_size) > max_bytes) return too_big();
   std::string out;
+  out.reserve(static_cast<std::size_t>(std::max<off_t>(st.st_size, 0)));
   char buffer[64 * 1024];
   while (true) {
-    const ssize_t n = ::read(fd.get(), buffer, sizeof buffer);
+    // One byte beyond the cap tells a file that grew (or a /proc file of size 0) is too big.
+    std::size_t want = sizeof buffer;
+    if (max_bytes - out.size() < want) want = max_bytes - out.size() + 1;
+    const ssize_t n = ::read(fd.get(), buffer, want);
     if (n < 0) {
       const int err = errno;
       if (err == EINTR) continue;
@@ -71,6 +102,7 @@ Result<std::string> read_file(const std::string& path) {
     }
     if (n == 0) break;
     out.append(buffer, static_cast<std::size_t>(n));
+    if (out.size() > max_bytes) return too_big();
   }
   return out;
 }

@@ -41,12 +41,23 @@ struct PrometheusConfig {
   std::string ca_file;
 };
 
-/// Validates `config`: an http(s) base URL without query or fragment, a label name matching
-/// [a-zA-Z_][a-zA-Z0-9_]*, a non-empty query unless every service has an override, positive
-/// timeout and staleness. Errors are InvalidInput naming the field.
+/// Validates `config`: an http(s) base URL without query or fragment (user info allowed, see
+/// `with_basic_auth_from_url`), a label name matching [a-zA-Z_][a-zA-Z0-9_]*, a non-empty query
+/// unless every service has an override, positive timeout and staleness. Errors are InvalidInput
+/// naming the field; a URL is quoted with its password hidden (util::redact_url).
 [[nodiscard]] Status validate(const PrometheusConfig& config);
 
-/// Builds the source. `client` must outlive it.
+/// `config` with the user info of `base_url` ("https://user:pass@host/prefix") moved into an
+/// `Authorization: Basic` header (RFC 7617; user and password percent-decoded, so "p%40ss" sends
+/// "p@ss"), as Prometheus' own `basic_auth` expects; the URL keeps no credentials, so nothing
+/// that prints it can leak them. Unchanged without user info. InvalidInput, never quoting the
+/// credentials, for bad percent-encoding, a ':' or control character in the decoded user, a
+/// control character in the password, or an Authorization header already in `headers`.
+/// Example: "http://Aladdin:open%20sesame@prom:9090" -> base_url "http://prom:9090" and
+/// "Authorization: Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==".
+[[nodiscard]] Result<PrometheusConfig> with_basic_auth_from_url(PrometheusConfig config);
+
+/// Builds the source, after `validate` and `with_basic_auth_from_url`. `client` must outlive it.
 /// Thread-safety of the source: `read` is safe to call concurrently (it keeps no mutable
 /// state; the client is thread-safe).
 [[nodiscard]] Result<std::unique_ptr<QpsSource>> make_prometheus_source(PrometheusConfig config,

@@ -119,4 +119,11 @@ TEST_SUITE("http") {
       }
     }
   }
+
+  TEST_CASE("parse_url: an error quotes the URL with its password hidden") {
+    auto u = parse_url("https://user:hunter2@h.example/");
+    REQUIRE_FALSE(u.has_value());
+    CHECK(u.error().message ==
+          "bad URL \"https://user:***@h.example/\": credentials in the URL are not supported");
+  }
 }

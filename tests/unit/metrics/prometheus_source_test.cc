@@ -228,6 +228,116 @@ TEST_SUITE("metrics") {
           http::Headers{{"Authorization", "Bearer t0ken"}, {"Accept", "application/json"}});
   }
 
+  TEST_CASE("prometheus: user info in the URL is sent as basic auth, never in the URL") {
+    auto client = ScriptedHttpClient::replying(200, recorded("success_vector.json"));
+    auto config = base_config();
+    // RFC 7617's example: "Aladdin:open sesame"; the space percent-encoded, as in a URL.
+    config.base_url = "http://Aladdin:open%20sesame@prom.internal:9090/prefix";
+    auto source = make_prometheus_source(config, client);
+    REQUIRE(source.has_value());
+    const std::vector<ServiceId> services = {ServiceId("svco-a1b2c3")};
+    (void)(*source)->read(services, kNow);
+    const auto requests = client.requests();
+    REQUIRE(requests.size() == 1);
+    CHECK(requests[0].url.starts_with("http://prom.internal:9090/prefix/api/v1/query?"));
+    CHECK(requests[0].headers ==
+          http::Headers{{"Authorization", "Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ=="},
+                        {"Accept", "application/json"}});
+  }
+
+  TEST_CASE("prometheus: with_basic_auth_from_url decodes, refuses hostile user info unquoted") {
+    struct Case {
+      std::string_view name;
+      std::string url;
+      std::string want_url;     // empty: refused
+      std::string want_header;  // the Authorization value, empty: none
+    };
+    const Case cases[] = {
+        {.name = "no user info: unchanged",
+         .url = "https://prom:9090/x",
+         .want_url = "https://prom:9090/x",
+         .want_header = ""},
+        // "u:p@ss" -> dTpwQHNz
+        {.name = "raw @ in the password: the last @ ends the user info",
+         .url = "http://u:p@ss@prom",
+         .want_url = "http://prom",
+         .want_header = "Basic dTpwQHNz"},
+        {.name = "percent-encoded @ and : in the password",
+         .url = "http://u:p%40s%3As@prom/",
+         .want_url = "http://prom/",
+         .want_header = "Basic dTpwQHM6cw=="},  // "u:p@s:s"
+        {.name = "user without password: empty password",
+         .url = "http://u@prom",
+         .want_url = "http://prom",
+         .want_header = "Basic dTo="},  // "u:"
+        {.name = "empty user info",
+         .url = "http://@prom",
+         .want_url = "http://prom",
+         .want_header = "Basic Og=="},  // ":"
+        {.name = "@ in the path is not user info",
+         .url = "http://prom/a@b",
+         .want_url = "http://prom/a@b",
+         .want_header = ""},
+        {.name = "bad percent-encoding",
+         .url = "http://u:p%4@prom",
+         .want_url = "",
+         .want_header = ""},
+        {.name = "truncated percent-encoding",
+         .url = "http://u:p%@prom",
+         .want_url = "",
+         .want_header = ""},
+        {.name = "encoded colon in the user",
+         .url = "http://a%3Ab:p@prom",
+         .want_url = "",
+         .want_header = ""},
+        {.name = "encoded newline (header injection)",
+         .url = "http://u:p%0d%0aX-Evil:%201@prom",
+         .want_url = "",
+         .want_header = ""},
+    };
+    for (const auto& c : cases) {
+      CAPTURE(c.name);
+      auto config = base_config();
+      config.base_url = c.url;
+      const auto got = with_basic_auth_from_url(config);
+      if (c.want_url.empty()) {
+        REQUIRE_FALSE(got.has_value());
+        CHECK(got.error().code == ErrorCode::InvalidInput);
+        CHECK(got.error().message.find("user info") != std::string::npos);
+        const auto userinfo = c.url.substr(7, c.url.rfind('@') - 7);
+        CHECK(got.error().message.find(userinfo) == std::string::npos);
+        CHECK_FALSE(validate(config).has_value());
+        continue;
+      }
+      REQUIRE(got.has_value());
+      CHECK(got->base_url == c.want_url);
+      if (c.want_header.empty()) {
+        CHECK(got->headers.empty());
+      } else {
+        CHECK(got->headers == http::Headers{{"Authorization", c.want_header}});
+      }
+      CHECK(validate(config).has_value());
+    }
+    // Two sources of credentials for one request: refused rather than picking one silently.
+    auto both = base_config();
+    both.base_url = "http://u:p@prom";
+    both.headers.push_back({"authorization", "Bearer x"});
+    CHECK_FALSE(with_basic_auth_from_url(both).has_value());
+  }
+
+  TEST_CASE("prometheus: validation messages never quote the password") {
+    const std::string password = "0b6e4f2a9c8d4e51a7f3b2c1d0e9f8a7";
+    auto config = base_config();
+    config.base_url = "http://admin:" + password + "@/x";  // user info, but no host
+    const auto status = validate(config);
+    REQUIRE_FALSE(status.has_value());
+    CHECK(status.error().message.find("http://admin:***@/x") != std::string::npos);
+    CHECK(status.error().message.find(password) == std::string::npos);
+    config.base_url = "http://admin:" + password + "@prom/?q=1";
+    REQUIRE_FALSE(validate(config).has_value());
+    CHECK(validate(config).error().message.find(password) == std::string::npos);
+  }
+
   TEST_CASE("prometheus: query URL encodes reserved and non-ASCII bytes and formats time") {
     struct Case {
       std::string_view name;

@@ -396,6 +396,14 @@ TEST_SUITE("qianfan") {
       }
     }
   }
+
+  TEST_CASE("client: a base URL with user info is refused without quoting the password") {
+    const auto got = resolve_base_url("https://user:hunter2@h.example");
+    REQUIRE_FALSE(got.has_value());
+    CHECK(got.error().message.find("https://user:***@h.example") != std::string::npos);
+    CHECK(got.error().message.find("hunter2") == std::string::npos);
+    CHECK(got.error().message.find("has user info") != std::string::npos);
+  }
 }
 
 }  // namespace

@@ -69,6 +69,43 @@ TEST_SUITE("util") {
     CHECK_FALSE(w.has_value());
   }
 
+  TEST_CASE("file: read_file refuses what is not a regular file, at once") {
+    TempDir dir;
+    // A FIFO with no writer: a blocking open would wait for ever (it did before the fix).
+    const auto fifo = (dir.path / "state.json").string();
+    REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+    auto f = read_file(fifo, kMaxStateFileBytes);
+    REQUIRE_FALSE(f.has_value());
+    CHECK(f.error().code == ErrorCode::InvalidInput);
+    CHECK(f.error().message == "cannot read " + fifo + ": is a FIFO, must be a regular file");
+    // A symlink to /dev/zero: reading it would allocate without bound.
+    const auto zero = (dir.path / "policy.yaml").string();
+    std::filesystem::create_symlink("/dev/zero", zero);
+    auto z = read_file(zero);
+    REQUIRE_FALSE(z.has_value());
+    CHECK(z.error().message ==
+          "cannot read " + zero + ": is a character device, must be a regular file");
+  }
+
+  TEST_CASE("file: read_file caps the size per kind of file") {
+    TempDir dir;
+    const auto path = (dir.path / "config.yaml").string();
+    // At the cap reads, one byte over fails and says which limit.
+    REQUIRE(write_file_atomic(path, std::string(kMaxConfigFileBytes, 'x')).has_value());
+    CHECK(read_file(path).value_or("").size() == kMaxConfigFileBytes);
+    REQUIRE(write_file_atomic(path, std::string(kMaxConfigFileBytes + 1, 'x')).has_value());
+    auto over = read_file(path);
+    REQUIRE_FALSE(over.has_value());
+    CHECK(over.error().code == ErrorCode::InvalidInput);
+    CHECK(over.error().message ==
+          "cannot read " + path + ": larger than 1 MiB, the limit for this kind of file");
+    CHECK(read_file(path, kMaxStateFileBytes).has_value());
+    CHECK(read_file(path, 10).error().message.find("larger than 10 bytes") != std::string::npos);
+    // A /proc file reports size 0 and still has content: the cap holds while reading too.
+    CHECK(read_file("/proc/self/status", 1 << 16).has_value());
+    CHECK_FALSE(read_file("/proc/self/status", 16).has_value());
+  }
+
   TEST_CASE("file: system_zone_source reads only names under its root") {
     TempDir dir;
     std::filesystem::create_directories(dir.path / "Asia");

@@ -31,8 +31,10 @@ long holder_pid(int fd) {  // NOLINT(google-runtime-int)
 }  // namespace
 
 Result<FileLock> FileLock::acquire(const std::string& path) {
+  // The held descriptor is read-only (flock needs no write access): a descriptor open for
+  // writing would keep the file system from being remounted read-only (EBUSY) while we run.
   // NOLINTNEXTLINE(cppcoreguidelines-pro-type-vararg)
-  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0) {
     const int err = errno;
     return fail(ErrorCode::InvalidInput,
@@ -54,8 +56,10 @@ Result<FileLock> FileLock::acquire(const std::string& path) {
   }
   // Best effort: the pid only makes the refusal message of the next one more helpful.
   const std::string pid = fmt::format("{}\n", ::getpid());
-  if (::ftruncate(fd, 0) == 0) {
-    (void)!::pwrite(fd, pid.data(), pid.size(), 0);
+  // NOLINTNEXTLINE(cppcoreguidelines-pro-type-vararg)
+  if (const int out = ::open(path.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC); out >= 0) {
+    (void)!::write(out, pid.data(), pid.size());
+    ::close(out);
   }
   return FileLock(path, fd);
 }

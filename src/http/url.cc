@@ -1,6 +1,8 @@
 // parse_url and ParsedUrl::host_header, on Boost.URL so that odd inputs (IPv6 literals,
 // percent-encoding, userinfo) are handled by a real RFC 3986 parser.
 
+#include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <string>
 
@@ -23,6 +25,16 @@ std::string ParsedUrl::host_header() const {
   }
   return h;
 }
+
+namespace {
+
+bool is_dns_name(std::string_view host) {
+  return std::all_of(host.begin(), host.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '-' || c == '_' || c == '.';
+  });
+}
+
+}  // namespace
 
 Result<ParsedUrl> parse_url(std::string_view url) {
   auto bad = [&](std::string_view why) {
@@ -48,7 +60,14 @@ Result<ParsedUrl> parse_url(std::string_view url) {
       out.host = u.host_ipv6_address().to_string();
       break;
     case boost::urls::host_type::ipv4:
+      out.host = u.host();
+      break;
     case boost::urls::host_type::name:
+      // A reg-name may percent-encode any byte, and the decoded host becomes the Host header and
+      // the name resolved: "a%0d%0aX-Injected:1" would split the request. Endpoints are DNS names.
+      if (!is_dns_name(u.encoded_host())) {
+        return bad("host must be a DNS name (letters, digits, '-', '_' and '.') or an IP address");
+      }
       out.host = u.host();
       break;
     default:

@@ -109,6 +109,10 @@ TEST_SUITE("http") {
         {.name = "port not a number", .url = "http://h.example:http/"},
         {.name = "credentials", .url = "https://user:pw@h.example/"},
         {.name = "space", .url = "http://h.example/a b"},
+        // Found by tests/fuzz/url_fuzz: the decoded host went into the Host header.
+        {.name = "CR LF in an encoded host", .url = "http://a%0d%0aX-Injected:1/"},
+        {.name = "percent-encoded host", .url = "http://exa%6Dple.com/"},
+        {.name = "space in an encoded host", .url = "http://a%20b/"},
     };
     for (const auto& c : cases) {
       SUBCASE(std::string(c.name).c_str()) {

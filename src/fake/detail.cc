@@ -37,7 +37,7 @@ std::optional<Action> parse_action(std::string_view text) {
 
 namespace {
 
-// Status and message per code. The BCE common codes follow QIANFAN-API.md §7; the rest are the
+// Status and message per code. The BCE common codes follow docs/QIANFAN-API.md §7; the rest are the
 // fake's ASSUMPTIONS (documented in fake_qianfan.h).
 constexpr std::array kErrorKinds = {
     ErrorKind{"AccessDenied", 403, "Access denied."},

@@ -1,7 +1,7 @@
 // The fake Qianfan console API. One mutex guards all state; signature verification (the
 // expensive part) runs outside it because the credentials never change.
 //
-// ASSUMPTIONS where QIANFAN-API.md is silent or truncated (the client engineer uses the same):
+// ASSUMPTIONS where docs/QIANFAN-API.md is silent or truncated (the client engineer uses the same):
 // - Unknown or missing `Action`, or an action sent to the wrong route family: 400 InvalidURI.
 // - Unknown service or instance: 404 ResourceNotFound.
 // - ScaleService beyond what the instance has left: 400 InsufficientComputeUnits, with a message

@@ -18,7 +18,7 @@ namespace {
 namespace dom = simdjson::dom;
 
 // BCE codes that mean "later, not never". The console documents no throttling code;
-// RequestLimitExceeded is the convention the fake server uses (QIANFAN-API.md §7).
+// RequestLimitExceeded is the convention the fake server uses (docs/QIANFAN-API.md §7).
 constexpr std::array<std::string_view, 5> kTransientCodes = {
     kRequestLimitExceeded, "Throttling", "TooManyRequests", kInternalError, "ServiceUnavailable"};
 

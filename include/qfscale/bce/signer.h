@@ -1,7 +1,7 @@
 #pragma once
 
 /// BCE auth v1 (`bce-auth-v1`, AK/SK, HMAC-SHA256): signing for our client and verification for
-/// the fake server. See QIANFAN-API.md §2. Secrets never appear in any string this module returns
+/// the fake server. See docs/QIANFAN-API.md §2. Secrets never appear in any string this module returns
 /// except the Authorization header itself (which holds a signature, not the key).
 
 #include <chrono>
@@ -105,7 +105,7 @@ struct VerifyOptions {
 /// Finds the secret for an access key; empty when unknown.
 using SecretLookup = std::function<std::optional<std::string>(std::string_view access_key)>;
 
-/// Verifies a received request per QIANFAN-API.md §2.3: signed-header names in any order,
+/// Verifies a received request per docs/QIANFAN-API.md §2.3: signed-header names in any order,
 /// host signed with or without the port, default header set when the list is empty, expiry
 /// and future-skew checks against `options.now`, constant-time comparison.
 /// Checks run in this order, and the first failure is returned: Malformed (parse_authorization),

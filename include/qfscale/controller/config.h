@@ -1,6 +1,6 @@
 #pragma once
 
-/// The controller config (`qfscale.yaml`, DESIGN.md "Configuration files"): the Qianfan endpoint
+/// The controller config (`qfscale.yaml`, docs/DESIGN.md "Configuration files"): the Qianfan endpoint
 /// and where credentials come from, the metric source, the compute-unit instances, the managed
 /// services and the loop. Loaded like policies: defaults, then the file, then validation; every
 /// problem at once as file:line:column with the key, the bad value and what is allowed; unknown

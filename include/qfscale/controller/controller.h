@@ -1,6 +1,6 @@
 #pragma once
 
-/// The reconcile loop (DESIGN.md "Data flow of one reconcile tick"). `tick(now)` does one whole
+/// The reconcile loop (docs/DESIGN.md "Data flow of one reconcile tick"). `tick(now)` does one whole
 /// reconcile and is what tests call; `run_loop` (run.h) only schedules ticks and handles signals.
 ///
 /// One tick:

@@ -1,6 +1,6 @@
 #pragma once
 
-/// The thin loop around `Controller::tick` (CONVENTIONS.md 5.5): ticks on a steady timer at a
+/// The thin loop around `Controller::tick` (docs/CONVENTIONS.md 5.5): ticks on a steady timer at a
 /// fixed rate, SIGHUP reloads the config between ticks, SIGTERM/SIGINT end it. All the work is
 /// in `tick`; this only decides when.
 ///

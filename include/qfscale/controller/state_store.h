@@ -1,7 +1,7 @@
 #pragma once
 
 /// The persisted engine state of every service, so a restart inside a stabilization window or a
-/// rate-limit period behaves as if the controller had never stopped (DESIGN.md "Report").
+/// rate-limit period behaves as if the controller had never stopped (docs/DESIGN.md "Report").
 ///
 /// The file is one JSON document: `{"version": 1, "savedAt": "<RFC 3339>", "services":
 /// {"<id>": {samples, recommendations, scaleEvents, lastObservedAt, lastObserved, panicLastOver,

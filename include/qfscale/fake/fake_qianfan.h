@@ -1,6 +1,6 @@
 #pragma once
 
-/// A local fake of the Qianfan console API v2 (QIANFAN-API.md), for development, end-to-end
+/// A local fake of the Qianfan console API v2 (docs/QIANFAN-API.md), for development, end-to-end
 /// tests and demos. It keeps services and compute-unit instances in memory and answers
 ///
 ///   POST /v2/service?Action=DescribeService|DescribeServices|ScaleService|ModifyService|

@@ -1,6 +1,6 @@
 #pragma once
 
-/// QPS from Qianfan's own call counters: `DescribeServiceMetric` (QIANFAN-API.md §6.1), for
+/// QPS from Qianfan's own call counters: `DescribeServiceMetric` (docs/QIANFAN-API.md §6.1), for
 /// users without Prometheus. Config key: `metrics: {qianfan: {window: 60s}}`.
 ///
 /// Per tick at `now`: the window is [end - window, end) with end = `now` rounded down to a whole
@@ -19,7 +19,7 @@
 /// - `missing`: the reply has no entry for the service;
 /// - `negative`: a negative `callTotal` sum.
 ///
-/// ASSUMPTIONS (the documents are silent; QIANFAN-API.md §6.1 only lists the request fields):
+/// ASSUMPTIONS (the documents are silent; docs/QIANFAN-API.md §6.1 only lists the request fields):
 /// - The number of `serviceIds` per call is unlimited in the docs; we send at most 100 per call,
 ///   the cap DescribeServices puts on `maxKeys`, so a large fleet never meets an unknown limit.
 /// - An unknown service id fails the whole call with `ResourceNotFound` (what the fake does). So

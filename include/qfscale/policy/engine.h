@@ -1,7 +1,7 @@
 #pragma once
 
 /// The recommendation engine: for one service and one tick, turns observed QPS into a replica
-/// count, step by step, recording each step's output and reason (DESIGN.md data flow step 2).
+/// count, step by step, recording each step's output and reason (docs/DESIGN.md data flow step 2).
 ///
 /// Stages, in order (model::Stage): metric window -> raw desired -> tolerance -> panic ->
 /// stabilization -> rate limit -> schedule -> scale to zero -> clamp -> freeze. Every result holds

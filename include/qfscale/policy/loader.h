@@ -1,6 +1,6 @@
 #pragma once
 
-/// Loading of policy files (`policies/*.yaml`, schema in DESIGN.md "Configuration files"):
+/// Loading of policy files (`policies/*.yaml`, schema in docs/DESIGN.md "Configuration files"):
 /// YAML text in, an immutable validated `Policy` or every problem at once out. The order is
 /// defaults (`PolicySpec`), then the file's overrides, then `validate()`. Each diagnostic names
 /// file:line:column (1-based), the field path, the bad value and what is allowed.

@@ -5,7 +5,7 @@
 /// `QianfanApi` is the interface the controller, the metric source and the CLI use; one virtual
 /// per console action. `make_qianfan_client` returns the real implementation, which sends
 /// `POST {base}/v2/service?Action=X` (compute-unit actions on `/v2/computeunit`) with a compact
-/// JSON body, signs it with BCE auth v1 (QIANFAN-API.md §8: `host;content-type;content-length;
+/// JSON body, signs it with BCE auth v1 (docs/QIANFAN-API.md §8: `host;content-type;content-length;
 /// x-bce-date`, one timestamp for `x-bce-date` and the signature), decodes replies strictly
 /// (`types.h`) and maps errors (`errors.h`). Transient failures are retried with capped
 /// exponential backoff and full jitter, never sooner than the server's Retry-After

@@ -1,6 +1,6 @@
 #pragma once
 
-/// How Qianfan replies become `util::Error`s (QIANFAN-API.md §1, §5, §7).
+/// How Qianfan replies become `util::Error`s (docs/QIANFAN-API.md §1, §5, §7).
 ///
 /// A reply is an error when its status is not 2xx, or when a 2xx body carries a BCE error
 /// (`{requestId, code, message}` with a non-empty `code`), a legacy error
@@ -32,7 +32,7 @@
 
 namespace qfscale::qianfan {
 
-/// Well-known BCE codes (QIANFAN-API.md §7 and the fake server's throttling convention).
+/// Well-known BCE codes (docs/QIANFAN-API.md §7 and the fake server's throttling convention).
 inline constexpr std::string_view kAccessDenied = "AccessDenied";
 inline constexpr std::string_view kInvalidAccessKeyId = "InvalidAccessKeyId";
 inline constexpr std::string_view kSignatureDoesNotMatch = "SignatureDoesNotMatch";
@@ -57,7 +57,7 @@ inline constexpr std::chrono::milliseconds kMaxBelievableRetryAfter = std::chron
 
 /// How long the server asked the client to wait before retrying, from the reply headers (names
 /// case-insensitive): `retry-after-ms` (integer milliseconds, the header the Qianfan JS SDK looks
-/// up, QIANFAN-API.md §5.1) first, else `Retry-After` (RFC 9110 §10.2.3) as delta-seconds or as
+/// up, docs/QIANFAN-API.md §5.1) first, else `Retry-After` (RFC 9110 §10.2.3) as delta-seconds or as
 /// an IMF-fixdate (`Wed, 21 Oct 2015 07:28:00 GMT`) taken relative to `now`; a date already past
 /// means 0. Empty when neither header gives a usable value: malformed text, a sign, a fraction,
 /// the obsolete RFC 850 / asctime date forms, or more than kMaxBelievableRetryAfter. An unusable

@@ -1,6 +1,6 @@
 #pragma once
 
-/// Value types of the Qianfan console API v2 actions qfscale uses (QIANFAN-API.md §6). They are
+/// Value types of the Qianfan console API v2 actions qfscale uses (docs/QIANFAN-API.md §6). They are
 /// decoded from replies by the client (`api.h`) and built in memory by the fakes.
 ///
 /// Field names in comments are the JSON keys. Where the stored documents are truncated, the
@@ -24,7 +24,7 @@
 ///                                  succeedCallTotal, failureCallTotal, callTotal}}]}]}`,
 ///   `appId` being an integer, every total a non-negative integer.
 ///
-/// Strictness (DESIGN.md: "strict about types, tolerant only where the real service is known to be
+/// Strictness (docs/DESIGN.md: "strict about types, tolerant only where the real service is known to be
 /// loose"): a present field of the wrong JSON type is an error; optional string fields may be
 /// `null` (read as empty); unknown keys are ignored; keys match exactly, so a key with stray
 /// whitespace (`"qps "`, seen in one doc example) is not the documented key and counts as absent

@@ -3,7 +3,7 @@
 /// The offline simulator: replays per-second traffic of one or more services through exactly the
 /// engine (`policy::recommend`) and allocator (`capacity::allocate`) the controller uses, on a
 /// virtual clock, and accounts what the policy would have cost and how much demand it would have
-/// left unserved (DESIGN.md `qfscale simulate`).
+/// left unserved (docs/DESIGN.md `qfscale simulate`).
 ///
 /// ## Model
 ///

@@ -1,8 +1,8 @@
 #pragma once
 
 /// BCE auth v1 (`bce-auth-v1`, AK/SK, HMAC-SHA256): signing for our client and verification for
-/// the fake server. See docs/QIANFAN-API.md §2. Secrets never appear in any string this module returns
-/// except the Authorization header itself (which holds a signature, not the key).
+/// the fake server. See docs/QIANFAN-API.md §2. Secrets never appear in any string this module
+/// returns except the Authorization header itself (which holds a signature, not the key).
 
 #include <chrono>
 #include <functional>

@@ -1,11 +1,11 @@
 #pragma once
 
-/// The controller config (`qfscale.yaml`, docs/DESIGN.md "Configuration files"): the Qianfan endpoint
-/// and where credentials come from, the metric source, the compute-unit instances, the managed
-/// services and the loop. Loaded like policies: defaults, then the file, then validation; every
-/// problem at once as file:line:column with the key, the bad value and what is allowed; unknown
-/// keys are errors. Every policy a service names is loaded and validated too, so a `Config` is
-/// complete and immutable: the controller never reads another file because of it.
+/// The controller config (`qfscale.yaml`, docs/DESIGN.md "Configuration files"): the Qianfan
+/// endpoint and where credentials come from, the metric source, the compute-unit instances, the
+/// managed services and the loop. Loaded like policies: defaults, then the file, then validation;
+/// every problem at once as file:line:column with the key, the bad value and what is allowed;
+/// unknown keys are errors. Every policy a service names is loaded and validated too, so a `Config`
+/// is complete and immutable: the controller never reads another file because of it.
 ///
 /// Schema (every key; defaults in brackets):
 /// ```yaml

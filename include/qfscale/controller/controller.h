@@ -1,7 +1,8 @@
 #pragma once
 
-/// The reconcile loop (docs/DESIGN.md "Data flow of one reconcile tick"). `tick(now)` does one whole
-/// reconcile and is what tests call; `run_loop` (run.h) only schedules ticks and handles signals.
+/// The reconcile loop (docs/DESIGN.md "Data flow of one reconcile tick"). `tick(now)` does one
+/// whole reconcile and is what tests call; `run_loop` (run.h) only schedules ticks and handles
+/// signals.
 ///
 /// One tick:
 /// 1. Observe: DescribeService for every configured service and DescribeComputeUnit for every

@@ -57,8 +57,8 @@ inline constexpr std::chrono::milliseconds kMaxBelievableRetryAfter = std::chron
 
 /// How long the server asked the client to wait before retrying, from the reply headers (names
 /// case-insensitive): `retry-after-ms` (integer milliseconds, the header the Qianfan JS SDK looks
-/// up, docs/QIANFAN-API.md §5.1) first, else `Retry-After` (RFC 9110 §10.2.3) as delta-seconds or as
-/// an IMF-fixdate (`Wed, 21 Oct 2015 07:28:00 GMT`) taken relative to `now`; a date already past
+/// up, docs/QIANFAN-API.md §5.1) first, else `Retry-After` (RFC 9110 §10.2.3) as delta-seconds or
+/// as an IMF-fixdate (`Wed, 21 Oct 2015 07:28:00 GMT`) taken relative to `now`; a date already past
 /// means 0. Empty when neither header gives a usable value: malformed text, a sign, a fraction,
 /// the obsolete RFC 850 / asctime date forms, or more than kMaxBelievableRetryAfter. An unusable
 /// `retry-after-ms` falls back to `Retry-After`. Never fails: a bad hint is no hint.

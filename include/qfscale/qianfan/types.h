@@ -1,7 +1,7 @@
 #pragma once
 
-/// Value types of the Qianfan console API v2 actions qfscale uses (docs/QIANFAN-API.md §6). They are
-/// decoded from replies by the client (`api.h`) and built in memory by the fakes.
+/// Value types of the Qianfan console API v2 actions qfscale uses (docs/QIANFAN-API.md §6). They
+/// are decoded from replies by the client (`api.h`) and built in memory by the fakes.
 ///
 /// Field names in comments are the JSON keys. Where the stored documents are truncated, the
 /// shapes below are ASSUMPTIONS shared with the fake server (`src/fake`), which is written from
@@ -24,8 +24,8 @@
 ///                                  succeedCallTotal, failureCallTotal, callTotal}}]}]}`,
 ///   `appId` being an integer, every total a non-negative integer.
 ///
-/// Strictness (docs/DESIGN.md: "strict about types, tolerant only where the real service is known to be
-/// loose"): a present field of the wrong JSON type is an error; optional string fields may be
+/// Strictness (docs/DESIGN.md: "strict about types, tolerant only where the real service is known
+/// to be loose"): a present field of the wrong JSON type is an error; optional string fields may be
 /// `null` (read as empty); unknown keys are ignored; keys match exactly, so a key with stray
 /// whitespace (`"qps "`, seen in one doc example) is not the documented key and counts as absent
 /// (so a missing required field is an error whose message names the near miss). A body that is

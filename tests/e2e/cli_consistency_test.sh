@@ -66,3 +66,26 @@ done
 ! grep -rq "Usage: /" "$tmp/out" || fail "a usage line shows the binary's path"
 echo "ok: help and help COMMAND print the help; usage lines say qfscale"
 
+# --- Shipped policy names: show, check, eval, simulate; an existing file of that name wins.
+expect 0 policy show balanced
+cmp -s "$tmp/out" "$root/policies/balanced.yaml" || fail "policy show balanced differs from the shipped file"
+expect 2 policy show balance
+first_err_line_is "qfscale policy show: 'balance' is not a shipped policy; did you mean balanced? Shipped policies: balanced business-hours cost-saver hpa-default kpa-default latency-first scale-to-zero"
+expect 0 policy check balanced kpa-default
+grep -qx "<shipped>/balanced.yaml: ok (policy balanced)" "$tmp/out" || fail "check balanced: $(cat "$tmp/out")"
+grep -qx "<shipped>/kpa-default.yaml: ok (policy kpa-default)" "$tmp/out" || fail "check kpa-default"
+expect 2 policy check balancd
+grep -q "'balancd' is neither a file nor a shipped policy; did you mean balanced?" "$tmp/err" ||
+  fail "check balancd: $(cat "$tmp/err")"
+expect 0 policy eval --policy balanced --replica-qps 10 --steps "$tmp/steps.csv"
+[ "$(grep -c '"desired_replicas"' "$tmp/out")" -eq 3 ] || fail "eval balanced: $(cat "$tmp/out")"
+expect 0 simulate --trace "$tmp/trace.csv" --policy cost-saver --replica-qps 5 --type GPU-I-2
+grep -q "cost-saver" "$tmp/out" || fail "simulate cost-saver: $(cat "$tmp/out")"
+# A file named like a shipped policy is read as the file (here an invalid one: exit 1).
+mkdir "$tmp/cwd"
+printf 'apiVersion: qfscale/v1\nkind: ScalingPolicy\nmetadata: {name: mine}\nspec:\n  target: {utilization: 1.5}\n' \
+  >"$tmp/cwd/balanced"
+(cd "$tmp/cwd" && "$qfscale" policy check balanced >"$tmp/out" 2>&1) && fail "the file balanced was not read"
+grep -q "^balanced:5:25: spec.target.utilization" "$tmp/out" || fail "file over name: $(cat "$tmp/out")"
+echo "ok: shipped names work in policy show, check, eval and simulate; a file of that name wins"
+

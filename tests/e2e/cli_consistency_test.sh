@@ -89,3 +89,51 @@ printf 'apiVersion: qfscale/v1\nkind: ScalingPolicy\nmetadata: {name: mine}\nspe
 grep -q "^balanced:5:25: spec.target.utilization" "$tmp/out" || fail "file over name: $(cat "$tmp/out")"
 echo "ok: shipped names work in policy show, check, eval and simulate; a file of that name wins"
 
+# --- Durations: every duration flag takes 1m30s (and the millisecond ones 1s500ms).
+expect 0 simulate --trace "$tmp/trace.csv" --policy balanced --replica-qps 5 --type GPU-I-2 \
+  --tick 1m30s --startup-delay 1m30s
+expect 0 run --for 1m30s --ticks 1 -q --listen 127.0.0.1:0
+grep -q "stopped after --ticks" "$tmp/err" || fail "run --for 1m30s: $(cat "$tmp/err")"
+# loadgen checks its durations before the other options: a bad --concurrency proves they parsed.
+expect 2 loadgen --target http://127.0.0.1:1/x --synthetic --duration 1m30s --timeout 1m30s \
+  --report-every 1s500ms --max-lag 1m30s --period 1h30m --peak-at 1m30s --burst-duration 1m30s \
+  --concurrency 0
+! grep -q "duration" "$tmp/err" || fail "loadgen refused a duration: $(cat "$tmp/err")"
+grep -q "concurrency" "$tmp/err" || fail "loadgen: $(cat "$tmp/err")"
+expect 2 loadgen --target http://127.0.0.1:1/x --synthetic --timeout 1.5s
+grep -q "^qfscale loadgen: --timeout: '1.5s' is fractional, must be a duration such as 500ms" "$tmp/err" ||
+  fail "loadgen 1.5s: $(cat "$tmp/err")"
+(
+  unset QIANFAN_ACCESS_KEY QIANFAN_SECRET_KEY
+  expect 2 describe svco-x --timeout 1m30s --endpoint http://127.0.0.1:1
+  ! grep -q -- "--timeout" "$tmp/err" || fail "describe --timeout 1m30s: $(cat "$tmp/err")"
+  grep -q "QIANFAN_ACCESS_KEY" "$tmp/err" || fail "describe: $(cat "$tmp/err")"
+)
+export QIANFAN_ACCESS_KEY=ak-test-0123456789abcdef QIANFAN_SECRET_KEY=sk-test-fedcba9876543210
+expect 0 sign --url https://h/ --timestamp 1735787045 --expiration 1m30s
+grep -q "^Authorization: bce-auth-v1/ak-test-0123456789abcdef/2025-01-02T03:04:05Z/90/" "$tmp/out" ||
+  fail "sign --expiration 1m30s: $(cat "$tmp/out")"
+echo "ok: every duration flag takes 1m30s"
+
+# --- Times: RFC 3339 (Z or an offset) and Unix seconds, for every time flag.
+expect 0 policy eval --policy business-hours --replica-qps 10 --steps "$tmp/steps.csv" --start 1735787045
+cp "$tmp/out" "$tmp/eval-unix"
+expect 0 policy eval --policy business-hours --replica-qps 10 --steps "$tmp/steps.csv" \
+  --start 2025-01-02T11:04:05+08:00
+cmp -s "$tmp/out" "$tmp/eval-unix" || fail "eval --start: RFC 3339 and Unix seconds differ"
+expect 0 policy eval --policy business-hours --replica-qps 10 --steps "$tmp/steps.csv" \
+  --start 2025-01-02T03:04:05Z
+cmp -s "$tmp/out" "$tmp/eval-unix" || fail "eval --start: Z and offset differ"
+expect 2 policy eval --policy balanced --replica-qps 10 --steps "$tmp/steps.csv" --start 2025-01-02
+first_err_line_is "qfscale policy eval: --start '2025-01-02' must be RFC 3339 like 2025-01-02T03:04:05Z (or with an offset, 2025-01-02T11:04:05+08:00) or Unix seconds like 1735787045"
+expect 0 simulate --trace "$tmp/trace.csv" --policy balanced --replica-qps 5 --type GPU-I-2 \
+  --start 1714521600 --out "$tmp/sim"
+grep -q '"start_unix_s": 1714521600' "$tmp/sim/summary.json" || fail "simulate --start Unix seconds"
+expect 0 sign --url https://h/ --timestamp 2025-01-02T11:04:05+08:00
+grep -q "^x-bce-date: 2025-01-02T03:04:05Z" "$tmp/out" || fail "sign --timestamp offset: $(cat "$tmp/out")"
+for cmd in "policy eval" "simulate" "sign"; do
+  # shellcheck disable=SC2086 # cmd is a list of words
+  expect 0 $cmd --help
+  grep -q "Unix seconds" "$tmp/out" || fail "$cmd --help does not document the time format"
+done
+echo "ok: every time flag takes RFC 3339 and Unix seconds"

@@ -89,6 +89,12 @@ printf 'apiVersion: qfscale/v1\nkind: ScalingPolicy\nmetadata: {name: mine}\nspe
 grep -q "^balanced:5:25: spec.target.utilization" "$tmp/out" || fail "file over name: $(cat "$tmp/out")"
 echo "ok: shipped names work in policy show, check, eval and simulate; a file of that name wins"
 
+# --- run: a configuration error exits 2, as the README says.
+printf 'qianfan: {}\nservices: []\nbogus: 1\n' >"$tmp/bad.yaml"
+expect 2 run --config "$tmp/bad.yaml"
+grep -q "qfscale run: invalid config" "$tmp/err" || fail "run bad config: $(cat "$tmp/err")"
+echo "ok: run with an invalid config exits 2"
+
 # --- Durations: every duration flag takes 1m30s (and the millisecond ones 1s500ms).
 expect 0 simulate --trace "$tmp/trace.csv" --policy balanced --replica-qps 5 --type GPU-I-2 \
   --tick 1m30s --startup-delay 1m30s

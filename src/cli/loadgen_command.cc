@@ -3,7 +3,6 @@
 // metrics/load_generator.h, signals, printing.
 
 #include <algorithm>
-#include <charconv>
 #include <csignal>
 #include <cstdio>
 #include <memory>
@@ -24,6 +23,7 @@
 #include "qfscale/metrics/synthetic.h"
 #include "qfscale/metrics/trace.h"
 #include "qfscale/policy/duration.h"
+#include "qfscale/util/duration.h"
 
 #include "cli/command.h"
 
@@ -54,20 +54,12 @@ struct LoadgenOptions {
   std::string burst_duration = "60s";
 };
 
-/// "250ms" or a policy-style duration ("10s", "5m", "1h30m").
+/// qfscale's duration grammar with milliseconds: "250ms", "10s", "1m30s", "1s500ms".
 tl::expected<milliseconds, std::string> parse_cli_duration(std::string_view option,
                                                            std::string_view text) {
-  if (text.size() > 2 && text.substr(text.size() - 2) == "ms") {
-    std::int64_t n = 0;
-    const auto digits = text.substr(0, text.size() - 2);
-    const auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), n);
-    if (ec == std::errc{} && ptr == digits.data() + digits.size()) return milliseconds{n};
-  }
-  auto parsed = policy::parse_duration(text);
-  if (!parsed) {
-    return tl::unexpected(fmt::format("{}: '{}' {}", option, text, parsed.error()));
-  }
-  return std::chrono::duration_cast<milliseconds>(*parsed);
+  auto parsed = util::parse_duration(text, util::DurationPrecision::Milliseconds);
+  if (!parsed) return tl::unexpected(fmt::format("{}: '{}' {}", option, text, parsed.error()));
+  return *parsed;
 }
 
 tl::expected<std::chrono::seconds, std::string> parse_seconds(std::string_view option,

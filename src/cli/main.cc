@@ -1,11 +1,14 @@
 #include <cstdio>
 #include <exception>
+#include <string>
+#include <vector>
 
 #include <sys/prctl.h>
 
 #include "qfscale/util/heap.h"
 
 #include "cli/command.h"
+#include "cli/usage.h"
 
 int main(int argc, char** argv) {
   // Every command may hold the AK/SK (QIANFAN_SECRET_KEY is in the environment block of any
@@ -16,7 +19,9 @@ int main(int argc, char** argv) {
   CLI::App app{
       "qfscale: an autoscaler for Baidu Qianfan custom model services (定制服务).\n"
       "It reads each service's QPS, compares it with the QPS one replica is sized for,\n"
-      "and sets deploymentReplicasCount per compute-unit instance with ScaleService."};
+      "and sets deploymentReplicasCount per compute-unit instance with ScaleService.",
+      // Named, so that usage lines say "qfscale", not the path the binary was started by.
+      "qfscale"};
   app.require_subcommand(1);
   app.set_version_flag("--version", QFS_VERSION);
   app.footer("Run 'qfscale COMMAND --help' for the options of one command.");
@@ -32,12 +37,21 @@ int main(int argc, char** argv) {
   qfscale::cli::add_config_command(app, context);
   qfscale::cli::add_loadgen_command(app, context);
   qfscale::cli::add_simulate_command(app, context);
+  qfscale::cli::add_help_command(app, context);
 
   try {
     app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    // Help and version exit 0; every usage error exits 2, as each command documents.
-    return app.exit(e) == 0 ? 0 : 2;
+    // Every usage error exits 2, as each command documents.
+    const std::vector<std::string> args(argv + 1, argv + argc);
+    std::fprintf(stderr, "%s\n", qfscale::cli::describe_parse_error(app, args, e).c_str());
+    return 2;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "qfscale: %s\n", e.what());
     return 2;

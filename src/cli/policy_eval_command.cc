@@ -8,27 +8,36 @@
 #include "qfscale/policy/eval.h"
 #include "qfscale/policy/loader.h"
 #include "qfscale/util/file.h"
+#include "qfscale/util/time_text.h"
 
 #include "cli/command.h"
+#include "cli/policy_ref.h"
 
 namespace qfscale::cli {
 namespace {
 
 struct EvalOptions {
-  std::string policy_file;
+  std::string policy_ref;
   double replica_qps = 0;
   std::string steps_file;
-  long long start = 0;
+  std::string start = "0";
 };
 
-/// `qfscale policy eval`: 0 done, 1 invalid policy or steps file, 2 unreadable file.
+/// `qfscale policy eval`: 0 done, 1 invalid policy or steps file, 2 unreadable file, unknown
+/// policy name or bad --start.
 int run_eval(const EvalOptions& o) {
-  auto policy_text = util::read_file(o.policy_file);
-  if (!policy_text) {
-    fmt::print(stderr, "qfscale: {}\n", policy_text.error().to_string());
+  const auto start_seconds = util::parse_wall_time(o.start);
+  if (!start_seconds) {
+    fmt::print(stderr, "qfscale policy eval: --start '{}' must be {}\n", o.start,
+               util::kTimeFormats);
     return 2;
   }
-  auto policy = policy::load_policy(*policy_text, o.policy_file, util::system_zone_source());
+  auto source = read_policy_ref(o.policy_ref);
+  if (!source) {
+    fmt::print(stderr, "qfscale policy eval: {}\n", source.error().message);
+    return 2;
+  }
+  auto policy = policy::load_policy(source->text, source->label, util::system_zone_source());
   if (!policy) {
     for (const auto& d : policy.error()) fmt::print(stderr, "{}\n", d.to_string());
     return 1;
@@ -43,7 +52,7 @@ int run_eval(const EvalOptions& o) {
     for (const auto& d : steps.error()) fmt::print(stderr, "{}\n", d.to_string());
     return 1;
   }
-  const util::SystemTime start{std::chrono::seconds{o.start}};
+  const util::SystemTime start{std::chrono::seconds{*start_seconds}};
   policy::EngineState state;
   for (const auto& step : *steps) {
     auto r = policy::recommend(*policy, policy::eval_input(step, start, o.replica_qps),
@@ -65,16 +74,18 @@ void add_policy_eval_command(CLI::App& policy_group, Context& context) {
       "desired replicas, and every stage's output, changed flag, reason and arithmetic.\n"
       "Steps: CSV with a header, or JSON lines, with t_seconds, qps (empty/null = missing),\n"
       "current_replicas and optional metrics_ok, run_status, model_updating.\n"
-      "Exit status: 0 done, 1 invalid policy or steps, 2 unreadable file.");
-  eval->add_option("--policy", options->policy_file, "Policy file (YAML)")->required();
+      "Exit status: 0 done, 1 invalid policy or steps, 2 unreadable file, unknown policy name\n"
+      "or bad option.");
+  eval->add_option("--policy", options->policy_ref, kPolicyRefHelp)->required();
   eval->add_option("--replica-qps", options->replica_qps,
                    "QPS one replica is sized for (resourceConfig.qps)")
       ->required()
       ->check(CLI::PositiveNumber);
   eval->add_option("--steps", options->steps_file, "Steps file (CSV or JSON lines)")->required();
   eval->add_option("--start", options->start,
-                   "Unix seconds that t_seconds counts from (default 0: t_seconds is Unix time);\n"
-                   "matters for schedules");
+                   fmt::format("Wall time of t_seconds 0, for schedules: {}\n"
+                               "(default 0: t_seconds is Unix time)",
+                               util::kTimeFormats));
   eval->callback([options, &context] { context.exit_code = run_eval(*options); });
 }
 

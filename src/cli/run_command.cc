@@ -157,12 +157,12 @@ int run_controller(controller::Config config, const bce::Credentials& credential
                                    [&stop](std::chrono::milliseconds d) { stop.sleep_for(d); });
   if (!api) {
     log_line(api.error().to_string());
-    return 1;
+    return 2;
   }
   auto qps = make_qps_source(config, **metrics_http_client, **api, clock.system_now());
   if (!qps) {
     log_line(fmt::format("metric source: {}", qps.error().to_string()));
-    return 1;
+    return 2;
   }
   auto exporter = telemetry::Exporter::create({}, clock);
   if (!exporter) {
@@ -176,7 +176,7 @@ int run_controller(controller::Config config, const bce::Credentials& credential
                                               .keep = config.loop.audit_log_keep});
     if (!opened) {
       log_line(opened.error().to_string());
-      return 1;
+      return 2;
     }
     audit = std::move(*opened);
   }
@@ -189,7 +189,7 @@ int run_controller(controller::Config config, const bce::Credentials& credential
   if (!server) {
     log_line(
         fmt::format("cannot listen on {}: {}", config.loop.listen, server.error().to_string()));
-    return 1;
+    return 2;
   }
 
   controller::Dependencies deps{.api = api->get(),
@@ -205,7 +205,7 @@ int run_controller(controller::Config config, const bce::Credentials& credential
   auto created = controller::Controller::create(std::move(config), deps);
   if (!created) {
     log_line(created.error().to_string());
-    return 1;
+    return 2;
   }
   auto& controller = **created;
 
@@ -280,12 +280,12 @@ int run_command(const RunFlags& flags) {
   auto config = controller::load_config(flags.config, util::system_zone_source());
   if (!config) {
     fmt::print(stderr, "qfscale run: invalid config:\n{}\n", util::to_string(config.error()));
-    return 1;
+    return 2;
   }
   auto credentials = controller::load_credentials(config->qianfan);
   if (!credentials) {
     log_line(credentials.error().to_string());
-    return 1;
+    return 2;
   }
   return run_controller(std::move(*config), *credentials, flags);
 }
@@ -300,10 +300,12 @@ void add_run_command(CLI::App& app, Context& context) {
       "let its policy recommend replicas, fit them into the compute-unit instances, and call\n"
       "ScaleService (scale-downs first). Serves /metrics, /healthz, /readyz and\n"
       "/api/v1/decisions. SIGHUP reloads the config; SIGTERM or Ctrl-C cancels the calls in\n"
-      "flight, saves the state and stops. Tick errors go to stderr. Exits 2 when another\n"
-      "qfscale holds the state file or audit log. With no --config it runs a built-in demo: an\n"
-      "in-process fake Qianfan with three services on two instances, driven by synthetic\n"
-      "traffic.");
+      "flight, saves the state and stops. Tick errors go to stderr (and do not end the run).\n"
+      "With no --config it runs a built-in demo: an in-process fake Qianfan with three\n"
+      "services on two instances, driven by synthetic traffic.\n"
+      "Exit status: 0 stopped (signal, --for or --ticks); 2 usage, configuration or network\n"
+      "error at start (invalid config, no credentials, cannot listen, another qfscale holds\n"
+      "the state file or audit log).");
   cmd->add_option("--config,-c", flags->config, "Controller config (qfscale.yaml)")
       ->check(CLI::ExistingFile);
   cmd->add_flag("--dry-run", flags->dry_run,

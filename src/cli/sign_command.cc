@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <fstream>
 #include <iterator>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <string>
@@ -16,7 +17,9 @@
 #include <fmt/format.h>
 
 #include "qfscale/bce/signer.h"
+#include "qfscale/policy/duration.h"
 #include "qfscale/util/clock.h"
+#include "qfscale/util/time_text.h"
 
 #include "cli/command.h"
 
@@ -29,7 +32,7 @@ struct SignArgs {
   std::vector<std::string> headers;
   std::string body_file;
   std::string timestamp;
-  std::string expiration = "1800";
+  std::string expiration = "30m";
   bool show_canonical = false;
 };
 
@@ -164,15 +167,12 @@ Result<bce::SysSeconds> signing_time(const std::string& text) {
   if (text.empty()) {
     return std::chrono::floor<std::chrono::seconds>(util::SystemClock{}.system_now());
   }
-  if (const auto epoch = parse_int(text); epoch && *epoch >= 0) {
-    return bce::SysSeconds{std::chrono::seconds{*epoch}};
-  }
-  auto parsed = bce::parse_timestamp(text);
+  const auto parsed = util::parse_wall_time(text);
   if (!parsed) {
     return fail(ErrorCode::InvalidInput,
-                "--timestamp must be UTC like 2025-01-02T03:04:05Z or Unix seconds");
+                fmt::format("--timestamp '{}' must be {}", text, util::kTimeFormats));
   }
-  return *parsed;
+  return bce::SysSeconds{std::chrono::seconds{*parsed}};
 }
 
 // Everything the command prints, or the first problem with the input.
@@ -181,9 +181,12 @@ Result<std::string> run_sign(const SignArgs& args) {
   if (args.method.empty()) return fail(ErrorCode::InvalidInput, "--method must not be empty");
   auto target = parse_url(args.url);
   if (!target) return fail(std::move(target.error()));
-  const auto expiration = parse_int(args.expiration);
-  if (!expiration || *expiration <= 0) {
-    return fail(ErrorCode::InvalidInput, "--expiration must be a positive number of seconds");
+  const auto expiration = policy::parse_duration(args.expiration);
+  if (!expiration || expiration->count() <= 0 ||
+      expiration->count() > std::numeric_limits<int>::max()) {
+    return fail(ErrorCode::InvalidInput,
+                fmt::format("--expiration '{}' {}", args.expiration,
+                            expiration ? "must be longer than 0s" : expiration.error()));
   }
   auto timestamp = signing_time(args.timestamp);
   if (!timestamp) return fail(std::move(timestamp.error()));
@@ -227,7 +230,8 @@ Result<std::string> run_sign(const SignArgs& args) {
   if (!credentials) return fail(std::move(credentials.error()));
   const bce::Signature signature =
       bce::sign(*credentials, request,
-                bce::SigningOptions{.timestamp = *timestamp, .expiration_seconds = *expiration});
+                bce::SigningOptions{.timestamp = *timestamp,
+                                    .expiration_seconds = static_cast<int>(expiration->count())});
   if (args.show_canonical) {
     std::fprintf(stderr, "canonical request:\n%s\n", signature.canonical_request.c_str());
   }
@@ -257,8 +261,9 @@ void add_sign_command(CLI::App& app, Context& context) {
   cmd->add_option("--body-file", args->body_file,
                   "file holding the exact body bytes; signs its Content-Length");
   cmd->add_option("--timestamp", args->timestamp,
-                  "signing time, 2025-01-02T03:04:05Z or Unix seconds (default: now)");
-  cmd->add_option("--expiration", args->expiration, "validity in seconds")->capture_default_str();
+                  fmt::format("signing time: {} (default: now)", util::kTimeFormats));
+  cmd->add_option("--expiration", args->expiration, "validity of the signature (e.g. 30m, 1800s)")
+      ->capture_default_str();
   cmd->add_flag("--show-canonical", args->show_canonical,
                 "also print the canonical request to stderr (to debug SignatureDoesNotMatch)");
   cmd->callback([args, &context] {

@@ -30,8 +30,10 @@
 #include "qfscale/util/concurrency.h"
 #include "qfscale/util/file.h"
 #include "qfscale/util/heap.h"
+#include "qfscale/util/time_text.h"
 
 #include "cli/command.h"
+#include "cli/policy_ref.h"
 
 namespace qfscale::cli {
 namespace {
@@ -54,40 +56,6 @@ template <typename T>
 using OrExit = tl::expected<T, int>;
 
 void usage(std::string_view message) { fmt::print(stderr, "qfscale simulate: {}\n", message); }
-
-/// Parses `YYYY-MM-DDTHH:MM:SS` followed by `Z` or `±HH:MM` (RFC 3339, whole seconds).
-std::optional<std::int64_t> parse_rfc3339(std::string_view text) {
-  auto number = [&](std::size_t at, std::size_t len, int& out) {
-    if (at + len > text.size()) return false;
-    const char* first = text.data() + at;
-    const auto [ptr, ec] = std::from_chars(first, first + len, out);
-    return ec == std::errc{} && ptr == first + len && *first >= '0' && *first <= '9';
-  };
-  auto is = [&](std::size_t at, std::string_view chars) {
-    return at < text.size() && chars.find(text[at]) != std::string_view::npos;
-  };
-  int y = 0, mo = 0, d = 0, h = 0, mi = 0, s = 0;
-  if (!number(0, 4, y) || !is(4, "-") || !number(5, 2, mo) || !is(7, "-") || !number(8, 2, d) ||
-      !is(10, "Tt ") || !number(11, 2, h) || !is(13, ":") || !number(14, 2, mi) || !is(16, ":") ||
-      !number(17, 2, s)) {
-    return std::nullopt;
-  }
-  int offset = 0;
-  if (text.size() == 20 && is(19, "Zz")) {
-    offset = 0;
-  } else if (text.size() == 25 && is(19, "+-") && is(22, ":")) {
-    int oh = 0, om = 0;
-    if (!number(20, 2, oh) || !number(23, 2, om) || oh > 23 || om > 59) return std::nullopt;
-    offset = (oh * 60 + om) * 60 * (text[19] == '-' ? -1 : 1);
-  } else {
-    return std::nullopt;
-  }
-  const std::chrono::year_month_day date{std::chrono::year{y}, std::chrono::month(unsigned(mo)),
-                                         std::chrono::day(unsigned(d))};
-  if (!date.ok() || h > 23 || mi > 59 || s > 59) return std::nullopt;
-  const auto days = std::chrono::sys_days{date}.time_since_epoch().count();
-  return static_cast<std::int64_t>(days) * 86400 + h * 3600 + mi * 60 + s - offset;
-}
 
 OrExit<std::chrono::seconds> duration_option(std::string_view option, const std::string& text) {
   auto d = policy::parse_duration(text);
@@ -112,41 +80,19 @@ std::vector<model::ServiceId> service_ids(const std::vector<std::string>& files)
   return ids;
 }
 
-/// A path when it looks like one (as in the controller config), else a shipped policy name.
-bool is_file_ref(std::string_view ref) {
-  return ref.find('/') != std::string_view::npos || ref.ends_with(".yaml") || ref.ends_with(".yml");
-}
-
 OrExit<std::vector<policy::Policy>> load_policies(const std::vector<std::string>& refs) {
   const auto zones = util::system_zone_source();
   std::vector<policy::Policy> out;
   bool bad = false;
   bool usage_error = false;  // an unknown shipped name: reported with the rest, then exit 2
   for (const auto& ref : refs) {
-    std::string text;
-    std::string label = ref;
-    if (is_file_ref(ref)) {
-      auto read = util::read_file(ref);
-      if (!read) {
-        usage(read.error().to_string());
-        bad = true;
-        continue;
-      }
-      text = std::move(*read);
-    } else if (auto shipped = controller::shipped_policy(ref)) {
-      text = std::string(*shipped);
-      label = fmt::format("<shipped>/{}.yaml", ref);
-    } else {
-      std::string names;
-      for (auto n : controller::shipped_policy_names()) names += fmt::format(" {}", n);
-      usage(fmt::format(
-          "--policy '{}' is not a shipped policy (one of:{}) nor a file (a path containing '/' "
-          "or ending in .yaml)",
-          ref, names));
-      usage_error = true;
+    auto source = read_policy_ref(ref);
+    if (!source) {
+      usage(fmt::format("--policy {}", source.error().message));
+      (source.error().unknown_name ? usage_error : bad) = true;
       continue;
     }
-    auto p = policy::load_policy(text, label, zones);
+    auto p = policy::load_policy(source->text, source->label, zones);
     if (!p) {
       for (const auto& d : p.error()) fmt::print(stderr, "{}\n", d.to_string());
       bad = true;
@@ -213,12 +159,9 @@ int run_simulate(const SimulateOptions& o) {
   }
   std::int64_t start = 0;
   if (!o.start.empty()) {
-    auto parsed = parse_rfc3339(o.start);
+    auto parsed = util::parse_wall_time(o.start);
     if (!parsed) {
-      usage(
-          fmt::format("--start '{}' must be an RFC 3339 time such as 2024-05-01T00:00:00Z "
-                      "or 2024-05-01T08:00:00+08:00",
-                      o.start));
+      usage(fmt::format("--start '{}' must be {}", o.start, util::kTimeFormats));
       return 2;
     }
     start = *parsed;
@@ -320,8 +263,7 @@ void add_simulate_command(CLI::App& app, Context& context) {
                   "CSV trace t_seconds,qps (per second from 0); repeat for several services\n"
                   "sharing the capacity (service id = file name without extension)")
       ->required();
-  cmd->add_option("--policy", o->policies,
-                  "Shipped policy name (e.g. balanced) or policy file; repeat to compare")
+  cmd->add_option("--policy", o->policies, fmt::format("{}; repeat to compare", kPolicyRefHelp))
       ->required();
   cmd->add_option("--replica-qps", o->replica_qps, "QPS one replica serves (resourceConfig.qps)")
       ->required();
@@ -336,8 +278,9 @@ void add_simulate_command(CLI::App& app, Context& context) {
                   "Directory for summary.json, timeline.csv and report.html (created;\n"
                   "files replaced atomically). Without it only the table is printed");
   cmd->add_option("--start", o->start,
-                  "RFC 3339 wall time of trace second 0, for schedules (default\n"
-                  "1970-01-01T00:00:00Z)");
+                  fmt::format("Wall time of trace second 0, for schedules: {}\n"
+                              "(default 1970-01-01T00:00:00Z)",
+                              util::kTimeFormats));
   cmd->callback([o, capacity, &context] {
     o->capacity_given = capacity->count() > 0;
     context.exit_code = run_simulate(*o);

@@ -37,7 +37,7 @@
 //       throttleQps: 2         # more requests than this per wall-clock second get 429
 //                              # RequestLimitExceeded with Retry-After: 1 (so do injected ones)
 //
-// Durations are a number of seconds (`30`, `0.5`) or a number with a unit: ms, s, m, h.
+// Durations use qfscale's one grammar (util/duration.h) with milliseconds: 500ms, 30s, 1m30s.
 
 #include <algorithm>
 #include <charconv>
@@ -52,6 +52,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "qfscale/fake/fake_qianfan.h"
+#include "qfscale/util/duration.h"
 #include "qfscale/util/file.h"
 #include "qfscale/util/redact.h"
 
@@ -225,30 +226,12 @@ class Reader {
             fmt::format("must be a duration such as 30s or 500ms, got {}", describe(node)));
       return std::nullopt;
     }
-    const std::string& text = node.Scalar();
-    double value = 0;
-    const auto* end = text.data() + text.size();
-    const auto [ptr, ec] = std::from_chars(text.data(), end, value);
-    const std::string_view unit(ptr, static_cast<std::size_t>(end - ptr));
-    double scale = 0;
-    if (unit.empty() || unit == "s") {
-      scale = 1000;
-    } else if (unit == "ms") {
-      scale = 1;
-    } else if (unit == "m") {
-      scale = 60'000;
-    } else if (unit == "h") {
-      scale = 3'600'000;
-    }
-    const double ms = value * scale;
-    if (ec != std::errc{} || scale == 0 || !std::isfinite(ms) || std::abs(ms) > 1e15) {
-      error(node, path,
-            fmt::format("must be a duration: a number of seconds or a number with ms, s, m or "
-                        "h (e.g. 30s, 500ms), got '{}'",
-                        util::excerpt(text)));
+    auto parsed = util::parse_duration(node.Scalar(), util::DurationPrecision::Milliseconds);
+    if (!parsed) {
+      error(node, path, fmt::format("'{}' {}", util::excerpt(node.Scalar()), parsed.error()));
       return std::nullopt;
     }
-    return std::chrono::milliseconds{static_cast<std::int64_t>(std::llround(ms))};
+    return *parsed;
   }
 
   void read_faults(const YAML::Node& node, const std::string& path, Faults& out) {

@@ -57,7 +57,7 @@ grep -q "^$tmp/missing.yaml:7:[0-9]*: loop.auditLog: .* directory $tmp/nodir doe
 set +e
 timeout 30 "$qfscale" run --config "$tmp/missing.yaml" >/dev/null 2>"$tmp/missing-run.err"; rc=$?
 set -e
-[ $rc -eq 1 ] || fail "run with a missing directory: want exit 1, got $rc"
+[ $rc -eq 2 ] || fail "run with a missing directory: want exit 2 (a configuration error), got $rc"
 grep -q "loop.stateFile: .* does not exist" "$tmp/missing-run.err" || fail "run does not say why"
 echo "ok: a state file or audit log in a missing directory is refused at its line"
 

@@ -87,7 +87,7 @@ echo "ok: bad traces and policy files exit 1 with file:line:col"
 t=(--trace "$tmp/step.csv")
 expect_exit 2 "trace" --policy balanced --replica-qps 5 --type GPU-I-2
 expect_exit 2 "policy" "${t[@]}" --replica-qps 5 --type GPU-I-2
-expect_exit 2 "not a shipped policy \(one of: .*balanced" "${t[@]}" --policy balance --replica-qps 5 --type GPU-I-2
+expect_exit 2 "'balance' is neither a file nor a shipped policy; did you mean balanced\? Shipped policies: .*balanced" "${t[@]}" --policy balance --replica-qps 5 --type GPU-I-2
 expect_exit 2 "--replica-qps 0 must be" "${t[@]}" --policy balanced --replica-qps 0 --type GPU-I-2
 expect_exit 2 "--replica-qps" "${t[@]}" --policy balanced --replica-qps fast --type GPU-I-2
 expect_exit 2 "--type 'GPU' must end" "${t[@]}" --policy balanced --replica-qps 5 --type GPU
@@ -95,7 +95,7 @@ expect_exit 2 "--tick '15' has no unit" "${t[@]}" "${ok[@]}" --tick 15
 expect_exit 2 "--tick '0s' must be longer" "${t[@]}" "${ok[@]}" --tick 0s
 expect_exit 2 "--startup-delay '-5s'" "${t[@]}" "${ok[@]}" --startup-delay=-5s
 expect_exit 2 "--capacity-units -1 is out of range" "${t[@]}" "${ok[@]}" --capacity-units=-1
-expect_exit 2 "--start '2024-02-30T00:00:00Z' must be an RFC 3339" "${t[@]}" "${ok[@]}" \
+expect_exit 2 "--start '2024-02-30T00:00:00Z' must be RFC 3339 like 2025-01-02T03:04:05Z .* or Unix seconds" "${t[@]}" "${ok[@]}" \
   --start 2024-02-30T00:00:00Z
 expect_exit 2 "unknown|extra|The following argument" "${t[@]}" "${ok[@]}" --frobnicate
 echo "ok: bad options exit 2"

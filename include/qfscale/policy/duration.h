@@ -1,8 +1,7 @@
 #pragma once
 
-/// Durations as written in policy files: one or more `<digits><unit>` parts with unit `h`, `m` or
-/// `s`, e.g. `90s`, `5m`, `1h30m`, `0s`. Whole seconds only; no sign, no fractions, no bare
-/// numbers (a bare `60` is ambiguous between seconds and minutes, so it is refused).
+/// Durations as written in policy files, the controller config and most flags: qfscale's one
+/// duration grammar (util/duration.h) in whole seconds, e.g. `90s`, `5m`, `1h30m`, `0s`.
 
 #include <chrono>
 #include <string>
@@ -10,11 +9,11 @@
 
 #include <tl/expected.hpp>
 
+#include "qfscale/util/duration.h"
+
 namespace qfscale::policy {
 
-/// Longest accepted duration: 100 days, far above any window a policy needs and far below
-/// overflow when the engine adds it to a time point.
-inline constexpr std::chrono::seconds kMaxDuration{100LL * 24 * 3600};
+inline constexpr std::chrono::seconds kMaxDuration = util::kMaxDuration;
 
 /// Parses a duration. The error is a sentence fragment saying what is allowed, e.g.
 /// "has no unit, must be a duration such as 90s, 5m or 1h30m".

@@ -13,7 +13,7 @@ using namespace std::chrono_literals;
 constexpr std::string_view kGood = R"(credentials: {accessKey: ak-file, secretKey: sk-file}
 startupDelay: 45s
 modelUpdateDuration: 2m
-allowedClockSkew: 60
+allowedClockSkew: 60s
 seed: 99
 instances:
   - id: unit-aaaa0001
@@ -229,7 +229,10 @@ faults:
     };
     const Case cases[] = {
         {"duration unit", "startupDelay: 5d\n", "must be a duration"},
-        {"negative duration", "startupDelay: -1s\n", "must not be negative"},
+        {"negative duration", "startupDelay: -1s\n", "'-1s' is negative, must be a duration"},
+        // One grammar with the policy and controller files: no bare numbers, no fractions.
+        {"bare number", "allowedClockSkew: 60\n", "'60' has no unit, must be a duration"},
+        {"fraction", "modelUpdateDuration: 1.5s\n", "'1.5s' is fractional"},
         {"fractional seed", "seed: 1.5\n", "whole number"},
         {"quoted number", "seed: \"3\"\n", "must be an integer"},
         {"null", "seed: ~\n", "must be an integer, got null"},
@@ -240,7 +243,7 @@ faults:
       REQUIRE_FALSE(parsed.has_value());
       CHECK(all(parsed.error()).find(c.want) != std::string::npos);
     }
-    const auto ok = parse_scenario("startupDelay: 1500ms\nmodelUpdateDuration: 0.5\n", "t.yaml");
+    const auto ok = parse_scenario("startupDelay: 1s500ms\nmodelUpdateDuration: 500ms\n", "t.yaml");
     REQUIRE(ok.has_value());
     CHECK(ok->startup_delay == 1500ms);
     CHECK(ok->model_update_duration == 500ms);

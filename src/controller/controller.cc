@@ -9,7 +9,9 @@
 
 #include "qfscale/capacity/allocator.h"
 #include "qfscale/capacity/plan.h"
+#include "qfscale/capacity/request.h"
 #include "qfscale/policy/engine.h"
+#include "qfscale/util/check.h"
 
 #include "controller/controller_detail.h"
 
@@ -287,7 +289,7 @@ telemetry::TickReport Controller::Impl::tick(util::SystemTime now) {
       w.units_per_replica = model::units_per_replica(info->resource_config.type);
     }
 
-    if (in.run_status != model::RunStatus::Serving || in.model_updating) {
+    if (rec.frozen) {
       w.frozen = true;  // the engine said why (FrozenNotServing / FrozenUpdating)
       d.desired = d.current;
       continue;
@@ -317,20 +319,21 @@ telemetry::TickReport Controller::Impl::tick(util::SystemTime now) {
       continue;
     }
 
-    capacity::ServiceRequest request{.id = svc.id,
-                                     .units_per_replica = *w.units_per_replica,
-                                     .desired = rec.replicas,
-                                     .min = detail::effective_min(svc.policy.spec(), now),
-                                     .priority = svc.priority,
-                                     .weight = svc.weight,
-                                     .instances = svc.instances};
-    request.current.reserve(w.seen.size());
+    std::vector<capacity::Placement> current;
+    current.reserve(w.seen.size());
     for (const auto& seen : w.seen) {
-      request.current.push_back(
+      current.push_back(
           capacity::Placement{.instance = instances[seen.instance].id, .replicas = seen.replicas});
     }
+    auto request = capacity::service_request({.id = svc.id,
+                                              .units_per_replica = *w.units_per_replica,
+                                              .priority = svc.priority,
+                                              .weight = svc.weight,
+                                              .instances = svc.instances},
+                                             rec, std::move(current));
+    QFS_CHECK(request.has_value(), "a recommendation that is not frozen makes a request");
     w.request = input.services.size();
-    input.services.push_back(std::move(request));
+    input.services.push_back(std::move(*request));
   }
 
   // A frozen service keeps what it has: to the allocator its units are somebody else's.

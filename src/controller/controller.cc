@@ -73,6 +73,13 @@ model::ComputeUnits held_units(const Seen& seen, std::optional<model::ComputeUni
   return std::max(seen.units, seen.replicas * *per_replica);
 }
 
+/// The replicas the instances' usage lists show for a service.
+model::Replicas listed_replicas(const std::vector<Seen>& seen) {
+  model::Replicas total;
+  for (const auto& s : seen) total += s.replicas;
+  return total;
+}
+
 }  // namespace
 
 struct Controller::Impl {
@@ -257,9 +264,7 @@ telemetry::TickReport Controller::Impl::tick(util::SystemTime now) {
     if (!info) {
       // Nothing to decide from: the engine is not called, so its state stays as it was.
       ++describe_failed;
-      for (const auto& seen : w.seen) {
-        d.current += seen.replicas;
-      }
+      d.current = listed_replicas(w.seen);
       d.recommended = d.current;
       report.services[k].observed = false;
       freeze();
@@ -285,6 +290,20 @@ telemetry::TickReport Controller::Impl::tick(util::SystemTime now) {
     d.reason = rec.reason;
     d.desired = rec.replicas;
     report.services[k].panic_active = rec.panicking;
+    if (instances_described == instances.size()) {
+      const model::Replicas listed = listed_replicas(w.seen);
+      if (listed != in.current) {
+        report.services[k].replica_count_mismatch = true;
+        add_error(TickStage::Observe, TickErrorCode::ReplicaCountMismatch,
+                  fmt::format("service {}: DescribeService says {} replicas but the compute-unit "
+                              "usage lists show {}; deciding from {} (the service's own count, "
+                              "which covers instances outside the config) and placing from the "
+                              "usage lists (the only per-instance figure); a scale still landing "
+                              "or replicas on an unlisted instance explain it",
+                              svc.id, in.current, listed, in.current),
+                  k);
+      }
+    }
     if (!w.units_per_replica) {
       w.units_per_replica = model::units_per_replica(info->resource_config.type);
     }

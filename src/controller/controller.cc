@@ -9,7 +9,9 @@
 
 #include "qfscale/capacity/allocator.h"
 #include "qfscale/capacity/plan.h"
+#include "qfscale/capacity/request.h"
 #include "qfscale/policy/engine.h"
+#include "qfscale/util/check.h"
 
 #include "controller/controller_detail.h"
 
@@ -69,6 +71,13 @@ model::ComputeUnits held_units(const Seen& seen, std::optional<model::ComputeUni
     return seen.units;
   }
   return std::max(seen.units, seen.replicas * *per_replica);
+}
+
+/// The replicas the instances' usage lists show for a service.
+model::Replicas listed_replicas(const std::vector<Seen>& seen) {
+  model::Replicas total;
+  for (const auto& s : seen) total += s.replicas;
+  return total;
 }
 
 }  // namespace
@@ -255,9 +264,7 @@ telemetry::TickReport Controller::Impl::tick(util::SystemTime now) {
     if (!info) {
       // Nothing to decide from: the engine is not called, so its state stays as it was.
       ++describe_failed;
-      for (const auto& seen : w.seen) {
-        d.current += seen.replicas;
-      }
+      d.current = listed_replicas(w.seen);
       d.recommended = d.current;
       report.services[k].observed = false;
       freeze();
@@ -283,11 +290,25 @@ telemetry::TickReport Controller::Impl::tick(util::SystemTime now) {
     d.reason = rec.reason;
     d.desired = rec.replicas;
     report.services[k].panic_active = rec.panicking;
+    if (instances_described == instances.size()) {
+      const model::Replicas listed = listed_replicas(w.seen);
+      if (listed != in.current) {
+        report.services[k].replica_count_mismatch = true;
+        add_error(TickStage::Observe, TickErrorCode::ReplicaCountMismatch,
+                  fmt::format("service {}: DescribeService says {} replicas but the compute-unit "
+                              "usage lists show {}; deciding from {} (the service's own count, "
+                              "which covers instances outside the config) and placing from the "
+                              "usage lists (the only per-instance figure); a scale still landing "
+                              "or replicas on an unlisted instance explain it",
+                              svc.id, in.current, listed, in.current),
+                  k);
+      }
+    }
     if (!w.units_per_replica) {
       w.units_per_replica = model::units_per_replica(info->resource_config.type);
     }
 
-    if (in.run_status != model::RunStatus::Serving || in.model_updating) {
+    if (rec.frozen) {
       w.frozen = true;  // the engine said why (FrozenNotServing / FrozenUpdating)
       d.desired = d.current;
       continue;
@@ -317,20 +338,21 @@ telemetry::TickReport Controller::Impl::tick(util::SystemTime now) {
       continue;
     }
 
-    capacity::ServiceRequest request{.id = svc.id,
-                                     .units_per_replica = *w.units_per_replica,
-                                     .desired = rec.replicas,
-                                     .min = detail::effective_min(svc.policy.spec(), now),
-                                     .priority = svc.priority,
-                                     .weight = svc.weight,
-                                     .instances = svc.instances};
-    request.current.reserve(w.seen.size());
+    std::vector<capacity::Placement> current;
+    current.reserve(w.seen.size());
     for (const auto& seen : w.seen) {
-      request.current.push_back(
+      current.push_back(
           capacity::Placement{.instance = instances[seen.instance].id, .replicas = seen.replicas});
     }
+    auto request = capacity::service_request({.id = svc.id,
+                                              .units_per_replica = *w.units_per_replica,
+                                              .priority = svc.priority,
+                                              .weight = svc.weight,
+                                              .instances = svc.instances},
+                                             rec, std::move(current));
+    QFS_CHECK(request.has_value(), "a recommendation that is not frozen makes a request");
     w.request = input.services.size();
-    input.services.push_back(std::move(request));
+    input.services.push_back(std::move(*request));
   }
 
   // A frozen service keeps what it has: to the allocator its units are somebody else's.

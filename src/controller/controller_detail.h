@@ -64,8 +64,4 @@ struct Actuation {
 /// unique ids, every service's instances configured, weight >= 1, positive unit overrides.
 [[nodiscard]] Status check_config(const Config& config);
 
-/// The replica floor the policy has at `now`: replicas.min, or the highest minReplicas of the
-/// active schedules, never above the ceiling in force (the engine's clamp stage does the same).
-[[nodiscard]] model::Replicas effective_min(const policy::PolicySpec& spec, util::SystemTime now);
-
 }  // namespace qfscale::controller::detail

@@ -1,7 +1,6 @@
 // The controller's I/O steps (observe, act) and small helpers; see controller_detail.h.
 
 #include <algorithm>
-#include <limits>
 #include <optional>
 #include <set>
 #include <string>
@@ -10,7 +9,6 @@
 
 #include <fmt/format.h>
 
-#include "qfscale/policy/schedule.h"
 #include "qfscale/qianfan/errors.h"
 #include "qfscale/util/check.h"
 #include "qfscale/util/concurrency.h"
@@ -222,28 +220,6 @@ Status check_config(const Config& config) {
   }
   return fail(ErrorCode::InvalidInput,
               fmt::format("invalid controller config: {}", fmt::join(problems, "; ")));
-}
-
-model::Replicas effective_min(const policy::PolicySpec& spec, util::SystemTime now) {
-  if (spec.schedules.empty()) {
-    return spec.replicas.min;
-  }
-  const auto t = std::chrono::floor<std::chrono::seconds>(now);
-  std::optional<int> floor;
-  std::optional<int> ceiling;
-  for (const auto& s : spec.schedules) {
-    if (!policy::schedule_active(s, t)) {
-      continue;
-    }
-    if (s.min_replicas) {
-      floor = std::max(floor.value_or(0), s.min_replicas->value);
-    }
-    if (s.max_replicas) {
-      ceiling = std::min(ceiling.value_or(std::numeric_limits<int>::max()), s.max_replicas->value);
-    }
-  }
-  const int hi = ceiling.value_or(spec.replicas.max.value);
-  return model::Replicas{std::min(floor.value_or(spec.replicas.min.value), hi)};
 }
 
 }  // namespace qfscale::controller::detail

@@ -295,6 +295,9 @@ EngineResult recommend(const Policy& policy, const EngineInput& input, EngineSta
     });
     rec.replicas = input.current;
     rec.reason = frozen;
+    rec.frozen = true;
+    detail::find_active_schedules(t);
+    rec.floor = model::Replicas{detail::floor_in_force(t)};
     rec.panicking = state.panicking();
     return {std::move(rec), std::move(state)};
   }

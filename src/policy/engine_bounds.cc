@@ -17,13 +17,7 @@ using model::Stage;
 
 }  // namespace
 
-// Stage 7: while a schedule is active its minReplicas / maxReplicas replace replicas.min / .max
-// (policy.h; validate() checks the pair in force stays ordered). So a schedule can raise the floor
-// (ScheduleFloor) or lower the ceiling (ScheduleCeiling) here, and also relax a bound, e.g. a
-// night-time min 0 or a peak-time max above replicas.max, which the clamp stage then honours.
-// With several active, the highest min and the lowest max win. Schedules apply whatever the
-// metrics say (they are about time, not demand), so also when metrics are missing.
-int schedule_stage(Tick& t, int in) {
+int find_active_schedules(Tick& t) {
   const auto now = std::chrono::floor<std::chrono::seconds>(t.input.now);
   int active = 0;
   for (const auto& s : t.spec.schedules) {
@@ -37,6 +31,22 @@ int schedule_stage(Tick& t, int in) {
                                     s.max_replicas->value);
     }
   }
+  return active;
+}
+
+int floor_in_force(const Tick& t) {
+  const int hi = t.schedule_ceiling.value_or(t.spec.replicas.max.value);
+  return std::min(t.schedule_floor.value_or(t.spec.replicas.min.value), hi);
+}
+
+// Stage 7: while a schedule is active its minReplicas / maxReplicas replace replicas.min / .max
+// (policy.h; validate() checks the pair in force stays ordered). So a schedule can raise the floor
+// (ScheduleFloor) or lower the ceiling (ScheduleCeiling) here, and also relax a bound, e.g. a
+// night-time min 0 or a peak-time max above replicas.max, which the clamp stage then honours.
+// With several active, the highest min and the lowest max win. Schedules apply whatever the
+// metrics say (they are about time, not demand), so also when metrics are missing.
+int schedule_stage(Tick& t, int in) {
+  const int active = find_active_schedules(t);
   if (active == 0) {
     return t.skip(Stage::Schedule, in,
                   t.spec.schedules.empty() ? "no schedules" : "no active schedule");
@@ -128,7 +138,8 @@ int scale_to_zero_stage(Tick& t, int in) {
 // cost and capacity.
 int clamp_stage(Tick& t, int in) {
   const int hi = t.schedule_ceiling.value_or(t.spec.replicas.max.value);
-  const int lo = std::min(t.schedule_floor.value_or(t.spec.replicas.min.value), hi);
+  const int lo = floor_in_force(t);
+  t.rec.floor = model::Replicas{lo};
   const auto detail = [&] { return fmt::format("bounds [{}, {}]", lo, hi); };
   if (in < lo) return t.step(Stage::Clamp, in, lo, Reason::CappedMin, detail);
   if (in > hi) return t.step(Stage::Clamp, in, hi, Reason::CappedMax, detail);

@@ -77,6 +77,11 @@ struct RateBound {
                                          util::SystemTime now, bool explain = true);
 
 // engine_bounds.cc
+/// Sets the tick's schedule floor and ceiling from the schedules active at `now`; returns how
+/// many are active.
+int find_active_schedules(Tick& tick);
+/// replicas.min, or the schedule floor, capped by the ceiling in force.
+[[nodiscard]] int floor_in_force(const Tick& tick);
 [[nodiscard]] int schedule_stage(Tick& tick, int in);
 [[nodiscard]] int scale_to_zero_stage(Tick& tick, int in);
 [[nodiscard]] int clamp_stage(Tick& tick, int in);

@@ -11,7 +11,9 @@
 #include <fmt/format.h>
 
 #include "qfscale/capacity/allocator.h"
+#include "qfscale/capacity/request.h"
 #include "qfscale/policy/engine.h"
+#include "qfscale/util/check.h"
 
 namespace qfscale::sim {
 namespace {
@@ -136,28 +138,31 @@ int initial_replicas(const ServiceSpec& s, const policy::PolicySpec& p, std::int
   return std::clamp(need, p.replicas.min.value, p.replicas.max.value);
 }
 
-/// Runs the allocator over every service's wish (`wanted[i]`) and returns the grants, or the
-/// wishes unchanged without shared capacity.
+/// Runs the allocator over every service's recommendation and returns the grants, or the
+/// recommended counts unchanged without shared capacity. Requests are built as the controller
+/// builds them (capacity/request.h), so the floor reserved is the one the engine applied.
 Result<std::vector<int>> allocate(const std::vector<ServiceRun>& runs,
-                                  const std::vector<int>& wanted, const policy::PolicySpec& p,
+                                  const std::vector<policy::Recommendation>& recs,
                                   const SimOptions& options) {
+  std::vector<int> wanted(runs.size());
+  for (std::size_t i = 0; i < runs.size(); ++i) wanted[i] = recs[i].replicas.value;
   if (!options.capacity_units) return wanted;
   capacity::AllocationInput in;
   in.instances.push_back({kSharedInstance, *options.capacity_units, model::ComputeUnits{0}});
   in.services.reserve(runs.size());
   for (std::size_t i = 0; i < runs.size(); ++i) {
     const auto& r = runs[i];
-    capacity::ServiceRequest req{.id = r.spec->id,
-                                 .units_per_replica = r.spec->units_per_replica,
-                                 .desired = Replicas{wanted[i]},
-                                 .min = p.replicas.min,
-                                 .priority = r.spec->priority,
-                                 .weight = r.spec->weight,
-                                 .instances = {kSharedInstance},
-                                 .current = {}};
-    if (r.replicas.total() > 0)
-      req.current.push_back({kSharedInstance, Replicas{r.replicas.total()}});
-    in.services.push_back(std::move(req));
+    std::vector<capacity::Placement> current;
+    if (r.replicas.total() > 0) current.push_back({kSharedInstance, Replicas{r.replicas.total()}});
+    auto req = capacity::service_request({.id = r.spec->id,
+                                          .units_per_replica = r.spec->units_per_replica,
+                                          .priority = r.spec->priority,
+                                          .weight = r.spec->weight,
+                                          .instances = std::span(&kSharedInstance, 1)},
+                                         recs[i], std::move(current));
+    // The simulated services are always Serving, so never frozen.
+    QFS_CHECK(req.has_value(), "simulate: a Serving service makes a request");
+    in.services.push_back(std::move(*req));
   }
   auto alloc = capacity::allocate(in);
   if (!alloc) return fail(std::move(alloc.error()).with_context("simulate: allocate"));
@@ -231,6 +236,7 @@ Result<SimulationResult> simulate(const policy::Policy& policy,
   std::vector<ServiceRun> runs(services.size());
   std::int64_t horizon = 0;
   std::vector<int> wanted(services.size());
+  std::vector<policy::Recommendation> recs(services.size());
   for (std::size_t i = 0; i < services.size(); ++i) {
     auto& r = runs[i];
     r.spec = &services[i];
@@ -240,13 +246,13 @@ Result<SimulationResult> simulate(const policy::Policy& policy,
     r.result.id = r.spec->id;
     if (options.timeline) r.result.timeline.reserve(static_cast<std::size_t>(r.length / tick + 1));
     wanted[i] = initial_replicas(*r.spec, p, tick);
+    recs[i] = {.replicas = Replicas{wanted[i]}, .floor = p.replicas.min};
   }
   // The initial counts must fit the shared capacity too: the allocator decides, as at a tick.
-  auto initial = allocate(runs, wanted, p, options);
+  auto initial = allocate(runs, recs, options);
   if (!initial) return fail(std::move(initial.error()));
   for (std::size_t i = 0; i < runs.size(); ++i) runs[i].replicas = Lifecycle((*initial)[i]);
 
-  std::vector<policy::Recommendation> recs(runs.size());
   std::vector<double> samples(runs.size());
   // Ticks run at t = tick, 2 x tick, … while t < horizon.
   const std::int64_t total_ticks = horizon > 0 ? (horizon - 1) / tick : 0;
@@ -272,7 +278,7 @@ Result<SimulationResult> simulate(const policy::Policy& policy,
       recs[i] = std::move(res.recommendation);
       wanted[i] = recs[i].replicas.value;
     }
-    auto granted = allocate(runs, wanted, p, options);
+    auto granted = allocate(runs, recs, options);
     if (!granted) return fail(std::move(granted.error()));
     for (std::size_t i = 0; i < runs.size(); ++i) {
       auto& r = runs[i];

@@ -100,6 +100,7 @@ struct Exporter::State {
   Family<Counter>* scale_operations = nullptr;
   Family<Counter>* decisions_limited = nullptr;
   Family<Counter>* stage_changes = nullptr;
+  Family<Counter>* replica_count_mismatches = nullptr;
   // Bounded by enums.
   Family<Counter>* api_requests = nullptr;
   Family<Histogram>* api_duration = nullptr;
@@ -193,6 +194,10 @@ void Exporter::State::build() {
                            "reason, by service (each reason counts once per decision).");
   stage_changes = &add(BuildCounter(), "qfscale_engine_stage_changes_total",
                        "Engine steps that changed the replica count, by service and stage.");
+  replica_count_mismatches =
+      &add(BuildCounter(), "qfscale_replica_count_mismatch_total",
+           "Ticks at which DescribeService's replicasCount for the service differed from the sum "
+           "of its replicas in the DescribeComputeUnit usage lists.");
   api_requests = &add(BuildCounter(), "qfscale_api_requests_total",
                       "Qianfan API requests by action and result code.");
   api_duration = &add(BuildHistogram(), "qfscale_api_request_duration_seconds",
@@ -206,7 +211,8 @@ void Exporter::State::build() {
   tick_errors = &add(BuildCounter(), "qfscale_tick_errors_total",
                      "Errors in reconcile ticks by stage (observe, metrics, allocate, act, save, "
                      "audit) and code (the BCE code of a failed call, transport, bad_reply, a "
-                     "metric failure kind, unknown_units, internal, io).");
+                     "metric failure kind, replica_count_mismatch, unknown_units, internal, "
+                     "io).");
   for (const auto& [stage, code] : all_tick_error_kinds()) {
     tick_errors->Add(tick_error_labels(stage, code));
   }
@@ -241,7 +247,7 @@ void Exporter::State::add_service_counters(const model::ServiceId& id) {
 
 /// Every counter series one service has: direction x result of qfscale_scale_operations_total,
 /// each reason but none of qfscale_decisions_limited_total, each stage of
-/// qfscale_engine_stage_changes_total.
+/// qfscale_engine_stage_changes_total, and qfscale_replica_count_mismatch_total.
 std::vector<std::pair<Family<Counter>*, Labels>> Exporter::State::service_counters(
     const model::ServiceId& id) const {
   std::vector<std::pair<Family<Counter>*, Labels>> out;
@@ -262,6 +268,7 @@ std::vector<std::pair<Family<Counter>*, Labels>> Exporter::State::service_counte
     out.emplace_back(stage_changes,
                      Labels{{"service", id.value}, {"stage", std::string(to_string(stage))}});
   }
+  out.emplace_back(replica_count_mismatches, Labels{{"service", id.value}});
   return out;
 }
 
@@ -305,6 +312,8 @@ void Exporter::State::record_service(const ServiceReport& report) {
       if (family != observed_qps) remove_series(*family, l);
     }
   }
+
+  if (report.replica_count_mismatch) replica_count_mismatches->Add(l).Increment();
 
   std::set<model::Reason> reasons;
   if (d.reason != model::Reason::None) reasons.insert(d.reason);

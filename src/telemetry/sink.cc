@@ -117,6 +117,8 @@ std::string_view to_string(TickErrorCode code) {
       return "stale";
     case TickErrorCode::UnknownUnits:
       return "unknown_units";
+    case TickErrorCode::ReplicaCountMismatch:
+      return "replica_count_mismatch";
     case TickErrorCode::Internal:
       return "internal";
     case TickErrorCode::Io:
@@ -171,6 +173,7 @@ std::vector<std::pair<TickStage, TickErrorCode>> all_tick_error_kinds() {
       if (code != ApiCode::Ok) out.emplace_back(stage, tick_error_code(code));
     }
   }
+  out.emplace_back(TickStage::Observe, TickErrorCode::ReplicaCountMismatch);
   for (const auto kind : kAllMetricSourceErrorKinds) {
     out.emplace_back(TickStage::Metrics, tick_error_code(kind));
   }

@@ -34,9 +34,12 @@
 /// failed call, `transport`, a metric failure kind, `unknown_units`, `io`, ...) and a sentence
 /// with the cause (the server's message, the errno text) and what happens now. One per failed
 /// DescribeService, DescribeComputeUnit, metric reading, failed (not refused) ScaleService,
-/// state save and audit write. Errors about one service are also in its decision's `errors`
-/// (so in /api/v1/decisions and the audit log); a service frozen because an instance failed
-/// gets a sentence there too, but the error is counted once, for the instance. No secrets.
+/// state save and audit write, and one per service whose replicasCount disagrees with the
+/// instances' usage lists (`replica_count_mismatch`: the engine counts replicasCount, placements
+/// come from the usage lists, and the tick goes on). Errors about one service are also in its
+/// decision's `errors` (so in /api/v1/decisions and the audit log); a service frozen because an
+/// instance failed gets a sentence there too, but the error is counted once, for the instance. No
+/// secrets.
 ///
 /// `TickReport::success` is false when the tick could not reconcile at all (every
 /// DescribeService failed, the metric source failed for every service, every

@@ -110,6 +110,13 @@ struct EngineState {
 
 struct Recommendation {
   model::Replicas replicas;
+  /// The floor in force: replicas.min, or the highest minReplicas of the active schedules,
+  /// never above the ceiling in force (as the clamp stage applies it). The allocator reserves it
+  /// first (capacity/request.h). Filled on frozen ticks too.
+  model::Replicas floor;
+  /// Not Serving, or a model update in progress (reason FrozenNotServing / FrozenUpdating): the
+  /// count is held and the service is not scaled this tick.
+  bool frozen = false;
   /// The deciding reason: that of the last step that acted. A step carries a reason other than
   /// None only when it changed the number or deliberately decided to keep it (WithinTolerance,
   /// PanicHold, MetricsMissing, Activated, staying at zero, Frozen*). None when no step acted.

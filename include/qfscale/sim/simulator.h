@@ -20,7 +20,9 @@
 ///   ready (Qianfan's `replicasCount` is the configured count, not the ready one).
 /// - **Capacity.** With `capacity_units` set, all services share one compute-unit instance of
 ///   that size; every tick the recommendations of all services go through `capacity::allocate`
-///   (min = policy replicas.min, priority and weight per service), which may grant less.
+///   (requests built as the controller builds them, capacity/request.h: min = the floor the engine
+///   applied, an active schedule's minReplicas included; priority and weight per service), which
+///   may grant less. The initial counts reserve replicas.min.
 /// - **Lifecycle.** A scale-up starts new replicas at the tick; they cost compute units at once
 ///   and serve from tick + startup_delay. A scale-down is immediate and removes starting replicas
 ///   first (newest first), then ready ones, so the count that serves drops last.

@@ -134,8 +134,11 @@ enum class TickErrorCode {
   Missing,                ///< "missing": no sample for the service
   Stale,                  ///< "stale": the newest sample is too old
   UnknownUnits,           ///< "unknown_units": a resource type that names no units per replica
-  Internal,               ///< "internal": a bug (allocation or plan failed, wrong reading count)
-  Io,                     ///< "io": a file could not be written (missing directory, full disk)
+  /// "replica_count_mismatch": DescribeService's replicasCount is not the sum of the service's
+  /// replicas in the DescribeComputeUnit usage lists
+  ReplicaCountMismatch,
+  Internal,  ///< "internal": a bug (allocation or plan failed, wrong reading count)
+  Io,        ///< "io": a file could not be written (missing directory, full disk)
 };
 
 [[nodiscard]] std::string_view to_string(TickErrorCode code);
@@ -174,6 +177,10 @@ struct ServiceReport {
   /// False when its DescribeService failed this tick: its replica counts are unknown (the
   /// exporter removes its replica gauges rather than export a guess, the console prints `?`).
   bool observed = true;
+  /// DescribeService's replicasCount differed from the replicas the usage lists of the
+  /// instances show for it (qfscale_replica_count_mismatch_total; the decision's errors say
+  /// both numbers and which one was used for what).
+  bool replica_count_mismatch = false;
 
   friend bool operator==(const ServiceReport&, const ServiceReport&) = default;
 };

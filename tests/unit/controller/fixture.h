@@ -136,11 +136,14 @@ struct Harness {
     api.place(ServiceId{service}, InstanceId{instance}, Replicas{replicas});
   }
 
-  Controller& start(StateStore* store = nullptr, AuditLog* audit = nullptr) {
+  Controller& start(StateStore* store = nullptr, AuditLog* audit = nullptr,
+                    telemetry::TelemetrySink* also = nullptr) {
+    std::vector<telemetry::TelemetrySink*> sinks{&sink};
+    if (also != nullptr) sinks.push_back(also);
     auto c = Controller::create(config, Dependencies{.api = &api,
                                                      .qps = &qps,
                                                      .clock = &clock,
-                                                     .sinks = {&sink},
+                                                     .sinks = std::move(sinks),
                                                      .state_store = store,
                                                      .audit_log = audit});
     REQUIRE_MESSAGE(c.has_value(), (c ? std::string() : c.error().to_string()));

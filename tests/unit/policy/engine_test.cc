@@ -653,20 +653,24 @@ TEST_SUITE("policy") {
       std::vector<Schedule> schedules;
       int want;
       Reason reason;
+      int floor = 1;  // the floor in force, what the allocator reserves
     };
     const Case cases[] = {
         {.name = "floor above",
          .schedules = {sched(every_minute, 6, {})},
          .want = 6,
-         .reason = Reason::ScheduleFloor},
+         .reason = Reason::ScheduleFloor,
+         .floor = 6},
         {.name = "floor at",
          .schedules = {sched(every_minute, 4, {})},
          .want = 4,
-         .reason = Reason::None},
+         .reason = Reason::None,
+         .floor = 4},
         {.name = "floor below",
          .schedules = {sched(every_minute, 3, {})},
          .want = 4,
-         .reason = Reason::None},
+         .reason = Reason::None,
+         .floor = 3},
         {.name = "ceiling below",
          .schedules = {sched(every_minute, {}, 3)},
          .want = 3,
@@ -678,7 +682,8 @@ TEST_SUITE("policy") {
         {.name = "two active: highest floor",
          .schedules = {sched(every_minute, 5, {}), sched(every_minute, 6, {})},
          .want = 6,
-         .reason = Reason::ScheduleFloor},
+         .reason = Reason::ScheduleFloor,
+         .floor = 6},
         {.name = "two active: lowest ceiling",
          .schedules = {sched(every_minute, {}, 3), sched(every_minute, {}, 2)},
          .want = 2,
@@ -697,7 +702,8 @@ TEST_SUITE("policy") {
          .qps = 5,
          .schedules = {sched(noon, 1, {})},
          .want = 3,
-         .reason = Reason::CappedMin},
+         .reason = Reason::CappedMin,
+         .floor = 3},
         // replicas.max 5, an active schedule's max 8 replaces it: raw ceil(35 / 5) = 7 stays
         {.name = "schedule max above replicas.max",
          .max = 5,
@@ -714,6 +720,8 @@ TEST_SUITE("policy") {
       const auto r = recommend(make(spec), input(1000s, c.qps, 4), seen(1000s, 4));
       CHECK(r.recommendation.replicas == Replicas{c.want});
       CHECK(r.recommendation.reason == c.reason);
+      CHECK(r.recommendation.floor == Replicas{c.floor});
+      CHECK_FALSE(r.recommendation.frozen);
     }
   }
 
@@ -907,6 +915,8 @@ TEST_SUITE("policy") {
       CHECK(r.recommendation.replicas == Replicas{9});
       CHECK(r.recommendation.reason == c.reason);
       CHECK(step(r.recommendation, Stage::Freeze).reason == c.reason);
+      CHECK(r.recommendation.frozen);
+      CHECK(r.recommendation.floor == Replicas{2});  // replicas.min: the floor still in force
       CHECK(r.recommendation.steps.size() == model::kAllStages.size());
       CHECK(r.state == s);
     }

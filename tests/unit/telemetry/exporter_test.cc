@@ -50,6 +50,7 @@ TEST_SUITE("telemetry") {
         "qfscale_metric_source_errors_total",
         "qfscale_reconcile_duration_seconds",
         "qfscale_reconcile_runs_total",
+        "qfscale_replica_count_mismatch_total",
         "qfscale_scale_operations_total",
         "qfscale_service_applied_replicas",
         "qfscale_service_current_replicas",
@@ -112,12 +113,13 @@ TEST_SUITE("telemetry") {
     // The two outcomes that are not operations have no series.
     CHECK(text.find("result=\"not_needed\"") == std::string::npos);
     CHECK(text.find("result=\"skipped\"") == std::string::npos);
-    // 8 operation series (2 directions x 4 results) + 19 reasons + 10 stages = 37 per service.
+    // 8 operation series (2 directions x 4 results) + 19 reasons + 10 stages + 1 replica count
+    // mismatch = 38 per service.
     std::size_t series = 0;
     for (std::size_t at = 0; (at = text.find("service=\"svc-a\"", at)) != std::string::npos; ++at) {
       ++series;
     }
-    CHECK(series == 8 + (model::kAllReasons.size() - 1) + model::kAllStages.size());
+    CHECK(series == 8 + (model::kAllReasons.size() - 1) + model::kAllStages.size() + 1);
   }
 
   TEST_CASE("exporter: one tick sets per-service gauges from the decisions") {
@@ -296,7 +298,7 @@ TEST_SUITE("telemetry") {
       CAPTURE(series);
       CHECK(value_of(before, series) == 0.0);
     }
-    CHECK(all_tick_error_kinds().size() == 27);
+    CHECK(all_tick_error_kinds().size() == 28);
     TickReport r;
     r.finished_at = test::kT0;
     r.errors = {{.stage = TickStage::Observe, .code = TickErrorCode::SignatureDoesNotMatch},

@@ -6,43 +6,13 @@
 
 #include "qfscale/util/check.h"
 #include "qfscale/util/json_string.h"
+#include "qfscale/util/utf8.h"
 
 namespace qfscale::telemetry::detail {
 
 namespace {
 
 constexpr std::string_view kReplacement = "\\ufffd";
-
-/// Length of the valid UTF-8 sequence starting at `text[i]`, or 0 when it is not one
-/// (RFC 3629 table 3-7: no overlong forms, no surrogates, nothing above U+10FFFF).
-std::size_t utf8_sequence_length(std::string_view text, std::size_t i) {
-  const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(text[k]); };
-  const unsigned char b0 = byte(i);
-  std::size_t len = 0;
-  unsigned char lo = 0x80;
-  unsigned char hi = 0xBF;
-  if (b0 >= 0xC2 && b0 <= 0xDF) {
-    len = 2;
-  } else if (b0 >= 0xE0 && b0 <= 0xEF) {
-    len = 3;
-    if (b0 == 0xE0) lo = 0xA0;  // overlong
-    if (b0 == 0xED) hi = 0x9F;  // surrogates
-  } else if (b0 >= 0xF0 && b0 <= 0xF4) {
-    len = 4;
-    if (b0 == 0xF0) lo = 0x90;  // overlong
-    if (b0 == 0xF4) hi = 0x8F;  // above U+10FFFF
-  } else {
-    return 0;
-  }
-  if (i + len > text.size()) return 0;
-  const unsigned char b1 = byte(i + 1);
-  if (b1 < lo || b1 > hi) return 0;
-  for (std::size_t k = 2; k < len; ++k) {
-    const unsigned char b = byte(i + k);
-    if (b < 0x80 || b > 0xBF) return 0;
-  }
-  return len;
-}
 
 }  // namespace
 
@@ -57,7 +27,7 @@ void append_json_string(std::string& out, std::string_view text) {
       ++i;
       continue;
     }
-    const std::size_t len = utf8_sequence_length(text, i);
+    const std::size_t len = util::utf8_sequence_length(text.substr(i));
     if (len > 0) {
       i += len;
       continue;

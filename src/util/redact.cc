@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include "qfscale/util/utf8.h"
+
 namespace qfscale::util {
 
 namespace {
@@ -23,37 +25,6 @@ char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + '
 bool contains_word(std::string_view text, std::string_view word) {
   return std::search(text.begin(), text.end(), word.begin(), word.end(),
                      [](char a, char b) { return lower(a) == b; }) != text.end();
-}
-
-bool is_continuation(unsigned char b) { return (b & 0xC0U) == 0x80U; }
-
-/// Length of the well-formed UTF-8 sequence at the start of `s` (RFC 3629: no overlongs, no
-/// surrogates, nothing above U+10FFFF), or 0 when it is not one.
-std::size_t utf8_length(std::string_view s) {
-  const auto at = [&](std::size_t i) { return static_cast<unsigned char>(s[i]); };
-  const unsigned char b = at(0);
-  if (b < 0x80) return 1;
-  std::size_t n = 0;
-  unsigned char lo = 0x80;
-  unsigned char hi = 0xBF;
-  if (b >= 0xC2 && b <= 0xDF) {
-    n = 2;
-  } else if (b >= 0xE0 && b <= 0xEF) {
-    n = 3;
-    if (b == 0xE0) lo = 0xA0;
-    if (b == 0xED) hi = 0x9F;
-  } else if (b >= 0xF0 && b <= 0xF4) {
-    n = 4;
-    if (b == 0xF0) lo = 0x90;
-    if (b == 0xF4) hi = 0x8F;
-  } else {
-    return 0;
-  }
-  if (s.size() < n || at(1) < lo || at(1) > hi) return 0;
-  for (std::size_t i = 2; i < n; ++i) {
-    if (!is_continuation(at(i))) return 0;
-  }
-  return n;
 }
 
 void append_escaped_byte(std::string& out, unsigned char b) {
@@ -83,7 +54,7 @@ std::string printable(std::string_view text, std::size_t max_chars) {
       break;
     }
     const auto b = static_cast<unsigned char>(text[i]);
-    const std::size_t n = utf8_length(text.substr(i));
+    const std::size_t n = utf8_sequence_length(text.substr(i));
     if (n == 0 || (n == 1 && (b < 0x20 || b == 0x7F))) {
       append_escaped_byte(out, b);
       ++i;

@@ -13,6 +13,7 @@
 //   report  during one more tick's TickReport, while it is held (the per-tick transient).
 // Counters: config_B/svc, retained_B/svc (warm - base, per service) and retained_MiB,
 // report_B/svc; VmRSS_MiB at `warm`, rss_B/svc ((VmRSS at warm - at base) per service) and
+// series/svc (exporter:1: /metrics series naming a service, per service, after the last tick);
 // VmHWM_MiB of the whole process from /proc/self/status (they include the API fake and the
 // benchmark library, so run one row per process for a clean VmHWM); trimmed_RSS_MiB and
 // arena_free_MiB after malloc_trim(0) at `warm` (freed per-tick memory that glibc keeps in its
@@ -104,6 +105,7 @@ void BM_ControllerMemory(benchmark::State& st) {
   Memory report;
   Memory trimmed;
   double failed = 0;
+  double series_per_service = 0;
   {
     std::unique_ptr<telemetry::Exporter> exporter;
     controller::Dependencies deps{.api = &api, .qps = &qps, .clock = &clock};
@@ -134,6 +136,17 @@ void BM_ControllerMemory(benchmark::State& st) {
       const auto held = tick();
       report = sample();
     }
+    if (exporter) {  // after every sample: the exposition text is not the exporter's to keep
+      const std::string metrics = exporter->render_metrics();
+      double lines = 0;
+      for (std::size_t at = 0; (at = metrics.find("{service=\"", at)) != std::string::npos; ++at) {
+        ++lines;
+      }
+      for (std::size_t at = 0; (at = metrics.find(",service=\"", at)) != std::string::npos; ++at) {
+        ++lines;
+      }
+      series_per_service = lines / services;
+    }
   }
   if (failed > 0) st.SkipWithError("a tick failed or reported errors");
   const double n = services;
@@ -147,6 +160,7 @@ void BM_ControllerMemory(benchmark::State& st) {
   st.counters["arena_free_MiB"] = trimmed.free / (1 << 20);
   st.counters["VmHWM_MiB"] = report.hwm / (1 << 20);
   st.counters["base_RSS_MiB"] = base.rss / (1 << 20);
+  if (with_exporter) st.counters["series/svc"] = series_per_service;
 }
 BENCHMARK(BM_ControllerMemory)
     ->ArgNames({"services", "exporter"})

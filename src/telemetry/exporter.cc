@@ -55,6 +55,10 @@ constexpr std::array kOperationOutcomes = {
     model::ActuationOutcome::Applied, model::ActuationOutcome::DryRun,
     model::ActuationOutcome::Failed, model::ActuationOutcome::Refused};
 
+/// Reasons an alert rule reads with `increase()` (grafana/rules/alerts.yaml:
+/// QfscaleServiceAtMaxReplicas), so their series exist at 0 with the service.
+bool is_alerted_reason(model::Reason reason) { return reason == model::Reason::CappedMax; }
+
 Labels label(std::string_view name, std::string_view value) {
   return Labels{{std::string(name), std::string(value)}};
 }
@@ -96,7 +100,8 @@ struct Exporter::State {
   Family<Gauge>* instance_capacity = nullptr;
   Family<Gauge>* instance_allocated = nullptr;
   Family<Gauge>* instance_free = nullptr;
-  // Per service and closed enum sets: every series of a service exists from its first sight.
+  // Per service and closed enum sets: the children alert rules read with increase() exist at 0
+  // from a service's first sight, the others are created on first use (exporter.h).
   Family<Counter>* scale_operations = nullptr;
   Family<Counter>* decisions_limited = nullptr;
   Family<Counter>* stage_changes = nullptr;
@@ -138,8 +143,11 @@ struct Exporter::State {
   }
 
   void build();
+  /// Which of a service's counter children: those created at 0 with the service, or every one
+  /// it may have (the rest are created on first use).
+  enum class Children { PreCreated, All };
   [[nodiscard]] std::vector<std::pair<Family<Counter>*, Labels>> service_counters(
-      const model::ServiceId& id) const;
+      const model::ServiceId& id, Children which) const;
   void add_service_counters(const model::ServiceId& id);
   void record_service(const ServiceReport& report);
   void record_replicas(const ServiceReport& report);
@@ -238,18 +246,23 @@ void Exporter::State::build() {
   std::sort(names.begin(), names.end());
 }
 
-// Creates every counter series of the service at 0, so `increase()` sees the first event of a
-// service as a step from 0 rather than as the start of a new series. Idempotent.
+// Creates the service's pre-created counter series at 0 (see exporter.h), so `increase()` sees
+// the first such event of a service as a step from 0 rather than as the start of a new series.
+// Idempotent.
 void Exporter::State::add_service_counters(const model::ServiceId& id) {
   if (!services.insert(id).second) return;
-  for (const auto& [family, labels] : service_counters(id)) family->Add(labels);
+  for (const auto& [family, labels] : service_counters(id, Children::PreCreated)) {
+    family->Add(labels);
+  }
 }
 
-/// Every counter series one service has: direction x result of qfscale_scale_operations_total,
-/// each reason but none of qfscale_decisions_limited_total, each stage of
-/// qfscale_engine_stage_changes_total, and qfscale_replica_count_mismatch_total.
+/// The counter series one service can have: direction x result of
+/// qfscale_scale_operations_total, each reason but none of qfscale_decisions_limited_total, each
+/// stage of qfscale_engine_stage_changes_total, and qfscale_replica_count_mismatch_total; with
+/// `PreCreated`, only those created at 0 with the service.
 std::vector<std::pair<Family<Counter>*, Labels>> Exporter::State::service_counters(
-    const model::ServiceId& id) const {
+    const model::ServiceId& id, Children which) const {
+  const bool all = which == Children::All;
   std::vector<std::pair<Family<Counter>*, Labels>> out;
   for (const std::string_view dir : {"up", "down"}) {
     for (const auto outcome : kOperationOutcomes) {
@@ -261,12 +274,15 @@ std::vector<std::pair<Family<Counter>*, Labels>> Exporter::State::service_counte
   }
   for (const auto reason : model::kAllReasons) {
     if (reason == model::Reason::None) continue;
+    if (!all && !is_alerted_reason(reason)) continue;
     out.emplace_back(decisions_limited,
                      Labels{{"service", id.value}, {"reason", std::string(to_string(reason))}});
   }
-  for (const auto stage : model::kAllStages) {
-    out.emplace_back(stage_changes,
-                     Labels{{"service", id.value}, {"stage", std::string(to_string(stage))}});
+  if (all) {
+    for (const auto stage : model::kAllStages) {
+      out.emplace_back(stage_changes,
+                       Labels{{"service", id.value}, {"stage", std::string(to_string(stage))}});
+    }
   }
   out.emplace_back(replica_count_mismatches, Labels{{"service", id.value}});
   return out;
@@ -353,7 +369,10 @@ void Exporter::State::record_instance(const InstanceUsage& usage) {
 void Exporter::State::remove_service(const model::ServiceId& id) {
   const Labels l = label("service", id.value);
   for (auto* family : service_gauges()) remove_series(*family, l);
-  for (const auto& [family, labels] : service_counters(id)) remove_series(*family, labels);
+  // Every child it may have, so the ones created on first use go too.
+  for (const auto& [family, labels] : service_counters(id, Children::All)) {
+    remove_series(*family, labels);
+  }
   services.erase(id);
   last.erase(id);
 }

@@ -4,7 +4,23 @@
 ///
 /// `Exporter` is a `TelemetrySink` that turns tick reports into `qfscale_*` metric families
 /// (every family is created up front by `create()`, listed in grafana/METRICS.md), keeps the last
-/// decision of every service for `/api/v1/decisions`, and tracks readiness. `add_routes` serves
+/// decision of every service for `/api/v1/decisions`, and tracks readiness.
+///
+/// Per-service counter children (label values from closed enums only) are of two kinds:
+/// - created at 0 when a service is configured (or first decided, without a config): the 8
+///   `qfscale_scale_operations_total` (direction x result), `qfscale_decisions_limited_total`
+///   with reason `capped_max`, and `qfscale_replica_count_mismatch_total`: 10 series. Alert
+///   rules read these with `increase(...) > 0` (QfscaleFrequentFlapping,
+///   QfscaleServiceAtMaxReplicas, the documented mismatch alert; a single failed or refused call
+///   must show too), and `increase()`/`rate()` cannot see the sample that starts a series: a series
+///   born at 1 reads as 0 increase, so the first scale-up of a service would be lost.
+/// - created on first use: the other 18 reasons of `qfscale_decisions_limited_total` and the 10
+///   stages of `qfscale_engine_stage_changes_total`. Only dashboards read them, as
+///   `rate()` breakdowns; for a reason or stage that recurs, missing its first event in a rate
+///   is harmless, and most of them never occur for a given service (a steady service uses 2-4
+///   reasons and 1-3 stages).
+/// With the 9 gauges a service has 19 series plus those it used, instead of 47 (9 + 8 + 19 + 10 +
+/// 1). A service that leaves the config loses every child, pre-created or not. `add_routes` serves
 /// them on our Beast server (never prometheus-cpp's civetweb Exposer):
 ///
 /// | route | answer |

@@ -204,8 +204,9 @@ struct TickReport {
 struct ConfigReload {
   bool success = true;
   /// On success, the configured services and instances: series and decisions of services and
-  /// instances not listed are removed, and the per-service counter series of listed services
-  /// are created at 0. Ignored on failure (the old config stays in force).
+  /// instances not listed are removed (every series, those created on first use included),
+  /// and the alerted per-service counter series of listed services are created at 0 (the others
+  /// on first use; telemetry/exporter.h). Ignored on failure (the old config stays in force).
   std::vector<model::ServiceId> services;
   std::vector<model::InstanceId> instances;
 };

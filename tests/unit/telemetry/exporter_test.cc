@@ -26,6 +26,15 @@ std::unique_ptr<Exporter> make_exporter(const util::Clock& clock) {
   return std::move(*e);
 }
 
+/// Occurrences of `needle` in `text`.
+std::size_t count(const std::string& text, std::string_view needle) {
+  std::size_t n = 0;
+  for (std::size_t at = 0; (at = text.find(needle, at)) != std::string::npos; at += needle.size()) {
+    ++n;
+  }
+  return n;
+}
+
 std::string svc(std::string_view family, std::string_view service) {
   return std::string(family) + "{service=\"" + std::string(service) + "\"}";
 }
@@ -83,43 +92,92 @@ TEST_SUITE("telemetry") {
                    std::string("qfscale_build_info{version=\"") + QFS_VERSION + "\"}") == 1.0);
   }
 
-  TEST_CASE("exporter: a configured service has every per-service counter series at 0") {
+  TEST_CASE("exporter: a configured service has its alerted counter series at 0, no others") {
     util::ManualClock clock;
     const auto e = make_exporter(clock);
     // Nothing configured, nothing seen: no per-service counter series at all.
     CHECK(e->render_metrics().find("qfscale_decisions_limited_total{") == std::string::npos);
     e->on_config({.success = true, .services = {ServiceId{"svc-a"}}, .instances = {}});
     const std::string text = e->render_metrics();
+    // capped_max is read by QfscaleServiceAtMaxReplicas with increase(): it exists from 0. The
+    // other reasons and every stage are created on first use.
     for (const auto reason : model::kAllReasons) {
       const std::string series = "qfscale_decisions_limited_total{reason=\"" +
                                  std::string(to_string(reason)) + "\",service=\"svc-a\"}";
       CAPTURE(series);
-      if (reason == model::Reason::None) {
-        CHECK_FALSE(value_of(text, series).has_value());
-      } else {
+      if (reason == model::Reason::CappedMax) {
         CHECK(value_of(text, series) == 0.0);
+      } else {
+        CHECK_FALSE(value_of(text, series).has_value());
       }
     }
-    for (const auto stage : model::kAllStages) {
-      CHECK(value_of(text, "qfscale_engine_stage_changes_total{service=\"svc-a\",stage=\"" +
-                               std::string(to_string(stage)) + "\"}") == 0.0);
-    }
+    CHECK(text.find("qfscale_engine_stage_changes_total{") == std::string::npos);
     for (const auto dir : {"up", "down"}) {
       for (const auto result : {"applied", "dry_run", "failed", "refused"}) {
         CHECK(value_of(text, std::string("qfscale_scale_operations_total{direction=\"") + dir +
                                  "\",result=\"" + result + "\",service=\"svc-a\"}") == 0.0);
       }
     }
+    CHECK(value_of(text, svc("qfscale_replica_count_mismatch_total", "svc-a")) == 0.0);
     // The two outcomes that are not operations have no series.
     CHECK(text.find("result=\"not_needed\"") == std::string::npos);
     CHECK(text.find("result=\"skipped\"") == std::string::npos);
-    // 8 operation series (2 directions x 4 results) + 19 reasons + 10 stages + 1 replica count
-    // mismatch = 38 per service.
-    std::size_t series = 0;
-    for (std::size_t at = 0; (at = text.find("service=\"svc-a\"", at)) != std::string::npos; ++at) {
-      ++series;
-    }
-    CHECK(series == 8 + (model::kAllReasons.size() - 1) + model::kAllStages.size() + 1);
+    // 8 operation series (2 directions x 4 results) + capped_max + replica count mismatch = 10
+    // per service (38 when every reason and stage was created at 0).
+    CHECK(count(text, "service=\"svc-a\"") == 10);
+  }
+
+  TEST_CASE("exporter: reason and stage series appear on first use and go with the service") {
+    util::ManualClock clock;
+    const auto e = make_exporter(clock);
+    e->on_config({.success = true,
+                  .services = {ServiceId{"svc-a"}, ServiceId{"svc-c"}},
+                  .instances = {InstanceId{"unit-1"}}});
+    TickReport r{.finished_at = test::kT0, .services = {test::service_a()}};
+    e->on_tick(r);
+    std::string t = e->render_metrics();
+    // svc-a's decision: scale_up and rate_limited, stages raw_desired and rate_limit changed.
+    CHECK(value_of(t, R"(qfscale_decisions_limited_total{reason="scale_up",service="svc-a"})") ==
+          1.0);
+    CHECK(
+        value_of(t, R"(qfscale_decisions_limited_total{reason="rate_limited",service="svc-a"})") ==
+        1.0);
+    CHECK(
+        value_of(t, R"(qfscale_engine_stage_changes_total{service="svc-a",stage="raw_desired"})") ==
+        1.0);
+    CHECK(
+        value_of(t, R"(qfscale_engine_stage_changes_total{service="svc-a",stage="rate_limit"})") ==
+        1.0);
+    // Reasons and stages it did not use have no series; svc-c, not decided yet, has only its 10.
+    CHECK_FALSE(
+        value_of(t, R"(qfscale_decisions_limited_total{reason="stabilized",service="svc-a"})")
+            .has_value());
+    CHECK_FALSE(value_of(t, R"(qfscale_engine_stage_changes_total{service="svc-a",stage="clamp"})")
+                    .has_value());
+    CHECK(count(t, "service=\"svc-c\"") == 10);
+    // 10 pre-created counters + 2 reasons + 2 stages + 9 gauges (utilization included).
+    CHECK(count(t, "service=\"svc-a\"") == 10 + 2 + 2 + 9);
+
+    // A second decision with the same reasons counts on the series the first one created.
+    e->on_tick(r);
+    t = e->render_metrics();
+    CHECK(value_of(t, R"(qfscale_decisions_limited_total{reason="scale_up",service="svc-a"})") ==
+          2.0);
+
+    // svc-a leaves the config: every series naming it goes, those created on first use too.
+    e->on_config(
+        {.success = true, .services = {ServiceId{"svc-c"}}, .instances = {InstanceId{"unit-1"}}});
+    t = e->render_metrics();
+    CHECK(count(t, "service=\"svc-a\"") == 0);
+    CHECK(count(t, "service=\"svc-c\"") == 10);
+    // Back in the config: it starts again from its 10 pre-created series, the old counts gone.
+    e->on_config({.success = true,
+                  .services = {ServiceId{"svc-a"}, ServiceId{"svc-c"}},
+                  .instances = {InstanceId{"unit-1"}}});
+    t = e->render_metrics();
+    CHECK(count(t, "service=\"svc-a\"") == 10);
+    CHECK_FALSE(value_of(t, R"(qfscale_decisions_limited_total{reason="scale_up",service="svc-a"})")
+                    .has_value());
   }
 
   TEST_CASE("exporter: one tick sets per-service gauges from the decisions") {
@@ -192,15 +250,16 @@ TEST_SUITE("telemetry") {
                          service));
     };
     CHECK(limited("scale_up", "svc-a") == 2.0);
-    CHECK(limited("scale_up", "svc-b") == 0.0);
+    CHECK_FALSE(limited("scale_up", "svc-b").has_value());  // never used: no series
     CHECK(limited("scale_up", "svc-c") == 2.0);
     CHECK(limited("rate_limited", "svc-a") == 2.0);
-    CHECK(limited("rate_limited", "svc-c") == 0.0);
+    CHECK_FALSE(limited("rate_limited", "svc-c").has_value());
     CHECK(limited("metrics_missing", "svc-b") == 2.0);
     CHECK(limited("panic_entered", "svc-c") == 2.0);
     CHECK(limited("capped_capacity", "svc-c") == 2.0);
-    CHECK(limited("capped_capacity", "svc-a") == 0.0);
-    CHECK(limited("stabilized", "svc-a") == 0.0);
+    CHECK_FALSE(limited("capped_capacity", "svc-a").has_value());
+    CHECK_FALSE(limited("stabilized", "svc-a").has_value());
+    CHECK(limited("capped_max", "svc-a") == 0.0);  // alerted: exists from 0
     // Steps with changed=true: raw_desired in a and c, rate_limit in a, panic in c.
     const auto stage = [&](const char* service, const char* name) {
       return value_of(
@@ -209,11 +268,11 @@ TEST_SUITE("telemetry") {
     };
     CHECK(stage("svc-a", "raw_desired") == 2.0);
     CHECK(stage("svc-c", "raw_desired") == 2.0);
-    CHECK(stage("svc-b", "raw_desired") == 0.0);
+    CHECK_FALSE(stage("svc-b", "raw_desired").has_value());
     CHECK(stage("svc-a", "rate_limit") == 2.0);
     CHECK(stage("svc-c", "panic") == 2.0);
-    CHECK(stage("svc-a", "panic") == 0.0);
-    CHECK(stage("svc-a", "clamp") == 0.0);
+    CHECK_FALSE(stage("svc-a", "panic").has_value());
+    CHECK_FALSE(stage("svc-a", "clamp").has_value());
 
     CHECK(value_of(t, R"(qfscale_api_requests_total{action="DescribeService",code="ok"})") == 4.0);
     CHECK(

@@ -140,9 +140,15 @@ class Loader : public detail::YamlReader {
   }
 
   void read_rules(const YAML::Node& node, const std::string& path, ScalingRules& rules) {
-    const auto f = mapping(node, path, {"stabilizationWindow", "select", "policies"});
+    const auto f = mapping(node, path, {"stabilizationWindow", "select", "policies", "tolerance"});
     if (!f) return;
     optional_field(*f, path, "stabilizationWindow", rules.stabilization_window);
+    if (const auto* n = get(*f, "tolerance")) {
+      double tolerance = 0;
+      const auto before = failure_count();
+      read(*n, child(path, "tolerance"), tolerance);
+      if (failure_count() == before) rules.tolerance = tolerance;
+    }
     if (const auto* n = get(*f, "select")) {
       read_enum<Select>(
           *n, child(path, "select"),
@@ -296,9 +302,13 @@ class Loader : public detail::YamlReader {
   std::map<std::string, ZoneRules, std::less<>> zone_cache_;
 };
 
+/// Doubles in the shortest form that reads back exactly.
+std::string number(double v) { return fmt::format("{}", v); }
+
 std::string rules_yaml(std::string_view key, const ScalingRules& r) {
   std::string out = fmt::format("  {}:\n    stabilizationWindow: {}\n    select: {}\n", key,
                                 format_duration(r.stabilization_window), to_string(r.select));
+  if (r.tolerance) out += fmt::format("    tolerance: {}\n", number(*r.tolerance));
   if (r.policies.empty()) {
     out += "    policies: []\n";
     return out;
@@ -310,9 +320,6 @@ std::string rules_yaml(std::string_view key, const ScalingRules& r) {
   }
   return out;
 }
-
-/// Doubles in the shortest form that reads back exactly.
-std::string number(double v) { return fmt::format("{}", v); }
 
 }  // namespace
 

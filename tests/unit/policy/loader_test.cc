@@ -85,6 +85,17 @@ TEST_SUITE("policy") {
          [](PolicySpec& s) { s.target.tolerance = 0.99; }},
         {"tolerance at open upper bound 1", "  target: {tolerance: 1}\n", nullptr,
          "spec.target.tolerance", "1 is out of range, must be in [0, 1)"},
+        // scaleUp/scaleDown.tolerance in [0, 1), unset = target.tolerance
+        {"scaleUp tolerance 0", "  scaleUp: {tolerance: 0}\n",
+         [](PolicySpec& s) { s.scale_up.tolerance = 0.0; }},
+        {"scaleDown tolerance just below 1", "  scaleDown: {tolerance: 0.99}\n",
+         [](PolicySpec& s) { s.scale_down.tolerance = 0.99; }},
+        {"scaleUp tolerance negative", "  scaleUp: {tolerance: -0.01}\n", nullptr,
+         "spec.scaleUp.tolerance", "-0.01 is out of range, must be in [0, 1)"},
+        {"scaleDown tolerance at open upper bound 1", "  scaleDown: {tolerance: 1}\n", nullptr,
+         "spec.scaleDown.tolerance", "1 is out of range, must be in [0, 1)"},
+        {"scaleDown tolerance not a number", "  scaleDown: {tolerance: low}\n", nullptr,
+         "spec.scaleDown.tolerance", "low is not a number"},
         // replicas
         {"min 0 with scale to zero", "  replicas: {min: 0}\n  scaleToZero: {enabled: true}\n",
          [](PolicySpec& s) {
@@ -482,12 +493,15 @@ TEST_SUITE("policy") {
     auto first = load_policy(doc("  replicas: {min: 0, max: 3}\n"
                                  "  scaleToZero: {enabled: true, idleFor: 90s}\n"
                                  "  forecast: {enabled: true, horizon: 2m, window: 10m}\n"
-                                 "  scaleUp: {select: Disabled, policies: []}\n"
+                                 "  scaleUp: {select: Disabled, policies: [], tolerance: 0}\n"
+                                 "  scaleDown: {tolerance: 0.25}\n"
                                  "  schedules: [{cron: \"*/15 8-18 * JAN-MAR mon-fri\", "
                                  "timezone: America/New_York, maxReplicas: 2}]\n"
                                  "  onMetricsFailure: {action: Fallback, fallbackReplicas: 1}\n"),
                              "p.yaml", system_zones());
     REQUIRE_MESSAGE(first.has_value(), (first ? "" : util::to_string(first.error())));
+    CHECK(first->spec().scale_up.tolerance == 0.0);
+    CHECK(first->spec().scale_down.tolerance == 0.25);
     const auto text = to_yaml(first->spec());
     auto second = load_policy(text, "shown.yaml", system_zones());
     REQUIRE_MESSAGE(second.has_value(), (second ? "" : util::to_string(second.error())));

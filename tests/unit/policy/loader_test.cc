@@ -325,6 +325,45 @@ TEST_SUITE("policy") {
           "multi.yaml:1:13: apiVersion: qfscale/v2 is not supported, must be qfscale/v1");
   }
 
+  TEST_CASE("loader: HPA names get the qfscale name, at the HPA key's line and column") {
+    const std::string text =
+        doc("  behavior: {}\n"                                       // 5
+            "  minReplicas: 2\n"                                     // 6
+            "  target: {averageUtilization: 80}\n"                   // 7
+            "  scaleDown:\n"                                         // 8
+            "    stabilizationWindowSeconds: 300\n"                  // 9
+            "    selectPolicy: Min\n"                                // 10
+            "    policies:\n"                                        // 11
+            "      - {type: Pods, value: 4, periodSeconds: 60}\n");  // 12
+    auto got = load_policy(text, "hpa.yaml", kNoZones);
+    REQUIRE_FALSE(got.has_value());
+    const std::vector<std::string> want = {
+        "5:3: spec.behavior: unknown field, did you mean 'scaleUp' and 'scaleDown'? (the HPA's "
+        "behavior block; here they sit directly under spec) (allowed: target, replicas, "
+        "metricWindow, panic, forecast, scaleUp, scaleDown, scaleToZero, schedules, "
+        "onMetricsFailure)",
+        "6:3: spec.minReplicas: unknown field, did you mean 'replicas'? (the HPA's minReplicas is "
+        "replicas.min here) (allowed: target, replicas, metricWindow, panic, forecast, scaleUp, "
+        "scaleDown, scaleToZero, schedules, onMetricsFailure)",
+        "7:12: spec.target.averageUtilization: unknown field, did you mean 'utilization'? (the "
+        "HPA's averageUtilization; here a fraction: 80 is 0.8) (allowed: utilization, "
+        "tolerance)",
+        "9:5: spec.scaleDown.stabilizationWindowSeconds: unknown field, did you mean "
+        "'stabilizationWindow'? (the HPA's stabilizationWindowSeconds; here a duration such as "
+        "300s) (allowed: stabilizationWindow, select, policies, tolerance)",
+        "10:5: spec.scaleDown.selectPolicy: unknown field, did you mean 'select'? (the HPA's "
+        "selectPolicy) (allowed: stabilizationWindow, select, policies, tolerance)",
+        // the HPA key does not count as the qfscale one, so period is also missing
+        "12:9: spec.scaleDown.policies[0].period: is required, must be a duration such as 15s",
+        "12:16: spec.scaleDown.policies[0].type: Pods is not allowed, must be one of Percent, "
+        "Replicas (did you mean Replicas? Pods is the HPA's name for it)",
+        "12:32: spec.scaleDown.policies[0].periodSeconds: unknown field, did you mean 'period'? "
+        "(the HPA's periodSeconds; here a duration such as 15s) (allowed: type, value, period)",
+    };
+    CHECK(lines_of(got.error()) == want);
+    CHECK(got.error().front().to_string().starts_with("hpa.yaml:5:3: spec.behavior: "));
+  }
+
   TEST_CASE("loader: a leading document marker and comments are one document") {
     auto got = load_policy("# effective policy\n---\n" + doc("  {}\n") + "...\n# end\n", "p.yaml",
                            kNoZones);

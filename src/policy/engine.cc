@@ -254,11 +254,20 @@ int tolerance_stage(Tick& t, int in) {
   if (!t.metrics_ok()) return t.skip(Stage::Tolerance, in, "skipped: no metrics");
   if (t.current == 0) return t.skip(Stage::Tolerance, in, "current 0: tolerance does not apply");
   const double ratio = *t.stable_qps / (t.current * t.per_replica);
-  const double tolerance = t.spec.target.tolerance;
+  // KEP-4951: demand above capacity is judged by the scale-up tolerance, below by the scale-down
+  // one (at ratio 1 both hold). Up 0, down 0.2, current 10 x 5: 50.01 qps (1.0002) scales up,
+  // 40.5 (0.81) and 40 (0.8) hold, 39.5 (0.79) scales down.
+  const bool up = ratio >= 1;
+  const auto& own = up ? t.spec.scale_up.tolerance : t.spec.scale_down.tolerance;
+  const double tolerance = own.value_or(t.spec.target.tolerance);
   const bool inside = std::abs(ratio - 1) <= tolerance + detail::kEpsilon;
   const auto detail = [&] {
-    return fmt::format("ratio {:.6g} / ({} x {:.6g}) = {:.6g}; |ratio - 1| {} {}", *t.stable_qps,
-                       t.current, t.per_replica, ratio, inside ? "<=" : ">", tolerance);
+    return fmt::format(
+        "ratio {:.6g} / ({} x {:.6g}) = {:.6g}; |ratio - 1| {} {} (scale-{} "
+        "tolerance, from {})",
+        *t.stable_qps, t.current, t.per_replica, ratio, inside ? "<=" : ">", tolerance,
+        up ? "up" : "down",
+        own ? (up ? "scaleUp.tolerance" : "scaleDown.tolerance") : "target.tolerance");
   };
   if (inside && in != t.current) {
     return t.step(Stage::Tolerance, in, t.current, Reason::WithinTolerance, detail);

@@ -32,6 +32,34 @@ using detail::child;
 using detail::Fields;
 using detail::show;
 
+// Names from the Kubernetes HPA (spec and `behavior`) that people paste into a policy, with the
+// qfscale name to use instead (policies/README.md has the full table).
+const detail::ForeignNames kHpaSpecNames = {
+    {"behavior",
+     "did you mean 'scaleUp' and 'scaleDown'? (the HPA's behavior block; here they "
+     "sit directly under spec)"},
+    {"minReplicas", "did you mean 'replicas'? (the HPA's minReplicas is replicas.min here)"},
+    {"maxReplicas", "did you mean 'replicas'? (the HPA's maxReplicas is replicas.max here)"},
+};
+const detail::ForeignNames kHpaTargetNames = {
+    {"averageUtilization",
+     "did you mean 'utilization'? (the HPA's averageUtilization; here a "
+     "fraction: 80 is 0.8)"},
+};
+const detail::ForeignNames kHpaRulesNames = {
+    {"stabilizationWindowSeconds",
+     "did you mean 'stabilizationWindow'? (the HPA's "
+     "stabilizationWindowSeconds; here a duration such as 300s)"},
+    {"selectPolicy", "did you mean 'select'? (the HPA's selectPolicy)"},
+};
+const detail::ForeignNames kHpaPolicyNames = {
+    {"periodSeconds",
+     "did you mean 'period'? (the HPA's periodSeconds; here a duration such as 15s)"},
+};
+const detail::ForeignNames kHpaPolicyTypes = {
+    {"Pods", "did you mean Replicas? Pods is the HPA's name for it"},
+};
+
 class Loader : public detail::YamlReader {
  public:
   Loader(std::string_view file, const ZoneSource& zones)
@@ -97,10 +125,11 @@ class Loader : public detail::YamlReader {
     const std::string path = "spec";
     const auto f = mapping(node, path,
                            {"target", "replicas", "metricWindow", "panic", "forecast", "scaleUp",
-                            "scaleDown", "scaleToZero", "schedules", "onMetricsFailure"});
+                            "scaleDown", "scaleToZero", "schedules", "onMetricsFailure"},
+                           kHpaSpecNames);
     if (!f) return;
     if (const auto* n = get(*f, "target")) {
-      if (auto t = mapping(*n, "spec.target", {"utilization", "tolerance"})) {
+      if (auto t = mapping(*n, "spec.target", {"utilization", "tolerance"}, kHpaTargetNames)) {
         optional_field(*t, "spec.target", "utilization", spec.target.utilization);
         optional_field(*t, "spec.target", "tolerance", spec.target.tolerance);
       }
@@ -140,9 +169,16 @@ class Loader : public detail::YamlReader {
   }
 
   void read_rules(const YAML::Node& node, const std::string& path, ScalingRules& rules) {
-    const auto f = mapping(node, path, {"stabilizationWindow", "select", "policies"});
+    const auto f = mapping(node, path, {"stabilizationWindow", "select", "policies", "tolerance"},
+                           kHpaRulesNames);
     if (!f) return;
     optional_field(*f, path, "stabilizationWindow", rules.stabilization_window);
+    if (const auto* n = get(*f, "tolerance")) {
+      double tolerance = 0;
+      const auto before = failure_count();
+      read(*n, child(path, "tolerance"), tolerance);
+      if (failure_count() == before) rules.tolerance = tolerance;
+    }
     if (const auto* n = get(*f, "select")) {
       read_enum<Select>(
           *n, child(path, "select"),
@@ -162,7 +198,7 @@ class Loader : public detail::YamlReader {
       const YAML::Node item = (*list)[i];
       const auto item_path = fmt::format("{}[{}]", list_path, i);
       RateLimit limit;
-      if (auto p = mapping(item, item_path, {"type", "value", "period"})) {
+      if (auto p = mapping(item, item_path, {"type", "value", "period"}, kHpaPolicyNames)) {
         require(*p, item, item_path, "type", "Percent or Replicas");
         require(*p, item, item_path, "value", "a positive integer");
         require(*p, item, item_path, "period", "a duration such as 15s");
@@ -170,7 +206,7 @@ class Loader : public detail::YamlReader {
           read_enum<RateLimitType>(
               *t, child(item_path, "type"),
               {{"Percent", RateLimitType::Percent}, {"Replicas", RateLimitType::Replicas}},
-              limit.type);
+              limit.type, kHpaPolicyTypes);
         }
         optional_field(*p, item_path, "value", limit.value);
         optional_field(*p, item_path, "period", limit.period);
@@ -296,9 +332,13 @@ class Loader : public detail::YamlReader {
   std::map<std::string, ZoneRules, std::less<>> zone_cache_;
 };
 
+/// Doubles in the shortest form that reads back exactly.
+std::string number(double v) { return fmt::format("{}", v); }
+
 std::string rules_yaml(std::string_view key, const ScalingRules& r) {
   std::string out = fmt::format("  {}:\n    stabilizationWindow: {}\n    select: {}\n", key,
                                 format_duration(r.stabilization_window), to_string(r.select));
+  if (r.tolerance) out += fmt::format("    tolerance: {}\n", number(*r.tolerance));
   if (r.policies.empty()) {
     out += "    policies: []\n";
     return out;
@@ -310,9 +350,6 @@ std::string rules_yaml(std::string_view key, const ScalingRules& r) {
   }
   return out;
 }
-
-/// Doubles in the shortest form that reads back exactly.
-std::string number(double v) { return fmt::format("{}", v); }
 
 }  // namespace
 

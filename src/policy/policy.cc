@@ -82,6 +82,7 @@ bool valid_name(const std::string& name) {
 std::string_view direction_word(bool up) { return up ? "up" : "down"; }
 
 void validate_rules(Validator& v, const ScalingRules& rules, const std::string& path, bool up) {
+  if (rules.tolerance) v.range(path + ".tolerance", *rules.tolerance, 0.0, 1.0, false, true);
   v.duration(path + ".stabilizationWindow", rules.stabilization_window, Seconds{0},
              kMaxStabilizationWindow);
   if (rules.policies.empty() && rules.select != Select::Disabled) {

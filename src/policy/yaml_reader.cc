@@ -29,6 +29,14 @@ std::string child(const std::string& path, std::string_view key) {
   return path.empty() ? std::string(key) : fmt::format("{}.{}", path, key);
 }
 
+const ForeignName* find_foreign(const YAML::Node& node, const ForeignNames& foreign) {
+  if (!node.IsScalar()) return nullptr;
+  for (const auto& f : foreign) {
+    if (f.name == node.Scalar()) return &f;
+  }
+  return nullptr;
+}
+
 std::optional<std::string_view> suggest(std::string_view word,
                                         const std::vector<std::string_view>& allowed) {
   return util::closest_match(word, allowed);
@@ -167,7 +175,8 @@ void YamlReader::report(const std::string& path, std::string message) {
 }
 
 std::optional<Fields> YamlReader::mapping(const YAML::Node& node, const std::string& path,
-                                          const std::vector<std::string_view>& allowed) {
+                                          const std::vector<std::string_view>& allowed,
+                                          const ForeignNames& foreign) {
   if (!node.IsMap()) {
     error(node, path,
           fmt::format("{} is not a mapping, must be a mapping with keys {}", show(node),
@@ -185,7 +194,11 @@ std::optional<Fields> YamlReader::mapping(const YAML::Node& node, const std::str
     const std::string& name = key.Scalar();
     if (std::find(allowed.begin(), allowed.end(), name) == allowed.end()) {
       std::string message = "unknown field";
-      if (auto s = suggest(name, allowed)) message += fmt::format(", did you mean '{}'?", *s);
+      if (const auto* f = find_foreign(key, foreign)) {
+        message += fmt::format(", {}", f->hint);
+      } else if (auto s = suggest(name, allowed)) {
+        message += fmt::format(", did you mean '{}'?", *s);
+      }
       message += fmt::format(" (allowed: {})", join(allowed));
       // The path names the unknown key, which may be a pasted secret.
       error(key, child(path, util::excerpt(name)), std::move(message));

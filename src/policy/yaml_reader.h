@@ -28,6 +28,15 @@ struct Pos {
   int column = 0;  ///< 1-based
 };
 
+/// A name another tool uses for one of ours (the HPA's `stabilizationWindowSeconds` for
+/// `stabilizationWindow`), and the hint that replaces the generic "did you mean", e.g.
+/// "did you mean 'period'? (the HPA's periodSeconds; here a duration such as 15s)".
+struct ForeignName {
+  std::string_view name;
+  std::string_view hint;
+};
+using ForeignNames = std::vector<ForeignName>;
+
 [[nodiscard]] Pos pos_of(const YAML::Node& node);
 /// "a.b" + "c" -> "a.b.c"; "" + "c" -> "c".
 [[nodiscard]] std::string child(const std::string& path, std::string_view key);
@@ -35,6 +44,8 @@ struct Pos {
 [[nodiscard]] std::optional<std::string_view> suggest(std::string_view word,
                                                       const std::vector<std::string_view>& allowed);
 [[nodiscard]] std::string join(const std::vector<std::string_view>& words);
+/// The entry of `foreign` naming the scalar `node`, else nullptr.
+[[nodiscard]] const ForeignName* find_foreign(const YAML::Node& node, const ForeignNames& foreign);
 /// True for a quoted scalar ("0.7" is a string, not a number).
 [[nodiscard]] bool is_quoted(const YAML::Node& node);
 /// How a node looks in a message: the scalar as written (quoted if it was), or its kind.
@@ -69,8 +80,10 @@ class YamlReader {
   [[nodiscard]] std::size_t failure_count() const { return failed_.size(); }
 
   /// Checks that `node` is a mapping with only `allowed` keys, each once; records positions.
+  /// An unknown key listed in `foreign` gets that entry's hint instead of a spelling guess.
   std::optional<Fields> mapping(const YAML::Node& node, const std::string& path,
-                                const std::vector<std::string_view>& allowed);
+                                const std::vector<std::string_view>& allowed,
+                                const ForeignNames& foreign = {});
   static const YAML::Node* get(const Fields& fields, std::string_view key);
   void require(const Fields& fields, const YAML::Node& parent, const std::string& path,
                std::string_view key, std::string_view what);
@@ -89,7 +102,8 @@ class YamlReader {
 
   template <class E>
   void read_enum(const YAML::Node& node, const std::string& path,
-                 const std::vector<std::pair<std::string_view, E>>& values, E& out) {
+                 const std::vector<std::pair<std::string_view, E>>& values, E& out,
+                 const ForeignNames& foreign = {}) {
     std::vector<std::string_view> names;
     for (const auto& [name, value] : values) {
       names.push_back(name);
@@ -100,7 +114,9 @@ class YamlReader {
     }
     std::string message =
         fmt::format("{} is not allowed, must be one of {}", show(node), join(names));
-    if (node.IsScalar()) {
+    if (const auto* f = find_foreign(node, foreign)) {
+      message += fmt::format(" ({})", f->hint);
+    } else if (node.IsScalar()) {
       if (auto s = suggest(node.Scalar(), names)) message += fmt::format(" (did you mean {}?)", *s);
     }
     error(node, path, std::move(message));

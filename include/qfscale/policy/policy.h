@@ -33,7 +33,9 @@ inline constexpr Seconds kMaxScheduleDuration{31 * 24 * 3600};
 
 struct Target {
   double utilization = 0.7;  ///< of resourceConfig.qps per replica, in (0, 1]
-  double tolerance = 0.1;    ///< no change while |ratio - 1| <= tolerance, in [0, 1)
+  /// No change while |ratio - 1| <= tolerance, in [0, 1); scaleUp/scaleDown.tolerance override
+  /// it for their direction.
+  double tolerance = 0.1;
   friend bool operator==(const Target&, const Target&) = default;
 };
 
@@ -82,6 +84,9 @@ struct ScalingRules {
   Seconds stabilization_window{0};
   Select select = Select::Max;
   std::vector<RateLimit> policies;
+  /// This direction's tolerance (KEP-4951), in [0, 1); unset = target.tolerance. Scale-up uses
+  /// scaleUp's when ratio > 1, scale-down scaleDown's when ratio < 1.
+  std::optional<double> tolerance;
   friend bool operator==(const ScalingRules&, const ScalingRules&) = default;
 };
 

@@ -163,6 +163,53 @@ TEST_SUITE("policy") {
     }
   }
 
+  TEST_CASE("engine: scaleUp/scaleDown.tolerance override target.tolerance per direction") {
+    struct Case {
+      std::string_view name;
+      std::optional<double> up;
+      std::optional<double> down;
+      double qps;  ///< current 10 x 5 = 50 qps capacity, so ratio = qps / 50
+      int want;
+      Reason reason;
+      std::string_view applied;  ///< the end of the tolerance step's detail
+    };
+    constexpr std::string_view kUp = "(scale-up tolerance, from scaleUp.tolerance)";
+    constexpr std::string_view kDown = "(scale-down tolerance, from scaleDown.tolerance)";
+    constexpr std::string_view kTargetUp = "(scale-up tolerance, from target.tolerance)";
+    constexpr std::string_view kTargetDown = "(scale-down tolerance, from target.tolerance)";
+    // target.tolerance is 0.1 in every row.
+    const Case cases[] = {
+        // up 0, down 0.2: 1.0 keeps 10 as it is; any rise scales up; 0.8 and above holds
+        {"up 0: ratio 1", 0.0, 0.2, 50, 10, Reason::None, kUp},
+        {"up 0: ratio 1.0001", 0.0, 0.2, 50.005, 11, Reason::ScaleUp, kUp},  // ceil(10.001)
+        {"down 0.2: ratio 0.81", 0.0, 0.2, 40.5, 10, Reason::WithinTolerance, kDown},
+        {"down 0.2: ratio 0.8, at the edge", 0.0, 0.2, 40, 10, Reason::WithinTolerance, kDown},
+        {"down 0.2: ratio 0.79", 0.0, 0.2, 39.5, 8, Reason::ScaleDown, kDown},  // ceil(7.9)
+        // up 0.05 only: up at 1.05 holds, 1.0502 scales; down falls back to target 0.1
+        {"up 0.05: ratio 1.05, at the edge", 0.05, {}, 52.5, 10, Reason::WithinTolerance, kUp},
+        {"up 0.05: ratio 1.0502", 0.05, {}, 52.51, 11, Reason::ScaleUp, kUp},  // ceil(10.502)
+        {"down unset: ratio 0.9 holds", 0.05, {}, 45, 10, Reason::WithinTolerance, kTargetDown},
+        {"down unset: ratio 0.8998", 0.05, {}, 44.99, 9, Reason::ScaleDown, kTargetDown},
+        // down 0 only: 0.9 scales down where target 0.1 would hold; up keeps target 0.1
+        {"down 0: ratio 0.9", {}, 0.0, 45, 9, Reason::ScaleDown, kDown},
+        {"up unset: ratio 1.1 holds", {}, 0.0, 55, 10, Reason::WithinTolerance, kTargetUp},
+        {"up unset: ratio 1.1002", {}, 0.0, 55.01, 12, Reason::ScaleUp, kTargetUp},
+    };
+    for (const auto& c : cases) {
+      CAPTURE(c.name);
+      auto spec = plain();
+      spec.target.tolerance = 0.1;
+      spec.scale_up.tolerance = c.up;
+      spec.scale_down.tolerance = c.down;
+      const auto r = recommend(make(spec), input(0s, c.qps, 10), {}).recommendation;
+      CHECK(r.replicas == Replicas{c.want});
+      CHECK(r.reason == c.reason);
+      const auto& s = step(r, Stage::Tolerance);
+      CHECK(s.changed == (c.reason == Reason::WithinTolerance));
+      CHECK_MESSAGE(s.detail.ends_with(c.applied), s.detail);
+    }
+  }
+
   TEST_CASE("engine: metric windows average the samples newer than now - window") {
     auto spec = plain();
     spec.metric_window = 60s;

@@ -85,6 +85,17 @@ TEST_SUITE("policy") {
          [](PolicySpec& s) { s.target.tolerance = 0.99; }},
         {"tolerance at open upper bound 1", "  target: {tolerance: 1}\n", nullptr,
          "spec.target.tolerance", "1 is out of range, must be in [0, 1)"},
+        // scaleUp/scaleDown.tolerance in [0, 1), unset = target.tolerance
+        {"scaleUp tolerance 0", "  scaleUp: {tolerance: 0}\n",
+         [](PolicySpec& s) { s.scale_up.tolerance = 0.0; }},
+        {"scaleDown tolerance just below 1", "  scaleDown: {tolerance: 0.99}\n",
+         [](PolicySpec& s) { s.scale_down.tolerance = 0.99; }},
+        {"scaleUp tolerance negative", "  scaleUp: {tolerance: -0.01}\n", nullptr,
+         "spec.scaleUp.tolerance", "-0.01 is out of range, must be in [0, 1)"},
+        {"scaleDown tolerance at open upper bound 1", "  scaleDown: {tolerance: 1}\n", nullptr,
+         "spec.scaleDown.tolerance", "1 is out of range, must be in [0, 1)"},
+        {"scaleDown tolerance not a number", "  scaleDown: {tolerance: low}\n", nullptr,
+         "spec.scaleDown.tolerance", "low is not a number"},
         // replicas
         {"min 0 with scale to zero", "  replicas: {min: 0}\n  scaleToZero: {enabled: true}\n",
          [](PolicySpec& s) {
@@ -314,6 +325,45 @@ TEST_SUITE("policy") {
           "multi.yaml:1:13: apiVersion: qfscale/v2 is not supported, must be qfscale/v1");
   }
 
+  TEST_CASE("loader: HPA names get the qfscale name, at the HPA key's line and column") {
+    const std::string text =
+        doc("  behavior: {}\n"                                       // 5
+            "  minReplicas: 2\n"                                     // 6
+            "  target: {averageUtilization: 80}\n"                   // 7
+            "  scaleDown:\n"                                         // 8
+            "    stabilizationWindowSeconds: 300\n"                  // 9
+            "    selectPolicy: Min\n"                                // 10
+            "    policies:\n"                                        // 11
+            "      - {type: Pods, value: 4, periodSeconds: 60}\n");  // 12
+    auto got = load_policy(text, "hpa.yaml", kNoZones);
+    REQUIRE_FALSE(got.has_value());
+    const std::vector<std::string> want = {
+        "5:3: spec.behavior: unknown field, did you mean 'scaleUp' and 'scaleDown'? (the HPA's "
+        "behavior block; here they sit directly under spec) (allowed: target, replicas, "
+        "metricWindow, panic, forecast, scaleUp, scaleDown, scaleToZero, schedules, "
+        "onMetricsFailure)",
+        "6:3: spec.minReplicas: unknown field, did you mean 'replicas'? (the HPA's minReplicas is "
+        "replicas.min here) (allowed: target, replicas, metricWindow, panic, forecast, scaleUp, "
+        "scaleDown, scaleToZero, schedules, onMetricsFailure)",
+        "7:12: spec.target.averageUtilization: unknown field, did you mean 'utilization'? (the "
+        "HPA's averageUtilization; here a fraction: 80 is 0.8) (allowed: utilization, "
+        "tolerance)",
+        "9:5: spec.scaleDown.stabilizationWindowSeconds: unknown field, did you mean "
+        "'stabilizationWindow'? (the HPA's stabilizationWindowSeconds; here a duration such as "
+        "300s) (allowed: stabilizationWindow, select, policies, tolerance)",
+        "10:5: spec.scaleDown.selectPolicy: unknown field, did you mean 'select'? (the HPA's "
+        "selectPolicy) (allowed: stabilizationWindow, select, policies, tolerance)",
+        // the HPA key does not count as the qfscale one, so period is also missing
+        "12:9: spec.scaleDown.policies[0].period: is required, must be a duration such as 15s",
+        "12:16: spec.scaleDown.policies[0].type: Pods is not allowed, must be one of Percent, "
+        "Replicas (did you mean Replicas? Pods is the HPA's name for it)",
+        "12:32: spec.scaleDown.policies[0].periodSeconds: unknown field, did you mean 'period'? "
+        "(the HPA's periodSeconds; here a duration such as 15s) (allowed: type, value, period)",
+    };
+    CHECK(lines_of(got.error()) == want);
+    CHECK(got.error().front().to_string().starts_with("hpa.yaml:5:3: spec.behavior: "));
+  }
+
   TEST_CASE("loader: a leading document marker and comments are one document") {
     auto got = load_policy("# effective policy\n---\n" + doc("  {}\n") + "...\n# end\n", "p.yaml",
                            kNoZones);
@@ -482,12 +532,15 @@ TEST_SUITE("policy") {
     auto first = load_policy(doc("  replicas: {min: 0, max: 3}\n"
                                  "  scaleToZero: {enabled: true, idleFor: 90s}\n"
                                  "  forecast: {enabled: true, horizon: 2m, window: 10m}\n"
-                                 "  scaleUp: {select: Disabled, policies: []}\n"
+                                 "  scaleUp: {select: Disabled, policies: [], tolerance: 0}\n"
+                                 "  scaleDown: {tolerance: 0.25}\n"
                                  "  schedules: [{cron: \"*/15 8-18 * JAN-MAR mon-fri\", "
                                  "timezone: America/New_York, maxReplicas: 2}]\n"
                                  "  onMetricsFailure: {action: Fallback, fallbackReplicas: 1}\n"),
                              "p.yaml", system_zones());
     REQUIRE_MESSAGE(first.has_value(), (first ? "" : util::to_string(first.error())));
+    CHECK(first->spec().scale_up.tolerance == 0.0);
+    CHECK(first->spec().scale_down.tolerance == 0.25);
     const auto text = to_yaml(first->spec());
     auto second = load_policy(text, "shown.yaml", system_zones());
     REQUIRE_MESSAGE(second.has_value(), (second ? "" : util::to_string(second.error())));

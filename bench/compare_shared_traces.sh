@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The policy comparison of README.md and bench/RESULTS.md: balanced, latency-first, hpa-default
 # and kpa-default against the oracle on every trace in examples/traces, startup delay 90 s,
-# GPU-I-2, 15 s tick, unlimited capacity. Usage: bench/compare_shared_traces.sh [QFSCALE] [OUT]
+# GPU-I-2, 15 s tick, unlimited capacity, a 5 s SLO wait and abandonment after 30 s. Usage: bench/compare_shared_traces.sh [QFSCALE] [OUT]
 # (QFSCALE defaults to build/release/qfscale; with OUT, each trace's report goes to OUT/<trace>).
 #
 # --replica-qps is one rule for every trace, not a fit: the trace's peak one-minute mean QPS
@@ -22,5 +22,5 @@ for name in azure-code-2023-first30m azure-conv-2023-first30m mooncake-conv-fast
   echo "== $name (replica qps ${replica_qps[$name]})"
   "$qfscale" simulate --trace "$traces/$name.csv" --policy balanced --policy latency-first \
     --policy hpa-default --policy kpa-default --replica-qps "${replica_qps[$name]}" \
-    --type GPU-I-2 --startup-delay 90s --tick 15s ${out:+--out "$out/$name"} | grep -v '^wrote '
+    --type GPU-I-2 --startup-delay 90s --tick 15s --slo-wait 5s --abandon-after 30s ${out:+--out "$out/$name"} | grep -v '^wrote '
 done

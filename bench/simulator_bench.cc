@@ -20,6 +20,7 @@
 #include "qfscale/policy/loader.h"
 #include "qfscale/sim/floor.h"
 #include "qfscale/sim/oracle.h"
+#include "qfscale/sim/queue.h"
 #include "qfscale/sim/simulator.h"
 
 namespace {
@@ -89,6 +90,7 @@ void BM_SimulateWeekOnePolicy(benchmark::State& st) {
     // What the run found, for bench/RESULTS.md next to the time.
     st.counters["cu_hours"] = summary->compute_unit_hours;
     st.counters["over_pct"] = summary->requests_over_capacity_pct;
+    st.counters["attain_pct"] = summary->queue.attainment_pct();
     st.counters["scale_ops"] = static_cast<double>(summary->scale_operations);
   }
   st.SetLabel(std::string(kPolicies[static_cast<std::size_t>(st.range(0))]));
@@ -172,6 +174,20 @@ void BM_OracleWeek(benchmark::State& st) {
   }
 }
 BENCHMARK(BM_OracleWeek)->Unit(benchmark::kMillisecond);
+
+// The queue alone over the week (5 s SLO, 30 s abandon) at a fixed 60 QPS, 1.2x the base load:
+// what the simulator's per-second loop pays for it.
+void BM_FifoQueueWeek(benchmark::State& st) {
+  const auto values = week_trace()->per_second();
+  for (auto _ : st) {
+    sim::FifoQueue queue(sim::QueueOptions{});
+    for (float d : values) queue.second(d, 60.0);
+    queue.drain(60.0);
+    benchmark::DoNotOptimize(queue.stats());
+    st.counters["attain_pct"] = queue.stats().attainment_pct();
+  }
+}
+BENCHMARK(BM_FifoQueueWeek)->Unit(benchmark::kMillisecond);
 
 // The over-capacity floor on the week: built once per service by `qfscale simulate`, then
 // evaluated once per policy.

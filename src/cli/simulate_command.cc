@@ -47,6 +47,8 @@ struct SimulateOptions {
   long long capacity_units = 0;
   bool capacity_given = false;
   std::string tick = "15s";
+  std::string slo_wait = "5s";
+  std::string abandon_after = "30s";
   std::string out_dir;
   std::string start;
 };
@@ -64,6 +66,31 @@ OrExit<std::chrono::seconds> duration_option(std::string_view option, const std:
     return tl::unexpected(2);
   }
   return *d;
+}
+
+/// --slo-wait and --abandon-after: both longer than 0s, abandon after longer than the SLO wait
+/// (a request abandoned before it could be late would never count as late), and within
+/// sim::kMaxAbandonAfter.
+OrExit<sim::QueueOptions> queue_options(const SimulateOptions& o) {
+  const auto slo = duration_option("--slo-wait", o.slo_wait);
+  if (!slo) return tl::unexpected(slo.error());
+  const auto abandon = duration_option("--abandon-after", o.abandon_after);
+  if (!abandon) return tl::unexpected(abandon.error());
+  if (slo->count() <= 0) {
+    usage(fmt::format("--slo-wait '{}' must be longer than 0s", o.slo_wait));
+    return tl::unexpected(2);
+  }
+  if (*abandon <= *slo) {
+    usage(fmt::format("--abandon-after '{}' must be longer than --slo-wait '{}'", o.abandon_after,
+                      o.slo_wait));
+    return tl::unexpected(2);
+  }
+  if (*abandon > sim::kMaxAbandonAfter) {
+    usage(fmt::format("--abandon-after '{}' must be at most {}", o.abandon_after,
+                      policy::format_duration(sim::kMaxAbandonAfter)));
+    return tl::unexpected(2);
+  }
+  return sim::QueueOptions{.slo_wait = *slo, .abandon_after = *abandon};
 }
 
 /// Service ids: the file stem, with -2, -3, … appended to repeats.
@@ -157,6 +184,8 @@ int run_simulate(const SimulateOptions& o) {
     usage(fmt::format("--tick '{}' must be longer than 0s", o.tick));
     return 2;
   }
+  const auto queue = queue_options(o);
+  if (!queue) return queue.error();
   std::int64_t start = 0;
   if (!o.start.empty()) {
     auto parsed = util::parse_wall_time(o.start);
@@ -198,12 +227,14 @@ int run_simulate(const SimulateOptions& o) {
                                  .units_per_replica = *units,
                                  .startup_delay = delay,
                                  .tick = tick,
+                                 .queue = *queue,
                                  .capacity_units = capacity,
                                  .start_unix_seconds = start};
   sim::CompareOptions options;
   options.sim.tick = tick;
   options.sim.startup_delay = delay;
   options.sim.capacity_units = capacity;
+  options.sim.queue = *queue;
   options.sim.start = util::SystemTime{std::chrono::seconds{start}};
   options.threads = workers;
   const bool tty = isatty(STDERR_FILENO) == 1;
@@ -250,9 +281,12 @@ void add_simulate_command(CLI::App& app, Context& context) {
       "Model: a virtual clock; every --tick the policy sees the mean QPS of the last tick (as\n"
       "live) and the allocator grants replicas within --capacity-units, shared by all traces.\n"
       "A new replica costs compute units at once but serves only after --startup-delay;\n"
-      "scale-down is immediate. Over capacity = demand above ready replicas x --replica-qps,\n"
-      "counted per second. The oracle is the cheapest schedule that serves every request\n"
-      "knowing the future (same startup delay, no policy limits): the lower bound on cost.\n"
+      "scale-down is immediate. Requests wait in a FIFO queue served by ready replicas x\n"
+      "--replica-qps each second; a request is late when it waited longer than --slo-wait,\n"
+      "or was abandoned after --abandon-after. \"SLO attain\" = share of requests not late.\n"
+      "Over capacity = demand above ready capacity, counted per second without a queue.\n"
+      "The oracle is the cheapest schedule that serves every request knowing the future\n"
+      "(same startup delay, no policy limits): the lower bound on cost.\n"
       "\"floor %\": the fewest requests over capacity any controller acting at the same ticks\n"
       "could leave at the policy's cost, even knowing the future (what no policy can beat).\n"
       "Prints a comparison table; with --out DIR also writes summary.json, timeline.csv and\n"
@@ -274,6 +308,13 @@ void add_simulate_command(CLI::App& app, Context& context) {
   auto* capacity = cmd->add_option("--capacity-units", o->capacity_units,
                                    "Compute units shared by all services (default: unlimited)");
   cmd->add_option("--tick", o->tick, "Controller interval")->capture_default_str();
+  cmd->add_option("--slo-wait", o->slo_wait,
+                  "A request that waited longer in the queue is late (> 0s)")
+      ->capture_default_str();
+  cmd->add_option("--abandon-after", o->abandon_after,
+                  "A request still queued this long leaves unserved and counts as late\n"
+                  "(longer than --slo-wait, at most 1h)")
+      ->capture_default_str();
   cmd->add_option("--out", o->out_dir,
                   "Directory for summary.json, timeline.csv and report.html (created;\n"
                   "files replaced atomically). Without it only the table is printed");

@@ -39,6 +39,7 @@ Summary aggregate(std::span<const ServiceResult> services) {
     t.mean_replicas += x.mean_replicas;
     t.utilization_p50 = std::max(t.utilization_p50, x.utilization_p50);
     t.utilization_p99 = std::max(t.utilization_p99, x.utilization_p99);
+    t.queue.add(x.queue);
   }
   t.requests_over_capacity_pct =
       t.requests_total > 0 ? 100.0 * t.requests_over_capacity / t.requests_total : 0.0;
@@ -132,6 +133,18 @@ class CompareProgress {
   std::int64_t total_;
 };
 
+/// The queue under a per-second schedule of ready replicas (the oracle's): the simulator's
+/// per-second queue accounting, replayed.
+QueueStats replay_queue(const ServiceSpec& s, std::span<const int> ready,
+                        const QueueOptions& options) {
+  const auto demand = s.trace->per_second();
+  QFS_ASSERT(ready.size() == demand.size(), "one ready count per trace second");
+  FifoQueue queue(options);
+  for (std::size_t t = 0; t < demand.size(); ++t) queue.second(demand[t], ready[t] * s.replica_qps);
+  queue.drain(ready.empty() ? 0.0 : ready.back() * s.replica_qps);
+  return queue.stats();
+}
+
 /// The oracle for every service (on `workers` threads), with a timeline sampled at the
 /// policies' ticks.
 Result<SimulationResult> run_oracles(std::span<const ServiceSpec> services, const SimOptions& sim,
@@ -151,6 +164,7 @@ Result<SimulationResult> run_oracles(std::span<const ServiceSpec> services, cons
     if (r) {
       ServiceResult& sr = results[i];
       sr = ServiceResult{.id = s.id, .summary = r->summary, .timeline = {}};
+      sr.summary.queue = replay_queue(s, r->ready, sim.queue);
       const auto length = static_cast<std::int64_t>(s.trace->size());
       sr.timeline.reserve(static_cast<std::size_t>(std::max<std::int64_t>(length / tick, 0)));
       for (std::int64_t t = tick; t < length; t += tick) {
@@ -246,7 +260,15 @@ std::string json_float(double v) {
 
 void append_figures(std::string& out, const Summary& s, double ratio, double floor,
                     std::string_view indent) {
+  const auto& q = s.queue;
   out += fmt::format("{0}\"requests_total\": {1},\n", indent, json_number(s.requests_total));
+  out += fmt::format("{0}\"slo_attainment_pct\": {1},\n", indent, json_number(q.attainment_pct()));
+  out += fmt::format("{0}\"requests_late\": {1},\n", indent, json_number(q.late));
+  out += fmt::format("{0}\"requests_abandoned\": {1},\n", indent, json_number(q.abandoned));
+  out += fmt::format("{0}\"wait_p50_seconds\": {1},\n", indent, q.wait_percentile(0.50));
+  out += fmt::format("{0}\"wait_p99_seconds\": {1},\n", indent, q.wait_percentile(0.99));
+  out += fmt::format("{0}\"wait_max_seconds\": {1},\n", indent, q.wait_max());
+  out += fmt::format("{0}\"backlog_max\": {1},\n", indent, json_number(q.backlog_max));
   out += fmt::format("{0}\"requests_over_capacity\": {1},\n", indent,
                      json_number(s.requests_over_capacity));
   out += fmt::format("{0}\"requests_over_capacity_pct\": {1},\n", indent,
@@ -318,6 +340,8 @@ std::string ratio_text(double r) { return std::isfinite(r) ? fmt::format("{:.2f}
 std::vector<std::string> table_cells(const PolicyRow& row) {
   const auto& s = row.total;
   return {row.result.policy,
+          attainment_text(s.queue.attainment_pct()),
+          fmt::format("{}s", s.queue.wait_percentile(0.99)),
           fmt::format("{:.0f}", s.requests_over_capacity),
           fmt::format("{:.2f}%", s.requests_over_capacity_pct),
           std::isfinite(row.over_capacity_floor)
@@ -390,6 +414,12 @@ Result<Comparison> compare(std::span<const policy::Policy> policies,
   return c;
 }
 
+std::string attainment_text(double pct) {
+  auto text = fmt::format("{:.3f}%", pct);
+  if (pct < 100.0 && text == "100.000%") text = "99.999%";
+  return text;
+}
+
 std::string summary_json(const Comparison& c) {
   const auto& in = c.inputs;
   std::string out = "{\n  \"inputs\": {\n    \"traces\": [";
@@ -404,8 +434,10 @@ std::string summary_json(const Comparison& c) {
   util::append_json_string(out, in.resource_type);
   out += fmt::format(
       ",\n    \"units_per_replica\": {},\n    \"startup_delay_s\": {},\n    \"tick_s\": {},\n"
+      "    \"slo_wait_s\": {},\n    \"abandon_after_s\": {},\n"
       "    \"capacity_units\": {},\n    \"start_unix_s\": {}\n  }},\n",
       in.units_per_replica.value, in.startup_delay.count(), in.tick.count(),
+      in.queue.slo_wait.count(), in.queue.abandon_after.count(),
       in.capacity_units ? fmt::format("{}", in.capacity_units->value) : "null",
       in.start_unix_seconds);
   out += "  \"policies\": [";
@@ -429,9 +461,9 @@ std::string timeline_csv(const Comparison& c) {
 }
 
 std::string format_table(const Comparison& c) {
-  std::vector<std::vector<std::string>> rows = {{"policy", "over-cap req", "over-cap %", "floor %",
-                                                 "s over", "CU-hours", "x oracle", "scale ops",
-                                                 "max rep", "mean rep", "util p50", "util p99"}};
+  std::vector<std::vector<std::string>> rows = {
+      {"policy", "SLO attain", "wait p99", "over-cap req", "over-cap %", "floor %", "s over",
+       "CU-hours", "x oracle", "scale ops", "max rep", "mean rep", "util p50", "util p99"}};
   for (const auto& row : c.policies) rows.push_back(table_cells(row));
   rows.push_back(table_cells(c.oracle));
   std::vector<std::size_t> width(rows[0].size(), 0);

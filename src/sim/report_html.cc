@@ -158,16 +158,22 @@ void append_table_row(std::string& out, std::string_view name, const Summary& s,
                                     ? fixed(100.0 * floor / s.requests_total, 2) + "%"
                                     : "0.00%";
   out += fmt::format(
-      "<tr{}><th scope=\"row\">{}</th><td>{}</td><td>{}%</td><td>{}</td><td>{}</td><td>{}</td>"
-      "<td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
-      oracle ? " class=\"oracle\"" : "", html_escape(name), fixed(s.requests_over_capacity, 0),
-      fixed(s.requests_over_capacity_pct, 2), floor_pct, s.seconds_over_capacity,
-      fixed(s.compute_unit_hours, 2), fixed(ratio, 2), s.scale_operations, s.max_replicas,
-      fixed(s.mean_replicas, 2), fixed(s.utilization_p50, 2), fixed(s.utilization_p99, 2));
+      "<tr{}><th scope=\"row\">{}</th><td>{}</td><td>{} s</td><td>{}</td><td>{}%</td><td>{}</td>"
+      "<td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>"
+      "</tr>\n",
+      oracle ? " class=\"oracle\"" : "", html_escape(name),
+      attainment_text(s.queue.attainment_pct()), s.queue.wait_percentile(0.99),
+      fixed(s.requests_over_capacity, 0), fixed(s.requests_over_capacity_pct, 2), floor_pct,
+      s.seconds_over_capacity, fixed(s.compute_unit_hours, 2), fixed(ratio, 2), s.scale_operations,
+      s.max_replicas, fixed(s.mean_replicas, 2), fixed(s.utilization_p50, 2),
+      fixed(s.utilization_p99, 2));
 }
 
 constexpr std::string_view kTableHead =
-    "<thead><tr><th>{}</th><th>requests over capacity</th><th>% of requests</th>"
+    "<thead><tr><th>{}</th>"
+    "<th title=\"share of requests served within the SLO wait (late: waited longer or "
+    "abandoned)\">SLO attainment</th><th>wait p99</th>"
+    "<th title=\"per second, without a queue\">requests over capacity</th><th>% of requests</th>"
     "<th title=\"the fewest any controller with the same ticks could leave at this cost, even "
     "knowing the future\">floor at this cost</th><th>seconds "
     "over</th><th>compute-unit-hours</th><th>cost / oracle</th>"

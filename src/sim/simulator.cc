@@ -78,6 +78,8 @@ struct Accumulator {
   std::int64_t scale_operations = 0;
   int max_replicas = 0;
   std::vector<float> utilization;  ///< reserved once for the whole trace
+  FifoQueue queue;
+  double last_capacity = 0;  ///< the last second's ready capacity: the queue drains at it
 };
 
 struct ServiceRun {
@@ -98,6 +100,9 @@ Status validate(std::span<const ServiceSpec> services, const SimOptions& options
   if (options.startup_delay.count() < 0) {
     return fail(ErrorCode::InvalidInput, fmt::format("simulate: startup delay {}s must be >= 0",
                                                      options.startup_delay.count()));
+  }
+  if (auto st = validate(options.queue); !st) {
+    return fail(std::move(st.error()).with_context("simulate"));
   }
   if (options.capacity_units && options.capacity_units->value < 0) {
     return fail(ErrorCode::InvalidInput, fmt::format("simulate: capacity units {} must be >= 0",
@@ -193,6 +198,8 @@ void account(ServiceRun& r, std::int64_t from, std::int64_t to) {
     a.replica_seconds += total;
     a.max_replicas = std::max(a.max_replicas, total);
     if (ready > 0) a.utilization.push_back(static_cast<float>(d / cap));
+    a.queue.second(d, cap);
+    a.last_capacity = cap;
   }
   a.seconds += std::max<std::int64_t>(0, to - from);
 }
@@ -210,6 +217,8 @@ Summary summarize(Accumulator& a) {
       a.seconds > 0 ? static_cast<double>(a.replica_seconds) / static_cast<double>(a.seconds) : 0;
   s.utilization_p50 = percentile(a.utilization, 0.50);
   s.utilization_p99 = percentile(a.utilization, 0.99);
+  a.queue.drain(a.last_capacity);
+  s.queue = a.queue.stats();
   return s;
 }
 
@@ -243,6 +252,7 @@ Result<SimulationResult> simulate(const policy::Policy& policy,
     r.length = static_cast<std::int64_t>(r.spec->trace->size());
     horizon = std::max(horizon, r.length);
     r.acc.utilization.reserve(static_cast<std::size_t>(r.length));
+    r.acc.queue = FifoQueue(options.queue);
     r.result.id = r.spec->id;
     if (options.timeline) r.result.timeline.reserve(static_cast<std::size_t>(r.length / tick + 1));
     wanted[i] = initial_replicas(*r.spec, p, tick);

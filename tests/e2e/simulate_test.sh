@@ -41,6 +41,14 @@ grep -q '"capacity_units": 40,' "$tmp/a/summary.json" || fail "inputs lack the c
 grep -q '"cost_ratio_to_oracle": ' "$tmp/a/summary.json" || fail "no cost ratio"
 grep -q '"requests_over_capacity_floor_pct": [0-9]' "$tmp/a/summary.json" || fail "no floor"
 grep -q '"requests_over_capacity_floor": null' "$tmp/a/summary.json" || fail "oracle floor not null"
+grep -q '"slo_wait_s": 5,' "$tmp/a/summary.json" || fail "inputs lack the default --slo-wait"
+grep -q '"abandon_after_s": 30,' "$tmp/a/summary.json" || fail "inputs lack the default --abandon-after"
+for k in slo_attainment_pct requests_late requests_abandoned wait_p50_seconds wait_p99_seconds \
+  wait_max_seconds backlog_max requests_over_capacity_pct; do
+  # Per policy and per service: 2 policies x (1 + 2 services) + the oracle x (1 + 2).
+  [ "$(grep -c "\"$k\": [0-9]" "$tmp/a/summary.json")" -eq 9 ] || fail "summary.json: $k not in every row"
+done
+grep -qE '^policy +SLO attain +wait p99 ' "$tmp/a.stdout" || fail "table lacks SLO attain / wait p99"
 head -1 "$tmp/a/timeline.csv" |
   grep -qx 'policy,service,t_seconds,demand_qps,ready_capacity_qps,replicas,ready_replicas,desired,granted,reason' ||
   fail "timeline header"
@@ -49,6 +57,27 @@ rows=$(($(wc -l <"$tmp/a/timeline.csv") - 1))
 [ "$rows" -eq $((39 * 2 * 3)) ] || fail "timeline has $rows rows, want 234"
 [ "$(grep -c '^oracle,step-2,' "$tmp/a/timeline.csv")" -eq 39 ] || fail "oracle rows for step-2"
 echo "ok: table, summary and timeline contents"
+
+# The queue by hand: 15 requests in second 0, then 9 s of silence. balanced starts with one
+# replica of 5 QPS and no tick falls within the 10 s, so 5 are served at each of waits 0, 1 and
+# 2: with --slo-wait 1s the last 5 are late (66.667%);
+# with --abandon-after 2s they are abandoned instead, counted at a wait of 2 s.
+{
+  echo "t_seconds,qps"
+  echo "0,15"
+  for ((t = 1; t < 10; t++)); do echo "$t,0"; done
+} >"$tmp/burst.csv"
+sim --trace "$tmp/burst.csv" --policy balanced --slo-wait 1s --out "$tmp/q" >"$tmp/q.stdout" ||
+  fail "simulate --slo-wait 1s"
+row=$(grep '^balanced ' "$tmp/q.stdout")
+[[ $row =~ ^balanced\ +66\.667%\ +2s\  ]] || fail "burst row: $row"
+grep -q '"requests_late": 5,' "$tmp/q/summary.json" || fail "burst: not 5 late"
+grep -q '"requests_abandoned": 0,' "$tmp/q/summary.json" || fail "burst: abandoned"
+sim --trace "$tmp/burst.csv" --policy balanced --slo-wait 1s --abandon-after 2s --out "$tmp/q2" \
+  >/dev/null || fail "simulate --abandon-after 2s"
+grep -q '"requests_abandoned": 5,' "$tmp/q2/summary.json" || fail "burst: not 5 abandoned"
+grep -q '"wait_max_seconds": 2,' "$tmp/q2/summary.json" || fail "burst: abandoned not at 2 s"
+echo "ok: the queue's late and abandoned requests, by hand"
 
 # Without --out only the table; nothing written to the working directory.
 (cd "$tmp" && sim --trace step.csv --policy balanced >"$tmp/noout.stdout") || fail "no --out run"
@@ -98,6 +127,13 @@ expect_exit 2 "--capacity-units -1 is out of range" "${t[@]}" "${ok[@]}" --capac
 expect_exit 2 "--start '2024-02-30T00:00:00Z' must be RFC 3339 like 2025-01-02T03:04:05Z .* or Unix seconds" "${t[@]}" "${ok[@]}" \
   --start 2024-02-30T00:00:00Z
 expect_exit 2 "unknown|extra|The following argument" "${t[@]}" "${ok[@]}" --frobnicate
+expect_exit 2 "--slo-wait '0s' must be longer than 0s" "${t[@]}" "${ok[@]}" --slo-wait 0s
+expect_exit 2 "--slo-wait '5' has no unit" "${t[@]}" "${ok[@]}" --slo-wait 5
+expect_exit 2 "--abandon-after '5s' must be longer than --slo-wait '5s'" "${t[@]}" "${ok[@]}" \
+  --abandon-after 5s
+expect_exit 2 "--abandon-after '10s' must be longer than --slo-wait '1m'" "${t[@]}" "${ok[@]}" \
+  --slo-wait 1m --abandon-after 10s
+expect_exit 2 "--abandon-after '2h' must be at most 1h" "${t[@]}" "${ok[@]}" --abandon-after 2h
 echo "ok: bad options exit 2"
 
 # --start with an offset is accepted and echoed as Unix seconds (08:00+08:00 = 00:00Z).

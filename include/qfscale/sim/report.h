@@ -17,13 +17,20 @@
 ///   coincide); the sum of means is the mean of the total when the traces are equally long.
 /// - utilization_p50 / p99: the largest per-service value (the most loaded service), since
 ///   percentiles of different services do not add up.
+/// - The queue (`Summary::queue`, queue.h): requests late and abandoned add up, attainment is
+///   recomputed from the sums, and the wait histograms add up, so the wait percentiles are
+///   exact over every request of every service. backlog_max is the sum of the per-service
+///   maxima, a bound like max_replicas.
 ///
 /// ## The oracle
 ///
 /// Per service `sim::oracle` at the same startup delay, with max_replicas = capacity_units /
 /// units_per_replica when a capacity is given (each service alone against the whole capacity),
 /// else unlimited. It is not bound by any policy's replicas.max: it is the cheapest way to serve
-/// the traffic, not the best a given policy file could do. Aggregated as above.
+/// the traffic, not the best a given policy file could do. Aggregated as above. Its queue
+/// figures come from replaying its per-second ready replicas through the same queue
+/// (`sim::oracle` itself leaves `Summary::queue` empty). It serves every second in full, so
+/// nothing queues unless a capacity caps it.
 ///
 /// cost_ratio_to_oracle = compute_unit_hours / oracle compute_unit_hours; 1 when both are 0,
 /// +infinity when only the oracle's is 0 (written `null` in JSON, `inf` in the table).
@@ -50,6 +57,7 @@
 
 #include "qfscale/model/units.h"
 #include "qfscale/policy/policy.h"
+#include "qfscale/sim/queue.h"
 #include "qfscale/sim/simulator.h"
 #include "qfscale/util/result.h"
 
@@ -63,6 +71,7 @@ struct ReportInputs {
   model::ComputeUnits units_per_replica{1};
   std::chrono::seconds startup_delay{90};
   std::chrono::seconds tick{15};
+  QueueOptions queue;  ///< slo_wait and abandon_after
   std::optional<model::ComputeUnits> capacity_units;
   std::int64_t start_unix_seconds = 0;  ///< wall time of trace second 0
 };
@@ -164,6 +173,10 @@ struct CompareOptions {
 /// chart also has data-series="demand"), axes with tick labels and a legend; then the summary
 /// table. Series are downsampled to at most `kMaxChartPoints` points.
 [[nodiscard]] std::string report_html(const Comparison& c);
+
+/// An SLO attainment for the tables: three decimals, since SLOs are set at 99.9%, and never
+/// rounded up to "100.000%" while anything was late (99.9996 -> "99.999%").
+[[nodiscard]] std::string attainment_text(double pct);
 
 /// Escapes & < > " ' for HTML text and attribute values.
 [[nodiscard]] std::string html_escape(std::string_view text);

@@ -30,7 +30,11 @@
 /// ## Accounting, per second s of a service's own trace (d = demand, R = ready, A = all)
 ///
 /// - requests_total += d; requests_over_capacity += max(0, d - R x replica_qps); the second is
-///   over capacity when that is > 0.
+///   over capacity when that is > 0. This is the "no queue" view: a burst inside a second counts
+///   even when it would be served a moment later.
+/// - The queue (queue.h): d joins the service's FIFO queue and R x replica_qps serves it; after
+///   the trace it drains at the last second's R x replica_qps. Gives `Summary::queue`: requests
+///   late (waited > slo_wait or abandoned), abandoned, the wait histogram and backlog_max.
 /// - compute_unit_hours += A x units_per_replica / 3600.
 /// - utilization = d / (R x replica_qps), only for seconds with R > 0 (a service scaled to zero
 ///   has no utilization; its unserved demand is already in requests_over_capacity). p50 and p99
@@ -55,6 +59,7 @@
 #include "qfscale/model/reason.h"
 #include "qfscale/model/units.h"
 #include "qfscale/policy/policy.h"
+#include "qfscale/sim/queue.h"
 #include "qfscale/util/clock.h"
 #include "qfscale/util/result.h"
 
@@ -80,6 +85,7 @@ struct SimOptions {
   std::chrono::seconds startup_delay{90};             ///< from scale-up to ready, >= 0
   std::optional<model::ComputeUnits> capacity_units;  ///< shared by all services; empty = unlimited
   util::SystemTime start{};                           ///< wall time of trace second 0
+  QueueOptions queue;                                 ///< slo_wait and abandon_after
   bool timeline = true;                               ///< record TimelinePoints
   /// Called with (ticks done, ticks in the run) at most about 100 times per run, the last time
   /// with done == total; for progress bars. Runs on the simulating thread; must not throw.
@@ -98,6 +104,8 @@ struct Summary {
   double mean_replicas = 0;
   double utilization_p50 = 0;  ///< 0 when no second had a ready replica
   double utilization_p99 = 0;
+  /// The queueing view: SLO attainment, late and abandoned requests, waits, backlog.
+  QueueStats queue;
   friend bool operator==(const Summary&, const Summary&) = default;
 };
 
@@ -129,7 +137,8 @@ struct SimulationResult {
 
 /// Runs every service under `policy`. Fails with InvalidInput (naming the service and field)
 /// on no services, duplicate ids, a missing trace, replica_qps <= 0 or not finite,
-/// units_per_replica < 1, weight < 1, tick <= 0, startup_delay < 0 or capacity_units < 0.
+/// units_per_replica < 1, weight < 1, tick <= 0, startup_delay < 0, capacity_units < 0 or
+/// queue options that `validate(QueueOptions)` rejects.
 /// Thread-safety: a pure function; traces are only read.
 [[nodiscard]] Result<SimulationResult> simulate(const policy::Policy& policy,
                                                 std::span<const ServiceSpec> services,

@@ -66,7 +66,10 @@ TEST_SUITE("sim") {
     CHECK(html.find("<tr class=\"oracle\"><th scope=\"row\">oracle</th>") != std::string::npos);
     // The floor column: a percentage per policy, "-" for the oracle (it does not tick).
     CHECK(count(html, ">floor at this cost</th>") == 2);
-    CHECK(html.find("oracle</th><td>0</td><td>0.00%</td><td>-</td>") != std::string::npos);
+    // SLO attainment and the p99 wait first: the oracle serves every second in that second.
+    CHECK(count(html, ">SLO attainment</th><th>wait p99</th>") == 2);
+    CHECK(html.find("oracle</th><td>100.000%</td><td>0 s</td><td>0</td><td>0.00%</td><td>-</td>") !=
+          std::string::npos);
     // Self-contained: no scripts, no fetched resources (the SVG namespace is an identifier).
     CHECK(html.find("<script") == std::string::npos);
     CHECK(html.find("src=") == std::string::npos);

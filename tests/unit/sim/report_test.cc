@@ -123,6 +123,8 @@ TEST_SUITE("sim") {
     CHECK(number(in, "units_per_replica") == 2);
     CHECK(number(in, "startup_delay_s") == 20);
     CHECK(number(in, "tick_s") == 10);
+    CHECK(number(in, "slo_wait_s") == 5);
+    CHECK(number(in, "abandon_after_s") == 30);
     CHECK(field(in, "capacity_units").is_null());
     const auto trace = at(field(in, "traces"), 0);
     CHECK(text(trace, "file") == "traces/step.csv");
@@ -131,6 +133,14 @@ TEST_SUITE("sim") {
     const auto p = at(field(doc, "policies"), 0);
     CHECK(text(p, "policy") == "exact");
     CHECK(number(p, "requests_total") == 5000);
+    // The queue (worked in simulator_test): 3920 late, 110 of them abandoned.
+    CHECK(number(p, "slo_attainment_pct") == doctest::Approx(21.6));
+    CHECK(number(p, "requests_late") == 3920);
+    CHECK(number(p, "requests_abandoned") == 110);
+    CHECK(number(p, "wait_p50_seconds") == 20);
+    CHECK(number(p, "wait_p99_seconds") == 30);
+    CHECK(number(p, "wait_max_seconds") == 30);
+    CHECK(number(p, "backlog_max") == 600);
     CHECK(number(p, "requests_over_capacity") == 600);
     CHECK(number(p, "requests_over_capacity_pct") == 12);
     // 500 replica-seconds are exactly what every 10 s segment needs at full use (1 x 100 s,
@@ -149,9 +159,13 @@ TEST_SUITE("sim") {
     const auto ps = at(field(p, "services"), 0);
     CHECK(text(ps, "service") == "svc-step");
     CHECK(number(ps, "requests_over_capacity") == 600);
+    CHECK(number(ps, "requests_late") == 3920);
     const auto o = field(doc, "oracle");
     CHECK(text(o, "policy") == "oracle");
     CHECK(number(o, "requests_over_capacity") == 0);
+    // The oracle's schedule replayed through the queue: every second served in that second.
+    CHECK(number(o, "slo_attainment_pct") == 100);
+    CHECK(number(o, "wait_max_seconds") == 0);
     CHECK(number(o, "compute_unit_hours") == doctest::Approx(0.3));
     CHECK(number(o, "cost_ratio_to_oracle") == 1);
     CHECK(field(o, "requests_over_capacity_floor").is_null());  // the oracle does not tick
@@ -267,6 +281,11 @@ TEST_SUITE("sim") {
     CHECK(table.find(" floor % ") != std::string::npos);
     CHECK(table.find(" 12.00%    0.00% ") != std::string::npos);
     CHECK(table.find(" 0.00%        - ") != std::string::npos);
+    // SLO attainment and the p99 wait after the name: 21.6% and 30 s for exact (worked in
+    // simulator_test), everything in its second for the oracle.
+    CHECK(table.find(" SLO attain  wait p99 ") != std::string::npos);
+    CHECK(table.find("\nexact      21.600%       30s ") != std::string::npos);
+    CHECK(table.find("\noracle    100.000%        0s ") != std::string::npos);
   }
 
   TEST_CASE("report: a policy held to one replica sits exactly on its floor") {

@@ -247,6 +247,9 @@ TEST_SUITE("sim") {
         {"tick 0", [](ServiceSpec&, SimOptions& o) { o.tick = 0s; }, "tick"},
         {"negative delay", [](ServiceSpec&, SimOptions& o) { o.startup_delay = -1s; },
          "startup delay"},
+        {"abandon after = slo wait",
+         [](ServiceSpec&, SimOptions& o) { o.queue = {.slo_wait = 5s, .abandon_after = 5s}; },
+         "abandon after 5s must be longer than the slo wait 5s"},
     };
     for (const auto& c : cases) {
       CAPTURE(c.name);
@@ -263,6 +266,100 @@ TEST_SUITE("sim") {
     auto r = simulate(exact_policy(), dup, options(20s));
     REQUIRE_FALSE(r);
     CHECK(r.error().to_string().find("duplicate") != std::string::npos);
+  }
+
+  TEST_CASE("simulator: requests queue behind the ready replicas and drain after the trace") {
+    struct Case {
+      std::string_view name;
+      int replicas;
+      QueueOptions queue;
+      std::vector<double> want_waits;
+      double want_late;
+      double want_abandoned;
+    };
+    // One second at 25 QPS. With one ready replica of 10 QPS the queue serves 10 in second 0,
+    // then drains at that second's 10 per second: 10 at wait 1, 5 at wait 2.
+    const Case cases[] = {
+        {.name = "served late after the trace",
+         .replicas = 1,
+         .queue = {.slo_wait = 1s, .abandon_after = 4s},
+         .want_waits = {10, 10, 5, 0, 0},
+         .want_late = 5,
+         .want_abandoned = 0},
+        {.name = "abandoned in the drain",
+         .replicas = 1,
+         .queue = {.slo_wait = 1s, .abandon_after = 2s},
+         .want_waits = {10, 10, 5},  // [2] = abandon_after: the 5 abandoned
+         .want_late = 5,
+         .want_abandoned = 5},
+        // No ready replica at the end: the drain has no capacity, everything is abandoned at
+        // abandon_after and the run ends.
+        {.name = "no capacity at the end",
+         .replicas = 0,
+         .queue = {.slo_wait = 1s, .abandon_after = 3s},
+         .want_waits = {0, 0, 0, 25},
+         .want_late = 25,
+         .want_abandoned = 25},
+    };
+    for (const auto& c : cases) {
+      CAPTURE(c.name);
+      auto svc = step_service();
+      svc.trace = steps({{1, 25.0F}});
+      svc.initial_replicas = Replicas{c.replicas};
+      const ServiceSpec services[] = {svc};
+      auto o = options(20s);
+      o.queue = c.queue;
+      auto r = simulate(exact_policy(), services, o);
+      REQUIRE(r);
+      const auto& s = r->services[0].summary;
+      CHECK(s.queue.requests == 25);
+      CHECK(s.queue.waits == c.want_waits);
+      CHECK(s.queue.late == c.want_late);
+      CHECK(s.queue.abandoned == c.want_abandoned);
+      CHECK(s.queue.attainment_pct() == 100.0 * (25 - c.want_late) / 25);
+      CHECK(s.queue.backlog_max == 25 - 10 * c.replicas);
+      // The no-queue view is unchanged: the second's demand above its capacity.
+      CHECK(s.requests_over_capacity == 25 - 10 * c.replicas);
+    }
+  }
+
+  TEST_CASE("simulator: the queue sees each second's ready capacity, starting replicas excluded") {
+    // The step trace: ready capacity 10 QPS for seconds 0..129 (the two replicas started at
+    // 110 are ready at 130), 30 for 130..209, 10 for 210..299. The simulator's queue must be
+    // that schedule replayed through a FifoQueue, second by second, draining at 10.
+    const ServiceSpec svc[] = {step_service()};
+    auto r = simulate(exact_policy(), svc, options(20s));
+    REQUIRE(r);
+    const auto demand = svc[0].trace->per_second();
+    FifoQueue want(QueueOptions{});
+    for (std::int64_t s = 0; s < 300; ++s) {
+      want.second(demand[static_cast<std::size_t>(s)], s >= 130 && s < 210 ? 30.0 : 10.0);
+    }
+    want.drain(10);
+    const auto& got = r->services[0].summary.queue;
+    CHECK(got == want.stats());
+    // By hand (slo_wait 5 s, abandon_after 30 s):
+    // - 0..99: 10 in, 10 out, 1000 at wait 0.
+    // - 100..129: 30 in, 10 out; bucket 100 + j is served at 100 + 3j + {0, 1, 2}, waits 2j,
+    //   2j + 1, 2j + 2 (j = 0..9, 10 each): 300 served, late (> 5) 10 + 30 + 6 x 30 = 220.
+    //   600 queued at 129, the backlog's peak.
+    // - 130..209: 30 a second out, so second 130 + k serves bucket 110 + k whole, at wait 20:
+    //   2400 late. At 209: buckets 190..199 (30 each) and 200..209 (10 each) = 400 queued.
+    // - 210 on, 10 a second: buckets 190..193 served at waits 20..28; bucket 194 20 served,
+    //   10 abandoned at 224; then each of buckets 195..199 gets 10 served at wait 29 and 20
+    //   abandoned; from 229 every bucket of 10 is served at wait 29 (the last ones in the drain
+    //   after 299): 120 + 20 + 50 + 1000 = 1190 served late, 10 + 100 = 110 abandoned.
+    // Late 220 + 2400 + 1190 + 110 = 3920 of 5000: 21.6% attainment; p50 = 20 (1290 waited
+    // < 20, 3710 <= 20), p99 = 30 (4890 served by wait 29 < 4950), max 30.
+    CHECK(got.requests == 5000);
+    CHECK(got.late == 3920);
+    CHECK(got.abandoned == 110);
+    CHECK(got.served == 4890);
+    CHECK(got.attainment_pct() == doctest::Approx(21.6));
+    CHECK(got.wait_percentile(0.5) == 20);
+    CHECK(got.wait_percentile(0.99) == 30);
+    CHECK(got.wait_max() == 30);
+    CHECK(got.backlog_max == 600);
   }
 
   TEST_CASE("simulator: percentile is nearest-rank") {

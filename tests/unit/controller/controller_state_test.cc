@@ -106,63 +106,49 @@ TEST_SUITE("controller") {
     }
   }
 
-  TEST_CASE("controller: state stamped 10 min ahead (clock stepped back) keeps its window") {
-    // kFast: 60 s scale-down window. The first process ran with a clock 10 min ahead: 40 qps on
-    // 8 replicas recommends 8, stamped t=600.
-    qfscale::test::TempDir dir("qfscale-controller-");
-    StateStore store(dir.file("state.json"));
-    Harness ahead;
-    ahead.add_instance("cu-a", 40);
-    ahead.add_service("svc-a", {"cu-a"});
-    ahead.place("svc-a", "cu-a", 8);
-    ahead.start(&store);
-    ahead.qps.set(ServiceId{"svc-a"}, 40);
-    ahead.tick_at(600s);
-    CHECK(ahead.new_scales() == "");
-    ahead.controller.reset();
+  TEST_CASE("controller: a clock step either way keeps the scale-down window") {
+    // kFast: 60 s scale-down window. The first process saw 40 qps on 8 replicas (it recommends
+    // 8) at `saved_at`; the restarted one sees 5 qps (raw 1) from `restarted_at`. Stepped back,
+    // the saved 8 is clamped to now; stepped forward, everything saved is older than the window
+    // and the current 8 seeds it. Either way 8 holds for a whole window.
+    struct ClockStep {
+      const char* name;
+      std::chrono::seconds saved_at;
+      std::chrono::seconds restarted_at;
+    };
+    const ClockStep steps[] = {
+        {"back: the state was stamped 10 min ahead", 600s, 0s},
+        {"forward: the restart comes an hour later", 0s, 3600s},
+    };
+    for (const auto& step : steps) {
+      SUBCASE(step.name) {
+        qfscale::test::TempDir dir("qfscale-controller-");
+        StateStore store(dir.file("state.json"));
+        const auto start_on_eight = [&store](Harness& h) {
+          h.add_instance("cu-a", 40);
+          h.add_service("svc-a", {"cu-a"});
+          h.place("svc-a", "cu-a", 8);
+          h.start(&store);
+        };
+        Harness before;
+        start_on_eight(before);
+        before.qps.set(ServiceId{"svc-a"}, 40);
+        before.tick_at(step.saved_at);
+        CHECK(before.new_scales() == "");
+        before.controller.reset();
 
-    // Restarted at the right time, t=0, with low load (raw 1): the 8 counts as recommended now.
-    Harness h;
-    h.add_instance("cu-a", 40);
-    h.add_service("svc-a", {"cu-a"});
-    h.place("svc-a", "cu-a", 8);
-    h.start(&store);
-    h.qps.set(ServiceId{"svc-a"}, 5);
-    auto r = h.tick_at(0s);
-    CHECK(h.new_scales() == "");
-    CHECK(decision(r, "svc-a").reason == Reason::Stabilized);
-    h.tick_at(59s);
-    CHECK(h.new_scales() == "");
-    h.tick_at(60s);
-    CHECK(h.new_scales() == "svc-a@cu-a=1");
-  }
-
-  TEST_CASE("controller: a restart an hour later (clock stepped forward) holds for a window") {
-    qfscale::test::TempDir dir("qfscale-controller-");
-    StateStore store(dir.file("state.json"));
-    Harness before;
-    before.add_instance("cu-a", 40);
-    before.add_service("svc-a", {"cu-a"});
-    before.place("svc-a", "cu-a", 8);
-    before.start(&store);
-    before.qps.set(ServiceId{"svc-a"}, 40);
-    before.tick_at(0s);
-    before.controller.reset();
-
-    // Everything saved is older than any window now: the current 8 seeds the 60 s window.
-    Harness h;
-    h.add_instance("cu-a", 40);
-    h.add_service("svc-a", {"cu-a"});
-    h.place("svc-a", "cu-a", 8);
-    h.start(&store);
-    h.qps.set(ServiceId{"svc-a"}, 5);
-    auto r = h.tick_at(3600s);
-    CHECK(h.new_scales() == "");
-    CHECK(decision(r, "svc-a").reason == Reason::Stabilized);
-    h.tick_at(3659s);
-    CHECK(h.new_scales() == "");
-    h.tick_at(3660s);
-    CHECK(h.new_scales() == "svc-a@cu-a=1");
+        Harness h;
+        start_on_eight(h);
+        h.qps.set(ServiceId{"svc-a"}, 5);
+        auto r = h.tick_at(step.restarted_at);
+        CHECK(h.new_scales() == "");
+        CHECK(decision(r, "svc-a").reason == Reason::Stabilized);
+        h.tick_at(step.restarted_at + 59s);
+        CHECK(h.new_scales() == "");
+        h.tick_at(step.restarted_at + 60s);
+        CHECK(h.new_scales() == "svc-a@cu-a=1");
+      }
+    }
   }
 
   TEST_CASE("controller: a state file that cannot be decoded stops the start") {

@@ -466,6 +466,14 @@ std::vector<std::string> table_legend(const Comparison& c) {
         "x oracle below 1 (under): cheaper than the oracle, which serves every request it can, "
         "so under-provisioned, not better.");
   }
+  if (c.inputs.capacity_units && c.oracle_capacity_bound_seconds == 0 &&
+      c.oracle.total.requests_over_capacity > 0) {
+    // A service whose peak alone needs more than the capacity (oracle max_replicas).
+    lines.push_back(fmt::format(
+        "oracle: capacity-bound; a peak needs more than --capacity-units {}, so even the oracle "
+        "leaves {:.0f} requests over capacity.",
+        c.inputs.capacity_units->value, c.oracle.total.requests_over_capacity));
+  }
   if (c.oracle_capacity_bound_seconds > 0 && c.inputs.capacity_units) {
     lines.push_back(fmt::format(
         "oracle: capacity-bound; the services together need more than --capacity-units {} in "

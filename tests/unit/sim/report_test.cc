@@ -239,6 +239,12 @@ TEST_SUITE("sim") {
     const auto csv = timeline_csv(*c);
     CHECK(csv.find("\nexact,svc-step,110,30,10,2,1,3,2,capped_capacity\n") != std::string::npos);
     CHECK(summary_json(*c).find("\"capacity_units\": 4,") != std::string::npos);
+    // One service: the per-service cap binds, nothing is cut across services, yet the table
+    // still says the oracle is capacity-bound.
+    CHECK(c->oracle_capacity_bound_seconds == 0);
+    CHECK(format_table(*c).find("\noracle: capacity-bound; a peak needs more than "
+                                "--capacity-units 4, so even the oracle leaves 1000 requests "
+                                "over capacity.\n") != std::string::npos);
   }
 
   TEST_CASE("report: cost ratio when the oracle costs nothing") {

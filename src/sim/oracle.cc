@@ -4,8 +4,12 @@
 #include <cmath>
 #include <cstddef>
 #include <limits>
+#include <utility>
 
 #include <fmt/format.h>
+
+#include "qfscale/capacity/allocator.h"
+#include "qfscale/util/check.h"
 
 namespace qfscale::sim {
 namespace {
@@ -85,6 +89,18 @@ Result<OracleResult> oracle(const metrics::Trace& trace, double replica_qps,
       on[static_cast<std::size_t>(t)] = need[static_cast<std::size_t>(q.front())];
     }
   }
+  return schedule_result(trace, replica_qps, units_per_replica, options.startup_delay,
+                         std::move(on), options.keep_schedule);
+}
+
+OracleResult schedule_result(const metrics::Trace& trace, double replica_qps,
+                             model::ComputeUnits units_per_replica,
+                             std::chrono::seconds startup_delay, std::vector<int> on,
+                             bool keep_schedule) {
+  const auto values = trace.per_second();
+  QFS_ASSERT(on.size() == values.size(), "one replica count per trace second");
+  const auto n_sec = static_cast<std::int64_t>(values.size());
+  const std::int64_t delay = startup_delay.count();
   // ready(t) = min on over [max(0, t - delay), t].
   std::vector<int> ready(values.size());
   {
@@ -116,7 +132,7 @@ Result<OracleResult> oracle(const metrics::Trace& trace, double replica_qps,
     replica_seconds += on[t];
     s.max_replicas = std::max(s.max_replicas, on[t]);
     if (t > 0 && on[t] != on[t - 1]) ++s.scale_operations;
-    if (ready[t] > 0) utilization.push_back(static_cast<float>(d / capacity));
+    if (ready[t] > 0 && d > 0) utilization.push_back(static_cast<float>(d / capacity));
   }
   s.requests_over_capacity_pct =
       s.requests_total > 0 ? 100.0 * s.requests_over_capacity / s.requests_total : 0.0;
@@ -125,11 +141,50 @@ Result<OracleResult> oracle(const metrics::Trace& trace, double replica_qps,
       n_sec > 0 ? static_cast<double>(replica_seconds) / static_cast<double>(n_sec) : 0.0;
   s.utilization_p50 = percentile(utilization, 0.50);
   s.utilization_p99 = percentile(utilization, 0.99);
-  if (options.keep_schedule) {
+  if (keep_schedule) {
     out.on = std::move(on);
     out.ready = std::move(ready);
   }
   return out;
+}
+
+Result<std::int64_t> fit_to_capacity(std::span<std::vector<int>> on,
+                                     std::span<const ServiceSpec> services,
+                                     model::ComputeUnits capacity) {
+  QFS_ASSERT(on.size() == services.size(), "one schedule per service");
+  const model::InstanceId instance{"shared"};
+  std::size_t horizon = 0;
+  for (const auto& o : on) horizon = std::max(horizon, o.size());
+  capacity::AllocationInput in;
+  in.instances.push_back({instance, capacity, model::ComputeUnits{0}});
+  for (const auto& s : services) {
+    in.services.push_back({.id = s.id,
+                           .units_per_replica = s.units_per_replica,
+                           .desired = model::Replicas{0},
+                           .min = model::Replicas{0},
+                           .priority = s.priority,
+                           .weight = s.weight,
+                           .instances = {instance},
+                           .current = {}});
+  }
+  std::int64_t cut = 0;
+  for (std::size_t t = 0; t < horizon; ++t) {
+    std::int64_t units = 0;
+    for (std::size_t i = 0; i < on.size(); ++i) {
+      if (t < on[i].size()) units += std::int64_t{on[i][t]} * services[i].units_per_replica.value;
+    }
+    if (units <= capacity.value) continue;
+    ++cut;
+    for (std::size_t i = 0; i < on.size(); ++i) {
+      in.services[i].desired = model::Replicas{t < on[i].size() ? on[i][t] : 0};
+    }
+    auto granted = capacity::allocate(in);
+    if (!granted) return fail(std::move(granted.error()).with_context("oracle: fit to capacity"));
+    for (std::size_t i = 0; i < on.size(); ++i) {
+      if (t < on[i].size()) on[i][t] = granted->services[i].granted.value;
+    }
+  }
+  return cut;
 }
 
 }  // namespace qfscale::sim

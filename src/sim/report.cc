@@ -147,20 +147,29 @@ QueueStats replay_queue(const ServiceSpec& s, std::span<const int> ready,
 
 /// The oracle for every service (on `workers` threads), with a timeline sampled at the
 /// policies' ticks.
+/// Each service's oracle (oracle.h). With a shared capacity the per-service schedules are cut to
+/// it where they do not fit together (`fit_to_capacity`); `capacity_bound_seconds` gets the
+/// number of seconds cut. Without a capacity each service is finished on its worker as soon as
+/// it is computed, so its per-second schedule is freed at once.
 Result<SimulationResult> run_oracles(std::span<const ServiceSpec> services, const SimOptions& sim,
                                      int workers, CompareProgress& progress,
-                                     std::vector<OracleCharts>& charts_out) {
+                                     std::vector<OracleCharts>& charts_out,
+                                     std::int64_t& capacity_bound_seconds) {
   const std::int64_t tick = sim.tick.count();
   std::vector<Result<OracleResult>> oracles(services.size(), fail(ErrorCode::Internal, "not run"));
   std::vector<ServiceResult> results(services.size());
   std::vector<OracleCharts> charts(services.size());
-  util::for_each_concurrently(services.size(), workers, [&](std::size_t i) {
+  const auto compute = [&](std::size_t i) {
     const auto& s = services[i];
     OracleOptions o{.startup_delay = sim.startup_delay, .max_replicas = {}, .keep_schedule = true};
     if (sim.capacity_units) {
       o.max_replicas = model::Replicas{sim.capacity_units->value / s.units_per_replica.value};
     }
-    auto& r = oracles[i] = oracle(*s.trace, s.replica_qps, s.units_per_replica, o);
+    oracles[i] = oracle(*s.trace, s.replica_qps, s.units_per_replica, o);
+  };
+  const auto finish = [&](std::size_t i) {
+    const auto& s = services[i];
+    auto& r = oracles[i];
     if (r) {
       ServiceResult& sr = results[i];
       sr = ServiceResult{.id = s.id, .summary = r->summary, .timeline = {}};
@@ -190,7 +199,33 @@ Result<SimulationResult> run_oracles(std::span<const ServiceSpec> services, cons
               downsample(per_second_points<int>(ready_per_second, s.replica_qps), kMaxChartPoints)};
     }
     progress.service_done();
-  });
+  };
+  if (!sim.capacity_units) {
+    util::for_each_concurrently(services.size(), workers, [&](std::size_t i) {
+      compute(i);
+      finish(i);
+    });
+  } else {
+    util::for_each_concurrently(services.size(), workers, compute);
+    if (std::all_of(oracles.begin(), oracles.end(), [](const auto& r) { return r.has_value(); })) {
+      std::vector<std::vector<int>> on;
+      on.reserve(services.size());
+      for (auto& r : oracles) on.push_back(std::exchange(r->on, {}));
+      auto cut = fit_to_capacity(on, services, *sim.capacity_units);
+      if (!cut) return fail(std::move(cut.error()));
+      capacity_bound_seconds = *cut;
+      util::for_each_concurrently(services.size(), workers, [&](std::size_t i) {
+        const auto& s = services[i];
+        if (*cut > 0) {
+          oracles[i] = schedule_result(*s.trace, s.replica_qps, s.units_per_replica,
+                                       sim.startup_delay, std::move(on[i]), true);
+        } else {
+          oracles[i]->on = std::move(on[i]);
+        }
+        finish(i);
+      });
+    }
+  }
   progress.next_phase();
 
   SimulationResult out;
@@ -335,8 +370,6 @@ void append_timeline(std::string& out, const PolicyRow& row, bool oracle) {
   }
 }
 
-std::string ratio_text(double r) { return std::isfinite(r) ? fmt::format("{:.2f}", r) : "inf"; }
-
 std::vector<std::string> table_cells(const PolicyRow& row) {
   const auto& s = row.total;
   return {row.result.policy,
@@ -405,13 +438,51 @@ Result<Comparison> compare(std::span<const policy::Policy> policies,
   Comparison c;
   c.inputs = inputs;
   c.services.assign(services.begin(), services.end());
-  auto oracle = run_oracles(services, options.sim, workers, progress, c.oracle_charts);
+  auto oracle = run_oracles(services, options.sim, workers, progress, c.oracle_charts,
+                            c.oracle_capacity_bound_seconds);
   if (!oracle) return fail(std::move(oracle.error()));
   const auto oracle_unit_hours = unit_hours_of(*oracle);
   for (auto& r : results) c.policies.push_back(make_row(std::move(*r), oracle_unit_hours));
   c.oracle = make_row(std::move(*oracle), oracle_unit_hours);
   add_floors(c, options.sim, workers, progress);
   return c;
+}
+
+std::string ratio_text(double ratio) {
+  if (!std::isfinite(ratio)) return "inf";
+  auto text = fmt::format("{:.2f}", ratio);
+  if (ratio < 1.0) text += " (under)";
+  return text;
+}
+
+std::vector<std::string> table_legend(const Comparison& c) {
+  std::vector<std::string> lines = {
+      "util p50/p99: demand / ready capacity, over the seconds with demand (idle seconds are "
+      "left out)."};
+  const bool under = std::any_of(c.policies.begin(), c.policies.end(),
+                                 [](const PolicyRow& r) { return r.cost_ratio_to_oracle < 1.0; });
+  if (under) {
+    lines.emplace_back(
+        "x oracle below 1 (under): cheaper than the oracle, which serves every request it can, "
+        "so under-provisioned, not better.");
+  }
+  if (c.inputs.capacity_units && c.oracle_capacity_bound_seconds == 0 &&
+      c.oracle.total.requests_over_capacity > 0) {
+    // A service whose peak alone needs more than the capacity (oracle max_replicas).
+    lines.push_back(fmt::format(
+        "oracle: capacity-bound; a peak needs more than --capacity-units {}, so even the oracle "
+        "leaves {:.0f} requests over capacity.",
+        c.inputs.capacity_units->value, c.oracle.total.requests_over_capacity));
+  }
+  if (c.oracle_capacity_bound_seconds > 0 && c.inputs.capacity_units) {
+    lines.push_back(fmt::format(
+        "oracle: capacity-bound; the services together need more than --capacity-units {} in "
+        "{} s, so it is cut to {} there and even the oracle leaves {:.0f} requests over "
+        "capacity.",
+        c.inputs.capacity_units->value, c.oracle_capacity_bound_seconds,
+        c.inputs.capacity_units->value, c.oracle.total.requests_over_capacity));
+  }
+  return lines;
 }
 
 std::string attainment_text(double pct) {
@@ -447,7 +518,8 @@ std::string summary_json(const Comparison& c) {
   }
   out += "\n  ],\n  \"oracle\": ";
   append_row(out, c.oracle, "  ");
-  out += "\n}\n";
+  out += fmt::format(",\n  \"oracle_capacity_bound_seconds\": {}\n}}\n",
+                     c.oracle_capacity_bound_seconds);
   return out;
 }
 
@@ -485,6 +557,7 @@ std::string format_table(const Comparison& c) {
     }
     out += line + "\n";
   }
+  for (const auto& line : table_legend(c)) out += line + "\n";
   return out;
 }
 

@@ -164,8 +164,8 @@ void append_table_row(std::string& out, std::string_view name, const Summary& s,
       oracle ? " class=\"oracle\"" : "", html_escape(name),
       attainment_text(s.queue.attainment_pct()), s.queue.wait_percentile(0.99),
       fixed(s.requests_over_capacity, 0), fixed(s.requests_over_capacity_pct, 2), floor_pct,
-      s.seconds_over_capacity, fixed(s.compute_unit_hours, 2), fixed(ratio, 2), s.scale_operations,
-      s.max_replicas, fixed(s.mean_replicas, 2), fixed(s.utilization_p50, 2),
+      s.seconds_over_capacity, fixed(s.compute_unit_hours, 2), ratio_text(ratio),
+      s.scale_operations, s.max_replicas, fixed(s.mean_replicas, 2), fixed(s.utilization_p50, 2),
       fixed(s.utilization_p99, 2));
 }
 
@@ -335,6 +335,9 @@ std::string report_html(const Comparison& c) {
   }
   append_table_row(out, "oracle", c.oracle.total, 1.0, c.oracle.over_capacity_floor, true);
   out += "</tbody>\n</table>\n";
+  for (const auto& line : table_legend(c)) {
+    out += "<p class=\"note legend\">" + html_escape(line) + "</p>\n";
+  }
   if (c.services.size() > 1) {
     out += "<h2>Per service</h2>\n<table class=\"per-service\">\n";
     out += fmt::format(fmt::runtime(kTableHead), "policy / service");

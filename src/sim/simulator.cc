@@ -197,7 +197,7 @@ void account(ServiceRun& r, std::int64_t from, std::int64_t to) {
     a.unit_seconds += total * units;
     a.replica_seconds += total;
     a.max_replicas = std::max(a.max_replicas, total);
-    if (ready > 0) a.utilization.push_back(static_cast<float>(d / cap));
+    if (ready > 0 && d > 0) a.utilization.push_back(static_cast<float>(d / cap));
     a.queue.second(d, cap);
     a.last_capacity = cap;
   }

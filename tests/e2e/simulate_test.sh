@@ -58,6 +58,19 @@ rows=$(($(wc -l <"$tmp/a/timeline.csv") - 1))
 [ "$(grep -c '^oracle,step-2,' "$tmp/a/timeline.csv")" -eq 39 ] || fail "oracle rows for step-2"
 echo "ok: table, summary and timeline contents"
 
+# The same two services under 16 units: their peaks coincide (30 QPS / 5 = 6 replicas x 2 units
+# each, 24 together), so the oracle is capacity-bound and must stay within 16 units at every tick.
+sim --trace "$tmp/step.csv" --trace "$tmp/other/step.csv" --policy balanced --capacity-units 16 \
+  --startup-delay 60s --out "$tmp/cap" >"$tmp/cap.stdout" 2>"$tmp/cap.stderr" ||
+  fail "simulate --capacity-units 16 exited $?: $(cat "$tmp/cap.stderr")"
+peak=$(awk -F, '$1 == "oracle" { units[$3] += 2 * $6 } END { m = 0; for (t in units) if (units[t] > m) m = units[t]; print m }' "$tmp/cap/timeline.csv")
+[ "$peak" -eq 16 ] || fail "the oracle uses $peak units at its peak under --capacity-units 16"
+grep -q '^oracle: capacity-bound; .* even the oracle leaves [0-9]* requests over capacity\.$' "$tmp/cap.stdout" ||
+  fail "no capacity-bound line under the table: $(cat "$tmp/cap.stdout")"
+grep -q '"oracle_capacity_bound_seconds": [1-9]' "$tmp/cap/summary.json" ||
+  fail "summary.json lacks the capacity-bound seconds"
+echo "ok: under a shared capacity the oracle stays within it and says what it leaves unserved"
+
 # The queue by hand: 15 requests in second 0, then 9 s of silence. balanced starts with one
 # replica of 5 QPS and no tick falls within the 10 s, so 5 are served at each of waits 0, 1 and
 # 2: with --slo-wait 1s the last 5 are late (66.667%);

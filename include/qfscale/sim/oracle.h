@@ -36,13 +36,34 @@
 /// Computed with two monotonic-deque sliding windows: O(N) time, three int arrays of N.
 ///
 /// The oracle works per second (not per tick) and at utilization 1.0 (a replica serves its full
-/// rated QPS), so no policy can be cheaper while serving everything. With several services
-/// sharing a capacity the per-service oracles are each a lower bound, but together they may not
-/// fit; the simulator reports them per service.
+/// rated QPS), so no policy can be cheaper while serving everything: a policy whose cost is below
+/// the oracle's leaves requests unserved (under-provisioned), it is not better.
+///
+/// Utilization p50/p99 are over the seconds with demand > 0 and a ready replica: idle seconds
+/// are left out, so that a sparse trace does not show 0.00 (the simulator counts the same way).
+///
+/// ## Shared capacity: C units over several services
+///
+/// The lower bound above holds for each service in any schedule that serves everything, so if
+/// sum_i n_i(t) x u_i <= C at every second (u_i = units_per_replica), the per-service answers
+/// fit together and are jointly optimal. If the sum exceeds C at some second t, *no* schedule
+/// within C serves every request: each service i needs n_i(t) replicas on at t. The oracle is
+/// then capacity-bound: `fit_to_capacity` cuts each such second to C the way the allocator would
+/// (capacity::allocate with desired = on_i(t): priority classes first, weighted fair shares
+/// within a class), and `schedule_result` recomputes ready(t) = min on over [t - D, t] (a slot
+/// cut at one second restarts and waits D again) and the figures. The capped schedule never
+/// exceeds C and serves what it can; past that it is a reference, not a proven optimum (neither
+/// the cheapest nor the fewest-unserved schedule within C).
+///
+/// Worked numbers: two services, u = 1, qps 10, D = 0, C = 10, both with demand 80 at second 5
+/// and 0 elsewhere. Alone each needs 8 replicas at second 5: together 16 > 10. Equal priority
+/// and weight: the allocator grants 5 and 5, each serves 50 of 80, and the oracle leaves 60
+/// requests over capacity instead of exceeding C by 6 units.
 
 #include <chrono>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <vector>
 
 #include "qfscale/metrics/trace.h"
@@ -75,5 +96,24 @@ struct OracleResult {
 [[nodiscard]] Result<OracleResult> oracle(const metrics::Trace& trace, double replica_qps,
                                           model::ComputeUnits units_per_replica,
                                           const OracleOptions& options);
+
+/// The figures of a given schedule: `on` replicas on per second (one per trace second), ready
+/// replicas ready(t) = min on over [max(0, t - D), t], and the summary as `oracle` computes it
+/// (`oracle` is this at on = n). `on` and `ready` are kept in the result when keep_schedule.
+/// Thread-safety: a pure function.
+[[nodiscard]] OracleResult schedule_result(const metrics::Trace& trace, double replica_qps,
+                                           model::ComputeUnits units_per_replica,
+                                           std::chrono::seconds startup_delay, std::vector<int> on,
+                                           bool keep_schedule);
+
+/// Cuts per-service schedules (`on[i]` for `services[i]`, replicas on per second) so that at
+/// every second sum on[i] x units_per_replica <= `capacity`: at each second over it, the
+/// allocator's grant (capacity::allocate, one instance of `capacity` units, desired = on[i],
+/// min 0, the services' priority and weight). Returns the number of seconds cut (0: the
+/// schedules fit and are unchanged). Fails as capacity::allocate does (weight < 1, ...).
+/// Thread-safety: a pure function of its arguments; writes only `on`.
+[[nodiscard]] Result<std::int64_t> fit_to_capacity(std::span<std::vector<int>> on,
+                                                   std::span<const ServiceSpec> services,
+                                                   model::ComputeUnits capacity);
 
 }  // namespace qfscale::sim

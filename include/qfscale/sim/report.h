@@ -25,15 +25,24 @@
 /// ## The oracle
 ///
 /// Per service `sim::oracle` at the same startup delay, with max_replicas = capacity_units /
-/// units_per_replica when a capacity is given (each service alone against the whole capacity),
-/// else unlimited. It is not bound by any policy's replicas.max: it is the cheapest way to serve
-/// the traffic, not the best a given policy file could do. Aggregated as above. Its queue
-/// figures come from replaying its per-second ready replicas through the same queue
+/// units_per_replica when a capacity is given, else unlimited. With a capacity, the seconds at
+/// which the services' oracles together need more than it are cut to it the way the allocator
+/// would (`fit_to_capacity`, oracle.h): the oracle row never exceeds the capacity, and is then
+/// "capacity-bound" (Comparison::oracle_capacity_bound_seconds; the table says how many
+/// requests even the oracle leaves over capacity). It is not bound by any policy's replicas.max: it
+/// is the cheapest way to serve the traffic, not the best a given policy file could do. Aggregated
+/// as above. Its queue figures come from replaying its per-second ready replicas through the same
+/// queue
 /// (`sim::oracle` itself leaves `Summary::queue` empty). It serves every second in full, so
 /// nothing queues unless a capacity caps it.
 ///
 /// cost_ratio_to_oracle = compute_unit_hours / oracle compute_unit_hours; 1 when both are 0,
 /// +infinity when only the oracle's is 0 (written `null` in JSON, `inf` in the table).
+/// Below 1 the policy spent less than the cheapest schedule that serves everything, so it is
+/// under-provisioned, not better: the tables mark it "(under)".
+///
+/// utilization_p50 / p99 are over the seconds with demand and a ready replica (simulator.h), so
+/// idle seconds of a sparse trace do not pull them to 0.
 ///
 /// ## The over-capacity floor
 ///
@@ -133,6 +142,11 @@ struct Comparison {
   std::vector<PolicyRow> policies;    ///< input order
   PolicyRow oracle;
   std::vector<OracleCharts> oracle_charts;  ///< per service
+  /// Seconds at which the per-service oracles together exceeded --capacity-units and were cut
+  /// to it (oracle.h, "Shared capacity"); 0 without a capacity or when they fit. When > 0 no
+  /// schedule within the capacity serves every request, and the oracle row's requests over
+  /// capacity say how many even the oracle leaves unserved.
+  std::int64_t oracle_capacity_bound_seconds = 0;
 };
 
 struct CompareOptions {
@@ -155,7 +169,8 @@ struct CompareOptions {
                                          std::span<const ServiceSpec> services,
                                          const ReportInputs& inputs, const CompareOptions& options);
 
-/// `summary.json`: {"inputs", "policies": [...], "oracle"}; keys in a fixed order, numbers in
+/// `summary.json`: {"inputs", "policies": [...], "oracle", "oracle_capacity_bound_seconds"}; keys
+/// in a fixed order, numbers in
 /// shortest round-trip form, one policy per block. Ends with a newline.
 [[nodiscard]] std::string summary_json(const Comparison& c);
 
@@ -164,7 +179,9 @@ struct CompareOptions {
 /// per service, one row per tick. demand_qps is the mean over the tick before t_seconds.
 [[nodiscard]] std::string timeline_csv(const Comparison& c);
 
-/// The comparison table for a terminal: one row per policy and one for the oracle.
+/// The comparison table for a terminal: one row per policy and one for the oracle, then a legend:
+/// what util p50/p99 count, what "(under)" after an x-oracle ratio below 1 means (when a row has
+/// one), and, when the oracle is capacity-bound, how many requests even it leaves unserved.
 [[nodiscard]] std::string format_table(const Comparison& c);
 
 /// `report.html`: one page, no scripts, no external resources. Per service two inline SVG charts,
@@ -177,6 +194,13 @@ struct CompareOptions {
 /// An SLO attainment for the tables: three decimals, since SLOs are set at 99.9%, and never
 /// rounded up to "100.000%" while anything was late (99.9996 -> "99.999%").
 [[nodiscard]] std::string attainment_text(double pct);
+
+/// An x-oracle ratio for the tables: two decimals, "inf", and " (under)" after a ratio below 1
+/// (0.85 -> "0.85 (under)"): cheaper than serving everything means under-provisioned.
+[[nodiscard]] std::string ratio_text(double ratio);
+
+/// The table legend's lines (report.h, format_table), also shown under the HTML summary table.
+[[nodiscard]] std::vector<std::string> table_legend(const Comparison& c);
 
 /// Escapes & < > " ' for HTML text and attribute values.
 [[nodiscard]] std::string html_escape(std::string_view text);

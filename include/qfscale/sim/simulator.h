@@ -36,9 +36,11 @@
 ///   the trace it drains at the last second's R x replica_qps. Gives `Summary::queue`: requests
 ///   late (waited > slo_wait or abandoned), abandoned, the wait histogram and backlog_max.
 /// - compute_unit_hours += A x units_per_replica / 3600.
-/// - utilization = d / (R x replica_qps), only for seconds with R > 0 (a service scaled to zero
-///   has no utilization; its unserved demand is already in requests_over_capacity). p50 and p99
-///   are nearest-rank percentiles.
+/// - utilization = d / (R x replica_qps), only for seconds with d > 0 and R > 0: a service
+///   scaled to zero has no utilization (its unserved demand is already in
+///   requests_over_capacity), and an idle second says nothing about how loaded the replicas are
+///   when there is work (on a sparse trace most seconds have d = 0, and counting them made p50
+///   0.00). p50 and p99 are nearest-rank percentiles.
 /// - scale_operations: ticks at which the service's replica count changed (one ScaleService).
 /// - max_replicas and mean_replicas are over A per second.
 ///
@@ -102,7 +104,7 @@ struct Summary {
   std::int64_t scale_operations = 0;
   int max_replicas = 0;
   double mean_replicas = 0;
-  double utilization_p50 = 0;  ///< 0 when no second had a ready replica
+  double utilization_p50 = 0;  ///< 0 when no second had demand and a ready replica
   double utilization_p99 = 0;
   /// The queueing view: SLO attainment, late and abandoned requests, waits, backlog.
   QueueStats queue;

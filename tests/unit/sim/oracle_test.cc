@@ -245,6 +245,68 @@ TEST_SUITE("sim") {
     REQUIRE_FALSE(r);
     CHECK(r.error().to_string().find("max replicas") != std::string::npos);
   }
+
+  TEST_CASE("oracle: utilization leaves idle seconds out") {
+    // 10 s at 10 QPS, 100 s idle, 10 s at 10 QPS; one replica of 10 QPS and a 200 s startup
+    // delay, so the oracle keeps its warm replica on (and ready) throughout. 20 busy seconds at
+    // 1.0 and 100 idle ones: counting idle seconds made p50 = 0 (rank 60 of 120).
+    std::vector<float> qps(120, 0.0F);
+    std::fill_n(qps.begin(), 10, 10.0F);
+    std::fill_n(qps.end() - 10, 10, 10.0F);
+    auto r = oracle(metrics::Trace(std::move(qps)), 10, ComputeUnits{1},
+                    {.startup_delay = 200s, .max_replicas = {}, .keep_schedule = false});
+    REQUIRE(r);
+    CHECK(r->summary.mean_replicas == 1.0);
+    CHECK(r->summary.utilization_p50 == 1.0);
+    CHECK(r->summary.utilization_p99 == 1.0);
+  }
+
+  TEST_CASE("oracle: fit_to_capacity cuts coinciding peaks as the allocator would") {
+    // The worked numbers in oracle.h: u = 1, C = 10, both services 8 replicas at second 5 and
+    // 0 elsewhere. 16 > 10: equal priority and weight get 5 each.
+    const std::vector<int> alone = {0, 0, 0, 0, 0, 8, 0};
+    ServiceSpec a{.id = model::ServiceId{"a"}, .replica_qps = 10};
+    ServiceSpec b{.id = model::ServiceId{"b"}, .replica_qps = 10};
+    {
+      std::vector<std::vector<int>> on = {alone, alone};
+      const ServiceSpec services[] = {a, b};
+      auto cut = fit_to_capacity(on, services, ComputeUnits{10});
+      REQUIRE(cut);
+      CHECK(*cut == 1);
+      CHECK(on[0] == std::vector<int>{0, 0, 0, 0, 0, 5, 0});
+      CHECK(on[1] == std::vector<int>{0, 0, 0, 0, 0, 5, 0});
+    }
+    {
+      // Priority first: a (priority 1) keeps its 8, b gets the remaining 2.
+      a.priority = 1;
+      std::vector<std::vector<int>> on = {alone, alone};
+      const ServiceSpec services[] = {a, b};
+      auto cut = fit_to_capacity(on, services, ComputeUnits{10});
+      REQUIRE(cut);
+      CHECK(on[0][5] == 8);
+      CHECK(on[1][5] == 2);
+    }
+    {
+      // Within the capacity nothing changes; 2 units per replica count double (2 x 5 = 10).
+      b.units_per_replica = ComputeUnits{2};
+      std::vector<std::vector<int>> on = {{0, 0, 0, 0, 0, 0, 0}, {0, 0, 0, 0, 0, 5, 0}};
+      const ServiceSpec services[] = {a, b};
+      auto cut = fit_to_capacity(on, services, ComputeUnits{10});
+      REQUIRE(cut);
+      CHECK(*cut == 0);
+      CHECK(on[1][5] == 5);
+    }
+  }
+
+  TEST_CASE("oracle: schedule_result of a cut schedule waits the startup delay again") {
+    // on = 2, 2, 1, 2, 2 with D = 1: the second slot, off at second 2, is ready again only at
+    // second 4. Demand 20 QPS throughout at 10 QPS a replica.
+    auto r = schedule_result(metrics::Trace(std::vector<float>(5, 20.0F)), 10, ComputeUnits{1}, 1s,
+                             {2, 2, 1, 2, 2}, true);
+    CHECK(r.ready == std::vector<int>{2, 2, 1, 1, 2});
+    CHECK(r.summary.requests_over_capacity == 20);
+    CHECK(r.summary.seconds_over_capacity == 2);
+  }
 }
 
 }  // namespace

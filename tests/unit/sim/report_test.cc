@@ -239,6 +239,12 @@ TEST_SUITE("sim") {
     const auto csv = timeline_csv(*c);
     CHECK(csv.find("\nexact,svc-step,110,30,10,2,1,3,2,capped_capacity\n") != std::string::npos);
     CHECK(summary_json(*c).find("\"capacity_units\": 4,") != std::string::npos);
+    // One service: the per-service cap binds, nothing is cut across services, yet the table
+    // still says the oracle is capacity-bound.
+    CHECK(c->oracle_capacity_bound_seconds == 0);
+    CHECK(format_table(*c).find("\noracle: capacity-bound; a peak needs more than "
+                                "--capacity-units 4, so even the oracle leaves 1000 requests "
+                                "over capacity.\n") != std::string::npos);
   }
 
   TEST_CASE("report: cost ratio when the oracle costs nothing") {
@@ -265,7 +271,7 @@ TEST_SUITE("sim") {
     const auto c = step_comparison();
     const auto table = format_table(c);
     CAPTURE(table);
-    CHECK(count(table, "\n") == 4);  // header, exact, rule, oracle
+    CHECK(count(table, "\n") == 6);  // header, exact, rule, oracle, two legend lines
     CHECK(table.starts_with("policy"));
     // exact: 600 over (12.00%), 30 s, 0.28 CU-h, 0.93 of the oracle, 2 ops, max 3, mean 1.67,
     // utilization p50 1.00 and p99 3.00.
@@ -470,6 +476,71 @@ TEST_SUITE("sim") {
     auto r = compare(one, bad_services, step_inputs(), step_options());
     REQUIRE_FALSE(r);
     CHECK(r.error().message.find("replica_qps 0 must be") != std::string::npos);
+  }
+
+  TEST_CASE("report: an x-oracle ratio below 1 is marked under-provisioned") {
+    CHECK(ratio_text(0.854) == "0.85 (under)");
+    CHECK(ratio_text(1.0) == "1.00");
+    CHECK(ratio_text(1.234) == "1.23");
+    CHECK(ratio_text(std::numeric_limits<double>::infinity()) == "inf");
+    // The step comparison: exact costs 0.93 of the oracle (it leaves 600 requests over).
+    const auto c = step_comparison();
+    const auto table = format_table(c);
+    CAPTURE(table);
+    CHECK(table.find(" 0.93 (under) ") != std::string::npos);
+    CHECK(table.find("\nx oracle below 1 (under): cheaper than the oracle, which serves every "
+                     "request it can, so under-provisioned, not better.\n") != std::string::npos);
+    CHECK(table.find("\nutil p50/p99: demand / ready capacity, over the seconds with demand") !=
+          std::string::npos);
+    const auto html = report_html(c);
+    CHECK(html.find("<td>0.93 (under)</td>") != std::string::npos);
+    CHECK(html.find("under-provisioned, not better") != std::string::npos);
+  }
+
+  TEST_CASE("report: with a shared capacity the oracle never exceeds it") {
+    // Two services of 1 unit a replica and 10 QPS, both 10 QPS, then 80 for 100 s, then 10:
+    // their peaks coincide. Capacity 10 units. Each oracle alone holds 8 replicas from 80 (the
+    // 20 s startup delay) to 199: 16 units, 6 over the capacity. Cut as the allocator would
+    // (equal priority and weight), each gets 5 from 80 to 199: 50 of 80 QPS served at the peak,
+    // so even the oracle leaves 2 x 100 s x 30 = 6000 requests over capacity. 120 s cut.
+    auto options = step_options();
+    options.sim.capacity_units = model::ComputeUnits{10};
+    auto inputs = step_inputs({"a.csv", "b.csv"});
+    inputs.capacity_units = model::ComputeUnits{10};
+    inputs.units_per_replica = model::ComputeUnits{1};
+    std::vector<ServiceSpec> services;
+    for (const char* id : {"a", "b"}) {
+      auto s = step_service(id);
+      s.units_per_replica = model::ComputeUnits{1};
+      s.trace = steps({{100, 10.0F}, {100, 80.0F}, {100, 10.0F}});
+      services.push_back(s);
+    }
+    const policy::Policy policies[] = {exact_policy()};
+    auto c = compare(policies, services, inputs, options);
+    REQUIRE(c);
+    const auto& o = c->oracle;
+    REQUIRE(o.result.services.size() == 2);
+    const auto& ta = o.result.services[0].timeline;
+    const auto& tb = o.result.services[1].timeline;
+    REQUIRE(ta.size() == tb.size());
+    int peak = 0;
+    for (std::size_t k = 0; k < ta.size(); ++k) {
+      CAPTURE(ta[k].t);
+      const int units = ta[k].replicas.value + tb[k].replicas.value;
+      CHECK(units <= 10);
+      peak = std::max(peak, units);
+    }
+    CHECK(peak == 10);
+    CHECK(o.total.requests_over_capacity == doctest::Approx(6000));
+    CHECK(c->oracle_capacity_bound_seconds == 120);
+    const auto table = format_table(*c);
+    CAPTURE(table);
+    CHECK(table.find("\noracle: capacity-bound; the services together need more than "
+                     "--capacity-units 10 in 120 s, so it is cut to 10 there and even the oracle "
+                     "leaves 6000 requests over capacity.\n") != std::string::npos);
+    CHECK(summary_json(*c).find("\"oracle_capacity_bound_seconds\": 120\n}") != std::string::npos);
+    CHECK(report_html(*c).find("even the oracle leaves 6000 requests over capacity") !=
+          std::string::npos);
   }
 }
 

@@ -369,6 +369,21 @@ TEST_SUITE("sim") {
     CHECK(percentile(v, 0.2) == doctest::Approx(1));   // rank 1
     CHECK(percentile(std::span<float>{}, 0.5) == 0);
   }
+
+  TEST_CASE("simulator: utilization leaves idle seconds out") {
+    // 100 s idle, then 100 s at 10 QPS, one replica of 10 QPS throughout (the exact policy's
+    // replicas.min is 1). 100 s at 1.0 and 100 idle seconds at 0: with the idle seconds p50 was
+    // 0 (rank 100 of 200), which says nothing about how loaded the replica is when it works.
+    auto svc = step_service();
+    svc.trace = steps({{100, 0.0F}, {100, 10.0F}});
+    const ServiceSpec services[] = {svc};
+    auto r = simulate(exact_policy(), services, options(20s));
+    REQUIRE(r);
+    const auto& s = r->services[0].summary;
+    CHECK(s.max_replicas == 1);
+    CHECK(s.utilization_p50 == doctest::Approx(1.0));
+    CHECK(s.utilization_p99 == doctest::Approx(1.0));
+  }
 }
 
 }  // namespace

@@ -2,7 +2,9 @@
 #   bin/qfscale
 #   share/qfscale/policies/*.yaml         the shipped policies (also compiled into the binary)
 #   share/qfscale/grafana/{dashboards,rules,provisioning}/
-#   share/qfscale/examples/qfscale.yaml   a commented controller config for /etc/qfscale
+#   share/qfscale/examples/qfscale.yaml   a commented controller config for /etc/qfscale (Prometheus)
+#   share/qfscale/examples/qianfan-metrics.yaml   the same with Qianfan's DescribeServiceMetric
+#   share/qfscale/examples/fake.yaml      for `qfscale fake-qianfan`'s built-in scenario
 #   lib/systemd/system/qfscale.service
 #   share/doc/qfscale/README.md
 include(GNUInstallDirs)
@@ -18,7 +20,9 @@ install(DIRECTORY ${PROJECT_SOURCE_DIR}/grafana/rules DESTINATION ${QFS_DATA_DIR
         PATTERN tests EXCLUDE)
 install(FILES ${PROJECT_SOURCE_DIR}/grafana/README.md ${PROJECT_SOURCE_DIR}/grafana/METRICS.md
         DESTINATION ${QFS_DATA_DIR}/grafana)
-install(FILES ${PROJECT_SOURCE_DIR}/examples/qfscale.yaml DESTINATION ${QFS_DATA_DIR}/examples)
+install(FILES ${PROJECT_SOURCE_DIR}/examples/qfscale.yaml ${PROJECT_SOURCE_DIR}/examples/fake.yaml
+              ${PROJECT_SOURCE_DIR}/examples/qianfan-metrics.yaml
+        DESTINATION ${QFS_DATA_DIR}/examples)
 # lib/, not CMAKE_INSTALL_LIBDIR: systemd looks in /usr/lib/systemd/system, never lib64 or a
 # multiarch directory.
 install(FILES ${PROJECT_SOURCE_DIR}/packaging/qfscale.service DESTINATION lib/systemd/system)

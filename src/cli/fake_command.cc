@@ -104,6 +104,7 @@ int run_fake(const FakeOptions& options) {
     fmt::print("export QIANFAN_SECRET_KEY={}\n", qianfan.credentials().secret_key);
   }
   fmt::print("export QIANFAN_CONSOLE_API_BASE_URL={}\n", base_url);
+  for (const auto& line : qianfan.inventory()) fmt::print("{}\n", line);
   std::fflush(stdout);
   fmt::print(stderr,
              "qfscale fake-qianfan: console API at {0}/v2/service, traffic at "

@@ -59,12 +59,39 @@ constexpr std::array kErrorKinds = {
     ErrorKind{"ResourceNotFound", 404, "The resource does not exist."},
     ErrorKind{"InsufficientComputeUnits", 400,
               "The compute-unit instance does not have enough compute units left."},
+    ErrorKind{"ResourceTypeMismatch", 400,
+              "The service's resource type does not match the compute-unit instance's type."},
+    ErrorKind{"ModelUpdateInProgress", 409, "The service's model update is still running."},
     ErrorKind{"MethodNotAllowed", 405, "The HTTP method is not allowed for this resource."},
     ErrorKind{"RequestLimitExceeded", 429, "Request rate limit exceeded. Please retry later."},
     ErrorKind{"ServiceUnavailable", 503, "The service is temporarily unavailable."},
 };
 
 }  // namespace
+
+std::optional<std::string_view> resource_kind(std::string_view type) {
+  const auto starts_with = [type](std::string_view prefix) {
+    if (type.size() < prefix.size()) return false;
+    for (std::size_t i = 0; i < prefix.size(); ++i) {
+      const char c = type[i];
+      const char lower = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+      if (lower != prefix[i]) return false;
+    }
+    return true;
+  };
+  if (starts_with("gpu")) return "GPU";
+  if (starts_with("cpu")) return "CPU";
+  return std::nullopt;
+}
+
+std::optional<std::string> kind_mismatch(std::string_view service_type,
+                                         std::string_view instance_type) {
+  const auto service_kind = resource_kind(service_type);
+  const auto instance_kind = resource_kind(instance_type);
+  if (!service_kind || !instance_kind || *service_kind == *instance_kind) return std::nullopt;
+  return fmt::format("{} is a {} type but instance type {} is {}", service_type, *service_kind,
+                     instance_type, *instance_kind);
+}
 
 const ErrorKind* find_error_kind(std::string_view code) {
   for (const auto& kind : kErrorKinds) {

@@ -44,6 +44,14 @@ struct ErrorKind {
 
 /// Every code the fake can return (protocol checks, resource checks, injected faults).
 [[nodiscard]] const ErrorKind* find_error_kind(std::string_view code);
+/// The resource kind a type names: "GPU" for a type starting with gpu, "CPU" for one starting
+/// with cpu, in any case (service types GPU-I-2, CPU-I-2; instance types gpu-1, cpu-1); empty for
+/// any other type, which is not checked. A service runs only on an instance of its own kind.
+[[nodiscard]] std::optional<std::string_view> resource_kind(std::string_view type);
+/// Why a service of `service_type` may not run on an instance of `instance_type`; empty when it
+/// may ("GPU-I-2 is a GPU type but instance type cpu-1 is CPU").
+[[nodiscard]] std::optional<std::string> kind_mismatch(std::string_view service_type,
+                                                       std::string_view instance_type);
 /// "InternalError, RequestLimitExceeded, ..." for messages.
 [[nodiscard]] std::string known_error_codes();
 

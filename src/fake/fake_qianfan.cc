@@ -19,6 +19,12 @@
 //   endpoint's requests per second: served -> succeedCallTotal, rejected -> failureCallTotal.
 //   Each service has one app, appId 1; token totals are 0.
 // - A service with no replicas at all (scaled to zero) reports Serving.
+// - Resource kinds: a type starting with gpu (any case) is GPU, with cpu is CPU (service types
+//   GPU-I-2 / CPU-I-2, instance types gpu-1 / cpu-1); other types are not checked. ScaleService
+//   of a GPU service on a CPU instance, or the reverse: 400 ResourceTypeMismatch (the scenario's
+//   deployments are checked the same way by validate()).
+// - ModifyService while the service's model update is still running: 409 ModelUpdateInProgress;
+//   the running update keeps its target and its window.
 // - Every 429 RequestLimitExceeded (throttleQps or an injected error rate) carries
 //   `Retry-After: 1`, the whole seconds until the throttling window resets (kThrottleRetryAfter).
 // - A string field (ids, names, markers) longer than kMaxStringField bytes: 400
@@ -621,6 +627,12 @@ struct FakeQianfan::Impl {
     ServiceState& service = **service_or;
     const InstanceSpec& instance = **instance_or;
 
+    if (auto mismatch = detail::kind_mismatch(service.spec.type, instance.type)) {
+      return api_fail("ResourceTypeMismatch",
+                      fmt::format("service {} cannot run on instance {}: {}. Scale it on an "
+                                  "instance of its own kind",
+                                  service.spec.id.value, instance.id.value, *mismatch));
+    }
     const std::int64_t left = instance.capacity.value - used_units(instance, &service);
     const std::int64_t need = *count * service.units_per_replica;
     if (need > left) {
@@ -666,7 +678,16 @@ struct FakeQianfan::Impl {
     auto service = find_service(*service_id);
     if (!service) return tl::unexpected(service.error());
     settle(**service, now);
-    // A second ModifyService during an update replaces the target and restarts the window.
+    // One update at a time: a second one is refused and the running one keeps its window.
+    if (const auto& pending = (*service)->pending_model) {
+      return api_fail(
+          "ModelUpdateInProgress",
+          fmt::format(
+              "service {} is still updating to {} / {} for another {} ms; retry once "
+              "DescribeService reports isModelUpdating false",
+              *service_id, pending->model_set_id, pending->model_id,
+              std::chrono::ceil<std::chrono::milliseconds>(pending->done_at - now).count()));
+    }
     (*service)->pending_model = PendingModel{
         .model_set_id = std::move(*model_set_id),
         .model_id = std::move(*model_id),
@@ -1170,6 +1191,24 @@ http::Router FakeQianfan::router() {
   for (const char* method : {"GET", "POST", "DELETE"}) router.add(method, "/admin/faults", handler);
   for (const char* method : {"GET", "POST"}) router.add(method, "/traffic/*", handler);
   return router;
+}
+
+std::vector<std::string> FakeQianfan::inventory() const {
+  std::lock_guard lock(impl_->mu);
+  std::vector<std::string> lines;
+  for (const auto& [id, instance] : impl_->instances) {
+    lines.push_back(fmt::format("instance {} type {} capacity {} used {}", id, instance.type,
+                                instance.capacity.value, impl_->used_units(instance, nullptr)));
+  }
+  for (const auto& [id, service] : impl_->services) {
+    std::string line = fmt::format("service {} type {} replicas", id, service.spec.type);
+    if (service.replicas.empty()) line += " none";
+    for (const auto& [instance, ready] : service.replicas) {
+      line += fmt::format(" {}={}", instance, ready.size());
+    }
+    lines.push_back(std::move(line));
+  }
+  return lines;
 }
 
 void FakeQianfan::set_faults(Faults faults) {

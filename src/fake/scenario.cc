@@ -580,6 +580,7 @@ util::Diagnostics validate(const Scenario& scenario) {
 
   // instance id -> units still free for the services' deployments
   std::map<std::string, int> free_units;
+  std::map<std::string, std::string> instance_types;
   for (std::size_t i = 0; i < scenario.instances.size(); ++i) {
     const auto& instance = scenario.instances[i];
     const std::string path = index("instances", i);
@@ -603,6 +604,7 @@ util::Diagnostics validate(const Scenario& scenario) {
                       instance.foreign_usage.value));
     }
     free_units[instance.id.value] = instance.capacity.value - instance.foreign_usage.value;
+    instance_types[instance.id.value] = instance.type;
   }
 
   std::set<std::string> service_ids;
@@ -659,6 +661,11 @@ util::Diagnostics validate(const Scenario& scenario) {
       if (!used_instances.insert(deployment.instance.value).second) {
         add(join(dpath, "instanceId"), fmt::format("instance '{}' is listed twice for this service",
                                                    deployment.instance.value));
+        continue;
+      }
+      if (auto mismatch = detail::kind_mismatch(service.type, instance_types[it->first])) {
+        add(join(dpath, "instanceId"),
+            fmt::format("instance {} cannot run this service: {}", it->first, *mismatch));
         continue;
       }
       if (deployment.replicas.value < 0) {

@@ -23,7 +23,8 @@ done
 DESTDIR=$tmp/dest cmake --install "$build" --prefix /usr >/dev/null 2>"$tmp/install.err" \
   || fail "cmake --install: $(cat "$tmp/install.err")"
 expected=(usr/bin/qfscale usr/lib/systemd/system/qfscale.service usr/share/doc/qfscale/README.md
-  usr/share/qfscale/examples/qfscale.yaml
+  usr/share/qfscale/examples/fake.yaml usr/share/qfscale/examples/qfscale.yaml
+  usr/share/qfscale/examples/qianfan-metrics.yaml
   usr/share/qfscale/grafana/METRICS.md usr/share/qfscale/grafana/README.md
   usr/share/qfscale/grafana/provisioning/dashboards/qfscale.yaml
   usr/share/qfscale/grafana/provisioning/datasources/qfscale.yaml

@@ -21,7 +21,9 @@
 /// Error codes the fake chooses where the documents are silent (ASSUMPTIONS, also listed in
 /// `src/fake/fake_qianfan.cc`): unknown or missing `Action` -> 400 `InvalidURI`; unknown service
 /// or instance -> 404 `ResourceNotFound`; ScaleService beyond capacity -> 400
-/// `InsufficientComputeUnits`; wrong HTTP method -> 405 `MethodNotAllowed`; fault-injected
+/// `InsufficientComputeUnits`; a GPU service on a CPU instance or the reverse -> 400
+/// `ResourceTypeMismatch`; ModifyService during a running model update -> 409
+/// `ModelUpdateInProgress`; wrong HTTP method -> 405 `MethodNotAllowed`; fault-injected
 /// throttling -> 429 `RequestLimitExceeded` with `Retry-After: 1` (the throttling window is one
 /// second).
 
@@ -166,6 +168,12 @@ class FakeQianfan {
 
   /// A router sending every route above to `handle`. The fake must outlive it.
   [[nodiscard]] http::Router router();
+
+  /// One line per instance ("instance unit-gpua0001 type gpu-1 capacity 16 used 12", foreign
+  /// usage included), then per service ("service svco-chatsmall001 type GPU-I-2 replicas
+  /// unit-gpua0001=2 unit-gpub0002=1", or "replicas none"), sorted by id: what
+  /// `qfscale fake-qianfan` prints at start.
+  [[nodiscard]] std::vector<std::string> inventory() const;
 
   void set_faults(Faults faults);
   [[nodiscard]] Faults faults() const;

@@ -70,7 +70,12 @@ TEST_SUITE("fake") {
   }
 
   TEST_CASE("fake: ScaleService up, down and to zero on a second instance") {
-    Harness h;
+    // Both instances GPU here, so that alpha may go to unit B (gamma as GPU-I-2 takes the same
+    // 2 units per replica).
+    Scenario s = testing::test_scenario();
+    s.instances[1].type = "gpu-1";
+    s.services[2].type = "GPU-I-2";
+    Harness h(s);
     auto r = h.scale(kAlpha, kUnitB, 2);
     REQUIRE(r.status == 200);
     CHECK(json_bool(r.body, "/result"));
@@ -92,6 +97,23 @@ TEST_SUITE("fake") {
     CHECK(json_int(h.describe(kAlpha).body, "/result/resourceConfig/replicasCount") == 1);
     // Scaling to 0 where the service has nothing is a no-op success.
     CHECK(h.scale(kAlpha, kUnitB, 0).status == 200);
+  }
+
+  TEST_CASE("fake: ScaleService refuses a service on an instance of the other resource kind") {
+    Harness h;
+    // alpha is GPU-I-2, unit B is cpu-1; gamma is CPU-I-2, unit A is gpu-1 (the default type).
+    auto r = h.scale(kAlpha, kUnitB, 1);
+    check_error(r, 400, "ResourceTypeMismatch");
+    CHECK(json_string(r.body, "/message")
+              .find("GPU-I-2 is a GPU type but instance type cpu-1 is "
+                    "CPU") != std::string::npos);
+    check_error(h.scale(kGamma, kUnitA, 1), 400, "ResourceTypeMismatch");
+    // Nothing moved: unit B still holds gamma's 2 x 2 units only.
+    CHECK(json_int(h.compute_unit(kUnitB).body,
+                   "/result/computeUnitInstance/availableComputeUnitCount") == 4);
+    CHECK(json_int(h.describe(kAlpha).body, "/result/resourceConfig/replicasCount") == 1);
+    // Its own kind is fine.
+    CHECK(h.scale(kGamma, kUnitB, 3).status == 200);
   }
 
   TEST_CASE("fake: ScaleService enforces what the instance has left, exactly") {
@@ -404,6 +426,47 @@ TEST_SUITE("fake") {
                 400, "InappropriateJSON");
     check_error(h.api("ModifyService", R"({"serviceId":"svco-aaaaaaaaaaa1","modelSetId":"am-1"})"),
                 400, "InappropriateJSON");
+  }
+
+  TEST_CASE("fake: a second ModifyService during a model update is refused, the first kept") {
+    Harness h;
+    REQUIRE(
+        h.api(
+             "ModifyService",
+             R"({"serviceId":"svco-aaaaaaaaaaa1","modelSetId":"am-set002","modelId":"amv-ver002"})")
+            .status == 200);
+    h.clock.advance(20s);
+    auto r = h.api(
+        "ModifyService",
+        R"({"serviceId":"svco-aaaaaaaaaaa1","modelSetId":"am-set003","modelId":"amv-ver003"})");
+    check_error(r, 409, "ModelUpdateInProgress");
+    CHECK(json_string(r.body, "/message").find("40000 ms") != std::string::npos);
+    // The first update's window is unchanged: it ends 60 s after it began, with its target.
+    h.clock.advance(40s - 1ms);
+    CHECK(json_bool(h.describe(kAlpha).body, "/result/isModelUpdating"));
+    h.clock.advance(1ms);
+    auto d = h.describe(kAlpha).body;
+    CHECK_FALSE(json_bool(d, "/result/isModelUpdating"));
+    CHECK(json_string(d, "/result/modelId") == "amv-ver002");
+    // Once it is done, the next update is accepted.
+    CHECK(
+        h.api(
+             "ModifyService",
+             R"({"serviceId":"svco-aaaaaaaaaaa1","modelSetId":"am-set003","modelId":"amv-ver003"})")
+            .status == 200);
+  }
+
+  TEST_CASE("fake: inventory lists instances, then services with replicas per instance") {
+    Harness h;
+    REQUIRE(h.scale(kGamma, kUnitB, 3).status == 200);
+    const std::vector<std::string> want = {
+        "instance unit-aaaa0001 type gpu-1 capacity 10 used 8",
+        "instance unit-bbbb0002 type cpu-1 capacity 8 used 6",
+        "service svco-aaaaaaaaaaa1 type GPU-I-2 replicas unit-aaaa0001=1",
+        "service svco-bbbbbbbbbbb2 type GPU-I-4 replicas unit-aaaa0001=1",
+        "service svco-ccccccccccc3 type CPU-I-2 replicas unit-bbbb0002=3",
+    };
+    CHECK(h.fake->inventory() == want);
   }
 
   TEST_CASE("fake: DescribeServices pages with markers and filters") {

@@ -205,6 +205,45 @@ faults:
     }
   }
 
+  TEST_CASE("scenario: a service on an instance of the other resource kind is located") {
+    // GPU-I-2 on cpu-1 and CPU-I-2 on an instance of the default type gpu-1: both refused; a
+    // type that names neither kind (a100-1) is not checked.
+    const std::string text = R"(instances:
+  - {id: unit-gpua0001, capacity: 16}
+  - {id: unit-cpua0003, capacity: 8, type: cpu-1}
+  - {id: unit-othr0004, capacity: 8, type: a100-1}
+services:
+  - id: svco-chatsmall001
+    name: chat-small
+    type: GPU-I-2
+    qps: 5
+    deployments:
+      - {instanceId: unit-cpua0003, replicas: 1}
+      - {instanceId: unit-othr0004, replicas: 1}
+  - id: svco-embedcpu0001
+    name: embed-cpu
+    type: cpu-i-2
+    qps: 20
+    deployments:
+      - {instanceId: unit-gpua0001, replicas: 2}
+)";
+    const auto parsed = parse_scenario(text, "kinds.yaml");
+    REQUIRE_FALSE(parsed.has_value());
+    const auto& d = parsed.error();
+    CAPTURE(all(d));
+    REQUIRE(d.size() == 2);
+    CHECK(d[0].path == "services[0].deployments[0].instanceId");
+    CHECK(d[0].line == 11);
+    CHECK(d[0].message ==
+          "instance unit-cpua0003 cannot run this service: GPU-I-2 is a GPU type but instance "
+          "type cpu-1 is CPU");
+    CHECK(d[1].path == "services[1].deployments[0].instanceId");
+    CHECK(d[1].line == 18);
+    CHECK(d[1].message.find("cpu-i-2 is a CPU type but instance type gpu-1 is GPU") !=
+          std::string::npos);
+    CHECK(d[0].to_string().rfind("kinds.yaml:11:", 0) == 0);
+  }
+
   TEST_CASE("scenario: syntax errors, empty files and missing files") {
     auto parsed = parse_scenario("services: [\n  {id: x\n", "broken.yaml");
     REQUIRE_FALSE(parsed.has_value());

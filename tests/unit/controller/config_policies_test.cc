@@ -59,7 +59,7 @@ TEST_SUITE("controller") {
         {"mine.yaml", "/etc/qfscale/mine.yaml"},
         {"policies/mine.yaml", "/etc/qfscale/policies/mine.yaml"},
         {"./mine.yml", "/etc/qfscale/mine.yml"},
-        {"../shared/mine.yaml", "/etc/shared/mine.yaml"},
+        {"../common/mine.yaml", "/etc/common/mine.yaml"},
         {"/opt/p/mine", "/opt/p/mine"},  // has a '/': a file even without .yaml
     };
     for (const auto& c : cases) {

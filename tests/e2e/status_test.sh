@@ -26,7 +26,7 @@ YAML
 cd "$tmp"
 "$qfscale" run --config "$tmp/qfscale.yaml" -q >"$tmp/run.out" 2>"$tmp/run.err" &
 run_pid=$!
-pids+=($run_pid)
+pids+=("$run_pid")
 wait_until 30 "the controller's address" grep -q "^listening on" "$tmp/run.out"
 url=$(sed -n 's/^listening on //p' "$tmp/run.out" | head -n1)
 decided() { curl -s "$url/api/v1/decisions" | grep -q "\"$service\""; }
@@ -75,15 +75,21 @@ grep -q "cannot reach the controller at $url: " "$tmp/down.err" || fail "unreach
 echo "ok: an unreachable controller exits 2 with the message"
 
 # 6. run --changes-only: fewer lines over the same ticks, each line a change for its service.
+# Each run starts from 1 replica, so it scales up (applied) and then settles: changes to print.
 ticks=6
+to_one() { "$qfscale" scale "$service" --instance "$instance" --replicas 1 >/dev/null; }
+to_one || fail "scale to 1 replica failed"
 timeout 60 "$qfscale" run --config "$tmp/qfscale.yaml" --ticks $ticks >"$tmp/all.out" 2>"$tmp/all.err" ||
   fail "run exited $?"
+to_one || fail "scale to 1 replica failed"
 timeout 60 "$qfscale" run --config "$tmp/qfscale.yaml" --ticks $ticks --changes-only \
   >"$tmp/changes.out" 2>"$tmp/changes.err" || fail "run --changes-only exited $?"
 all=$(grep -c " $service " "$tmp/all.out" || true)
 changes=$(grep -c " $service " "$tmp/changes.out" || true)
 [ "$all" -eq "$ticks" ] || fail "default run: $all lines for $ticks ticks"
-[ "$changes" -ge 1 ] || fail "run --changes-only printed no line for $service"
+[ "$changes" -ge 2 ] || fail "run --changes-only printed $changes line(s) for $service, not the scale-up and after"
+grep " $service " "$tmp/changes.out" | grep -q " applied$" ||
+  fail "run --changes-only: no line for the applied scale-up"
 [ "$changes" -lt "$all" ] || fail "run --changes-only printed $changes lines, the default $all"
 # Consecutive lines of the service differ in replicas, reason or outcome (fields after "replicas").
 dups=$(grep " $service " "$tmp/changes.out" | sed 's/.* replicas //' | uniq -d | wc -l)

@@ -34,6 +34,7 @@ int main(int argc, char** argv) {
   qfscale::cli::add_policy_eval_command(policy_group, context);
   qfscale::cli::add_api_commands(app, context);
   qfscale::cli::add_run_command(app, context);
+  qfscale::cli::add_status_command(app, context);
   qfscale::cli::add_config_command(app, context);
   qfscale::cli::add_loadgen_command(app, context);
   qfscale::cli::add_simulate_command(app, context);

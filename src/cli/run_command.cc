@@ -4,6 +4,8 @@
 #include "cli/run_command.h"
 
 #include <cstdio>
+#include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -78,9 +80,24 @@ Result<std::unique_ptr<metrics::QpsSource>> make_qps_source(const controller::Co
   return tl::unexpected(Error{.code = ErrorCode::Internal, .message = "unknown metric source"});
 }
 
+/// What `--changes-only` compares: the last printed key per service or instance.
+using PrintedKeys = std::map<std::string, std::string, std::less<>>;
+
+/// True when `key` differs from what was last printed for `name` (and records it); always true
+/// without `printed`.
+bool changed(PrintedKeys* printed, const std::string& name, std::string key) {
+  if (printed == nullptr) return true;
+  auto [it, inserted] = printed->try_emplace(name, key);
+  if (inserted) return true;
+  if (it->second == key) return false;
+  it->second = std::move(key);
+  return true;
+}
+
 /// "14:03:05 svc-1  qps 31.2 (7.0/replica)  replicas 4 -> 6  scale_up  applied"; a service
-/// whose DescribeService failed: "qps 31.2 (?/replica)  replicas   ? -> ?".
-void print_tick(const telemetry::TickReport& report) {
+/// whose DescribeService failed: "qps 31.2 (?/replica)  replicas   ? -> ?". With `printed`
+/// (--changes-only) a line only when the replicas, reason or outcome changed since the last.
+void print_tick(const telemetry::TickReport& report, PrintedKeys* printed) {
   const auto seconds = std::chrono::time_point_cast<std::chrono::seconds>(report.finished_at);
   for (const auto& s : report.services) {
     const auto& d = s.decision;
@@ -88,12 +105,21 @@ void print_tick(const telemetry::TickReport& report) {
     const std::string per_replica = s.observed ? fmt::format("{:.1f}", d.replica_qps) : "?";
     const std::string replicas =
         s.observed ? fmt::format("{:>3} -> {:<3}", d.current.value, d.desired.value) : "  ? -> ?  ";
+    if (!changed(printed, "service " + d.service.value,
+                 fmt::format("{}|{}|{}|{}|{}", replicas, model::to_string(d.reason),
+                             model::to_string(d.outcome), d.unmet.value, d.errors.size()))) {
+      continue;
+    }
     fmt::print("{:%H:%M:%S} {:<18} qps {} ({}/replica)  replicas {} {:<16} {}{}\n", seconds,
                d.service.value, qps, per_replica, replicas, model::to_string(d.reason),
                model::to_string(d.outcome),
                d.unmet.value > 0 ? fmt::format("  unmet {}", d.unmet.value) : "");
   }
   for (const auto& i : report.instances) {
+    if (!changed(printed, "instance " + i.instance.value,
+                 fmt::format("{}|{}|{}", i.allocated.value, i.capacity.value, i.free.value))) {
+      continue;
+    }
     fmt::print("{:%H:%M:%S} {:<18} compute units {:>3} of {:>3} allocated, {} free\n", seconds,
                i.instance.value, i.allocated.value, i.capacity.value, i.free.value);
   }
@@ -222,8 +248,10 @@ int run_controller(controller::Config config, const bce::Credentials& credential
 
   controller::RunOptions options{.interval = interval};
   options.log = log_line;
-  options.on_tick = [quiet = flags.quiet](const telemetry::TickReport& report) {
-    if (!quiet) print_tick(report);
+  auto printed = std::make_shared<PrintedKeys>();
+  options.on_tick = [quiet = flags.quiet, changes_only = flags.changes_only,
+                     printed](const telemetry::TickReport& report) {
+    if (!quiet) print_tick(report, changes_only ? printed.get() : nullptr);
     log_tick_errors(report);
   };
   options.on_stop_requested = [&] {
@@ -325,6 +353,9 @@ void add_run_command(CLI::App& app, Context& context) {
          "--ticks", [flags](int ticks) { flags->ticks = ticks; }, "Stop after this many ticks")
       ->check(CLI::PositiveNumber);
   cmd->add_flag("--quiet,-q", flags->quiet, "No per-tick lines (the endpoints still report)");
+  cmd->add_flag("--changes-only", flags->changes_only,
+                "Per-tick lines only for a service whose replicas, reason or outcome changed "
+                "since its last line (tick errors are always logged)");
   cmd->callback([flags, &context] { context.exit_code = run_command(*flags); });
 }
 

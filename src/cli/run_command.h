@@ -19,6 +19,9 @@ struct RunFlags {
   std::optional<std::chrono::seconds> run_for;
   std::optional<int> ticks;
   bool quiet = false;  ///< no per-tick lines
+  /// per-tick lines only for a service whose replicas, reason or outcome changed since its last
+  /// printed line (instances: when the allocation changed); tick errors are always logged
+  bool changes_only = false;
 };
 
 /// Runs the controller with `config` until a signal or a --for/--ticks limit: builds the

@@ -44,7 +44,8 @@ echo "ok: status prints the service row with current/recommended/desired"
 # 2. -o json: the decisions as received, valid JSON with the service.
 "$qfscale" status --controller "$url" -o json >"$tmp/status.json" 2>"$tmp/json.err" ||
   fail "status -o json exited $?"
-python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert any(x["service"]==sys.argv[2] for x in d["decisions"])' \
+node -e 'const d = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+  process.exit(d.decisions.some((x) => x.service === process.argv[2]) ? 0 : 1)' \
   "$tmp/status.json" "$service" || fail "status -o json: not JSON with $service"
 echo "ok: status -o json is valid JSON with the service"
 

@@ -26,6 +26,7 @@
 #include "qfscale/util/random.h"
 
 #include "cli/command.h"
+#include "cli/usage.h"
 #include "qianfan/json_writer.h"
 
 namespace qfscale::cli {
@@ -51,23 +52,11 @@ void add_common_options(CLI::App* cmd, ApiOptions& options) {
       ->check(CLI::ExistingFile);
   cmd->add_option("--output,-o", options.output, "Output format")
       ->check(CLI::IsMember({"text", "json"}));
-  cmd->add_option_function<std::string>(
-         "--timeout",
-         [&options](const std::string& text) {
-           options.timeout = policy::parse_duration(text).value_or(std::chrono::seconds{0});
-         },
-         fmt::format("Give up on the whole command, retries included, after this long "
-                     "(e.g. 10s, 2m) [{}]",
-                     policy::format_duration(kDefaultCommandTimeout)))
-      ->type_name("DURATION")
-      ->check(CLI::Validator(
-          [](std::string& text) -> std::string {
-            const auto d = policy::parse_duration(text);
-            if (!d) return d.error();
-            if (d->count() <= 0) return "must be longer than 0s";
-            return {};
-          },
-          "DURATION"));
+  add_positive_duration_option(
+      *cmd, "--timeout", options.timeout,
+      fmt::format("Give up on the whole command, retries included, after this long "
+                  "(e.g. 10s, 2m) [{}]",
+                  policy::format_duration(kDefaultCommandTimeout)));
   cmd->footer(
       "Credentials come from QIANFAN_ACCESS_KEY and QIANFAN_SECRET_KEY.\n"
       "Exit status: 0 ok, 1 the API refused the request, 2 usage, configuration or network.");

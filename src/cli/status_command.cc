@@ -20,6 +20,7 @@
 #include "qfscale/policy/duration.h"
 
 #include "cli/command.h"
+#include "cli/usage.h"
 
 namespace qfscale::cli {
 namespace {
@@ -292,21 +293,9 @@ void add_status_command(CLI::App& app, Context& context) {
          "--count", [options](int n) { options->count = n; },
          "With --watch: stop after this many polls")
       ->check(CLI::PositiveNumber);
-  cmd->add_option_function<std::string>(
-         "--interval",
-         [options](const std::string& text) {
-           options->interval = policy::parse_duration(text).value_or(std::chrono::seconds{2});
-         },
-         "With --watch: time between polls; use the controller's loop interval [2s]")
-      ->type_name("DURATION")
-      ->check(CLI::Validator(
-          [](std::string& text) -> std::string {
-            const auto d = policy::parse_duration(text);
-            if (!d) return d.error();
-            if (d->count() <= 0) return "must be longer than 0s";
-            return {};
-          },
-          "DURATION"));
+  add_positive_duration_option(
+      *cmd, "--interval", options->interval,
+      "With --watch: time between polls; use the controller's loop interval [2s]");
   cmd->footer(
       "Columns: CURRENT replicas observed, RECOMMENDED by the policy engine, DESIRED after the\n"
       "compute-unit allocation, REASON of the last decision, LAST-SCALE the decision time of the\n"

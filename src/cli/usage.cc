@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "qfscale/policy/duration.h"
 #include "qfscale/util/suggest.h"
 
 namespace qfscale::cli {
@@ -137,6 +138,28 @@ void add_help_command(CLI::App& app, Context& context) {
     std::fflush(stdout);
     context.exit_code = 0;
   });
+}
+
+CLI::Option* add_positive_duration_option(CLI::App& cmd, const std::string& name,
+                                          std::chrono::seconds& target,
+                                          const std::string& description) {
+  return cmd
+      .add_option_function<std::string>(
+          name,
+          // Runs after the check below, so the text parses.
+          [&target](const std::string& text) {
+            target = policy::parse_duration(text).value_or(target);
+          },
+          description)
+      ->type_name("DURATION")
+      ->check(CLI::Validator(
+          [](std::string& text) -> std::string {
+            const auto d = policy::parse_duration(text);
+            if (!d) return d.error();
+            if (d->count() <= 0) return "must be longer than 0s";
+            return {};
+          },
+          "DURATION"));
 }
 
 }  // namespace qfscale::cli

@@ -4,6 +4,7 @@
 /// Every message starts with the command as typed ("qfscale policy eval: ...") and names the
 /// unknown flag or command, with the closest known one when it is a likely typo.
 
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,13 @@ namespace qfscale::cli {
 /// `args` are argv[1..], in order.
 [[nodiscard]] std::string describe_parse_error(CLI::App& app, const std::vector<std::string>& args,
                                                const CLI::Error& error);
+
+/// Adds a `DURATION` option (qfscale's duration grammar, whole seconds) that must be longer than
+/// 0s: CLI11 rejects anything else as usage (exit 2) with the grammar's own message; a valid
+/// value is stored in `target`.
+CLI::Option* add_positive_duration_option(CLI::App& cmd, const std::string& name,
+                                          std::chrono::seconds& target,
+                                          const std::string& description);
 
 /// Adds `help [COMMAND...]`: prints the top-level help, or one command's, and exits 0; an
 /// unknown command is reported as on the command line (exit 2).

@@ -33,6 +33,7 @@ std::vector<std::string_view> restart_only_changes(const Config& running, const 
   check(q.timeout != nq.timeout, "qianfan.timeout");
   check(q.max_attempts != nq.max_attempts, "qianfan.maxAttempts");
   check(q.max_retry_after != nq.max_retry_after, "qianfan.maxRetryAfter");
+  check(q.ca_file != nq.ca_file, "qianfan.caFile");
   check(metrics_section(running) != metrics_section(loaded) ||
             running.metrics.prometheus.per_service_queries !=
                 loaded.metrics.prometheus.per_service_queries ||

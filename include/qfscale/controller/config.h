@@ -208,8 +208,8 @@ using OutputPathCheck = std::function<std::optional<std::string>(const std::stri
 [[nodiscard]] std::string to_yaml(const Config& config);
 
 /// The keys whose new value in `loaded` a running controller cannot take: they are read once at
-/// start (the endpoint, credentials file, client timeouts and retries, the metric source, tick
-/// interval, listen address, state file and audit log). `running` is the config the process
+/// start (the endpoint, credentials file, CA file, client timeouts and retries, the metric source,
+/// tick interval, listen address, state file and audit log). `running` is the config the process
 /// started with. Services, instances, policies, `qianfan.concurrency` and `loop.dryRun` are
 /// applied by a reload and never listed. E.g. {"qianfan.baseUrl", "loop.stateFile"}.
 [[nodiscard]] std::vector<std::string_view> restart_only_changes(const Config& running,

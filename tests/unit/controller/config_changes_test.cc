@@ -31,6 +31,13 @@ TEST_SUITE("controller") {
           std::vector<std::string_view>{"qianfan.baseUrl", "qianfan.timeout", "metrics",
                                         "loop.interval", "loop.listen", "loop.stateFile",
                                         "loop.auditLog"});
+
+    // The Qianfan client is made once at start with its CA file (the Prometheus one is part
+    // of the metrics section above).
+    auto other_ca = *running;
+    other_ca.qianfan.ca_file = "/etc/qfscale/ca.pem";
+    CHECK(restart_only_changes(*running, other_ca) ==
+          std::vector<std::string_view>{"qianfan.caFile"});
   }
 }
 

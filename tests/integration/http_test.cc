@@ -143,6 +143,28 @@ Router echo_router() {
   return router;
 }
 
+/// A GET /hang route that answers only after `delay`, and a way to wait until a request has
+/// reached its handler (so a test acts while the request is surely in flight).
+class HangingRoute {
+ public:
+  void add_to(Router& router, std::chrono::milliseconds delay) {
+    router.add("GET", "/hang", [this, delay](const Request&) {
+      std::call_once(once_, [this] { entered_.set_value(); });
+      Response res = qfscale::http::text_response(200, "late");
+      res.delay = delay;
+      return res;
+    });
+  }
+  [[nodiscard]] bool entered_within(std::chrono::seconds bound) {
+    return entered_future_.wait_for(bound) == std::future_status::ready;
+  }
+
+ private:
+  std::promise<void> entered_;
+  std::future<void> entered_future_ = entered_.get_future();
+  std::once_flag once_;
+};
+
 }  // namespace
 
 TEST_SUITE("http") {
@@ -549,21 +571,14 @@ TEST_SUITE("http") {
   }
 
   TEST_CASE("http: stop() while a request is in flight closes it promptly") {
-    std::promise<void> entered;
-    auto entered_future = entered.get_future();
-    std::once_flag once;
+    HangingRoute hang;
     Router router;
-    router.add("GET", "/hang", [&](const Request&) {
-      std::call_once(once, [&] { entered.set_value(); });
-      Response res = qfscale::http::text_response(200, "never");
-      res.delay = 60s;
-      return res;
-    });
+    hang.add_to(router, 60s);
     auto server = start(std::move(router));
     auto client = make();
     auto pending =
         std::async(std::launch::async, [&] { return client->send(get(url(*server, "/hang"))); });
-    REQUIRE(entered_future.wait_for(10s) == std::future_status::ready);
+    REQUIRE(hang.entered_within(10s));
     within(10s, [&] { server->stop(); });
     within(10s, [&] { server->stop(); });  // idempotent
     REQUIRE(pending.wait_for(10s) == std::future_status::ready);
@@ -573,16 +588,9 @@ TEST_SUITE("http") {
   }
 
   TEST_CASE("http: cancel_all fails the request in flight at once and refuses later ones") {
-    std::promise<void> entered;
-    auto entered_future = entered.get_future();
-    std::once_flag once;
+    HangingRoute hang;
     Router router;
-    router.add("GET", "/hang", [&](const Request&) {
-      std::call_once(once, [&] { entered.set_value(); });
-      Response res = qfscale::http::text_response(200, "late");
-      res.delay = 20s;
-      return res;
-    });
+    hang.add_to(router, 20s);
     router.add("GET", "/quick",
                [](const Request&) { return qfscale::http::text_response(200, "ok"); });
     auto server = start(std::move(router));
@@ -594,7 +602,7 @@ TEST_SUITE("http") {
     const auto began = std::chrono::steady_clock::now();
     auto pending =
         std::async(std::launch::async, [&] { return client->send(get(url(*server, "/hang"))); });
-    REQUIRE(entered_future.wait_for(10s) == std::future_status::ready);
+    REQUIRE(hang.entered_within(10s));
     client->cancel_all();
     REQUIRE(pending.wait_for(10s) == std::future_status::ready);
     CHECK(std::chrono::steady_clock::now() - began < 5s);  // not the 20 s delay nor the timeout

@@ -191,6 +191,9 @@ std::optional<EvalStep> to_step(const std::map<std::string, Raw>& fields, int li
     add("t_seconds", "is missing, must be a number of seconds");
   } else if (auto v = parse_number(t->text); !v || t->quoted) {
     add("t_seconds", fmt::format("'{}' is not a number", util::excerpt(t->text)));
+  } else if (std::abs(*v) > kMaxEvalSeconds) {
+    add("t_seconds", fmt::format("{} is out of range, must be within ten years of the start ({} s)",
+                                 util::excerpt(t->text), kMaxEvalSeconds));
   } else {
     step.t_seconds = *v;
   }

@@ -5,7 +5,8 @@
 ///
 /// Steps file: CSV with a header line, or JSON lines (one flat object per line; detected by a
 /// first non-blank character `{`). Columns / keys:
-///   t_seconds (number, required)         seconds added to the caller's start time
+///   t_seconds (number, required)         seconds added to the caller's start time, at most
+///                                        ten years either way (kMaxEvalSeconds)
 ///   qps (number >= 0; empty or null = missing metric)
 ///   current_replicas (integer >= 0, required)
 ///   metrics_ok (true/false, optional)    false makes qps missing whatever it says
@@ -25,6 +26,9 @@
 #include "qfscale/util/diagnostic.h"
 
 namespace qfscale::policy {
+
+/// The largest |t_seconds|: ten years, far past any steps file yet well inside the clock's range.
+inline constexpr double kMaxEvalSeconds = 10.0 * 365 * 24 * 3600;
 
 struct EvalStep {
   int line = 0;  ///< 1-based line in the steps file

@@ -72,6 +72,11 @@ TEST_SUITE("policy") {
     CHECK(all.find("bad.csv:6") != std::string::npos);                    // -1 is before line 2's 0
     CHECK(parse_eval_steps("qps\n1\n", "h.csv").error().front().message.find("t_seconds") !=
           std::string::npos);
+    // Past the clock's range (a fuzz find: 3e70 s overflowed the time point).
+    const auto far = parse_eval_steps("t_seconds,current_replicas\n3e70,1\n", "far.csv");
+    REQUIRE_FALSE(far.has_value());
+    CHECK(far.error().front().to_string().find("far.csv:2: t_seconds: 3e70 is out of range") !=
+          std::string::npos);
   }
 
   TEST_CASE("eval: one JSON line per step with every stage") {

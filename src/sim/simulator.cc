@@ -271,7 +271,12 @@ Result<SimulationResult> simulate(const policy::Policy& policy,
   std::int64_t prev = 0;
   for (std::int64_t t = tick;; t += tick) {
     const std::int64_t until = std::min(t, horizon);
-    for (auto& r : runs) account(r, prev, until);
+    for (auto& r : runs) {
+      const double late_before = r.acc.queue.late();
+      account(r, prev, until);
+      if (!r.result.timeline.empty())
+        r.result.timeline.back().late += r.acc.queue.late() - late_before;
+    }
     if (t >= horizon) break;
     prev = t;
     const auto now = options.start + std::chrono::seconds{t};
@@ -319,7 +324,11 @@ Result<SimulationResult> simulate(const policy::Policy& policy,
   out.policy = policy.name();
   out.services.reserve(runs.size());
   for (auto& r : runs) {
-    r.result.summary = summarize(r.acc);
+    const double late_before = r.acc.queue.late();
+    r.result.summary = summarize(r.acc);  // drains the queue
+    if (!r.result.timeline.empty()) {
+      r.result.timeline.back().late += r.result.summary.queue.late - late_before;
+    }
     out.services.push_back(std::move(r.result));
   }
   return out;

@@ -126,6 +126,8 @@ class FifoQueue {
 
   /// Requests queued now (between seconds).
   [[nodiscard]] double backlog() const { return backlog_; }
+  /// Requests late so far (served late or abandoned), without copying the histogram.
+  [[nodiscard]] double late() const { return stats_.late; }
   /// The figures so far (complete after `drain`).
   [[nodiscard]] QueueStats stats() const;
 

@@ -121,6 +121,10 @@ struct TimelinePoint {
   model::Replicas desired;    ///< the engine's recommendation
   model::Replicas granted;    ///< after the allocator (= desired without shared capacity)
   model::Reason reason = model::Reason::None;  ///< engine reason, or CappedCapacity
+  /// Requests that turned late (served after the SLO wait, or abandoned) from this tick to the
+  /// next; the last point also takes those of the drain after the trace. It follows the
+  /// decision, so a burst of late requests after a tick shows what that tick left undone.
+  double late = 0;
   friend bool operator==(const TimelinePoint&, const TimelinePoint&) = default;
 };
 

@@ -362,6 +362,38 @@ TEST_SUITE("sim") {
     CHECK(got.backlog_max == 600);
   }
 
+  TEST_CASE(
+      "simulator: each tick's timeline point carries the requests that turned late after it") {
+    // The step trace again (see above): replay its capacity through a FifoQueue and read the late
+    // count at every tick boundary. Point k (at t = 10 (k + 1)) takes seconds t .. t + 9; the last
+    // one also the drain. Seconds 0..9 come before the first decision and belong to no point.
+    const ServiceSpec svc[] = {step_service()};
+    auto o = options(20s);
+    o.timeline = true;
+    auto r = simulate(exact_policy(), svc, o);
+    REQUIRE(r);
+    const auto& timeline = r->services[0].timeline;
+    REQUIRE(timeline.size() == 29);  // ticks at 10, 20, ..., 290
+    const auto demand = svc[0].trace->per_second();
+    FifoQueue want(QueueOptions{});
+    std::vector<double> late_at_tick;  // cumulative late at the start of seconds 10, 20, ...
+    for (std::int64_t s = 0; s < 300; ++s) {
+      if (s > 0 && s % 10 == 0) late_at_tick.push_back(want.late());
+      want.second(demand[static_cast<std::size_t>(s)], s >= 130 && s < 210 ? 30.0 : 10.0);
+    }
+    want.drain(10);
+    late_at_tick.push_back(want.late());
+    double sum = 0;
+    for (std::size_t k = 0; k < timeline.size(); ++k) {
+      CAPTURE(timeline[k].t);
+      CHECK(timeline[k].late == late_at_tick[k + 1] - late_at_tick[k]);
+      sum += timeline[k].late;
+    }
+    CHECK(sum == 3920);             // every late request is on some point: the total above
+    CHECK(timeline[8].late == 0);   // t = 90: 10 in, 10 out, nobody waits
+    CHECK(timeline[9].late == 20);  // 100..109: buckets 102, 103 served at 108, 109, wait 6
+  }
+
   TEST_CASE("simulator: percentile is nearest-rank") {
     std::vector<float> v = {5, 1, 4, 2, 3};
     CHECK(percentile(v, 0.5) == doctest::Approx(3));   // rank ceil(2.5) = 3

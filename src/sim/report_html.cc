@@ -1,6 +1,7 @@
 // report.html: one self-contained page (inline CSS and SVG, no script, no external resources),
-// so it can be mailed, attached to a ticket or opened offline. Charts are drawn here, in C++,
-// with min/max downsampling so that a week of seconds stays a small file and peaks survive.
+// so it can be mailed, attached to a ticket or opened offline. Charts are drawn in C++
+// (report_svg.h) with min/max downsampling so that a week of seconds stays a small file and
+// peaks survive; values show on hover as SVG tooltips.
 
 #include <algorithm>
 #include <cmath>
@@ -12,139 +13,30 @@
 #include "qfscale/policy/duration.h"
 #include "qfscale/sim/report.h"
 
+#include "report_svg.h"
+
 namespace qfscale::sim {
 namespace {
-
-// Plot area inside the SVG viewBox.
-constexpr double kWidth = 1200;
-constexpr double kHeight = 320;
-constexpr double kLeft = 70;
-constexpr double kRight = 20;
-constexpr double kTop = 16;
-constexpr double kBottom = 36;
 
 constexpr std::string_view kPalette[] = {"#1f77b4", "#d62728", "#2ca02c", "#9467bd",
                                          "#ff7f0e", "#17becf", "#8c564b", "#e377c2"};
 constexpr std::string_view kDemandColor = "#7f7f7f";
 constexpr std::string_view kOracleColor = "#222222";
+/// Columns of hover tooltips per time chart: one per ~10 px of the 1,200-unit width.
+constexpr int kHoverColumns = 120;
 
-struct Series {
-  std::string name;  ///< data-series
-  std::string label;
-  std::string_view color;
-  bool dashed = false;
-  std::vector<ChartPoint> points;
-};
+using svg::Series;
 
-/// A step function from a tick timeline: each value holds until the next tick, the last one
-/// until `end`.
-std::vector<ChartPoint> steps(const std::vector<TimelinePoint>& timeline, double end,
-                              double (*value)(const TimelinePoint&)) {
-  std::vector<ChartPoint> out;
-  out.reserve(timeline.size() * 2 + 1);
+/// The late requests of a policy's timeline as bands: each tick's point covers the seconds up to
+/// the next tick (the last one up to `end`).
+std::vector<svg::Band> late_bands(const std::vector<TimelinePoint>& timeline, double end) {
+  std::vector<svg::Band> out;
   for (std::size_t i = 0; i < timeline.size(); ++i) {
-    const auto x = static_cast<double>(timeline[i].t);
-    if (i > 0) out.push_back({x, value(timeline[i - 1])});
-    out.push_back({x, value(timeline[i])});
+    if (!(timeline[i].late > 0)) continue;
+    const double to = i + 1 < timeline.size() ? static_cast<double>(timeline[i + 1].t) : end;
+    out.push_back({static_cast<double>(timeline[i].t), to, timeline[i].late});
   }
-  if (!timeline.empty()) out.push_back({end, value(timeline.back())});
   return out;
-}
-
-/// 1, 2 or 5 x 10^k: the smallest such step giving at most 5 intervals up to `max`.
-double nice_step(double max) {
-  if (!(max > 0)) return 1;
-  const double raw = max / 5;
-  const double magnitude = std::pow(10.0, std::floor(std::log10(raw)));
-  for (double m : {1.0, 2.0, 5.0, 10.0}) {
-    if (m * magnitude >= raw) return m * magnitude;
-  }
-  return 10 * magnitude;
-}
-
-/// Seconds between time-axis labels: at most 8 intervals.
-std::int64_t time_step(double end) {
-  constexpr std::int64_t kSteps[] = {1,     2,     5,     10,    15,     30,     60,
-                                     120,   300,   600,   900,   1800,   3600,   7200,
-                                     10800, 21600, 43200, 86400, 172800, 604800, 2592000};
-  for (auto s : kSteps) {
-    if (end / static_cast<double>(s) <= 8) return s;
-  }
-  return kSteps[std::size(kSteps) - 1];
-}
-
-std::string number_label(double v) {
-  if (v == std::floor(v) && std::abs(v) < 1e15) return fmt::format("{:.0f}", v);
-  return fmt::format("{:g}", v);
-}
-
-void append_chart(std::string& out, std::string_view kind, std::string_view title,
-                  const model::ServiceId& service, double x_end, std::string_view y_label,
-                  std::vector<Series> series) {
-  double y_max = 0;
-  for (auto& s : series) {
-    s.points = downsample(s.points, kMaxChartPoints);
-    for (const auto& p : s.points) y_max = std::max(y_max, p.y);
-  }
-  const double y_step = nice_step(y_max);
-  const double y_top = std::max(y_step, std::ceil(y_max / y_step) * y_step);
-  x_end = std::max(x_end, 1.0);
-  const double plot_w = kWidth - kLeft - kRight;
-  const double plot_h = kHeight - kTop - kBottom;
-  auto px = [&](double x) { return kLeft + x / x_end * plot_w; };
-  auto py = [&](double y) { return kTop + plot_h - y / y_top * plot_h; };
-
-  const auto id = html_escape(service.value);
-  out += fmt::format("<figure>\n<figcaption>{}</figcaption>\n", html_escape(title));
-  out += fmt::format(
-      "<svg class=\"chart\" data-chart=\"{}\" data-service=\"{}\" viewBox=\"0 0 {} {}\" "
-      "role=\"img\" xmlns=\"http://www.w3.org/2000/svg\">\n",
-      kind, id, kWidth, kHeight);
-  // Grid and y labels.
-  out += "<g class=\"axis y\">\n";
-  for (double y = 0; y <= y_top + y_step / 2; y += y_step) {
-    out += fmt::format(
-        "<line x1=\"{:.1f}\" y1=\"{:.1f}\" x2=\"{:.1f}\" y2=\"{:.1f}\" class=\"grid\"/>"
-        "<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"end\">{}</text>\n",
-        kLeft, py(y), kWidth - kRight, py(y), kLeft - 6, py(y) + 4, number_label(y));
-  }
-  out += fmt::format(
-      "<text x=\"14\" y=\"{:.1f}\" transform=\"rotate(-90 14 {:.1f})\" "
-      "text-anchor=\"middle\">{}</text>\n</g>\n",
-      kTop + plot_h / 2, kTop + plot_h / 2, html_escape(y_label));
-  // Time axis.
-  out += "<g class=\"axis x\">\n";
-  const auto x_step = time_step(x_end);
-  for (std::int64_t x = 0; static_cast<double>(x) <= x_end; x += x_step) {
-    const double at = px(static_cast<double>(x));
-    out += fmt::format(
-        "<line x1=\"{0:.1f}\" y1=\"{1:.1f}\" x2=\"{0:.1f}\" y2=\"{2:.1f}\" class=\"tick\"/>"
-        "<text x=\"{0:.1f}\" y=\"{3:.1f}\" text-anchor=\"middle\">{4}</text>\n",
-        at, kTop + plot_h, kTop + plot_h + 5, kTop + plot_h + 18,
-        policy::format_duration(std::chrono::seconds{x}));
-  }
-  out += fmt::format(
-      "<line x1=\"{:.1f}\" y1=\"{:.1f}\" x2=\"{:.1f}\" y2=\"{:.1f}\" class=\"frame\"/>\n", kLeft,
-      kTop + plot_h, kWidth - kRight, kTop + plot_h);
-  out += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"middle\">time</text>\n</g>\n",
-                     kLeft + plot_w / 2, kHeight - 3);
-  for (const auto& s : series) {
-    out += fmt::format(
-        "<polyline class=\"series\" data-series=\"{}\" fill=\"none\" stroke=\"{}\" "
-        "stroke-width=\"1.5\"{} points=\"",
-        html_escape(s.name), s.color, s.dashed ? " stroke-dasharray=\"6 3\"" : "");
-    for (std::size_t i = 0; i < s.points.size(); ++i) {
-      out +=
-          fmt::format("{}{:.1f},{:.1f}", i == 0 ? "" : " ", px(s.points[i].x), py(s.points[i].y));
-    }
-    out += fmt::format("\"><title>{}</title></polyline>\n", html_escape(s.label));
-  }
-  out += "</svg>\n<ul class=\"legend\">";
-  for (const auto& s : series) {
-    out += fmt::format("<li><span class=\"swatch{}\" style=\"border-color:{}\"></span>{}</li>",
-                       s.dashed ? " dashed" : "", s.color, html_escape(s.label));
-  }
-  out += "</ul>\n</figure>\n";
 }
 
 std::string fixed(double v, int decimals) {
@@ -191,6 +83,8 @@ svg.chart line.tick,svg.chart line.frame{stroke:#999}
 ul.legend{list-style:none;padding:0;margin:4px 0;display:flex;flex-wrap:wrap;gap:16px;font-size:13px}
 ul.legend .swatch{display:inline-block;width:22px;height:0;border-top:3px solid;margin-right:6px;vertical-align:middle}
 ul.legend .swatch.dashed{border-top-style:dashed}
+ul.legend .band{display:inline-block;width:14px;height:12px;background:rgba(214,39,40,.18);margin-right:6px;vertical-align:middle}
+svg.chart .hover rect:hover{fill:rgba(0,0,0,.06)}
 table{border-collapse:collapse;font-size:13px;margin:8px 0 20px}
 th,td{border:1px solid #ddd;padding:4px 8px;text-align:right}thead th{background:#f5f5f5}
 th[scope=row]{text-align:left}tr.oracle{background:#f8f8f8;font-style:italic}
@@ -292,37 +186,58 @@ std::string report_html(const Comparison& c) {
       "same startup delay: the lower bound on cost. The floor at a policy's cost is the "
       "fewest requests over capacity that any controller acting at the same ticks could have "
       "left while spending as much, even knowing the future: the lower bound on requests over "
-      "capacity at that price. Demand is per second.</p>\n";
+      "capacity at that price. Demand is per second. Shaded: seconds in which requests turned late "
+      "(served after the SLO wait, or abandoned). Hover over a chart for the values.</p>\n";
 
   for (std::size_t i = 0; i < c.services.size(); ++i) {
     const auto& svc = c.services[i];
     const double end = static_cast<double>(svc.trace->size());
     out += fmt::format("<section class=\"service\" data-service=\"{0}\">\n<h2>{0}</h2>\n",
                        html_escape(svc.id.value));
-    std::vector<Series> capacity_series;
-    capacity_series.push_back({"demand", "demand (QPS)", kDemandColor, false,
-                               per_second_points<float>(svc.trace->per_second(), 1.0)});
+    const Series demand{
+        "demand", "demand (QPS)", kDemandColor, false,
+        downsample(per_second_points<float>(svc.trace->per_second(), 1.0), kMaxChartPoints)};
+    const auto& oracle_chart = c.oracle_charts[i];
+    const Series oracle_capacity{"oracle", "oracle ready capacity", kOracleColor, true,
+                                 oracle_chart.ready_capacity};
+    // One small chart per policy: its capacity against demand and the oracle, late requests
+    // shaded, so that where a policy falls short is visible without untangling seven lines.
     std::vector<Series> replica_series;
     for (std::size_t k = 0; k < c.policies.size(); ++k) {
       const auto& row = c.policies[k];
       const auto& tl = row.result.services[i].timeline;
       const auto color = kPalette[k % std::size(kPalette)];
-      capacity_series.push_back(
-          {row.result.policy, row.result.policy + " ready capacity", color, false,
-           steps(tl, end, [](const TimelinePoint& p) { return p.ready_capacity; })});
+      svg::append_time_chart(
+          out,
+          {.kind = "capacity",
+           .title = fmt::format("{}: demand vs ready capacity ({} late)", row.result.policy,
+                                fmt::format("{:.0f}", row.result.services[i].summary.queue.late)),
+           .service = svc.id.value,
+           .policy = row.result.policy,
+           .x_end = end,
+           .y_label = "QPS",
+           .height = 200,
+           .series = {demand,
+                      {row.result.policy, row.result.policy + " ready capacity", color, false,
+                       svg::steps(tl, end,
+                                  [](const TimelinePoint& p) { return p.ready_capacity; })},
+                      oracle_capacity},
+           .bands = late_bands(tl, end),
+           .band_label = "requests late",
+           .hover_columns = kHoverColumns});
       replica_series.push_back({row.result.policy, row.result.policy + " replicas", color, false,
-                                steps(tl, end, [](const TimelinePoint& p) {
+                                svg::steps(tl, end, [](const TimelinePoint& p) {
                                   return static_cast<double>(p.replicas.value);
                                 })});
     }
-    const auto& oracle_chart = c.oracle_charts[i];
-    capacity_series.push_back(
-        {"oracle", "oracle ready capacity", kOracleColor, true, oracle_chart.ready_capacity});
     replica_series.push_back({"oracle", "oracle replicas", kOracleColor, true, oracle_chart.on});
-    append_chart(out, "capacity", "Demand vs ready capacity", svc.id, end, "QPS",
-                 std::move(capacity_series));
-    append_chart(out, "replicas", "Replicas (starting included)", svc.id, end, "replicas",
-                 std::move(replica_series));
+    svg::append_time_chart(out, {.kind = "replicas",
+                                 .title = "Replicas (starting included)",
+                                 .service = svc.id.value,
+                                 .x_end = end,
+                                 .y_label = "replicas",
+                                 .series = std::move(replica_series),
+                                 .hover_columns = kHoverColumns});
     out += "</section>\n";
   }
 

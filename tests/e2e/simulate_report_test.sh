@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# report.html from `qfscale simulate` in headless Chromium: the DOM has two charts per service
-# and a series per policy, the oracle and demand in them; no console errors; and a screenshot,
+# report.html from `qfscale simulate` in headless Chromium: a capacity chart per policy (late
+# requests shaded, values on hover) and a replicas chart per service, with the oracle and demand;
+# no console errors; and a screenshot,
 # kept in the build directory (printed below) for a human to look at.
 set -euo pipefail
 qfscale=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
@@ -42,18 +43,24 @@ grep -q 'Uncaught Error: boom' "$tmp/throws.log" || fail "console errors are not
 chrome --dump-dom "file://$report" >"$out/dom.html" 2>"$out/dump.log" || fail "dump-dom: $(tail -5 "$out/dump.log")"
 [ -z "$(console_errors "$out/dump.log")" ] || fail "console messages: $(console_errors "$out/dump.log")"
 n() { grep -o -- "$1" "$out/dom.html" | wc -l; }
-[ "$(n '<svg class="chart"')" -eq 4 ] || fail "want 4 charts (2 services x 2), got $(n '<svg class="chart"')"
+# Per service: a capacity chart per policy (3) and one replicas chart.
+[ "$(n '<svg class="chart"')" -eq 8 ] || fail "want 8 charts (2 services x (3 + 1)), got $(n '<svg class="chart"')"
 for s in step wave; do
-  [ "$(n "data-chart=\"capacity\" data-service=\"$s\"")" -eq 1 ] || fail "no capacity chart for $s"
+  [ "$(n "data-chart=\"capacity\" data-service=\"$s\"")" -eq 3 ] || fail "want 3 capacity charts for $s"
   [ "$(n "data-chart=\"replicas\" data-service=\"$s\"")" -eq 1 ] || fail "no replicas chart for $s"
 done
-for p in balanced latency-first hpa-default oracle; do
+for p in balanced latency-first hpa-default; do
   [ "$(n "<polyline class=\"series\" data-series=\"$p\"")" -eq 4 ] || fail "series $p: want 4"
 done
-[ "$(n '<polyline class="series" data-series="demand"')" -eq 2 ] || fail "want 2 demand series"
+[ "$(n '<polyline class="series" data-series="oracle"')" -eq 8 ] || fail "want 8 oracle series"
+[ "$(n '<polyline class="series" data-series="demand"')" -eq 6 ] || fail "want 6 demand series"
+[ "$(n '<g class="hover">')" -eq 8 ] || fail "want hover columns in all 8 charts"
+# The step triples demand at 20m and new replicas take the startup delay: requests turn late there.
+grep -q '<rect class="band"[^>]*><title>[0-9]* requests late from 20m' "$out/dom.html" ||
+  fail "no late band at the step"
 [ "$(n '<table class="summary">')" -eq 1 ] || fail "no summary table"
 grep -q '<th scope="row">latency-first</th>' "$out/dom.html" || fail "summary lacks latency-first"
-echo "ok: DOM has 4 charts, 4 series per policy and oracle, 2 demand series, the summary table"
+echo "ok: DOM has 8 charts, series per policy, oracle and demand, late bands, hover, the summary"
 
 chrome --screenshot="$out/report.png" --window-size=1400,2000 "file://$report" \
   >"$out/screenshot.log" 2>&1 || fail "screenshot: $(tail -5 "$out/screenshot.log")"

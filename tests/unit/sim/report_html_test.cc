@@ -40,7 +40,7 @@ std::vector<ChartPoint> ramp(std::size_t n) {
 }
 
 TEST_SUITE("sim") {
-  TEST_CASE("report html: two charts per service with a series per policy, oracle and demand") {
+  TEST_CASE("report html: a capacity chart per policy and a replicas chart per service") {
     const policy::Policy policies[] = {exact_policy("balanced"), exact_policy("cheap")};
     auto flat = step_service("svc-flat");
     flat.trace = steps({{200, 5.0F}});
@@ -50,16 +50,19 @@ TEST_SUITE("sim") {
     const auto html = report_html(*c);
     CHECK(html.starts_with("<!DOCTYPE html>"));
     CHECK(html.ends_with("</html>\n"));
-    CHECK(count(html, "<svg class=\"chart\"") == 4);
-    CHECK(count(html, "data-chart=\"capacity\" data-service=\"svc-step\"") == 1);
+    CHECK(count(html, "<svg class=\"chart\"") == 6);  // per service: 2 policies + replicas
+    CHECK(count(html, "data-chart=\"capacity\" data-service=\"svc-step\"") == 2);
+    CHECK(count(html, "data-chart=\"capacity\" data-service=\"svc-step\" data-policy=\"cheap\"") ==
+          1);
     CHECK(count(html, "data-chart=\"replicas\" data-service=\"svc-flat\"") == 1);
-    // Per service: each policy and the oracle in both charts, demand in the capacity chart.
+    // Per service: each policy in its capacity chart and the replicas chart; the oracle and demand
+    // in every capacity chart, the oracle also in the replicas chart.
     CHECK(count(html, "class=\"series\" data-series=\"balanced\"") == 4);
     CHECK(count(html, "class=\"series\" data-series=\"cheap\"") == 4);
-    CHECK(count(html, "class=\"series\" data-series=\"oracle\"") == 4);
-    CHECK(count(html, "class=\"series\" data-series=\"demand\"") == 2);
+    CHECK(count(html, "class=\"series\" data-series=\"oracle\"") == 6);
+    CHECK(count(html, "class=\"series\" data-series=\"demand\"") == 4);
     // Legends, the summary table with both policies and the oracle, and a per-service table.
-    CHECK(count(html, "<ul class=\"legend\">") == 4);
+    CHECK(count(html, "<ul class=\"legend\">") == 6);
     CHECK(count(html, "<table class=\"summary\">") == 1);
     CHECK(count(html, "<table class=\"per-service\">") == 1);
     CHECK(html.find("<th scope=\"row\">cheap</th>") != std::string::npos);
@@ -80,7 +83,8 @@ TEST_SUITE("sim") {
 
   TEST_CASE("report html: the demand series reaches the chart's top at the peak") {
     // The step trace peaks at 30 QPS: the y axis steps are 1/2/5 x 10^k for at most 5 intervals up
-    // to 30 -> 10, top 30. The plot spans y = 16 (top) to 320 - 36 = 284 (zero).
+    // to 30 -> 10, top 30. A capacity chart is 200 high: the plot spans y = 16 (top) to 200 - 36 =
+    // 164 (zero).
     const policy::Policy policies[] = {exact_policy()};
     const ServiceSpec services[] = {step_service()};
     auto c = compare(policies, services, step_inputs(), step_options());
@@ -88,9 +92,39 @@ TEST_SUITE("sim") {
     const auto html = report_html(*c);
     const auto demand = points_of(html, "demand");
     CHECK(demand.find(",16.0") != std::string::npos);     // 30 QPS at the top
-    CHECK(demand.find(",194.7") != std::string::npos);    // 10 QPS: 284 - 268 x 10 / 30
+    CHECK(demand.find(",114.7") != std::string::npos);    // 10 QPS: 164 - 148 x 10 / 30
     CHECK(html.find(">30</text>") != std::string::npos);  // the top tick label
     CHECK(html.find(">5m</text>") != std::string::npos);  // time labels at 0s, 1m, … 5m
+  }
+
+  TEST_CASE("report html: late requests are shaded, and every chart has values on hover") {
+    // The step trace under `exact` leaves 3,920 of 5,000 requests late (simulator_test.cc, the
+    // same schedule): from the ramp at 100 s on. The bands' tooltips must add up to that count.
+    const policy::Policy policies[] = {exact_policy()};
+    const ServiceSpec services[] = {step_service()};
+    auto c = compare(policies, services, step_inputs(), step_options());
+    REQUIRE(c);
+    const double late = c->policies[0].total.queue.late;
+    REQUIRE(late == 3920);
+    const auto html = report_html(*c);
+    CHECK(html.find("exact: demand vs ready capacity (3920 late)") != std::string::npos);
+    double shaded = 0;
+    std::size_t bands = 0;
+    const std::string_view band = "<rect class=\"band\"";
+    for (auto at = html.find(band); at != std::string::npos; at = html.find(band, at + 1)) {
+      const auto title = html.find("<title>", at) + 7;
+      shaded += std::stod(html.substr(title, html.find(' ', title) - title));
+      ++bands;
+    }
+    CHECK(bands >= 1);
+    CHECK(shaded == doctest::Approx(late).epsilon(1e-9));
+    // The first band starts where lateness starts: the tick at 100 s (the ramp; none before).
+    CHECK(html.find("requests late from 1m40s to") != std::string::npos);
+    // Hover: 120 columns per chart, each a tooltip with the series' values in it.
+    CHECK(count(html, "<g class=\"hover\">") == 2);
+    CHECK(count(html, "fill=\"transparent\"><title>") == 240);
+    CHECK(html.find("demand (QPS): 30</title>") == std::string::npos);  // not the last line
+    CHECK(html.find("\ndemand (QPS): 30\nexact ready capacity: ") != std::string::npos);
   }
 
   TEST_CASE("report html: hostile trace names and service ids are escaped everywhere") {

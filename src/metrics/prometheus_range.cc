@@ -21,12 +21,12 @@ Error remote(std::string message) {
 
 }  // namespace
 
-std::vector<RangeChunk> plan_range_chunks(std::int64_t start, std::int64_t points,
+std::vector<RangeChunk> plan_range_chunks(std::int64_t first, std::int64_t points,
                                           std::chrono::seconds step) {
   std::vector<RangeChunk> out;
-  for (std::int64_t first = 0; first < points; first += kPointsPerChunk) {
-    const auto last = std::min(points, first + kPointsPerChunk) - 1;
-    out.push_back({.start = start + first * step.count(), .end = start + last * step.count()});
+  for (std::int64_t k = 0; k < points; k += kPointsPerChunk) {
+    const auto last = std::min(points, k + kPointsPerChunk) - 1;
+    out.push_back({.start = first + k * step.count(), .end = first + last * step.count()});
   }
   return out;
 }
@@ -115,15 +115,16 @@ Result<RangeHistory> history_from_points(std::span<const RangePoint> points,
   // A point's value per evaluation index; NaN: not returned.
   std::vector<double> at(static_cast<std::size_t>(n), std::nan(""));
   for (const auto& [t, v] : points) {
+    // The point at start + (k+1) x step fills seconds [k x step, (k+1) x step).
     const double k =
-        (t - static_cast<double>(start_unix_seconds)) / static_cast<double>(step.count());
+        (t - static_cast<double>(start_unix_seconds)) / static_cast<double>(step.count()) - 1;
     const auto index = std::llround(k);
     if (std::abs(k - static_cast<double>(index)) > 1e-3 || index < 0 || index >= n) continue;
     if (std::isinf(v) || v < 0) {
       return fail(ErrorCode::InvalidInput,
                   fmt::format("the value at {} is {}; a QPS must be a finite number >= 0",
-                              detail::format_unix_seconds(util::SystemTime{
-                                  std::chrono::seconds{start_unix_seconds + index * step.count()}}),
+                              detail::format_unix_seconds(util::SystemTime{std::chrono::seconds{
+                                  start_unix_seconds + (index + 1) * step.count()}}),
                               v));
     }
     at[static_cast<std::size_t>(index)] = v;
@@ -161,7 +162,7 @@ Result<RangeHistory> read_range_history(http::Client& client, RangeQuery query) 
                 fmt::format("range {} s must be a positive multiple of the step {} s",
                             query.range.count(), query.step.count()));
   }
-  const auto chunks = plan_range_chunks(query.start_unix_seconds,
+  const auto chunks = plan_range_chunks(query.start_unix_seconds + query.step.count(),
                                         query.range.count() / query.step.count(), query.step);
   std::vector<RangePoint> points;
   for (const auto& chunk : chunks) {

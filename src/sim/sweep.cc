@@ -178,6 +178,32 @@ Result<std::vector<Curve>> sweep(std::span<const policy::Policy> policies,
   return curves;
 }
 
+double worst_attainment(const CurvePoint& point) {
+  double worst = point.slo_attainment_pct;
+  if (!point.services.empty()) worst = point.services.front().slo_attainment_pct;
+  for (const auto& s : point.services) worst = std::min(worst, s.slo_attainment_pct);
+  return worst;
+}
+
+std::optional<std::size_t> cheapest_meeting(std::span<const CurvePoint> points, double target_pct) {
+  std::optional<std::size_t> best;
+  for (std::size_t i = 0; i < points.size(); ++i) {
+    const auto& p = points[i];
+    if (worst_attainment(p) < target_pct) continue;
+    if (!best) {
+      best = i;
+      continue;
+    }
+    const auto& b = points[*best];
+    if (p.compute_unit_hours < b.compute_unit_hours ||
+        (p.compute_unit_hours == b.compute_unit_hours &&
+         worst_attainment(p) > worst_attainment(b))) {
+      best = i;
+    }
+  }
+  return best;
+}
+
 std::optional<double> cost_at_attainment(std::span<const CurvePoint> points, double target_pct) {
   std::optional<double> best;
   const auto consider = [&](double cost) {

@@ -13,14 +13,17 @@
 ///
 /// ## From points to seconds
 ///
-/// Point k is evaluated at start + k x step, k = 0 .. range / step - 1 (the range must be a
-/// whole number of steps), and its value is the QPS of trace seconds [k x step, (k+1) x step):
-/// the query should be a rate over at least the step (`sum(rate(requests_total[1m]))`), as for
-/// the controller. The query must return one series (sum it otherwise); a chunk with no series
-/// has no points. A point Prometheus did not return (a gap in the data) or a NaN takes the
-/// value of the point before it (0 before the first), and is counted in `missing_points` so the
-/// caller can say how much was filled. A negative or infinite value is an error: a QPS cannot
-/// be one. No point at all is an error.
+/// Point k is evaluated at start + (k+1) x step, k = 0 .. range / step - 1 (the range must be a
+/// whole number of steps; the last point is at start + range), and its value is the QPS of trace
+/// seconds [k x step, (k+1) x step): as in Prometheus, a value at t describes the time up to t
+/// (`rate(x[1m])` at t is the rate over (t - 1m, t]; a per-second gauge sampled at t counts the
+/// second before t). The query should be a rate over at least the step
+/// (`sum(rate(requests_total[1m]))`), as for the controller. Worked numbers: start 1000, step
+/// 15 s, range 1 h: 240 points at 1015, 1030, …, 4600; the one at 1030 fills seconds 15..29. The
+/// query must return one series (sum it otherwise); a chunk with no series has no points. A point
+/// Prometheus did not return (a gap in the data) or a NaN takes the value of the point before it (0
+/// before the first), and is counted in `missing_points` so the caller can say how much was filled.
+/// A negative or infinite value is an error: a QPS cannot be one. No point at all is an error.
 
 #include <chrono>
 #include <cstdint>
@@ -55,8 +58,8 @@ struct RangeChunk {
   friend bool operator==(const RangeChunk&, const RangeChunk&) = default;
 };
 
-/// The chunks covering `points` points from `start` every `step` seconds (see the header).
-[[nodiscard]] std::vector<RangeChunk> plan_range_chunks(std::int64_t start, std::int64_t points,
+/// The chunks covering `points` evaluation points from `first` every `step` seconds.
+[[nodiscard]] std::vector<RangeChunk> plan_range_chunks(std::int64_t first, std::int64_t points,
                                                         std::chrono::seconds step);
 
 /// The request URL for one chunk (query percent-encoded, as `prometheus_query_url`).

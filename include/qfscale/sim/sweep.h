@@ -123,6 +123,17 @@ struct SweepOptions {
                                                const policy::ZoneSource& zones,
                                                const SweepOptions& options);
 
+/// The worst service's attainment at a point (the point's own when it has no services).
+[[nodiscard]] double worst_attainment(const CurvePoint& point);
+
+/// `qfscale tune`'s choice: the cheapest point whose every service reaches `target_pct`;
+/// equal costs go to the larger margin (worst attainment - target), then the earlier value.
+/// nullopt when no point does. Worked numbers, target 99 over two services: points
+/// (0.5: 99.6% and 99.2%, 10 CU-h), (0.6: 99.9% and 98.9%, 9 CU-h), (0.7: 99.1% and 99.0%,
+/// 9.5 CU-h): 0.6 fails on its second service, so 0.7 wins at 9.5 CU-h, margin 0.0 points.
+[[nodiscard]] std::optional<std::size_t> cheapest_meeting(std::span<const CurvePoint> points,
+                                                          double target_pct);
+
 /// The cost at which `points` reach `target_pct` (the header); nullopt when none does.
 [[nodiscard]] std::optional<double> cost_at_attainment(std::span<const CurvePoint> points,
                                                        double target_pct);

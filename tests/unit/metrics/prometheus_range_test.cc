@@ -108,22 +108,23 @@ TEST_SUITE("metrics") {
   }
 
   TEST_CASE("prometheus range: points become seconds; gaps hold the point before") {
-    // Start 100, step 2 s, range 10 s: points at 100, 102, …, 108. 104 is missing, 106 is NaN,
-    // 103 is off the grid (ignored), 200 is outside (ignored).
-    const RangePoint points[] = {{100, 1}, {102, 2}, {103, 50}, {106, std::nan("")},
-                                 {108, 4}, {200, 9}};
+    // Start 100, step 2 s, range 10 s: points at 102, 104, …, 110, the one at 102 filling seconds
+    // 0 and 1. 106 is missing, 108 is NaN, 105 is off the grid and 100 and 200 are outside
+    // (ignored).
+    const RangePoint points[] = {{100, 7}, {102, 1}, {104, 2}, {105, 50}, {108, std::nan("")},
+                                 {110, 4}, {200, 9}};
     const auto h = history_from_points(points, 100, 10s, 2s);
     REQUIRE(h);
     CHECK(h->points == 5);
     CHECK(h->missing_points == 2);
     CHECK(h->trace == Trace({1, 1, 2, 2, 2, 2, 2, 2, 4, 4}));
     // A leading gap is 0 until the first point.
-    const RangePoint late[] = {{104, 3}};
+    const RangePoint late[] = {{106, 3}};
     const auto l = history_from_points(late, 100, 6s, 2s);
     REQUIRE(l);
     CHECK(l->trace == Trace({0, 0, 0, 0, 3, 3}));
 
-    const RangePoint negative[] = {{100, -1}};
+    const RangePoint negative[] = {{102, -1}};
     const auto n = history_from_points(negative, 100, 2s, 2s);
     REQUIRE_FALSE(n);
     CHECK(n.error().message.find("is -1; a QPS must be a finite number >= 0") != std::string::npos);
@@ -133,14 +134,14 @@ TEST_SUITE("metrics") {
   }
 
   TEST_CASE("prometheus range: read_range_history asks every chunk and joins them") {
-    // 12,000 one-second points from 1000: two chunks. Each point's value is its second's
-    // offset, so the trace must read 0, 1, 2, … whatever the chunking.
+    // 12,000 one-second points after 1000: two chunks. The point at 1000 + s + 1 holds s, so
+    // the trace must read 0, 1, 2, … whatever the chunking.
     ScriptedHttpClient client([](const http::ClientRequest& r) -> Result<http::Response> {
       const auto start = param(r.url, "start");
       const auto end = param(r.url, "end");
       std::string values;
       for (auto t = start; t <= end; ++t) {
-        values += fmt::format("{}[{},\"{}\"]", values.empty() ? "" : ",", t, t - 1000);
+        values += fmt::format("{}[{},\"{}\"]", values.empty() ? "" : ",", t, t - 1001);
       }
       return reply(200, matrix(values));
     });
@@ -158,8 +159,10 @@ TEST_SUITE("metrics") {
     CHECK(h->trace.per_second()[11'999] == 11'999);
     const auto requests = client.requests();
     REQUIRE(requests.size() == 2);
-    CHECK(param(requests[0].url, "end") == 10'999);
-    CHECK(param(requests[1].url, "start") == 11'000);
+    CHECK(param(requests[0].url, "start") == 1'001);  // a step after the start
+    CHECK(param(requests[0].url, "end") == 11'000);
+    CHECK(param(requests[1].url, "start") == 11'001);
+    CHECK(param(requests[1].url, "end") == 13'000);
     // The URL's credentials went into a header, not the URL.
     CHECK(requests[0].url.find("secret") == std::string::npos);
 

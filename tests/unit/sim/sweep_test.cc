@@ -116,6 +116,26 @@ TEST_SUITE("sim") {
     CHECK_FALSE(cost_at_attainment(std::vector<CurvePoint>{}, 99.0));
   }
 
+  TEST_CASE("sweep: the tuner picks the cheapest point meeting the SLO on every service") {
+    const auto two = [](double v, double a1, double a2, double cost) {
+      CurvePoint p = pt(v, (a1 + a2) / 2, cost);
+      p.services = {{.slo_attainment_pct = a1, .compute_unit_hours = cost / 2},
+                    {.slo_attainment_pct = a2, .compute_unit_hours = cost / 2}};
+      return p;
+    };
+    // Worked in sweep.h: 0.6 is cheaper but its second service is at 98.9 < 99.
+    const CurvePoint points[] = {two(0.5, 99.6, 99.2, 10), two(0.6, 99.9, 98.9, 9),
+                                 two(0.7, 99.1, 99.0, 9.5)};
+    CHECK(worst_attainment(points[1]) == 98.9);
+    CHECK(cheapest_meeting(points, 99.0) == 2);   // exactly at the target meets it
+    CHECK(cheapest_meeting(points, 99.05) == 0);  // just above: only 0.5 is left
+    CHECK(cheapest_meeting(points, 98.9) == 1);
+    CHECK_FALSE(cheapest_meeting(points, 99.3));
+    // Equal cost: the larger margin, then the earlier value.
+    const CurvePoint tie[] = {two(1, 99.2, 99.2, 5), two(2, 99.5, 99.4, 5), two(3, 99.5, 99.4, 5)};
+    CHECK(cheapest_meeting(tie, 99.0) == 1);
+  }
+
   TEST_CASE("sweep: every policy at every value; results do not depend on threads") {
     const policy::Policy policies[] = {shipped("balanced"), shipped("hpa-default")};
     const ServiceSpec services[] = {test::step_service("a"), test::step_service("b")};

@@ -11,12 +11,26 @@
 namespace qfscale::cli {
 
 std::string sweep_help(std::string_view default_text) {
+  // The field list wrapped at about 90 columns, like the rest of the help.
+  std::string fields = "Fields:";
+  std::size_t line = fields.size();
+  for (const auto f : policy::numeric_field_patterns()) {
+    if (line + f.size() + 2 > 90) {
+      fields += "\n";
+      line = 0;
+    } else {
+      fields += " ";
+      ++line;
+    }
+    fields += f;
+    line += f.size();
+  }
   return fmt::format(
       "Run every policy at every value of one numeric policy field: FIELD=FROM:TO:STEP,\n"
-      "e.g. target.utilization=0.30:0.95:0.05 (14 values){}. FIELD is the YAML path under\n"
+      "e.g. target.utilization=0.30:0.95:0.05 (14 values). FIELD is the YAML path under\n"
       "spec; durations in seconds (metricWindow=30:300:30). A value a policy refuses is\n"
-      "skipped with a note. Fields: {}",
-      default_text, fmt::join(policy::numeric_field_patterns(), ", "));
+      "skipped with a note.{}\n{}",
+      default_text, fields);
 }
 
 void add_sweep_options(CLI::App& cmd, std::vector<std::string>& sweeps, bool& quiet,

@@ -249,12 +249,13 @@ std::string tune_table(const sim::Curve& curve, const Slo& slo, std::optional<st
 
 /// The tuned policy as a file: a comment saying where it came from, then the effective YAML.
 std::string tuned_yaml(const policy::Policy& p, const sim::CurvePoint& point,
-                       const std::string& field, const Slo& slo, const std::string& wait) {
+                       const policy::NumericField& field, const Slo& slo, const std::string& wait) {
   return fmt::format(
       "# Tuned by qfscale tune: {}={} is the cheapest value holding {}% of requests within {}\n"
       "# on the traces it was given ({:.2f} CU-hours, worst attainment {}).\n{}",
-      field, point.value, slo.attainment_pct, wait, point.compute_unit_hours,
-      sim::attainment_text(sim::worst_attainment(point)), policy::to_yaml(p.spec()));
+      field.path, policy::field_value_text(field, point.value), slo.attainment_pct, wait,
+      point.compute_unit_hours, sim::attainment_text(sim::worst_attainment(point)),
+      policy::to_yaml(p.spec()));
 }
 
 int run_tune(TuneOptions o) {
@@ -339,7 +340,7 @@ int run_tune(TuneOptions o) {
                sim::worst_attainment(point) - slo->attainment_pct);
   }
   if (!o.write.empty()) {
-    const auto text = tuned_yaml(curve.variants[*best], point, curve.field, *slo, wait);
+    const auto text = tuned_yaml(curve.variants[*best], point, range->field, *slo, wait);
     if (auto st = util::write_file_atomic(o.write, text); !st) {
       usage(fmt::format("--write: {}", st.error().to_string()));
       return 1;
@@ -410,7 +411,7 @@ void add_tune_command(CLI::App& app, Context& context) {
   cmd->add_option("--start", o->model.start,
                   fmt::format("With --trace: wall time of trace second 0, for schedules: {}",
                               util::kTimeFormats));
-  add_sweep_options(*cmd, o->sweeps, o->quiet, fmt::format("; default {}", kDefaultSweep));
+  add_sweep_options(*cmd, o->sweeps, o->quiet, fmt::format("\nDefault: {}.", kDefaultSweep));
   cmd->add_option("--write", o->write,
                   "Write the tuned policy's YAML here (atomically), e.g. tuned.yaml");
   cmd->add_option("--output,-o", o->output, "table (default) or json")

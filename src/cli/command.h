@@ -22,6 +22,8 @@ void add_config_command(CLI::App& app, Context& context);
 void add_loadgen_command(CLI::App& app, Context& context);
 /// `simulate`: offline policy comparison with the oracle (src/cli/simulate_command.cc).
 void add_simulate_command(CLI::App& app, Context& context);
+/// `tune`: the cheapest value of a policy field holding an SLO (src/cli/tune_command.cc).
+void add_tune_command(CLI::App& app, Context& context);
 /// `status`: a running controller's last decisions, a thin HTTP client (src/cli/status_command.cc).
 void add_status_command(CLI::App& app, Context& context);
 /// describe, scale, modify, services, compute-unit: the Qianfan console actions by hand.

@@ -38,6 +38,7 @@ int main(int argc, char** argv) {
   qfscale::cli::add_config_command(app, context);
   qfscale::cli::add_loadgen_command(app, context);
   qfscale::cli::add_simulate_command(app, context);
+  qfscale::cli::add_tune_command(app, context);
   qfscale::cli::add_help_command(app, context);
 
   try {

@@ -491,7 +491,7 @@ std::string attainment_text(double pct) {
   return text;
 }
 
-std::string summary_json(const Comparison& c) {
+std::string summary_json(const Comparison& c, std::string_view more) {
   const auto& in = c.inputs;
   std::string out = "{\n  \"inputs\": {\n    \"traces\": [";
   for (std::size_t i = 0; i < c.services.size(); ++i) {
@@ -518,8 +518,12 @@ std::string summary_json(const Comparison& c) {
   }
   out += "\n  ],\n  \"oracle\": ";
   append_row(out, c.oracle, "  ");
-  out += fmt::format(",\n  \"oracle_capacity_bound_seconds\": {}\n}}\n",
-                     c.oracle_capacity_bound_seconds);
+  out += fmt::format(",\n  \"oracle_capacity_bound_seconds\": {}", c.oracle_capacity_bound_seconds);
+  if (!more.empty()) {
+    out += ",\n";
+    out += more;
+  }
+  out += "\n}\n";
   return out;
 }
 

@@ -171,8 +171,10 @@ struct CompareOptions {
 
 /// `summary.json`: {"inputs", "policies": [...], "oracle", "oracle_capacity_bound_seconds"}; keys
 /// in a fixed order, numbers in
-/// shortest round-trip form, one policy per block. Ends with a newline.
-[[nodiscard]] std::string summary_json(const Comparison& c);
+/// shortest round-trip form, one policy per block. Ends with a newline. `more`: further members,
+/// already formatted at two spaces' indent without a trailing comma (a sweep's `curves` and
+/// `cost_at_attainment`, sweep.h), written last; nothing changes when it is empty.
+[[nodiscard]] std::string summary_json(const Comparison& c, std::string_view more = {});
 
 /// `timeline.csv`: header `policy,service,t_seconds,demand_qps,ready_capacity_qps,replicas,
 /// ready_replicas,desired,granted,reason`, then per policy (then the oracle, reason `oracle`),

@@ -366,6 +366,37 @@ TEST_SUITE("policy") {
           "multi.yaml:1:13: apiVersion: qfscale/v2 is not supported, must be qfscale/v1");
   }
 
+  TEST_CASE("loader: target.slo problems point at their own line and column") {
+    struct Case {
+      std::string_view name;
+      std::string body;
+      std::vector<std::string> want;
+    };
+    const Case cases[] = {
+        {"a bad wait and a fraction for a percentage",
+         "  target:\n    slo: {wait: 0s, attainment: 0.99}\n",
+         {"6:17: spec.target.slo.wait: 0s is out of range, must be in [1s, 1h]",
+          "6:33: spec.target.slo.attainment: 0.99 is not a percentage, must be like 99% or 99.9%"}},
+        {"an attainment out of range, block style",
+         "  target:\n    slo:\n      wait: 5s\n      attainment: 100%\n",
+         {"8:19: spec.target.slo.attainment: 100% is out of range, must be in [50%, 99.99%]"}},
+        {"slo next to utilization: at the slo key",
+         "  target:\n    utilization: 0.5\n    slo: {wait: 5s, attainment: 99%}\n",
+         {"7:10: spec.target.slo: is set together with spec.target.utilization, must be one or "
+          "the other (slo sizes replicas for a queueing wait; utilization for a share of their "
+          "qps)"}},
+        {"an unknown key inside slo",
+         "  target: {slo: {wait: 5s, attainment: 99%, percentile: 99}}\n",
+         {"5:45: spec.target.slo.percentile: unknown field (allowed: wait, attainment)"}},
+    };
+    for (const auto& c : cases) {
+      CAPTURE(c.name);
+      auto got = load_policy(doc(c.body), "p.yaml", kNoZones);
+      REQUIRE_FALSE(got.has_value());
+      CHECK(lines_of(got.error()) == c.want);
+    }
+  }
+
   TEST_CASE("loader: HPA names get the qfscale name, at the HPA key's line and column") {
     const std::string text =
         doc("  behavior: {}\n"                                       // 5

@@ -6,6 +6,8 @@
 
 #include <fmt/format.h>
 
+#include "qfscale/policy/slo_sizing.h"
+
 #include "policy/engine_detail.h"
 
 namespace qfscale::policy {
@@ -98,7 +100,9 @@ void observe_current(EngineState& s, SystemTime now, int current) {
 /// Bounds every history to the longest window that reads it, so memory stays flat.
 void prune(EngineState& s, const PolicySpec& spec, SystemTime now) {
   auto sample_span = std::max(spec.metric_window, spec.panic.window);
-  if (spec.forecast.enabled) sample_span = std::max(sample_span, spec.forecast.window);
+  if (spec.forecast.enabled || spec.target.slo) {
+    sample_span = std::max(sample_span, spec.forecast.window);
+  }
   drop_at_or_before(s.samples, now - sample_span);
   const auto rec_span =
       std::max(spec.scale_up.stabilization_window, spec.scale_down.stabilization_window);
@@ -125,39 +129,12 @@ WindowAverage average(const std::vector<QpsSample>& samples, SystemTime now,
   return {.qps = n > 0 ? sum / n : 0, .samples = n};
 }
 
-/// The least-squares line through the samples with at > now - window, evaluated at now + horizon.
-/// Empty unless the line rises clearly above the noise: a slope under two standard errors is as
-/// likely to be chance as trend, and extrapolating chance `horizon` ahead only buys idle replicas.
-/// Three samples at least (two always fit a line exactly).
-std::optional<double> trend_at(const std::vector<QpsSample>& samples, SystemTime now,
-                               const Forecast& forecast) {
-  const SystemTime cutoff = now - forecast.window;
-  // Times relative to now, in seconds, keep the sums small.
-  double n = 0, sum_x = 0, sum_y = 0;
-  auto in_window = [&](auto it) { return it != samples.rend() && it->at > cutoff; };
-  auto x_of = [&](const QpsSample& s) { return std::chrono::duration<double>(s.at - now).count(); };
-  for (auto it = samples.rbegin(); in_window(it); ++it) {
-    n += 1;
-    sum_x += x_of(*it);
-    sum_y += it->qps;
-  }
-  if (n < 3) return std::nullopt;
-  const double mean_x = sum_x / n, mean_y = sum_y / n;
-  double sxx = 0, sxy = 0;
-  for (auto it = samples.rbegin(); in_window(it); ++it) {
-    sxx += (x_of(*it) - mean_x) * (x_of(*it) - mean_x);
-    sxy += (x_of(*it) - mean_x) * (it->qps - mean_y);
-  }
-  if (!(sxx > 0)) return std::nullopt;
-  const double slope = sxy / sxx;
-  double residuals = 0;
-  for (auto it = samples.rbegin(); in_window(it); ++it) {
-    const double r = it->qps - (mean_y + slope * (x_of(*it) - mean_x));
-    residuals += r * r;
-  }
-  const double standard_error = std::sqrt(residuals / (n - 2) / sxx);
-  if (!(slope > 2 * standard_error)) return std::nullopt;
-  return mean_y + slope * (static_cast<double>(forecast.horizon.count()) - mean_x);
+/// The rising trend's value at now + horizon, or empty unless the line rises clearly above the
+/// noise: a slope under two standard errors is as likely to be chance as trend, and extrapolating
+/// chance `horizon` ahead only buys idle replicas.
+std::optional<double> rising_trend(const std::optional<LineFit>& fit, const Forecast& forecast) {
+  if (!fit || !(fit->slope > 2 * fit->slope_standard_error)) return std::nullopt;
+  return fit->at(static_cast<double>(forecast.horizon.count()));
 }
 
 /// Stage 1: records the sample and averages the windows. Never averages in a missing sample:
@@ -183,14 +160,29 @@ int metric_window_stage(Tick& t) {
     });
   }
   t.state.metric_failures = 0;
-  t.per_replica = in.replica_qps * t.spec.target.utilization;
+  const auto& slo = t.spec.target.slo;
+  t.per_replica = in.replica_qps * (slo ? 1.0 : t.spec.target.utilization);
   const auto stable = average(t.state.samples, in.now, t.spec.metric_window);
-  t.stable_qps = stable.qps;
+  double level = stable.qps;
+  std::optional<LineFit> fit;
+  if (t.spec.forecast.enabled || slo) {
+    fit = fit_line(t.state.samples, in.now, t.spec.forecast.window);
+  }
   // A rising trend is sized for now + horizon; only upwards (see policy.h Forecast).
   std::optional<double> forecast;
   if (t.spec.forecast.enabled) {
-    forecast = trend_at(t.state.samples, in.now, t.spec.forecast);
-    if (forecast && *forecast > stable.qps) t.stable_qps = *forecast;
+    forecast = rising_trend(fit, t.spec.forecast);
+    if (forecast && *forecast > level) level = *forecast;
+  }
+  // target.slo: the capacity that keeps the queueing wait within the SLO at this level, given
+  // the burstiness the samples show about their trend line (slo_sizing.h has the argument and
+  // worked numbers); the raw desired stage divides it by the replicas' full rated qps.
+  double variance = 0;
+  if (slo) {
+    variance = per_second_variance(fit, level);
+    t.stable_qps = slo_capacity(level, variance, *slo);
+  } else {
+    t.stable_qps = level;
   }
   std::optional<WindowAverage> panic;
   if (t.spec.panic.enabled) {
@@ -206,6 +198,10 @@ int metric_window_stage(Tick& t) {
                                   t.spec.forecast.window.count(), t.spec.forecast.horizon.count(),
                                   *forecast, *forecast > stable.qps ? ", sized for it" : "")
                     : std::string("; no clear rising trend");
+    }
+    if (slo) {
+      detail += fmt::format("; slo {:.6g}% within {}s: variance {:.6g}/s -> capacity {:.6g} qps",
+                            slo->attainment * 100, slo->wait.count(), variance, *t.stable_qps);
     }
     if (panic) {
       detail += fmt::format("; panic {:.6g} qps over {}s ({} samples)", panic->qps,
@@ -244,7 +240,8 @@ int raw_desired_stage(Tick& t) {
                                           : Reason::None;
   return t.step(Stage::RawDesired, t.current, raw, reason, [&] {
     return fmt::format("max(1, ceil({:.6g} / ({:.6g} x {:.6g}))) = max(1, ceil({:.6g})) = {}",
-                       *t.stable_qps, t.input.replica_qps, spec.target.utilization, exact, raw);
+                       *t.stable_qps, t.input.replica_qps, t.per_replica / t.input.replica_qps,
+                       exact, raw);
   });
 }
 

@@ -7,6 +7,7 @@
 #include <limits>
 #include <map>
 #include <set>
+#include <string>
 #include <utility>
 
 #include <fmt/format.h>
@@ -129,9 +130,18 @@ class Loader : public detail::YamlReader {
                            kHpaSpecNames);
     if (!f) return;
     if (const auto* n = get(*f, "target")) {
-      if (auto t = mapping(*n, "spec.target", {"utilization", "tolerance"}, kHpaTargetNames)) {
+      if (auto t =
+              mapping(*n, "spec.target", {"utilization", "slo", "tolerance"}, kHpaTargetNames)) {
         optional_field(*t, "spec.target", "utilization", spec.target.utilization);
         optional_field(*t, "spec.target", "tolerance", spec.target.tolerance);
+        if (const auto* slo = get(*t, "slo")) {
+          if (get(*t, "utilization") != nullptr) {
+            error(*slo, "spec.target.slo",
+                  "is set together with spec.target.utilization, must be one or the other (slo "
+                  "sizes replicas for a queueing wait; utilization for a share of their qps)");
+          }
+          read_slo(*slo, spec.target.slo.emplace());
+        }
       }
     }
     if (const auto* n = get(*f, "replicas")) {
@@ -166,6 +176,41 @@ class Loader : public detail::YamlReader {
     }
     if (const auto* n = get(*f, "schedules")) read_schedules(*n, spec.schedules);
     if (const auto* n = get(*f, "onMetricsFailure")) read_on_failure(*n, spec.on_metrics_failure);
+  }
+
+  void read_slo(const YAML::Node& node, SloTarget& out) {
+    const std::string path = "spec.target.slo";
+    const auto f = mapping(node, path, {"wait", "attainment"});
+    if (!f) return;
+    require(*f, node, path, "wait", "a duration such as 5s");
+    require(*f, node, path, "attainment", "a percentage such as 99%");
+    optional_field(*f, path, "wait", out.wait);
+    if (const auto* n = get(*f, "attainment"))
+      read_percent(*n, child(path, "attainment"), out.attainment);
+  }
+
+  /// A percentage written as digits with an optional fraction and a % sign ("99%", "99.9%"),
+  /// stored as a fraction (0.99). A bare number is refused: 0.99 and 99 would both look right.
+  void read_percent(const YAML::Node& node, const std::string& path, double& out) {
+    const std::string text = node.IsScalar() ? node.Scalar() : std::string();
+    const auto digits = std::string_view(text).substr(0, text.empty() ? 0 : text.size() - 1);
+    const bool shaped =
+        text.size() >= 2 && text.back() == '%' &&
+        std::isdigit(static_cast<unsigned char>(digits.front())) != 0 &&
+        std::isdigit(static_cast<unsigned char>(digits.back())) != 0 &&
+        std::all_of(
+            digits.begin(), digits.end(),
+            [](char c) { return std::isdigit(static_cast<unsigned char>(c)) != 0 || c == '.'; }) &&
+        std::count(digits.begin(), digits.end(), '.') <= 1;
+    double value = 0;
+    if (shaped) {
+      const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
+      if (ec == std::errc() && end == digits.data() + digits.size()) {
+        out = value / 100;
+        return;
+      }
+    }
+    error(node, path, fmt::format("{} is not a percentage, must be like 99% or 99.9%", show(node)));
   }
 
   void read_rules(const YAML::Node& node, const std::string& path, ScalingRules& rules) {
@@ -335,6 +380,16 @@ class Loader : public detail::YamlReader {
 /// Doubles in the shortest form that reads back exactly.
 std::string number(double v) { return fmt::format("{}", v); }
 
+/// A fraction as the shortest percentage that the loader reads back to exactly it: 0.995 is
+/// "99.5%", although 0.995 x 100 is 99.49999999999999 in doubles.
+std::string percent(double fraction) {
+  for (int digits = 1; digits < 17; ++digits) {
+    auto text = fmt::format("{:.{}g}", fraction * 100, digits);
+    if (std::stod(text) / 100 == fraction) return text + "%";
+  }
+  return fmt::format("{}%", fraction * 100);
+}
+
 std::string rules_yaml(std::string_view key, const ScalingRules& r) {
   std::string out = fmt::format("  {}:\n    stabilizationWindow: {}\n    select: {}\n", key,
                                 format_duration(r.stabilization_window), to_string(r.select));
@@ -362,8 +417,13 @@ tl::expected<Policy, util::Diagnostics> load_policy(std::string_view yaml_text,
 std::string to_yaml(const PolicySpec& spec) {
   std::string out = fmt::format("apiVersion: {}\nkind: {}\nmetadata:\n  name: {}\nspec:\n",
                                 kApiVersion, kKind, util::json_string(spec.name));
-  out += fmt::format("  target:\n    utilization: {}\n    tolerance: {}\n",
-                     number(spec.target.utilization), number(spec.target.tolerance));
+  if (const auto& slo = spec.target.slo) {
+    out += fmt::format("  target:\n    slo:\n      wait: {}\n      attainment: {}\n",
+                       format_duration(slo->wait), percent(slo->attainment));
+  } else {
+    out += fmt::format("  target:\n    utilization: {}\n", number(spec.target.utilization));
+  }
+  out += fmt::format("    tolerance: {}\n", number(spec.target.tolerance));
   out +=
       fmt::format("  replicas:\n    min: {}\n    max: {}\n", spec.replicas.min, spec.replicas.max);
   out += fmt::format("  metricWindow: {}\n", format_duration(spec.metric_window));

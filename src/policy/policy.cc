@@ -137,6 +137,14 @@ util::Diagnostics validate(const PolicySpec& spec) {
                       spec.name));
   }
   v.range("spec.target.utilization", spec.target.utilization, 0.0, 1.0, /*low_open=*/true);
+  if (const auto& slo = spec.target.slo) {
+    v.duration("spec.target.slo.wait", slo->wait, Seconds{1}, kMaxSloWait);
+    if (!(slo->attainment >= kMinSloAttainment && slo->attainment <= kMaxSloAttainment)) {
+      v.add("spec.target.slo.attainment",
+            fmt::format("{}% is out of range, must be in [{}%, {}%]", slo->attainment * 100,
+                        kMinSloAttainment * 100, kMaxSloAttainment * 100));
+    }
+  }
   v.range("spec.target.tolerance", spec.target.tolerance, 0.0, 1.0, false, /*high_open=*/true);
 
   v.count("spec.replicas.min", spec.replicas.min.value, 0, kMaxReplicas);

@@ -41,6 +41,12 @@
 ///   forward step past every window empties them, and the seed above holds the count.
 /// - A second tick at the same `now` (a repeated `policy eval` step) re-evaluates the previous
 ///   one if that recorded a recommendation: the new recommendation (or seed) replaces it.
+/// - SLO sizing (target.slo): raw desired is ceil(C / replica_qps), C the capacity that keeps
+///   P(wait > slo.wait) <= 1 - slo.attainment at the level above (the metricWindow average, or a
+///   rising forecast) and the burstiness of the samples over forecast.window (slo_sizing.h).
+///   Samples are then kept for forecast.window even with the forecast off. Replicas run at their
+///   full rated qps (utilization is not used): 100 qps, Poisson, replica_qps 10 -> C = 100.458
+///   -> 11; at 99.5 qps -> C = 99.958 -> 10.
 /// - An active schedule's minReplicas/maxReplicas replace replicas.min/max (policy.h), so besides
 ///   raising the floor or lowering the ceiling it may relax a bound (night min 0, peak max 50).
 
@@ -123,8 +129,9 @@ struct Recommendation {
   model::Reason reason = model::Reason::None;
   std::vector<model::Step> steps;  ///< one per model::Stage, in kAllStages order
   /// The demand figure raw desired is computed from: the metricWindow average, or the forecast
-  /// when `forecast` sized for a rising trend (the metric-window step's detail shows both);
-  /// empty without a usable sample.
+  /// when `forecast` sized for a rising trend (the metric-window step's detail shows both); with
+  /// `target.slo`, the capacity that holds the SLO at that level (slo_sizing.h). Empty without a
+  /// usable sample.
   std::optional<double> stable_qps;
   std::optional<double> panic_qps;  ///< panic.window average; empty as above or panic disabled
   bool panicking = false;

@@ -30,9 +30,24 @@ inline constexpr Seconds kMaxStabilizationWindow{3600};  ///< as the HPA
 inline constexpr Seconds kMaxRateLimitPeriod{1800};      ///< as the HPA's periodSeconds
 inline constexpr Seconds kMaxIdleFor{24 * 3600};         ///< scaleToZero.idleFor
 inline constexpr Seconds kMaxScheduleDuration{31 * 24 * 3600};
+inline constexpr Seconds kMaxSloWait{3600};          ///< target.slo.wait
+inline constexpr double kMinSloAttainment = 0.5;     ///< target.slo.attainment, as a fraction
+inline constexpr double kMaxSloAttainment = 0.9999;  ///< ln(1 / (1 - a)) stays finite
+
+/// Size for a service level instead of a utilization (target.slo): at least `attainment` of the
+/// requests wait no longer than `wait` in the queue in front of the ready replicas. The engine
+/// derives the headroom from the burstiness it observes (engine.h, "SLO sizing").
+struct SloTarget {
+  Seconds wait{5};           ///< the longest acceptable queueing wait, [1s, 1h]
+  double attainment = 0.99;  ///< share of requests within `wait`, [0.5, 0.9999]
+  friend bool operator==(const SloTarget&, const SloTarget&) = default;
+};
 
 struct Target {
-  double utilization = 0.7;  ///< of resourceConfig.qps per replica, in (0, 1]
+  double utilization = 0.7;  ///< of resourceConfig.qps per replica, in (0, 1]; unused with slo
+  /// Set: size for this service level (replicas run at their full resourceConfig.qps plus the
+  /// headroom the SLO needs); `utilization` is then not used. The loader refuses both in a file.
+  std::optional<SloTarget> slo;
   /// No change while |ratio - 1| <= tolerance, in [0, 1); scaleUp/scaleDown.tolerance override
   /// it for their direction.
   double tolerance = 0.1;

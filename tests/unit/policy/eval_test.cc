@@ -93,6 +93,20 @@ TEST_SUITE("policy") {
     CHECK(line.find('\n') == std::string::npos);
   }
 
+  TEST_CASE("eval: target.slo shows the capacity it sized for") {
+    // 100 qps, one sample (Poisson): C = 100.458 (slo_sizing.h) -> ceil(100.458 / 10) = 11.
+    auto spec = plain();
+    spec.target.slo = SloTarget{.wait = 5s, .attainment = 0.995};
+    const EvalStep step{.line = 1, .t_seconds = 0, .qps = 100, .current_replicas = 1};
+    const auto r = recommend(make(spec), eval_input(step, kT0, 10.0), {}).recommendation;
+    const auto line = eval_json_line(step, r);
+    CAPTURE(line);
+    CHECK(line.find(R"("desired_replicas":11)") != std::string::npos);
+    // ln(200) = 5.2983: C = (100 + sqrt(10000 + 2 x 100 x 5.2983 / 5)) / 2 = 100.527.
+    CHECK(line.find("slo 99.5% within 5s: variance 100/s -> capacity 100.527 qps") !=
+          std::string::npos);
+  }
+
   TEST_CASE("eval: a fresh run holds a scale-down for one window, as the controller does") {
     // What `qfscale policy eval` does with a steps file: parse, feed one engine state through
     // the steps, print a line each. 10 qps on 5 replicas of 5 qps each: raw 2; window 300 s.

@@ -76,6 +76,47 @@ TEST_SUITE("policy") {
          "spec.target.utilization", "0 is out of range, must be in (0, 1]"},
         {"utilization just above 0", "  target: {utilization: 0.001}\n",
          [](PolicySpec& s) { s.target.utilization = 0.001; }},
+        // target.slo: wait in [1s, 1h], attainment a percentage in [50%, 99.99%]; not with
+        // utilization (each is a way to size the replicas)
+        {"slo 5s at 99%", "  target: {slo: {wait: 5s, attainment: 99%}}\n",
+         [](PolicySpec& s) { s.target.slo = SloTarget{.wait = seconds{5}, .attainment = 0.99}; }},
+        {"slo with tolerance", "  target: {slo: {wait: 2s, attainment: 99.9%}, tolerance: 0}\n",
+         [](PolicySpec& s) {
+           s.target.slo = SloTarget{.wait = seconds{2}, .attainment = 99.9 / 100};
+           s.target.tolerance = 0;
+         }},
+        {"slo attainment at lower bound 50%", "  target: {slo: {wait: 1s, attainment: 50%}}\n",
+         [](PolicySpec& s) { s.target.slo = SloTarget{.wait = seconds{1}, .attainment = 0.5}; }},
+        {"slo attainment at upper bound 99.99%",
+         "  target: {slo: {wait: 1h, attainment: 99.99%}}\n",
+         [](PolicySpec& s) {
+           s.target.slo = SloTarget{.wait = seconds{3600}, .attainment = 99.99 / 100};
+         }},
+        {"slo attainment just below 50%", "  target: {slo: {wait: 5s, attainment: 49.9%}}\n",
+         nullptr, "spec.target.slo.attainment", "49.9% is out of range, must be in [50%, 99.99%]"},
+        {"slo attainment just above 99.99%", "  target: {slo: {wait: 5s, attainment: 99.995%}}\n",
+         nullptr, "spec.target.slo.attainment",
+         "99.995% is out of range, must be in [50%, 99.99%]"},
+        {"slo attainment 100%", "  target: {slo: {wait: 5s, attainment: 100%}}\n", nullptr,
+         "spec.target.slo.attainment", "100% is out of range, must be in [50%, 99.99%]"},
+        {"slo attainment as a fraction", "  target: {slo: {wait: 5s, attainment: 0.99}}\n", nullptr,
+         "spec.target.slo.attainment", "0.99 is not a percentage, must be like 99% or 99.9%"},
+        {"slo attainment with a space", "  target: {slo: {wait: 5s, attainment: 99 %}}\n", nullptr,
+         "spec.target.slo.attainment", "99 % is not a percentage, must be like 99% or 99.9%"},
+        {"slo attainment negative", "  target: {slo: {wait: 5s, attainment: -99%}}\n", nullptr,
+         "spec.target.slo.attainment", "-99% is not a percentage, must be like 99% or 99.9%"},
+        {"slo wait 0s", "  target: {slo: {wait: 0s, attainment: 99%}}\n", nullptr,
+         "spec.target.slo.wait", "0s is out of range, must be in [1s, 1h]"},
+        {"slo wait just above 1h", "  target: {slo: {wait: 3601s, attainment: 99%}}\n", nullptr,
+         "spec.target.slo.wait", "1h1s is out of range, must be in [1s, 1h]"},
+        {"slo without a wait", "  target: {slo: {attainment: 99%}}\n", nullptr,
+         "spec.target.slo.wait", "is required, must be a duration such as 5s"},
+        {"slo without an attainment", "  target: {slo: {wait: 5s}}\n", nullptr,
+         "spec.target.slo.attainment", "is required, must be a percentage such as 99%"},
+        {"slo and utilization", "  target: {utilization: 0.7, slo: {wait: 5s, attainment: 99%}}\n",
+         nullptr, "spec.target.slo",
+         "is set together with spec.target.utilization, must be one or the other (slo sizes "
+         "replicas for a queueing wait; utilization for a share of their qps)"},
         // target.tolerance in [0, 1)
         {"tolerance at lower bound 0", "  target: {tolerance: 0}\n",
          [](PolicySpec& s) { s.target.tolerance = 0; }},
@@ -313,7 +354,7 @@ TEST_SUITE("policy") {
         "1:13: apiVersion: qfscale/v2 is not supported, must be qfscale/v1",
         "5:25: spec.target.utilization: 1.5 is out of range, must be in (0, 1]",
         "5:30: spec.target.tolerence: unknown field, did you mean 'tolerance'? (allowed: "
-        "utilization, tolerance)",
+        "utilization, slo, tolerance)",
         "8:10: spec.replicas.max: two is not an integer",
         "9:17: spec.metricWindow: 60 has no unit, must be a duration such as 90s, 5m or 1h30m",
         "11:13: spec.scaleDown.select: max is not allowed, must be one of Max, Min, Disabled "
@@ -323,6 +364,37 @@ TEST_SUITE("policy") {
     CHECK(lines_of(got.error()) == want);
     CHECK(got.error().front().to_string() ==
           "multi.yaml:1:13: apiVersion: qfscale/v2 is not supported, must be qfscale/v1");
+  }
+
+  TEST_CASE("loader: target.slo problems point at their own line and column") {
+    struct Case {
+      std::string_view name;
+      std::string body;
+      std::vector<std::string> want;
+    };
+    const Case cases[] = {
+        {"a bad wait and a fraction for a percentage",
+         "  target:\n    slo: {wait: 0s, attainment: 0.99}\n",
+         {"6:17: spec.target.slo.wait: 0s is out of range, must be in [1s, 1h]",
+          "6:33: spec.target.slo.attainment: 0.99 is not a percentage, must be like 99% or 99.9%"}},
+        {"an attainment out of range, block style",
+         "  target:\n    slo:\n      wait: 5s\n      attainment: 100%\n",
+         {"8:19: spec.target.slo.attainment: 100% is out of range, must be in [50%, 99.99%]"}},
+        {"slo next to utilization: at the slo key",
+         "  target:\n    utilization: 0.5\n    slo: {wait: 5s, attainment: 99%}\n",
+         {"7:10: spec.target.slo: is set together with spec.target.utilization, must be one or "
+          "the other (slo sizes replicas for a queueing wait; utilization for a share of their "
+          "qps)"}},
+        {"an unknown key inside slo",
+         "  target: {slo: {wait: 5s, attainment: 99%, percentile: 99}}\n",
+         {"5:45: spec.target.slo.percentile: unknown field (allowed: wait, attainment)"}},
+    };
+    for (const auto& c : cases) {
+      CAPTURE(c.name);
+      auto got = load_policy(doc(c.body), "p.yaml", kNoZones);
+      REQUIRE_FALSE(got.has_value());
+      CHECK(lines_of(got.error()) == c.want);
+    }
   }
 
   TEST_CASE("loader: HPA names get the qfscale name, at the HPA key's line and column") {
@@ -347,7 +419,7 @@ TEST_SUITE("policy") {
         "scaleDown, scaleToZero, schedules, onMetricsFailure)",
         "7:12: spec.target.averageUtilization: unknown field, did you mean 'utilization'? (the "
         "HPA's averageUtilization; here a fraction: 80 is 0.8) (allowed: utilization, "
-        "tolerance)",
+        "slo, tolerance)",
         "9:5: spec.scaleDown.stabilizationWindowSeconds: unknown field, did you mean "
         "'stabilizationWindow'? (the HPA's stabilizationWindowSeconds; here a duration such as "
         "300s) (allowed: stabilizationWindow, select, policies, tolerance)",
@@ -410,7 +482,7 @@ TEST_SUITE("policy") {
          "5:20: spec.panic.enabled: yes is not a boolean, must be true or false"},
         // The null has no position of its own (yaml-cpp puts it at the next token), so the key's.
         {"null for a mapping", doc("  target:\n"),
-         "5:3: spec.target: null is not a mapping, must be a mapping with keys utilization, "
+         "5:3: spec.target: null is not a mapping, must be a mapping with keys utilization, slo, "
          "tolerance"},
         {"scalar for a list", doc("  schedules: daily\n"),
          "5:14: spec.schedules: daily is not a list, must be a list of schedules"},
@@ -529,7 +601,8 @@ TEST_SUITE("policy") {
   }
 
   TEST_CASE("loader: to_yaml writes a document that loads back to the same spec") {
-    auto first = load_policy(doc("  replicas: {min: 0, max: 3}\n"
+    auto first = load_policy(doc("  target: {slo: {wait: 3s, attainment: 99.5%}}\n"
+                                 "  replicas: {min: 0, max: 3}\n"
                                  "  scaleToZero: {enabled: true, idleFor: 90s}\n"
                                  "  forecast: {enabled: true, horizon: 2m, window: 10m}\n"
                                  "  scaleUp: {select: Disabled, policies: [], tolerance: 0}\n"

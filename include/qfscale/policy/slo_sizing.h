@@ -1,0 +1,76 @@
+#pragma once
+
+/// SLO sizing (`target.slo`): the capacity that keeps the queueing wait within the SLO, from the
+/// demand's level and its burstiness. Pure functions, used by the engine's metric-window stage.
+///
+/// ## The queueing argument
+///
+/// Requests queue FIFO in front of the ready replicas (the simulator's model, sim/queue.h). Let
+/// arrivals have mean rate L (qps) and per-second variance V (requests^2 per second: V = L for
+/// Poisson arrivals, more for bursty ones), and let the replicas serve C > L qps. The backlog is
+/// then a reflected random walk with drift -(C - L) and variance V per second; in the diffusion
+/// (heavy-traffic) approximation its stationary distribution is exponential with mean
+/// V / (2 (C - L)). A request waits longer than w when it finds more than C x w requests ahead
+/// of it, so
+///
+///     P(wait > w) = exp(-2 (C - L) C w / V).
+///
+/// Asking this to be at most eps = 1 - attainment gives (C - L) C >= V ln(1/eps) / (2 w), and the
+/// least such C is the positive root of C^2 - L C - V ln(1/eps) / (2 w) = 0:
+///
+///     C = (L + sqrt(L^2 + 2 V ln(1/eps) / w)) / 2.
+///
+/// Worked numbers (w = 5 s, attainment 99%: ln(1/eps) = ln 100 = 4.605):
+/// - Poisson at L = 1000 qps (V = 1000): C = (1000 + sqrt(1e6 + 1842)) / 2 = 1000.46 qps: at a
+///   high rate the queue absorbs Poisson noise with half a request per second to spare.
+/// - L = 1000, V = 40000 (40 x Poisson, bursty clients): C = (1000 + sqrt(1e6 + 73682)) / 2 =
+///   1018.1 qps, 1.8% headroom.
+/// - L = 3 qps, V = 375 (a bursty trickle: 15 s means varying by +-5 qps): C = (3 +
+///   sqrt(9 + 690.8)) / 2 = 14.7 qps, five times the mean: a trickle in bursts needs room for
+///   the bursts, not for the mean.
+/// - L = 0: C = sqrt(V ln(1/eps) / (2 w)), 0 when V = 0.
+///
+/// ## The burstiness the engine can see
+///
+/// The engine gets one QPS sample per tick: the mean over a tick of tau seconds. If the seconds
+/// inside a tick were independent with variance V, the tick means would vary by V / tau around
+/// the level, so V is estimated as tau x the variance of the samples about their least-squares
+/// line (a ramp is level, not noise: the forecast handles it). Bursts that last longer than a
+/// second (correlated seconds) widen the tick means more than independent seconds would, so they
+/// raise the estimate, as they should. The estimate is never below L (Poisson: arrivals from many
+/// independent users are at least that variable), which is also what is used before there are
+/// three samples to fit a line to.
+
+#include <optional>
+#include <vector>
+
+#include "qfscale/policy/engine.h"
+#include "qfscale/policy/policy.h"
+
+namespace qfscale::policy {
+
+/// The capacity (qps) that keeps P(wait > slo.wait) <= 1 - slo.attainment at level `level` and
+/// per-second variance `variance` (the formula above). Both are clamped to >= 0.
+[[nodiscard]] double slo_capacity(double level, double variance, const SloTarget& slo);
+
+/// The least-squares line through the samples with at > now - window, in seconds relative to
+/// `now`. Empty with fewer than three samples or all at one time.
+struct LineFit {
+  int samples = 0;
+  double mean_x = 0;  ///< mean sample time, seconds relative to now (<= 0)
+  double mean_y = 0;  ///< mean qps
+  double slope = 0;   ///< qps per second
+  double slope_standard_error = 0;
+  double residual_variance = 0;  ///< of the samples about the line (n - 2 degrees of freedom)
+  double spacing = 0;            ///< mean seconds between consecutive samples: the tick
+  double sxx = 0;                ///< sum of squared time deviations, s^2
+  [[nodiscard]] double at(double x) const { return mean_y + slope * (x - mean_x); }
+};
+[[nodiscard]] std::optional<LineFit> fit_line(const std::vector<QpsSample>& samples,
+                                              util::SystemTime now, std::chrono::seconds window);
+
+/// The per-second variance of the arrivals: max(level, spacing x residual variance) from the
+/// fit, or `level` (Poisson) without one. See "The burstiness the engine can see".
+[[nodiscard]] double per_second_variance(const std::optional<LineFit>& fit, double level);
+
+}  // namespace qfscale::policy

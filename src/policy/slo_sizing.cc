@@ -1,0 +1,60 @@
+#include "qfscale/policy/slo_sizing.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace qfscale::policy {
+
+double slo_capacity(double level, double variance, const SloTarget& slo) {
+  const double l = std::max(level, 0.0);
+  const double v = std::max(variance, 0.0);
+  const double w = static_cast<double>(slo.wait.count());
+  const double log_odds = std::log(1 / (1 - slo.attainment));
+  return (l + std::sqrt(l * l + 2 * v * log_odds / w)) / 2;
+}
+
+std::optional<LineFit> fit_line(const std::vector<QpsSample>& samples, util::SystemTime now,
+                                std::chrono::seconds window) {
+  const util::SystemTime cutoff = now - window;
+  // Newest first; times relative to now keep the sums small.
+  auto in_window = [&](auto it) { return it != samples.rend() && it->at > cutoff; };
+  auto x_of = [&](const QpsSample& s) { return std::chrono::duration<double>(s.at - now).count(); };
+  double n = 0, sum_x = 0, sum_y = 0, oldest = 0, newest = 0;
+  for (auto it = samples.rbegin(); in_window(it); ++it) {
+    if (n == 0) newest = x_of(*it);
+    oldest = x_of(*it);
+    n += 1;
+    sum_x += x_of(*it);
+    sum_y += it->qps;
+  }
+  if (n < 3) return std::nullopt;
+  LineFit fit;
+  fit.samples = static_cast<int>(n);
+  fit.mean_x = sum_x / n;
+  fit.mean_y = sum_y / n;
+  double sxx = 0, sxy = 0;
+  for (auto it = samples.rbegin(); in_window(it); ++it) {
+    sxx += (x_of(*it) - fit.mean_x) * (x_of(*it) - fit.mean_x);
+    sxy += (x_of(*it) - fit.mean_x) * (it->qps - fit.mean_y);
+  }
+  if (!(sxx > 0)) return std::nullopt;
+  fit.slope = sxy / sxx;
+  fit.sxx = sxx;
+  double residuals = 0;
+  for (auto it = samples.rbegin(); in_window(it); ++it) {
+    const double r = it->qps - fit.at(x_of(*it));
+    residuals += r * r;
+  }
+  fit.residual_variance = residuals / (n - 2);
+  fit.slope_standard_error = std::sqrt(fit.residual_variance / sxx);
+  fit.spacing = (newest - oldest) / (n - 1);
+  return fit;
+}
+
+double per_second_variance(const std::optional<LineFit>& fit, double level) {
+  const double poisson = std::max(level, 0.0);
+  if (!fit) return poisson;
+  return std::max(poisson, fit->spacing * fit->residual_variance);
+}
+
+}  // namespace qfscale::policy

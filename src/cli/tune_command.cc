@@ -38,7 +38,13 @@ namespace qfscale::cli {
 namespace {
 
 constexpr std::string_view kCommand = "tune";
+// The field that trades cost for service level, by how the policy sizes replicas.
 constexpr std::string_view kDefaultSweep = "target.utilization=0.30:0.95:0.05";
+constexpr std::string_view kDefaultSloSweep = "target.slo.attainment=90:99.9:0.9";
+
+std::string_view default_sweep(const policy::Policy& p) {
+  return p.spec().target.slo ? kDefaultSloSweep : kDefaultSweep;
+}
 
 struct TuneOptions {
   std::vector<std::string> traces;
@@ -269,11 +275,13 @@ int run_tune(TuneOptions o) {
   }
   auto model = check_model(kCommand, o.model);
   if (!model) return model.error();
-  const auto range = sweep_option(
-      kCommand, o.sweeps.empty() ? std::vector<std::string>{std::string(kDefaultSweep)} : o.sweeps);
-  if (!range) return range.error();
   auto policies = load_policies(kCommand, {o.policy});
   if (!policies) return policies.error();
+  const auto range = sweep_option(
+      kCommand, o.sweeps.empty()
+                    ? std::vector<std::string>{std::string(default_sweep(policies->front()))}
+                    : o.sweeps);
+  if (!range) return range.error();
 
   const unsigned workers = std::max(1U, std::thread::hardware_concurrency());
   std::vector<History> histories;
@@ -358,7 +366,8 @@ void add_tune_command(CLI::App& app, Context& context) {
   auto* cmd = app.add_subcommand(
       "tune",
       "Find the cheapest value of one policy field that holds an SLO on recorded traffic.\n"
-      "Runs the policy at every value of --sweep (default target.utilization=0.30:0.95:0.05)\n"
+      "Runs the policy at every value of --sweep (default target.utilization=0.30:0.95:0.05,\n"
+      "or target.slo.attainment=90:99.9:0.9 for a policy that sizes for an SLO, like balanced)\n"
       "through the simulator's model (see 'qfscale simulate --help': the queue, startup delay,\n"
       "ticks) on every trace, and picks the cheapest value whose worst trace reaches the SLO.\n"
       "Prints a table (or -o json) with each value's attainment, CU-hours and margin\n"
@@ -411,7 +420,9 @@ void add_tune_command(CLI::App& app, Context& context) {
   cmd->add_option("--start", o->model.start,
                   fmt::format("With --trace: wall time of trace second 0, for schedules: {}",
                               util::kTimeFormats));
-  add_sweep_options(*cmd, o->sweeps, o->quiet, fmt::format("\nDefault: {}.", kDefaultSweep));
+  add_sweep_options(*cmd, o->sweeps, o->quiet,
+                    fmt::format("\nDefault: {}; {} for a policy with target.slo.", kDefaultSweep,
+                                kDefaultSloSweep));
   cmd->add_option("--write", o->write,
                   "Write the tuned policy's YAML here (atomically), e.g. tuned.yaml");
   cmd->add_option("--output,-o", o->output, "table (default) or json")

@@ -22,6 +22,8 @@ struct Pattern {
 constexpr Pattern kPatterns[] = {
     {"target.utilization", FieldKind::Number},
     {"target.tolerance", FieldKind::Number},
+    {"target.slo.wait", FieldKind::Duration},
+    {"target.slo.attainment", FieldKind::Percent},
     {"replicas.min", FieldKind::Number},
     {"replicas.max", FieldKind::Number},
     {"metricWindow", FieldKind::Duration},
@@ -141,7 +143,15 @@ tl::expected<NumericField, std::string> numeric_field(std::string_view path) {
 }
 
 std::string field_value_text(const NumericField& field, double value) {
-  return field.kind == FieldKind::Duration ? fmt::format("{}s", value) : fmt::format("{}", value);
+  switch (field.kind) {
+    case FieldKind::Duration:
+      return fmt::format("{}s", value);
+    case FieldKind::Percent:
+      return fmt::format("{}%", value);
+    case FieldKind::Number:
+      break;
+  }
+  return fmt::format("{}", value);
 }
 
 tl::expected<Policy, util::Diagnostics> with_field(const PolicySpec& spec,

@@ -383,8 +383,9 @@ std::string number(double v) { return fmt::format("{}", v); }
 /// A fraction as the shortest percentage that the loader reads back to exactly it: 0.995 is
 /// "99.5%", although 0.995 x 100 is 99.49999999999999 in doubles.
 std::string percent(double fraction) {
-  for (int digits = 1; digits < 17; ++digits) {
-    auto text = fmt::format("{:.{}g}", fraction * 100, digits);
+  // Fixed notation, fewest decimals that read back the same: 90%, 99.9% (never 9e+01%).
+  for (int decimals = 0; decimals < 17; ++decimals) {
+    auto text = fmt::format("{:.{}f}", fraction * 100, decimals);
     if (std::stod(text) / 100 == fraction) return text + "%";
   }
   return fmt::format("{}%", fraction * 100);

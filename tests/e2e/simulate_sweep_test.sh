@@ -18,15 +18,15 @@ fail_prefix="simulate_sweep_test: FAIL: "
 
 sim() { "$qfscale" simulate --trace "$tmp/step.csv" --replica-qps 5 --type GPU-I-2 "$@"; }
 
-sim --policy balanced --policy hpa-default --sweep target.utilization=0.30:1.05:0.05 \
+sim --policy cost-saver --policy hpa-default --sweep target.utilization=0.30:1.05:0.05 \
   --out "$tmp/a" >"$tmp/a.out" 2>"$tmp/a.err" || fail "simulate --sweep exited $?: $(cat "$tmp/a.err")"
 
 # Progress: one line per run (15 values x 2 policies; 1.05 is refused by both), and the notes.
 [ "$(grep -c '^sweep: [0-9]*/30 ' "$tmp/a.err")" -eq 30 ] || fail "want 30 progress lines: $(cat "$tmp/a.err")"
 grep -q '^sweep: 30/30 ' "$tmp/a.err" || fail "no final progress line"
-grep -qx "qfscale simulate: --sweep: skipped balanced at target.utilization=1.05: spec.target.utilization: 1.05 is out of range, must be in (0, 1]" \
+grep -qx "qfscale simulate: --sweep: skipped cost-saver at target.utilization=1.05: spec.target.utilization: 1.05 is out of range, must be in (0, 1]" \
   "$tmp/a.err" || fail "no note for the refused value: $(cat "$tmp/a.err")"
-grep -qE '^balanced +target.utilization +15 +[0-9.]+ +[0-9.]+$' "$tmp/a.out" ||
+grep -qE '^cost-saver +target.utilization +15 +[0-9.]+ +[0-9.]+$' "$tmp/a.out" ||
   fail "no cost-at-attainment row: $(cat "$tmp/a.out")"
 echo "ok: progress per run on stderr, refused value skipped with a note, cost table printed"
 
@@ -51,7 +51,7 @@ const costAt = (points, target) => {
   });
   return best;
 };
-const shipped = { "balanced": 0.7, "hpa-default": 0.8 };
+const shipped = { "cost-saver": 0.85, "hpa-default": 0.8 };
 s.curves.forEach((c, i) => {
   const row = s.policies[i];
   if (c.policy !== row.policy) fail(`curve ${i} is ${c.policy}, want ${row.policy}`);
@@ -87,16 +87,16 @@ s.curves.forEach((c, i) => {
     }
   }
 });
-if (Object.keys(s.cost_at_attainment).join() !== "balanced,hpa-default") fail("cost keys");
+if (Object.keys(s.cost_at_attainment).join() !== "cost-saver,hpa-default") fail("cost keys");
 console.log("summary.json: curves and cost_at_attainment check out");
 JS
 echo "ok: summary.json curves (points at the shipped value equal the rows) and cost_at_attainment"
 
 # -q: nothing on stderr; without --sweep, summary.json has neither member.
-sim --policy balanced --sweep target.utilization=0.6:0.8:0.1 -q >"$tmp/q.out" 2>"$tmp/q.err" ||
+sim --policy cost-saver --sweep target.utilization=0.6:0.8:0.1 -q >"$tmp/q.out" 2>"$tmp/q.err" ||
   fail "-q run failed"
 [ ! -s "$tmp/q.err" ] || fail "-q printed: $(cat "$tmp/q.err")"
-sim --policy balanced --out "$tmp/plain" >/dev/null 2>&1 || fail "plain run failed"
+sim --policy cost-saver --out "$tmp/plain" >/dev/null 2>&1 || fail "plain run failed"
 ! grep -qE '"curves"|"cost_at_attainment"' "$tmp/plain/summary.json" ||
   fail "summary.json has sweep members without --sweep"
 echo "ok: -q is quiet; no sweep members without --sweep"
@@ -105,7 +105,7 @@ echo "ok: -q is quiet; no sweep members without --sweep"
 expect_usage() { # WANT-LINE ARGS...
   local want=$1 rc=0
   shift
-  sim --policy balanced "$@" >/dev/null 2>"$tmp/err" || rc=$?
+  sim --policy cost-saver "$@" >/dev/null 2>"$tmp/err" || rc=$?
   [ "$rc" -eq 2 ] || fail "$*: want exit 2, got $rc"
   grep -qxF "$want" "$tmp/err" || fail "$*: want '$want', got '$(cat "$tmp/err")'"
 }
@@ -117,6 +117,6 @@ expect_usage "qfscale simulate: --sweep 'target.utilization=0.9:0.3:0.1' TO 0.3 
   --sweep target.utilization=0.9:0.3:0.1
 expect_usage "qfscale simulate: --sweep is given 2 times; one field is swept per run (run once per field)" \
   --sweep target.utilization=0.3:0.9:0.1 --sweep replicas.max=5:10:1
-expect_usage "qfscale simulate: --sweep: policy balanced refuses every value of target.utilization" \
+expect_usage "qfscale simulate: --sweep: policy cost-saver refuses every value of target.utilization" \
   --sweep target.utilization=1.1:1.3:0.1
 echo "ok: bad --sweep values exit 2 with the flag named"

@@ -68,7 +68,7 @@ grep -q "exceeded maximum resolution of 11,000 points per timeseries" "$tmp/whol
   fail "Prometheus answered 14,400 points in one query: $(head -c 300 "$tmp/whole.json")"
 echo "ok: Prometheus holds the backfilled series and refuses it in one range query"
 
-tune() { "$qfscale" tune --policy balanced --slo 99%@5s --replica-qps 5 --type GPU-I-2 -o json "$@"; }
+tune() { "$qfscale" tune --policy cost-saver --slo 99%@5s --replica-qps 5 --type GPU-I-2 -o json "$@"; }
 tune --prometheus "$url" --query 'sum(qps_e2e)' --range 4h --step 1s --end "$end" \
   >"$tmp/prom.json" 2>"$tmp/prom.err" || fail "tune --prometheus exited $?: $(cat "$tmp/prom.err")"
 tune --trace "$tmp/series.csv" -q >"$tmp/csv.json" 2>&1 || fail "tune --trace: $(cat "$tmp/csv.json")"

@@ -18,12 +18,12 @@ for peak in 20 25; do
     for ((t = 0; t < 3600; t++)); do echo "$t,$((t >= 1200 && t < 2400 ? peak : 10))"; done
   } >"$tmp/peak$peak.csv"
 done
-tune() { "$qfscale" tune --trace "$tmp/peak20.csv" --trace "$tmp/peak25.csv" --policy balanced \
+tune() { "$qfscale" tune --trace "$tmp/peak20.csv" --trace "$tmp/peak25.csv" --policy cost-saver \
   --replica-qps 5 --type GPU-I-2 "$@"; }
 
 tune --slo 99%@5s -o json -q >"$tmp/tune.json" 2>"$tmp/tune.err" || fail "tune exited $?: $(cat "$tmp/tune.err")"
 [ ! -s "$tmp/tune.err" ] || fail "-q printed: $(cat "$tmp/tune.err")"
-"$qfscale" simulate --trace "$tmp/peak20.csv" --trace "$tmp/peak25.csv" --policy balanced \
+"$qfscale" simulate --trace "$tmp/peak20.csv" --trace "$tmp/peak25.csv" --policy cost-saver \
   --replica-qps 5 --type GPU-I-2 --sweep target.utilization=0.30:0.95:0.05 -q --out "$tmp/sim" \
   >/dev/null || fail "simulate --sweep failed"
 node - "$tmp/tune.json" "$tmp/sim/summary.json" >"$tmp/best.txt" <<'JS' || fail "tune JSON: see above"
@@ -31,7 +31,7 @@ const fs = require("fs");
 const t = JSON.parse(fs.readFileSync(process.argv[2], "utf8"));
 const s = JSON.parse(fs.readFileSync(process.argv[3], "utf8"));
 const fail = (m) => { console.error("tune JSON: " + m); process.exit(1); };
-if (t.policy !== "balanced" || t.field !== "target.utilization") fail("policy/field");
+if (t.policy !== "cost-saver" || t.field !== "target.utilization") fail("policy/field");
 if (t.slo.attainment_pct !== 99 || t.slo.wait_s !== 5) fail("slo " + JSON.stringify(t.slo));
 if (t.traces.length !== 2 || t.traces[0].requests !== 48000 || t.traces[1].requests !== 54000) {
   fail("traces " + JSON.stringify(t.traces));
@@ -66,8 +66,8 @@ grep -qE "^cheapest: target.utilization=$best at [0-9.]+ CU-hours, attainment [0
 grep -qx "wrote $tmp/tuned.yaml" "$tmp/table.out" || fail "no 'wrote' line"
 [ "$(grep -c '^sweep: [0-9]*/14 ' "$tmp/table.err")" -eq 14 ] || fail "want 14 progress lines"
 "$qfscale" policy check "$tmp/tuned.yaml" >"$tmp/check.out" 2>&1 || fail "policy check: $(cat "$tmp/check.out")"
-grep -qx "$tmp/tuned.yaml: ok (policy balanced)" "$tmp/check.out" || fail "check: $(cat "$tmp/check.out")"
-# The written policy is balanced at that value: simulating it gives the tuned point's cost.
+grep -qx "$tmp/tuned.yaml: ok (policy cost-saver)" "$tmp/check.out" || fail "check: $(cat "$tmp/check.out")"
+# The written policy is cost-saver at that value: simulating it gives the tuned point's cost.
 "$qfscale" simulate --trace "$tmp/peak20.csv" --trace "$tmp/peak25.csv" --policy "$tmp/tuned.yaml" \
   --replica-qps 5 --type GPU-I-2 --out "$tmp/check" >/dev/null || fail "simulate tuned.yaml"
 node -e '
@@ -81,6 +81,26 @@ if (s.policies[0].compute_unit_hours !== t.best.compute_unit_hours) {
 grep -qE "^  target:$" "$tmp/tuned.yaml" && grep -qE "^    utilization: $best$" "$tmp/tuned.yaml" ||
   fail "tuned.yaml lacks utilization $best: $(cat "$tmp/tuned.yaml")"
 echo "ok: table with the cheapest row; --write gives a policy that passes policy check and costs the same"
+
+# A policy that sizes for a service level (balanced) is tuned on its own knob by default: the
+# attainment it sizes for, 90% to 99.9%, written back as a percentage that passes policy check.
+# On a slow wave: no policy holds 99% through the steps above without utilization headroom.
+awk 'BEGIN { print "t_seconds,qps"; for (t = 0; t < 7200; t++) printf "%d,%.3f\n", t, 20 + 15 * sin(t / 7200 * 6.2832) }' \
+  >"$tmp/wave.csv"
+"$qfscale" tune --trace "$tmp/wave.csv" --policy balanced \
+  --replica-qps 5 --type GPU-I-2 --slo 99%@5s -o json -q --write "$tmp/slo.yaml" \
+  >"$tmp/slo.json" 2>"$tmp/slo.err" || fail "tune balanced: $(cat "$tmp/slo.err")"
+node -e '
+const t = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+const fail = (m) => { console.error("tune balanced: " + m); process.exit(1); };
+if (t.field !== "target.slo.attainment") fail("field " + t.field);
+if (t.points.length !== 12 || t.points[0].value !== 90 || t.points[11].value !== 99.9) fail("sweep");
+if (!t.best || !(t.best.margin_pct >= 0)) fail("no best point");
+console.log(t.best.value);' "$tmp/slo.json" >"$tmp/slo_best.txt" || fail "tune balanced JSON"
+grep -qE "^      attainment: $(cat "$tmp/slo_best.txt")%$" "$tmp/slo.yaml" ||
+  fail "slo.yaml lacks attainment $(cat "$tmp/slo_best.txt")%: $(cat "$tmp/slo.yaml")"
+"$qfscale" policy check "$tmp/slo.yaml" >/dev/null 2>&1 || fail "policy check slo.yaml"
+echo "ok: balanced is tuned on target.slo.attainment by default ($(cat "$tmp/slo_best.txt")%)"
 
 # No value holds the SLO: exit 1, the best attainment reached named, no file written.
 rc=0
@@ -96,7 +116,7 @@ echo "ok: when nothing holds the SLO, exit 1 with the best attainment reached"
 expect_usage() { # WANT-LINE ARGS...
   local want=$1 rc=0
   shift
-  "$qfscale" tune --policy balanced --replica-qps 5 --type GPU-I-2 "$@" >/dev/null 2>"$tmp/err" || rc=$?
+  "$qfscale" tune --policy cost-saver --replica-qps 5 --type GPU-I-2 "$@" >/dev/null 2>"$tmp/err" || rc=$?
   [ "$rc" -eq 2 ] || fail "$*: want exit 2, got $rc"
   grep -qxF "$want" "$tmp/err" || fail "$*: want '$want', got '$(cat "$tmp/err")'"
 }

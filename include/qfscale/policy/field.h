@@ -11,7 +11,8 @@
 /// `target.utilization`, `replicas.max`, `scaleUp.policies[1].value`, `schedules[0].minReplicas`.
 /// Numeric fields are numbers (`target.utilization`, `panic.threshold`, …), whole numbers
 /// (`replicas.min`, `onMetricsFailure.after`, …) and durations in seconds (`metricWindow`,
-/// `scaleDown.stabilizationWindow`, …: the value 300 is written `300s`). A field the policy
+/// `scaleDown.stabilizationWindow`, …: the value 300 is written `300s`) and percentages
+/// (`target.slo.attainment`: the value 99.5 is written `99.5%`). A field the policy
 /// leaves unset (`scaleUp.tolerance`) is added; a list item it does not have
 /// (`schedules[2]` of a policy with one schedule) is an error.
 ///
@@ -35,7 +36,8 @@
 
 namespace qfscale::policy {
 
-enum class FieldKind { Number, Duration };
+/// How a value is written: 0.55, 300s (seconds), 99% (a percentage, given as 99).
+enum class FieldKind { Number, Duration, Percent };
 
 /// A numeric field path, checked against the schema: `path` without the `spec.` prefix
 /// ("scaleUp.policies[1].value"), and how its value is written.

@@ -75,7 +75,7 @@ TEST_SUITE("policy") {
   }
 
   TEST_CASE("field: with_field changes that one field and nothing else") {
-    const auto spec = shipped("balanced");
+    const auto spec = shipped("hpa-default");
     auto p = with_field(spec, field("target.utilization"), 0.55, kNoZones);
     REQUIRE(p);
     auto want = spec;
@@ -96,10 +96,21 @@ TEST_SUITE("policy") {
     auto tolerance = with_field(spec, field("scaleUp.tolerance"), 0.05, kNoZones);
     REQUIRE(tolerance);
     CHECK(tolerance->spec().scale_up.tolerance == 0.05);
+
+    // A service-level target: the percentage is written as the file spells it.
+    const auto slo = shipped("balanced");
+    REQUIRE(slo.target.slo);
+    auto attainment = with_field(slo, field("target.slo.attainment"), 99.5, kNoZones);
+    REQUIRE(attainment);
+    CHECK(attainment->spec().target.slo->attainment == doctest::Approx(0.995));
+    CHECK(attainment->spec().target.slo->wait == slo.target.slo->wait);
+    auto wait = with_field(slo, field("target.slo.wait"), 10, kNoZones);
+    REQUIRE(wait);
+    CHECK(wait->spec().target.slo->wait == 10s);
   }
 
   TEST_CASE("field: a value the policy refuses comes back as the loader's diagnostic") {
-    const auto spec = shipped("balanced");
+    const auto spec = shipped("hpa-default");
     struct Case {
       std::string_view name;
       std::string_view path;
@@ -139,12 +150,20 @@ TEST_SUITE("policy") {
     }
     // Just inside the range is accepted.
     CHECK(with_field(spec, field("target.utilization"), 1.0, kNoZones));
+    // A percentage out of range, on a policy that sizes for a service level.
+    const auto high =
+        with_field(shipped("balanced"), field("target.slo.attainment"), 100, kNoZones);
+    REQUIRE_FALSE(high);
+    CHECK(high.error()[0].path == "spec.target.slo.attainment");
+    CHECK_MESSAGE(high.error()[0].message.find("out of range") != std::string::npos,
+                  high.error()[0].message);
   }
 
   TEST_CASE("field: values are written in the file's form") {
     CHECK(field_value_text(field("target.utilization"), 0.35) == "0.35");
     CHECK(field_value_text(field("replicas.max"), 12) == "12");
     CHECK(field_value_text(field("metricWindow"), 300) == "300s");
+    CHECK(field_value_text(field("target.slo.attainment"), 99.9) == "99.9%");
   }
 }
 

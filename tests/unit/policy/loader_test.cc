@@ -619,6 +619,20 @@ TEST_SUITE("policy") {
     REQUIRE_MESSAGE(second.has_value(), (second ? "" : util::to_string(second.error())));
     CHECK(second->spec() == first->spec());
   }
+
+  TEST_CASE("loader: to_yaml writes an attainment as the file would, for every round value") {
+    // A whole percentage once came out as "9e+01%", which the loader itself refuses.
+    for (const auto* written : {"50%", "90%", "99%", "99.9%", "99.95%", "99.99%"}) {
+      CAPTURE(written);
+      auto p = load_policy(
+          doc(fmt::format("  target: {{slo: {{wait: 5s, attainment: {}}}}}\n", written)), "p.yaml",
+          system_zones());
+      REQUIRE_MESSAGE(p.has_value(), (p ? "" : util::to_string(p.error())));
+      const auto text = to_yaml(p->spec());
+      CHECK(text.find(fmt::format("attainment: {}\n", written)) != std::string::npos);
+      CHECK(load_policy(text, "shown.yaml", system_zones()));
+    }
+  }
 }
 
 }  // namespace

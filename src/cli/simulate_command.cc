@@ -142,7 +142,8 @@ int run_simulate(const SimulateOptions& o) {
   const std::pair<const char*, std::string> files[] = {
       {"summary.json", sim::summary_json(*comparison, more)},
       {"timeline.csv", sim::timeline_csv(*comparison)},
-      {"report.html", sim::report_html(*comparison)}};
+      {"report.html",
+       curves ? sim::report_html(*comparison, *curves) : sim::report_html(*comparison)}};
   for (const auto& [name, content] : files) {
     const auto path = (std::filesystem::path(o.out_dir) / name).string();
     if (auto st = util::write_file_atomic(path, content); !st) {

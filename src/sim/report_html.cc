@@ -39,6 +39,76 @@ std::vector<svg::Band> late_bands(const std::vector<TimelinePoint>& timeline, do
   return out;
 }
 
+/// Attainments below this are left off the cost-versus-attainment axis: the choice is made
+/// between 99% and 100%, and a point at 40% would squeeze that range into a few pixels.
+constexpr double kCurveAxisFloor = 90;
+
+/// The cost-versus-attainment chart of a sweep: one curve per policy (a dot per swept value),
+/// a ring at each policy as written, the oracle's point, marks at 99% and 99.9%.
+void append_cost_curves(std::string& out, const Comparison& c, std::span<const Curve> curves) {
+  double lowest = 100;
+  for (const auto& curve : curves) {
+    for (const auto& p : curve.points) lowest = std::min(lowest, p.slo_attainment_pct);
+  }
+  for (const auto& row : c.policies) lowest = std::min(lowest, row.total.queue.attainment_pct());
+  const double x_min = std::max(kCurveAxisFloor, std::floor(lowest));
+  std::size_t left_off = 0;
+  svg::XYChart chart{.kind = "cost-attainment",
+                     .title = "",
+                     .x_label = "SLO attainment (%)",
+                     .y_label = "compute-unit-hours",
+                     .x_min = x_min,
+                     .x_max = 100,
+                     .series = {},
+                     .x_marks = {{99.0, "99%"}, {99.9, "99.9%"}},
+                     .rings = {}};
+  for (std::size_t k = 0; k < curves.size(); ++k) {
+    const auto& curve = curves[k];
+    const auto color = kPalette[k % std::size(kPalette)];
+    Series s{.name = curve.policy,
+             .label = fmt::format("{} over {}", curve.policy, curve.field),
+             .color = color,
+             .markers = true};
+    for (const auto& p : curve.points) {
+      if (p.slo_attainment_pct < x_min) {
+        ++left_off;
+        continue;
+      }
+      s.points.push_back({p.slo_attainment_pct, p.compute_unit_hours});
+      s.tooltips.push_back(fmt::format("{} {}={}: {} attainment, {:.2f} CU-h", curve.policy,
+                                       curve.field, p.value, attainment_text(p.slo_attainment_pct),
+                                       p.compute_unit_hours));
+    }
+    chart.series.push_back(std::move(s));
+  }
+  for (std::size_t k = 0; k < c.policies.size(); ++k) {
+    const auto& row = c.policies[k];
+    const double a = row.total.queue.attainment_pct();
+    if (a < x_min) continue;
+    chart.rings.push_back(
+        {.name = row.result.policy,
+         .color = kPalette[k % std::size(kPalette)],
+         .at = {a, row.total.compute_unit_hours},
+         .tooltip = fmt::format("{} as written: {} attainment, {:.2f} CU-h", row.result.policy,
+                                attainment_text(a), row.total.compute_unit_hours)});
+  }
+  const double oracle_attainment = c.oracle.total.queue.attainment_pct();
+  chart.rings.push_back({.name = "oracle",
+                         .color = kOracleColor,
+                         .at = {oracle_attainment, c.oracle.total.compute_unit_hours},
+                         .tooltip = fmt::format("oracle: {} attainment, {:.2f} CU-h",
+                                                attainment_text(oracle_attainment),
+                                                c.oracle.total.compute_unit_hours)});
+  chart.title = fmt::format(
+      "Cost versus SLO attainment over the sweep (rings: each policy as written, and the "
+      "oracle){}",
+      left_off > 0 ? fmt::format("; {} point{} below {:g}% not shown", left_off,
+                                 left_off == 1 ? "" : "s", x_min)
+                   : "");
+  out += "<h2>Cost versus service level</h2>\n";
+  svg::append_xy_chart(out, chart);
+}
+
 std::string fixed(double v, int decimals) {
   return std::isfinite(v) ? fmt::format("{:.{}f}", v, decimals) : "inf";
 }
@@ -154,7 +224,7 @@ std::vector<ChartPoint> downsample(std::span<const ChartPoint> points, std::size
   return out;
 }
 
-std::string report_html(const Comparison& c) {
+std::string report_html(const Comparison& c, std::span<const Curve> curves) {
   const auto& in = c.inputs;
   std::string files;
   for (std::size_t i = 0; i < c.services.size(); ++i) {
@@ -186,8 +256,9 @@ std::string report_html(const Comparison& c) {
       "same startup delay: the lower bound on cost. The floor at a policy's cost is the "
       "fewest requests over capacity that any controller acting at the same ticks could have "
       "left while spending as much, even knowing the future: the lower bound on requests over "
-      "capacity at that price. Demand is per second. Shaded: seconds in which requests turned late "
-      "(served after the SLO wait, or abandoned). Hover over a chart for the values.</p>\n";
+      "capacity at that price. Demand is per second. Shaded: seconds in which requests turned "
+      "late (served after the SLO wait, or abandoned). Hover over a chart for the values.</p>\n";
+  if (!curves.empty()) append_cost_curves(out, c, curves);
 
   for (std::size_t i = 0; i < c.services.size(); ++i) {
     const auto& svc = c.services[i];

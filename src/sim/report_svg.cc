@@ -271,6 +271,13 @@ void append_xy_chart(std::string& out, const XYChart& c) {
           html_escape(i < s.tooltips.size() ? s.tooltips[i] : s.label));
     }
   }
+  for (const auto& r : c.rings) {
+    out += fmt::format(
+        "<circle class=\"ring\" data-series=\"{}\" cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"7\" "
+        "fill=\"none\" "
+        "stroke=\"{}\" stroke-width=\"2\"><title>{}</title></circle>\n",
+        html_escape(r.name), f.px(r.at.x), f.py(r.at.y), r.color, html_escape(r.tooltip));
+  }
   out += "</svg>\n";
   append_legend(out, c.series, false, {});
 }

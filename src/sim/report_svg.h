@@ -58,6 +58,14 @@ struct XYChart {
   std::vector<Series> series;  ///< drawn in x order as given; each point has a tooltip
   /// Vertical reference lines (e.g. the 99% target), with their label.
   std::vector<std::pair<double, std::string>> x_marks;
+  /// Single points drawn as rings (e.g. each policy as written), with a tooltip.
+  struct Ring {
+    std::string name;  ///< data-series
+    std::string_view color;
+    ChartPoint at;
+    std::string tooltip;
+  };
+  std::vector<Ring> rings;
 };
 
 void append_xy_chart(std::string& out, const XYChart& chart);

@@ -30,6 +30,13 @@ grep -qE '^cost-saver +target.utilization +15 +[0-9.]+ +[0-9.]+$' "$tmp/a.out" |
   fail "no cost-at-attainment row: $(cat "$tmp/a.out")"
 echo "ok: progress per run on stderr, refused value skipped with a note, cost table printed"
 
+# report.html gains the cost-versus-attainment chart: a dot per point shown, per policy.
+grep -q '<svg class="chart" data-chart="cost-attainment"' "$tmp/a/report.html" || fail "no cost chart"
+for p in cost-saver hpa-default; do
+  grep -q "<circle class=\"point\" data-series=\"$p\"" "$tmp/a/report.html" || fail "no points for $p"
+done
+echo "ok: report.html has the cost-versus-attainment chart"
+
 node - "$tmp/a/summary.json" <<'JS' || fail "summary.json: see above"
 const s = JSON.parse(require("fs").readFileSync(process.argv[2], "utf8"));
 const fail = (m) => { console.error("summary.json: " + m); process.exit(1); };
@@ -99,6 +106,7 @@ sim --policy cost-saver --sweep target.utilization=0.6:0.8:0.1 -q >"$tmp/q.out" 
 sim --policy cost-saver --out "$tmp/plain" >/dev/null 2>&1 || fail "plain run failed"
 ! grep -qE '"curves"|"cost_at_attainment"' "$tmp/plain/summary.json" ||
   fail "summary.json has sweep members without --sweep"
+! grep -q 'data-chart="cost-attainment"' "$tmp/plain/report.html" || fail "cost chart without --sweep"
 echo "ok: -q is quiet; no sweep members without --sweep"
 
 # Usage errors: exit 2, naming --sweep.

@@ -68,6 +68,7 @@
 #include "qfscale/policy/policy.h"
 #include "qfscale/sim/queue.h"
 #include "qfscale/sim/simulator.h"
+#include "qfscale/sim/sweep.h"
 #include "qfscale/util/result.h"
 
 namespace qfscale::sim {
@@ -190,8 +191,12 @@ struct CompareOptions {
 /// `<svg class="chart" data-chart="capacity|replicas" data-service="ID">`, each with one
 /// `<polyline class="series" data-series="NAME">` per policy and one for the oracle (the capacity
 /// chart also has data-series="demand"), axes with tick labels and a legend; then the summary
-/// table. Series are downsampled to at most `kMaxChartPoints` points.
-[[nodiscard]] std::string report_html(const Comparison& c);
+/// table. Series are downsampled to at most `kMaxChartPoints` points. With a sweep's `curves`
+/// (sweep.h), a cost-versus-attainment chart comes first: `<svg class="chart"
+/// data-chart="cost-attainment">`, a polyline and a dot per point for each policy, a ring at each
+/// policy as written (its summary row) and the oracle's point; attainments below 90% are left
+/// off the axis (the caption says how many), since the choice is made between 99% and 100%.
+[[nodiscard]] std::string report_html(const Comparison& c, std::span<const Curve> curves = {});
 
 /// An SLO attainment for the tables: three decimals, since SLOs are set at 99.9%, and never
 /// rounded up to "100.000%" while anything was late (99.9996 -> "99.999%").

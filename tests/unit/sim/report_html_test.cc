@@ -81,6 +81,45 @@ TEST_SUITE("sim") {
     CHECK(count(html, "http") == count(html, "xmlns=\"http://www.w3.org/2000/svg\""));
   }
 
+  TEST_CASE("report html: a sweep adds the cost-versus-attainment chart") {
+    const policy::Policy policies[] = {exact_policy("balanced"), exact_policy("cheap")};
+    const ServiceSpec services[] = {step_service()};
+    auto c = compare(policies, services, step_inputs(), step_options());
+    REQUIRE(c);
+    CHECK(report_html(*c).find("data-chart=\"cost-attainment\"") == std::string::npos);
+    // Two curves of three points; one point at 42% is below the axis floor of 90%.
+    const Curve curves[] = {
+        {.policy = "balanced",
+         .field = "target.utilization",
+         .points = {{.value = 0.5, .slo_attainment_pct = 100, .compute_unit_hours = 20},
+                    {.value = 0.7, .slo_attainment_pct = 99.5, .compute_unit_hours = 15},
+                    {.value = 0.9, .slo_attainment_pct = 42, .compute_unit_hours = 11}}},
+        {.policy = "cheap",
+         .field = "target.utilization",
+         .points = {{.value = 0.5, .slo_attainment_pct = 99.95, .compute_unit_hours = 18},
+                    {.value = 0.7, .slo_attainment_pct = 99.2, .compute_unit_hours = 14},
+                    {.value = 0.9, .slo_attainment_pct = 95, .compute_unit_hours = 12}}}};
+    const auto html = report_html(*c, curves);
+    CHECK(count(html, "data-chart=\"cost-attainment\"") == 1);
+    CHECK(count(html, "<circle class=\"point\" data-series=\"balanced\"") == 2);
+    CHECK(count(html, "<circle class=\"point\" data-series=\"cheap\"") == 3);
+    CHECK(html.find("; 1 point below 90% not shown") != std::string::npos);
+    CHECK(
+        html.find("<title>cheap target.utilization=0.7: 99.200% attainment, 14.00 CU-h</title>") !=
+        std::string::npos);
+    // Rings: both policies as written (where on the axis) and the oracle at 100%.
+    CHECK(count(html, "<circle class=\"ring\" data-series=\"oracle\"") == 1);
+    const auto rings = count(html, "<circle class=\"ring\"");
+    CHECK(rings == 1 + static_cast<std::size_t>(std::count_if(
+                           c->policies.begin(), c->policies.end(), [](const PolicyRow& row) {
+                             return row.total.queue.attainment_pct() >= 90;
+                           })));
+    // The 99% and 99.9% marks; the x axis spans 90..100 (the lowest shown point is 95).
+    CHECK(html.find(">99.9%</text>") != std::string::npos);
+    CHECK(html.find(">90</text>") != std::string::npos);
+    CHECK(html.find(">100</text>") != std::string::npos);
+  }
+
   TEST_CASE("report html: the demand series reaches the chart's top at the peak") {
     // The step trace peaks at 30 QPS: the y axis steps are 1/2/5 x 10^k for at most 5 intervals up
     // to 30 -> 10, top 30. A capacity chart is 200 high: the plot spans y = 16 (top) to 200 - 36 =

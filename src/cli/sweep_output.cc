@@ -58,20 +58,25 @@ OrExit<std::vector<sim::Curve>> run_sweep(std::string_view command,
     print_problem(command, curves.error().to_string());
     return tl::unexpected(2);
   }
-  bool empty = false;
+  // A policy that refuses every value (balanced sizes for an SLO and has no utilization) keeps
+  // its row as written and gets no curve; only when no policy has a curve is the sweep wrong.
+  bool any_points = false;
   for (const auto& c : *curves) {
+    if (c.points.empty()) {
+      print_problem(command, fmt::format("--sweep: policy {} refuses every value of {}, so it has "
+                                         "no curve: {}",
+                                         c.policy, range.field.path,
+                                         c.skipped.empty() ? "" : c.skipped.front().reason));
+      continue;
+    }
+    any_points = true;
     for (const auto& s : c.skipped) {
       print_problem(command,
                     fmt::format("--sweep: skipped {} at {}={}: {}", c.policy, range.field.path,
                                 policy::field_value_text(range.field, s.value), s.reason));
     }
-    if (c.points.empty()) {
-      print_problem(command, fmt::format("--sweep: policy {} refuses every value of {}", c.policy,
-                                         range.field.path));
-      empty = true;
-    }
   }
-  if (empty) return tl::unexpected(2);
+  if (!any_points) return tl::unexpected(2);
   return std::move(*curves);
 }
 

@@ -27,7 +27,8 @@ void add_sweep_options(CLI::App& cmd, std::vector<std::string>& sweeps, bool& qu
                        std::string_view default_text);
 
 /// Runs the sweep on `workers` threads; unless `quiet`, prints "sweep: N/TOTAL POLICY
-/// FIELD=VALUE" on stderr as each run finishes and a note per refused value. A failed run is
+/// FIELD=VALUE" on stderr as each run finishes and a note per refused value (one note for a
+/// policy that refuses every value: it has no curve). A failed run, or no policy with a curve, is
 /// printed, exit 2.
 [[nodiscard]] OrExit<std::vector<sim::Curve>> run_sweep(std::string_view command,
                                                         std::span<const policy::Policy> policies,

@@ -37,6 +37,18 @@ for p in cost-saver hpa-default; do
 done
 echo "ok: report.html has the cost-versus-attainment chart"
 
+# A policy the field does not apply to (balanced sizes for an SLO, without a utilization) keeps
+# its row and gets one note and an empty curve; the others are swept as usual.
+sim --policy balanced --policy hpa-default --sweep target.utilization=0.5:0.9:0.1 -q \
+  --out "$tmp/mixed" >"$tmp/mixed.out" 2>"$tmp/mixed.err" || fail "mixed sweep: $(cat "$tmp/mixed.err")"
+[ "$(wc -l <"$tmp/mixed.err")" -eq 1 ] && grep -q "^qfscale simulate: --sweep: policy balanced refuses every value of target.utilization, so it has no curve: spec.target.slo: is set together" "$tmp/mixed.err" ||
+  fail "mixed sweep notes: $(cat "$tmp/mixed.err")"
+node -e '
+const s = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+if (s.policies.length !== 2 || s.curves[0].points.length !== 0 || s.curves[1].points.length !== 5) process.exit(1);
+' "$tmp/mixed/summary.json" || fail "mixed sweep: want balanced without points, hpa-default with 5"
+echo "ok: a policy without the field keeps its row and gets no curve"
+
 node - "$tmp/a/summary.json" <<'JS' || fail "summary.json: see above"
 const s = JSON.parse(require("fs").readFileSync(process.argv[2], "utf8"));
 const fail = (m) => { console.error("summary.json: " + m); process.exit(1); };
@@ -125,6 +137,6 @@ expect_usage "qfscale simulate: --sweep 'target.utilization=0.9:0.3:0.1' TO 0.3 
   --sweep target.utilization=0.9:0.3:0.1
 expect_usage "qfscale simulate: --sweep is given 2 times; one field is swept per run (run once per field)" \
   --sweep target.utilization=0.3:0.9:0.1 --sweep replicas.max=5:10:1
-expect_usage "qfscale simulate: --sweep: policy cost-saver refuses every value of target.utilization" \
+expect_usage "qfscale simulate: --sweep: policy cost-saver refuses every value of target.utilization, so it has no curve: spec.target.utilization: 1.1 is out of range, must be in (0, 1]" \
   --sweep target.utilization=1.1:1.3:0.1
 echo "ok: bad --sweep values exit 2 with the flag named"

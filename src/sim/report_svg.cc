@@ -254,11 +254,18 @@ void append_xy_chart(std::string& out, const XYChart& c) {
   open_svg(out, f, fmt::format("data-chart=\"{}\"", c.kind), y_step, c.y_label);
   append_x_axis(out, f, nice_step(f.x_max - f.x_min), c.x_label,
                 [](double x) { return fmt::format("{:g}", std::round(x * 1000) / 1000); });
-  for (const auto& [x, label] : c.x_marks) {
+  for (std::size_t i = 0; i < c.x_marks.size(); ++i) {
+    const auto& [x, label] = c.x_marks[i];
+    // Labels right of their line, staggered in height so that close marks (99%, 99.9%) stay
+    // readable; a mark near the right edge is labelled on its left.
+    const bool left = f.px(x) > kWidth - kRight - 60;
     out += fmt::format(
         "<line class=\"mark\" x1=\"{0:.1f}\" y1=\"{1:.1f}\" x2=\"{0:.1f}\" y2=\"{2:.1f}\" "
-        "stroke=\"#999\" stroke-dasharray=\"2 3\"/><text x=\"{3:.1f}\" y=\"{4:.1f}\">{5}</text>\n",
-        f.px(x), kTop, kTop + f.plot_h(), f.px(x) + 4, kTop + 12, html_escape(label));
+        "stroke=\"#999\" stroke-dasharray=\"2 3\"/><text x=\"{3:.1f}\" "
+        "y=\"{4:.1f}\"{5}>{6}</text>\n",
+        f.px(x), kTop, kTop + f.plot_h(), f.px(x) + (left ? -4 : 4),
+        kTop + 12 + 14 * static_cast<double>(i % 2), left ? " text-anchor=\"end\"" : "",
+        html_escape(label));
   }
   for (const auto& s : c.series) {
     append_polyline(out, f, s);

@@ -137,7 +137,7 @@ TEST_SUITE("sim") {
   }
 
   TEST_CASE("sweep: every policy at every value; results do not depend on threads") {
-    const policy::Policy policies[] = {shipped("balanced"), shipped("hpa-default")};
+    const policy::Policy policies[] = {shipped("cost-saver"), shipped("hpa-default")};
     const ServiceSpec services[] = {test::step_service("a"), test::step_service("b")};
     SweepOptions options;
     options.sim.tick = 10s;

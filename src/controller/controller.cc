@@ -73,6 +73,17 @@ model::ComputeUnits held_units(const Seen& seen, std::optional<model::ComputeUni
   return std::max(seen.units, seen.replicas * *per_replica);
 }
 
+/// Units taken on an instance that its usage list does not show (another team's services), when
+/// the reply says what is left: capacity 16, available 4, listed 10 -> 2. Without them the
+/// allocator would plan a scale-up into units that are not there, and ScaleService would refuse
+/// it every tick.
+model::ComputeUnits unlisted_units(const qianfan::ComputeUnitInfo& described) {
+  const auto& available = described.instance.available_compute_unit_count;
+  if (!available) return {};
+  const auto unlisted = described.instance.compute_unit_count - *available - described.used();
+  return unlisted > model::ComputeUnits{} ? unlisted : model::ComputeUnits{};
+}
+
 /// The replicas the instances' usage lists show for a service.
 model::Replicas listed_replicas(const std::vector<Seen>& seen) {
   model::Replicas total;
@@ -211,6 +222,7 @@ telemetry::TickReport Controller::Impl::tick(util::SystemTime now) {
     specs[i] = capacity::InstanceSpec{
         .id = instances[i].id,
         .capacity = instances[i].capacity.value_or(described->instance.compute_unit_count)};
+    specs[i].foreign += unlisted_units(*described);
     for (const auto& usage : described->usage) {
       const auto it = service_index.find(usage.service_id);
       if (it == service_index.end()) {

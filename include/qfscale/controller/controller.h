@@ -8,7 +8,8 @@
 /// 1. Observe: DescribeService for every configured service and DescribeComputeUnit for every
 ///    configured instance, concurrently (at most `qianfan.concurrency` calls in flight), and one
 ///    `QpsSource::read` for all services. Per-instance placements come from the compute-unit
-///    usage lists; units used by services qfscale does not manage are `foreign`.
+///    usage lists; units used by services qfscale does not manage are `foreign`, and so are
+///    units taken but not listed (capacity - availableComputeUnitCount - listed, when sent).
 /// 2. Recommend: `policy::recommend` per service with its persisted `EngineState`.
 /// 3. Allocate: `capacity::allocate` over every service that is not frozen. A frozen service
 ///    (not Serving, model updating, or its DescribeService failed this tick) keeps its replicas;

@@ -22,6 +22,10 @@
 /// 5. Report: the engine states are saved; the `TickReport` goes to the audit log first, then
 ///    to every sink (so a failed save or audit write is in the report they get).
 ///
+/// In code the tick is a pipeline of stages, each filling its own struct (src/controller/
+/// tick_stages.h): observe -> recommend -> allocation input -> allocate -> plan and act -> report;
+/// every service's `Decision` is assembled once, at the end, from what the stages found.
+///
 /// An instance whose DescribeComputeUnit fails freezes every service that may use it this tick
 /// (placements unknown: a call could pass through an over-capacity state). A frozen service's
 /// decision has outcome `Skipped`; its reason is the engine's (`FrozenNotServing`,

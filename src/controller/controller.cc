@@ -17,6 +17,7 @@ struct Controller::Impl {
   Dependencies deps;
   EngineStates states;
   detail::Layout layout;
+  detail::HiddenUnitsMemory hidden;  ///< learned from refusals; see hidden_units.h
 
   void adopt(Config c) {
     config = std::move(c);
@@ -86,7 +87,9 @@ const EngineStates& Controller::states() const { return impl_->states; }
 
 telemetry::TickReport Controller::Impl::tick(util::SystemTime now) {
   const auto started = deps.clock->monotonic_now();
-  const detail::TickContext ctx{.config = config, .layout = layout, .deps = deps, .now = now};
+  hidden = detail::recall(std::move(hidden), now);
+  const detail::TickContext ctx{
+      .config = config, .layout = layout, .deps = deps, .now = now, .hidden = hidden};
   detail::TickErrors errors;
   errors.of_service.resize(config.services.size());
   auto observed = detail::observe_tick(ctx, errors);
@@ -94,6 +97,8 @@ telemetry::TickReport Controller::Impl::tick(util::SystemTime now) {
   const auto requests = detail::allocation_input(ctx, observed, recommended);
   const auto allocation = detail::allocate(requests, errors);
   auto acted = detail::plan_and_act(ctx, requests, allocation, errors);
+  hidden = detail::learn(std::move(hidden),
+                         detail::refused_ups(ctx, observed, requests, allocation, acted), now);
   const bool saved = save_states(now, errors);
 
   auto report =

@@ -74,28 +74,65 @@ capacity::ServiceRequest request_for(const TickContext& tick, std::size_t k, con
   return std::move(*request);
 }
 
+void apply_grant(const capacity::ServiceAllocation& granted, model::Decision& d) {
+  d.desired = granted.granted;
+  d.unmet = granted.unmet;
+  if (granted.shortfall != capacity::Shortfall::None) {
+    d.reason = capacity::to_reason(granted.shortfall);
+  }
+}
+
+/// The remembered hidden units to count on an instance this tick (hidden_units.h).
+model::ComputeUnits hidden_units_on(const TickContext& tick, const capacity::InstanceSpec& seen,
+                                    const capacity::InstanceSpec& spec,
+                                    model::ComputeUnits managed) {
+  const auto it = tick.hidden.find(spec.id);
+  if (it == tick.hidden.end()) return {};
+  return counted(it->second, seen.foreign, spec.capacity - spec.foreign - managed);
+}
+
+/// Says why growth is held back on an instance that holds units no reply shows.
+void note_hidden_units(const TickContext& tick, std::size_t k, const model::Decision& d,
+                       TickErrors& errors) {
+  if (d.unmet == model::Replicas{}) return;
+  for (const auto& id : tick.config.services[k].instances) {
+    const auto it = tick.hidden.find(id);
+    if (it == tick.hidden.end()) continue;
+    errors.note(k, fmt::format("instance {} refused a scale-up for compute units its usage list "
+                               "does not show; {} of its units count as used for {} min after the "
+                               "last refusal, and growth that does not fit waits (capped_capacity)",
+                               id, it->second.units, kHiddenUnitsMemory.count()));
+  }
+}
+
 }  // namespace
 
 Requests allocation_input(const TickContext& tick, const Observed& observed,
                           std::span<const Recommended> recommended) {
   Requests out;
   out.request_of.resize(recommended.size());
+  out.hidden_counted.resize(observed.instances.size());
   std::vector<capacity::InstanceSpec> specs;
-  for (const auto& spec : observed.instances)
+  for (const auto& spec : observed.instances) {
     specs.push_back(spec.value_or(capacity::InstanceSpec{}));
+  }
+  std::vector<model::ComputeUnits> managed(specs.size());  // units the requests run now
   for (std::size_t k = 0; k < recommended.size(); ++k) {
-    if (recommended[k].frozen) {
+    const auto& r = recommended[k];
+    for (const auto& seen : observed.seen[k]) {
       // A frozen service keeps what it has: to the allocator its units are somebody else's.
-      for (const auto& seen : observed.seen[k]) {
-        specs[seen.instance].foreign += held_units(seen, recommended[k].units_per_replica);
-      }
-      continue;
+      (r.frozen ? specs[seen.instance].foreign : managed[seen.instance]) +=
+          r.frozen ? held_units(seen, r.units_per_replica) : seen.replicas * *r.units_per_replica;
     }
+    if (r.frozen) continue;
     out.request_of[k] = out.input.services.size();
-    out.input.services.push_back(request_for(tick, k, recommended[k], observed.seen[k]));
+    out.input.services.push_back(request_for(tick, k, r, observed.seen[k]));
   }
   for (std::size_t i = 0; i < specs.size(); ++i) {
-    if (observed.instances[i]) out.input.instances.push_back(specs[i]);
+    if (!observed.instances[i]) continue;
+    out.hidden_counted[i] = hidden_units_on(tick, *observed.instances[i], specs[i], managed[i]);
+    specs[i].foreign += out.hidden_counted[i];
+    out.input.instances.push_back(specs[i]);
   }
   return out;
 }
@@ -141,15 +178,11 @@ model::Decision decide(std::size_t k, const TickContext& tick, const Recommended
                     .desired = r.current};
   d.steps = r.recommendation.steps;
   d.calls = std::move(acted.calls[k]);
-  d.errors = std::move(errors.of_service[k]);
   if (!r.frozen && allocation) {
-    const auto& granted = allocation->services[*requests.request_of[k]];
-    d.desired = granted.granted;
-    d.unmet = granted.unmet;
-    if (granted.shortfall != capacity::Shortfall::None) {
-      d.reason = capacity::to_reason(granted.shortfall);
-    }
+    apply_grant(allocation->services[*requests.request_of[k]], d);
   }
+  note_hidden_units(tick, k, d, errors);
+  d.errors = std::move(errors.of_service[k]);
   if (r.frozen || !acted.ok) {
     // Nothing was sent for it: it keeps what it has (the unmet figure still says what did not fit).
     d.desired = r.current;
@@ -158,6 +191,28 @@ model::Decision decide(std::size_t k, const TickContext& tick, const Recommended
   }
   d.outcome = summarise(d.calls);
   return d;
+}
+
+std::vector<RefusedUp> refused_ups(const TickContext& tick, const Observed& observed,
+                                   const Requests& requests,
+                                   const std::optional<capacity::Allocation>& allocation,
+                                   const Acted& acted) {
+  std::vector<RefusedUp> out;
+  if (!allocation) return out;
+  for (const auto& calls : acted.calls) {
+    for (const auto& call : calls) {
+      if (call.outcome != model::ActuationOutcome::Refused || call.to <= call.from) continue;
+      const std::size_t i = tick.layout.instance_index.at(call.instance);
+      const auto usage = std::find_if(allocation->instances.begin(), allocation->instances.end(),
+                                      [&](const auto& u) { return u.id == call.instance; });
+      if (usage == allocation->instances.end() || !observed.instances[i]) continue;
+      out.push_back({.instance = call.instance,
+                     .free_after = usage->free,
+                     .counted = requests.hidden_counted[i],
+                     .foreign_seen = observed.instances[i]->foreign});
+    }
+  }
+  return out;
 }
 
 /// See controller.h: a tick that saw no service, no metric or no instance reconciled nothing.

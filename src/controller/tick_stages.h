@@ -24,6 +24,8 @@
 #include "qfscale/telemetry/sink.h"
 #include "qfscale/util/clock.h"
 
+#include "controller/hidden_units.h"
+
 namespace qfscale::controller::detail {
 
 /// The config's services and instances by position (config order) and by id.
@@ -86,6 +88,8 @@ struct Recommended {
 struct Requests {
   capacity::AllocationInput input;
   std::vector<std::optional<std::size_t>> request_of;
+  /// Per instance: remembered hidden units counted as foreign this tick (hidden_units.h).
+  std::vector<model::ComputeUnits> hidden_counted;
 };
 
 /// 5. What acting did; `ok` is false when no plan could be made (nothing was sent).
@@ -101,6 +105,8 @@ struct TickContext {
   const Layout& layout;
   const Dependencies& deps;
   util::SystemTime now;
+  /// Units instances hold that no reply shows, learned from refusals: counted as foreign.
+  const HiddenUnitsMemory& hidden;
 };
 
 [[nodiscard]] Observed observe_tick(const TickContext& tick, TickErrors& errors);
@@ -115,6 +121,11 @@ struct TickContext {
 [[nodiscard]] Acted plan_and_act(const TickContext& tick, const Requests& requests,
                                  const std::optional<capacity::Allocation>& allocation,
                                  TickErrors& errors);
+/// The instances where a scale-up was refused for capacity, with the units the allocation left
+/// free there (what hidden_units.h learns from).
+[[nodiscard]] std::vector<RefusedUp> refused_ups(
+    const TickContext& tick, const Observed& observed, const Requests& requests,
+    const std::optional<capacity::Allocation>& allocation, const Acted& acted);
 /// 6. The report of the tick, every decision assembled here, once; the controller adds the
 /// timing and `success`, then saves, audits and publishes it.
 [[nodiscard]] telemetry::TickReport assemble_report(

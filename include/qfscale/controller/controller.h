@@ -16,9 +16,12 @@
 ///    its units count as foreign, so nobody else takes them and it gets no call.
 /// 4. Act: `capacity::plan_calls`; every scale-down, then every scale-up. An up on an instance
 ///    where a down failed this tick is skipped (it might not fit); it is re-planned next tick, as
-///    is a ScaleService refused for capacity. Retries of transient errors happen inside the
-///    Qianfan client (ScaleService sets an absolute count, so a retry is idempotent). In dry-run
-///    nothing is sent and each call's outcome is `DryRun`.
+///    is a ScaleService refused for capacity. A refused scale-up proves the instance holds units
+///    no reply shows: they count as used there for 10 minutes (src/controller/hidden_units.h),
+///    so growth that does not fit waits as capped_capacity instead of being refused every tick.
+///    Retries of transient errors happen inside the Qianfan client (ScaleService sets an absolute
+///    count, so a retry is idempotent). In dry-run nothing is sent and each call's outcome is
+///    `DryRun`.
 /// 5. Report: the engine states are saved; the `TickReport` goes to the audit log first, then
 ///    to every sink (so a failed save or audit write is in the report they get).
 ///

@@ -13,6 +13,7 @@
 #include <fmt/chrono.h>
 #include <fmt/format.h>
 
+#include "qfscale/controller/api_attempts.h"
 #include "qfscale/controller/audit_log.h"
 #include "qfscale/controller/controller.h"
 #include "qfscale/controller/run.h"
@@ -171,12 +172,18 @@ int run_controller(controller::Config config, const bce::Credentials& credential
     log_line((http_client ? metrics_http_client : http_client).error().to_string());
     return 2;
   }
+  auto exporter = telemetry::Exporter::create({}, clock);
+  if (!exporter) {
+    log_line(exporter.error().to_string());
+    return 2;
+  }
   qianfan::ClientConfig client_config{
       .credentials = credentials,
       .base_url = config.qianfan.base_url,
       .retry = {.max_attempts = config.qianfan.max_attempts,
                 .max_retry_after = config.qianfan.max_retry_after},
       .request_timeout = config.qianfan.timeout,
+      .on_attempt = controller::count_api_attempts(**exporter),
   };
   auto api =
       qianfan::make_qianfan_client(client_config, **http_client, clock, random,
@@ -188,11 +195,6 @@ int run_controller(controller::Config config, const bce::Credentials& credential
   auto qps = make_qps_source(config, **metrics_http_client, **api, clock.system_now());
   if (!qps) {
     log_line(fmt::format("metric source: {}", qps.error().to_string()));
-    return 2;
-  }
-  auto exporter = telemetry::Exporter::create({}, clock);
-  if (!exporter) {
-    log_line(exporter.error().to_string());
     return 2;
   }
   std::unique_ptr<controller::AuditLog> audit;

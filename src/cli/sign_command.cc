@@ -2,7 +2,6 @@
 // call the Qianfan API with curl. The URL is split here rather than with the http module: only
 // scheme://host[:port]/path?query is needed, and `sign` must not pull in the network stack.
 
-#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -17,6 +16,8 @@
 #include <fmt/format.h>
 
 #include "qfscale/bce/signer.h"
+#include "qfscale/http/client.h"
+#include "qfscale/http/url.h"
 #include "qfscale/policy/duration.h"
 #include "qfscale/util/clock.h"
 #include "qfscale/util/time_text.h"
@@ -57,100 +58,26 @@ std::string_view trim(std::string_view s) {
   return s.substr(first, s.find_last_not_of(" \t") - first + 1);
 }
 
-std::optional<int> parse_int(std::string_view s) {
-  int v = 0;
-  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (s.empty() || ec != std::errc{} || end != s.data() + s.size()) return std::nullopt;
-  return v;
-}
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-// '+' stays '+': the signer follows RFC 3986, where '+' in a query is a literal plus.
-Result<std::string> percent_decode(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] != '%') {
-      out.push_back(s[i]);
-      continue;
-    }
-    const int hi = i + 2 < s.size() ? hex_value(s[i + 1]) : -1;
-    const int lo = i + 2 < s.size() ? hex_value(s[i + 2]) : -1;
-    if (hi < 0 || lo < 0) {
-      return fail(ErrorCode::InvalidInput, "--url: '%' must be followed by two hex digits");
-    }
-    out.push_back(static_cast<char>(hi * 16 + lo));
-    i += 2;
-  }
-  return out;
-}
-
+// The URL is parsed once, by http::parse_url (Boost.URL), and its path and query decoded with
+// http/url.h: '+' stays '+', as the signer follows RFC 3986.
 Result<Target> parse_url(std::string_view url) {
-  const auto scheme_end = url.find("://");
-  if (scheme_end == std::string_view::npos) {
-    return fail(ErrorCode::InvalidInput, "--url must look like https://host[:port]/path?query");
-  }
-  const std::string scheme = to_lower(url.substr(0, scheme_end));
-  if (scheme != "http" && scheme != "https") {
-    return fail(ErrorCode::InvalidInput, "--url scheme must be http or https");
-  }
-  std::string_view rest = url.substr(scheme_end + 3);
-  rest = rest.substr(0, rest.find('#'));
-  const auto authority_end = rest.find_first_of("/?");
-  const std::string_view authority = rest.substr(0, authority_end);
-  rest = authority_end == std::string_view::npos ? std::string_view{} : rest.substr(authority_end);
-
-  if (authority.empty()) return fail(ErrorCode::InvalidInput, "--url has no host");
-  if (authority.find('@') != std::string_view::npos) {
-    return fail(ErrorCode::InvalidInput, "--url must not contain user information");
+  auto parsed = http::parse_url(url);
+  if (!parsed) {
+    return fail(ErrorCode::InvalidInput, fmt::format("--url: {}", parsed.error().message));
   }
   Target target;
-  // "[v6]:port" or "name:port"; the port is dropped when it is the scheme's default, as the
-  // JS SDK's url.host does.
-  const auto bracket = authority.rfind(']');
-  const auto colon = authority.rfind(':');
-  std::string_view host = authority;
-  if (colon != std::string_view::npos && (bracket == std::string_view::npos || colon > bracket)) {
-    host = authority.substr(0, colon);
-    const auto port = parse_int(authority.substr(colon + 1));
-    if (!port || *port < 1 || *port > 65535) {
-      return fail(ErrorCode::InvalidInput, "--url port must be a number in 1..65535");
-    }
-    const bool default_port =
-        (scheme == "http" && *port == 80) || (scheme == "https" && *port == 443);
-    target.host = to_lower(host) + (default_port ? "" : fmt::format(":{}", *port));
-  } else {
-    target.host = to_lower(host);
-  }
-  if (host.empty()) return fail(ErrorCode::InvalidInput, "--url has no host");
-
+  // The port only when it is not the scheme's default, as the JS SDK's url.host has it.
+  target.host = to_lower(parsed->host_header());
+  const std::string_view rest = parsed->target;
   const auto query_start = rest.find('?');
-  auto path = percent_decode(rest.substr(0, query_start));
-  if (!path) return fail(std::move(path.error()));
-  target.path = path->empty() ? "/" : *path;
-
-  if (query_start != std::string_view::npos) {
-    std::string_view query = rest.substr(query_start + 1);
-    while (!query.empty()) {
-      const auto amp = query.find('&');
-      const std::string_view pair = query.substr(0, amp);
-      query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
-      if (pair.empty()) continue;
-      const auto eq = pair.find('=');
-      auto key = percent_decode(pair.substr(0, eq));
-      auto value =
-          percent_decode(eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1));
-      if (!key) return fail(std::move(key.error()));
-      if (!value) return fail(std::move(value.error()));
-      target.query.emplace_back(std::move(*key), std::move(*value));
-    }
+  auto path = http::percent_decode(rest.substr(0, query_start));
+  auto query = http::parse_query(
+      query_start == std::string_view::npos ? std::string_view{} : rest.substr(query_start + 1));
+  if (!path || !query) {
+    return fail(ErrorCode::InvalidInput, "--url: '%' must be followed by two hex digits");
   }
+  target.path = std::move(*path);
+  target.query = std::move(*query);
   return target;
 }
 

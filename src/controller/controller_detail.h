@@ -1,7 +1,7 @@
 #pragma once
 
 // Private pieces of the controller: the concurrent observe step, the actuator and the small
-// helpers they share. Everything here is used by controller.cc only (and its tests through it).
+// helpers they share. Used by the controller's tick stages only (and its tests through it).
 
 #include <cstddef>
 #include <functional>

@@ -1,7 +1,5 @@
 #include "fake/detail.h"
 
-#include <cmath>
-
 #include <fmt/format.h>
 
 namespace qfscale::fake::detail {
@@ -114,11 +112,6 @@ std::string json_string(std::string_view text) {
   out.reserve(text.size() + 2);
   append_json_string(out, text);
   return out;
-}
-
-std::string json_number(double value) {
-  if (!std::isfinite(value)) return "0";
-  return fmt::format("{}", value);
 }
 
 std::string format_duration_ms(std::int64_t milliseconds) {

@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "qfscale/util/json_string.h"
+#include "qfscale/util/json_writer.h"
 
 namespace qfscale::fake::detail {
 
@@ -57,8 +58,8 @@ struct ErrorKind {
 
 using util::append_json_string;
 [[nodiscard]] std::string json_string(std::string_view text);
-/// Shortest round-tripping text for a finite double; integers without a fraction.
-[[nodiscard]] std::string json_number(double value);
+/// Shortest round-tripping text; null for NaN and infinities (util/json_writer.h).
+using util::json_number;
 
 /// "200ms", "30s", "1500ms": the form the scenario accepts back.
 [[nodiscard]] std::string format_duration_ms(std::int64_t milliseconds);

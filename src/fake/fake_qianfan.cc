@@ -52,6 +52,7 @@
 #include <fmt/format.h>
 #include <simdjson.h>
 
+#include "qfscale/http/url.h"
 #include "qfscale/util/random.h"
 
 #include "fake/detail.h"
@@ -101,30 +102,10 @@ bool iequals(std::string_view a, std::string_view b) {
                                             [&](char x, char y) { return lower(x) == lower(y); });
 }
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-/// Percent-decoding; a malformed escape is kept as it is.
+/// Percent-decoding (http/url.h); a piece with a malformed escape is kept as it came, so the
+/// signature check, not the decoder, refuses such a request.
 std::string percent_decode(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '%' && i + 2 < text.size()) {
-      const int hi = hex_value(text[i + 1]);
-      const int lo = hex_value(text[i + 2]);
-      if (hi >= 0 && lo >= 0) {
-        out += static_cast<char>(hi * 16 + lo);
-        i += 2;
-        continue;
-      }
-    }
-    out += text[i];
-  }
-  return out;
+  return http::percent_decode(text).value_or(std::string(text));
 }
 
 bce::KeyValues parse_query(std::string_view query) {

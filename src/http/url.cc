@@ -1,5 +1,8 @@
 // parse_url and ParsedUrl::host_header, on Boost.URL so that odd inputs (IPv6 literals,
-// percent-encoding, userinfo) are handled by a real RFC 3986 parser.
+// percent-encoding, userinfo) are handled by a real RFC 3986 parser; percent_decode and
+// parse_query (url.h).
+
+#include "qfscale/http/url.h"
 
 #include <algorithm>
 #include <cctype>
@@ -28,6 +31,13 @@ std::string ParsedUrl::host_header() const {
 
 namespace {
 
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
 bool is_dns_name(std::string_view host) {
   return std::all_of(host.begin(), host.end(), [](char c) {
     return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '-' || c == '_' || c == '.';
@@ -35,6 +45,41 @@ bool is_dns_name(std::string_view host) {
 }
 
 }  // namespace
+
+std::optional<std::string> percent_decode(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] != '%') {
+      out.push_back(text[i]);
+      continue;
+    }
+    const int hi = i + 2 < text.size() ? hex_value(text[i + 1]) : -1;
+    const int lo = i + 2 < text.size() ? hex_value(text[i + 2]) : -1;
+    if (hi < 0 || lo < 0) return std::nullopt;
+    out.push_back(static_cast<char>(hi * 16 + lo));
+    i += 2;
+  }
+  return out;
+}
+
+std::optional<std::vector<std::pair<std::string, std::string>>> parse_query(
+    std::string_view query) {
+  std::vector<std::pair<std::string, std::string>> out;
+  while (!query.empty()) {
+    const auto amp = query.find('&');
+    const std::string_view pair = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
+    if (pair.empty()) continue;
+    const auto eq = pair.find('=');
+    auto key = percent_decode(pair.substr(0, eq));
+    auto value =
+        percent_decode(eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1));
+    if (!key || !value) return std::nullopt;
+    out.emplace_back(std::move(*key), std::move(*value));
+  }
+  return out;
+}
 
 Result<ParsedUrl> parse_url(std::string_view url) {
   auto bad = [&](std::string_view why) {

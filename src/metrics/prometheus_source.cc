@@ -14,6 +14,7 @@
 #include <fmt/format.h>
 #include <simdjson.h>
 
+#include "qfscale/http/url.h"
 #include "qfscale/util/redact.h"
 
 #include "metrics/prometheus_text.h"
@@ -39,30 +40,6 @@ using Decoded = tl::expected<std::vector<Series>, QpsFailure>;
 
 QpsFailure failure(FailureKind kind, std::string message) {
   return QpsFailure{.kind = kind, .message = std::move(message)};
-}
-
-/// RFC 3986 percent-decoding; nullopt for a '%' not followed by two hex digits.
-std::optional<std::string> percent_decode(std::string_view text) {
-  const auto hex = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-  };
-  std::string out;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    if (text[i] != '%') {
-      out.push_back(text[i]);
-      continue;
-    }
-    if (i + 2 >= text.size()) return std::nullopt;
-    const int hi = hex(text[i + 1]);
-    const int lo = hex(text[i + 2]);
-    if (hi < 0 || lo < 0) return std::nullopt;
-    out.push_back(static_cast<char>(hi * 16 + lo));
-    i += 2;
-  }
-  return out;
 }
 
 /// Where the user info of an absolute URL is: from after "://" to the last '@' of the
@@ -95,10 +72,10 @@ std::string lower_ascii(std::string_view text) {
 /// "user:password" decoded for the Basic scheme, or why not. The message never quotes them.
 tl::expected<std::string, std::string> decode_userinfo(std::string_view userinfo) {
   const auto colon = userinfo.find(':');
-  const auto user = percent_decode(userinfo.substr(0, colon));
+  const auto user = http::percent_decode(userinfo.substr(0, colon));
   const auto password = colon == std::string_view::npos
                             ? std::optional<std::string>(std::string())
-                            : percent_decode(userinfo.substr(colon + 1));
+                            : http::percent_decode(userinfo.substr(colon + 1));
   const auto why = [](std::string_view what) {
     return tl::unexpected(fmt::format(
         "the user info {}, must be user:password percent-encoded (not shown here)", what));

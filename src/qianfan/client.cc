@@ -147,6 +147,9 @@ Result<T> QianfanClientImpl::call(std::string_view route, std::string_view actio
     auto response = http_.send(*request);
     Result<T> out = response ? decode(*response, clock_.system_now())
                              : Result<T>(fail(std::move(response).error()));
+    if (config_.on_attempt) {
+      config_.on_attempt(Attempt{.action = action, .error = out ? nullptr : &out.error()});
+    }
     if (out) return out;
     last = std::move(out).error();
     if (!last.retryable() || attempts >= retry.max_attempts) break;

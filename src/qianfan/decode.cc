@@ -367,6 +367,10 @@ Result<ComputeUnitInfo> decode_describe_compute_unit(const http::Response& respo
         QFS_QIANFAN_TRY(read_string(reply, i, "status", Need::Optional, ci.status));
         QFS_QIANFAN_TRY(
             read_count(reply, i, "computeUnitCount", Need::Required, ci.compute_unit_count.value));
+        int available = -1;  // stays -1 when absent (a count is never negative)
+        QFS_QIANFAN_TRY(
+            read_count(reply, i, "availableComputeUnitCount", Need::Optional, available));
+        if (available >= 0) ci.available_compute_unit_count = model::ComputeUnits{available};
         QFS_QIANFAN_TRY(for_each_object(
             reply, *o, "serviceUsageList", Need::Optional, [&](const Obj& u) -> Status {
               ServiceUsage usage;

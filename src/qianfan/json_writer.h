@@ -1,7 +1,8 @@
 #pragma once
 
 // Compact JSON object bodies for console requests, keys in insertion order like the SDKs'
-// JSON.stringify. Strings are escaped per RFC 8259; UTF-8 validity is checked by the caller.
+// JSON.stringify: a key-and-value convenience over the one writer (util/json_writer.h), which
+// keeps the bytes of a signed body stable. UTF-8 validity is checked by the caller.
 
 #include <cstdint>
 #include <string>
@@ -9,6 +10,7 @@
 #include <vector>
 
 #include "qfscale/util/json_string.h"
+#include "qfscale/util/json_writer.h"
 
 namespace qfscale::qianfan::detail {
 
@@ -17,6 +19,7 @@ using util::append_json_string;
 /// Thread-safety: a local builder; not shared.
 class JsonObjectWriter {
  public:
+  JsonObjectWriter() { writer_.begin_object(); }
   JsonObjectWriter& string(std::string_view key, std::string_view value);
   JsonObjectWriter& integer(std::string_view key, std::int64_t value);
   JsonObjectWriter& string_array(std::string_view key, const std::vector<std::string>& values);
@@ -29,8 +32,9 @@ class JsonObjectWriter {
   [[nodiscard]] std::string finish();
 
  private:
-  void key(std::string_view name);
-  std::string out_ = "{";
+  /// Bytes pass through: the client refuses a body that is not valid UTF-8 rather than send a
+  /// changed id.
+  util::JsonWriter writer_{util::InvalidUtf8::Keep};
 };
 
 }  // namespace qfscale::qianfan::detail

@@ -108,6 +108,7 @@ struct Exporter::State {
   Family<Counter>* replica_count_mismatches = nullptr;
   // Bounded by enums.
   Family<Counter>* api_requests = nullptr;
+  Family<Counter>* api_attempts = nullptr;
   Family<Histogram>* api_duration = nullptr;
   Family<Counter>* metric_source_errors = nullptr;
   Family<Counter>* tick_errors = nullptr;
@@ -208,6 +209,9 @@ void Exporter::State::build() {
            "of its replicas in the DescribeComputeUnit usage lists.");
   api_requests = &add(BuildCounter(), "qfscale_api_requests_total",
                       "Qianfan API requests by action and result code.");
+  api_attempts = &add(BuildCounter(), "qfscale_api_attempts_total",
+                      "Qianfan API HTTP attempts, retries included, by action and outcome (the "
+                      "attempt's code); attempts minus requests are the retries.");
   api_duration = &add(BuildHistogram(), "qfscale_api_request_duration_seconds",
                       "Qianfan API request latency by action.");
   metric_source_errors = &add(BuildCounter(), "qfscale_metric_source_errors_total",
@@ -398,6 +402,15 @@ Result<std::unique_ptr<Exporter>> Exporter::create(ExporterOptions options,
 
 Exporter::Exporter(std::unique_ptr<State> state) : state_(std::move(state)) {}
 Exporter::~Exporter() = default;
+
+void Exporter::on_api_attempt(ApiAction action, ApiCode outcome) {
+  State& s = *state_;
+  const std::lock_guard lock(s.mu);
+  s.api_attempts
+      ->Add({{"action", std::string(to_string(action))},
+             {"outcome", std::string(to_string(outcome))}})
+      .Increment();
+}
 
 void Exporter::on_tick(const TickReport& report) {
   State& s = *state_;

@@ -7,7 +7,7 @@
 #   2. ScaleService connections dropped: reported as transport, then applied;
 #   3. DescribeService slower than qianfan.timeout: no ScaleService at all while it lasts;
 #   4. ScaleService refused for capacity (the config declares more units than the instance has):
-#      refused, in the audit log and on stdout, the replicas unchanged;
+#      refused, in the audit log and on stdout, the replicas unchanged, and not sent again;
 #   5. a metrics outage (Prometheus stopped): no ScaleService while it lasts;
 #   6. kill -9 inside the scale-down window: the restarted controller resumes that window (the
 #      scale-down comes when the first window ends, not a window after the restart);
@@ -198,13 +198,21 @@ refused_before=$(fake_calls ScaleService InsufficientComputeUnits)
 set_demand 40
 refused() { [ "$(fake_calls ScaleService InsufficientComputeUnits)" -gt "$refused_before" ]; }
 wait_until 30 "a ScaleService refused for capacity" refused
-wait_until 10 "the refusal in the audit log" grep -q "\"type\":\"scale\",.*\"to\":8,\"outcome\":\"refused\"" "$tmp/audit.jsonl"
+# The metric window ramps the demand up, so the refused call asks for 7 or 8. The refusal proves
+# units the replies do not show: they count as used from then on, so it is not sent again.
+wait_until 10 "the refusal in the audit log" grep -q "\"type\":\"scale\",.*\"outcome\":\"refused\"" "$tmp/audit.jsonl"
 wait_until 10 "the refusal on stdout" grep -q "$service .* refused" "$out"
-from=$(grep -o '"from":[0-9]*,"to":8,"outcome":"refused"' "$tmp/audit.jsonl" | head -n1 | sed 's/"from":\([0-9]*\).*/\1/')
+from=$(grep -o '"from":[0-9]*,"to":[0-9]*,"outcome":"refused"' "$tmp/audit.jsonl" | head -n1 | sed 's/"from":\([0-9]*\).*/\1/')
 replicas_are "$from" || fail "a refused call changed replicas: $from -> $(replicas)"
 [ "$from" -eq 6 ] || fail "refused from $from replicas, not the 6 that 30 QPS needed"
+refused_once=$(fake_calls ScaleService InsufficientComputeUnits)
+ticks_from=$(ticks)
+ticks_past() { [ "$(ticks)" -ge "$1" ]; }
+wait_until 15 "5 more ticks" ticks_past $((ticks_from + 5))
+[ "$(fake_calls ScaleService InsufficientComputeUnits)" -eq "$refused_once" ] ||
+  fail "the refused ScaleService was sent again: $refused_once -> $(fake_calls ScaleService InsufficientComputeUnits)"
 set_demand 30
-echo "ok: a ScaleService refused for capacity is on stdout and in the audit log; replicas kept"
+echo "ok: a ScaleService refused for capacity is on stdout and in the audit log, once; replicas kept"
 
 # 5. Metrics outage: Prometheus stops, demand drops; no ScaleService until it is back.
 scales_before=$(fake_calls ScaleService)

@@ -67,6 +67,7 @@ expect_exit2 no-url
 expect_exit2 bad-scheme --url 'ftp://h/'
 expect_exit2 bad-port --url 'https://h:99999/'
 expect_exit2 bad-percent --url 'https://h/?a=%zz'
+expect_exit2 host-not-dns --url 'https://a%0d%0aX-Injected:1/'   # http::parse_url: not a DNS name
 expect_exit2 bad-timestamp --url 'https://h/' --timestamp 2025-01-02
 expect_exit2 bad-expiration --url 'https://h/' --expiration 0
 expect_exit2 bad-header --url 'https://h/' --header novalue

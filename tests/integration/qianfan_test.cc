@@ -310,14 +310,16 @@ void check_every_action(Stack& s) {
   CHECK(beta->resource_config.qps == doctest::Approx(2.5));
   CHECK(beta->resource_config.type == "GPU-I-4");
 
-  // DescribeComputeUnit: capacity and the services' usage (foreign usage is not listed).
+  // DescribeComputeUnit: capacity and the services' usage (foreign usage is not listed, but
+  // what is left after it is: 10 - 2 foreign - 2 - 4 = 2).
   auto unit_a = api.describe_compute_unit(InstanceId{kUnitA});
   QFS_REQUIRE_OK(unit_a);
   CHECK(unit_a->instance == ComputeUnitInstance{.instance_id = InstanceId{kUnitA},
                                                 .region = "bj",
                                                 .type = "gpu-1",
                                                 .status = "Running",
-                                                .compute_unit_count = ComputeUnits{10}});
+                                                .compute_unit_count = ComputeUnits{10},
+                                                .available_compute_unit_count = ComputeUnits{2}});
   CHECK(unit_a->usage ==
         std::vector<ServiceUsage>{{ServiceId{kAlpha}, Replicas{1}, ComputeUnits{2}},
                                   {ServiceId{kBeta}, Replicas{1}, ComputeUnits{4}}});

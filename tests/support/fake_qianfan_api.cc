@@ -40,6 +40,11 @@ void FakeQianfanApi::add_instance(const model::InstanceId& id, model::ComputeUni
   instances_[id].capacity = capacity;
 }
 
+void FakeQianfanApi::set_unlisted(const model::InstanceId& id, model::ComputeUnits units) {
+  const std::lock_guard lock(mutex_);
+  instances_[id].unlisted = units;
+}
+
 void FakeQianfanApi::place(const model::ServiceId& service, const model::InstanceId& instance,
                            model::Replicas replicas) {
   const std::lock_guard lock(mutex_);
@@ -128,7 +133,7 @@ void FakeQianfanApi::record(QianfanAction action, std::string subject,
 
 model::ComputeUnits FakeQianfanApi::used_units(const Instance& instance,
                                                const model::ServiceId* except) const {
-  model::ComputeUnits used;
+  model::ComputeUnits used = instance.unlisted;
   for (const auto& [service, replicas] : instance.placements) {
     if (except != nullptr && service == *except) continue;
     const auto s = services_.find(service);

@@ -50,6 +50,9 @@ class FakeQianfanApi final : public qianfan::QianfanApi {
   void update_service(const model::ServiceId& id,
                       const std::function<void(qianfan::ServiceInfo&)>& f);
   void add_instance(const model::InstanceId& id, model::ComputeUnits capacity);
+  /// Units taken on `id` that DescribeComputeUnit neither lists nor reports as unavailable (it
+  /// sends no availableComputeUnitCount) but ScaleService counts: another team's services.
+  void set_unlisted(const model::InstanceId& id, model::ComputeUnits units);
   /// Sets replicas of a service on an instance directly, without the capacity check (setup).
   void place(const model::ServiceId& service, const model::InstanceId& instance,
              model::Replicas replicas);
@@ -81,6 +84,7 @@ class FakeQianfanApi final : public qianfan::QianfanApi {
  private:
   struct Instance {
     model::ComputeUnits capacity;
+    model::ComputeUnits unlisted;
     std::map<model::ServiceId, model::Replicas> placements;
   };
   struct Fault {

@@ -8,18 +8,26 @@
 /// 1. Observe: DescribeService for every configured service and DescribeComputeUnit for every
 ///    configured instance, concurrently (at most `qianfan.concurrency` calls in flight), and one
 ///    `QpsSource::read` for all services. Per-instance placements come from the compute-unit
-///    usage lists; units used by services qfscale does not manage are `foreign`.
+///    usage lists; units used by services qfscale does not manage are `foreign`, and so are
+///    units taken but not listed (capacity - availableComputeUnitCount - listed, when sent).
 /// 2. Recommend: `policy::recommend` per service with its persisted `EngineState`.
 /// 3. Allocate: `capacity::allocate` over every service that is not frozen. A frozen service
 ///    (not Serving, model updating, or its DescribeService failed this tick) keeps its replicas;
 ///    its units count as foreign, so nobody else takes them and it gets no call.
 /// 4. Act: `capacity::plan_calls`; every scale-down, then every scale-up. An up on an instance
 ///    where a down failed this tick is skipped (it might not fit); it is re-planned next tick, as
-///    is a ScaleService refused for capacity. Retries of transient errors happen inside the
-///    Qianfan client (ScaleService sets an absolute count, so a retry is idempotent). In dry-run
-///    nothing is sent and each call's outcome is `DryRun`.
+///    is a ScaleService refused for capacity. A refused scale-up proves the instance holds units
+///    no reply shows: they count as used there for 10 minutes (src/controller/hidden_units.h),
+///    so growth that does not fit waits as capped_capacity instead of being refused every tick.
+///    Retries of transient errors happen inside the Qianfan client (ScaleService sets an absolute
+///    count, so a retry is idempotent). In dry-run nothing is sent and each call's outcome is
+///    `DryRun`.
 /// 5. Report: the engine states are saved; the `TickReport` goes to the audit log first, then
 ///    to every sink (so a failed save or audit write is in the report they get).
+///
+/// In code the tick is a pipeline of stages, each filling its own struct (src/controller/
+/// tick_stages.h): observe -> recommend -> allocation input -> allocate -> plan and act -> report;
+/// every service's `Decision` is assembled once, at the end, from what the stages found.
 ///
 /// An instance whose DescribeComputeUnit fails freezes every service that may use it this tick
 /// (placements unknown: a call could pass through an over-capacity state). A frozen service's

@@ -15,6 +15,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "qfscale/bce/signer.h"
 #include "qfscale/http/client.h"
@@ -69,6 +70,16 @@ struct RetryPolicy {
 inline constexpr const char* kBaseUrlEnv = "QIANFAN_CONSOLE_API_BASE_URL";
 inline constexpr const char* kDefaultBaseUrl = "https://qianfan.baidubce.com";
 
+/// One HTTP attempt of a call: a call that is retried makes several (RetryPolicy).
+struct Attempt {
+  std::string_view action;             ///< "ScaleService", "DescribeComputeUnit", ...
+  const util::Error* error = nullptr;  ///< why the attempt failed; null when it succeeded
+};
+
+/// Hears of every attempt, on the thread that made it (so concurrently from several threads),
+/// before any wait for a retry. Must not throw.
+using AttemptObserver = std::function<void(const Attempt&)>;
+
 struct ClientConfig {
   bce::Credentials credentials;
   /// "https://host[:port][/prefix]". Empty: $QIANFAN_CONSOLE_API_BASE_URL, else kDefaultBaseUrl.
@@ -78,6 +89,8 @@ struct ClientConfig {
   RetryPolicy retry;
   /// Per-request timeout passed to the HTTP client; empty = the client's default.
   std::optional<std::chrono::milliseconds> request_timeout;
+  /// Optional: told of every attempt, retries included (qfscale_api_attempts_total).
+  AttemptObserver on_attempt;
 };
 
 /// How the client waits between retries. Production passes a real sleep; tests record the waits.

@@ -12,7 +12,9 @@
 ///   `result{computeUnitInstance{instanceId, region, type, status, computeUnitCount},
 ///           serviceUsageList[{serviceId, deploymentReplicasCount, computeUnitCount}]}`.
 ///   `computeUnitCount` of the instance is its capacity in compute units; that of a usage entry
-///   is the units the service takes there (replicas x units per replica).
+///   is the units the service takes there (replicas x units per replica). The instance may also
+///   carry `availableComputeUnitCount` (optional): capacity minus every use, including uses the
+///   usage list does not show (another team's services); the fake sends it.
 /// - DescribeServices (`/v2/service`, body `{marker?, maxKeys?, name?, runStatus?[]}`) pages with
 ///   the BCE marker convention:
 ///   `result{marker, maxKeys, isTruncated, nextMarker, serviceList[<DescribeService result>]}`.
@@ -129,6 +131,8 @@ struct ComputeUnitInstance {
   std::string type;    ///< e.g. "gpu-1"
   std::string status;  ///< Creating, CreateFailed, Running, … (truncated in the docs)
   model::ComputeUnits compute_unit_count;  ///< capacity
+  /// availableComputeUnitCount when sent: what is left after every use, listed or not.
+  std::optional<model::ComputeUnits> available_compute_unit_count;
   friend bool operator==(const ComputeUnitInstance&, const ComputeUnitInstance&) = default;
 };
 

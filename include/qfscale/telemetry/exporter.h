@@ -90,6 +90,9 @@ class Exporter final : public TelemetrySink {
 
   void on_tick(const TickReport& report) override;
   void on_config(const ConfigReload& reload) override;
+  /// One HTTP attempt of a Qianfan call, retries included (`qfscale_api_attempts_total`); may be
+  /// called from any thread, between ticks or during one.
+  void on_api_attempt(ApiAction action, ApiCode outcome);
 
   /// The text exposition of every family, families sorted by name and series by labels, so the
   /// output is deterministic.

@@ -1,3 +1,5 @@
+#include "qfscale/http/url.h"
+
 #include <string>
 #include <string_view>
 
@@ -129,5 +131,23 @@ TEST_SUITE("http") {
     REQUIRE_FALSE(u.has_value());
     CHECK(u.error().message ==
           "bad URL \"https://user:***@h.example/\": credentials in the URL are not supported");
+  }
+
+  TEST_CASE("percent_decode: RFC 3986, '+' literal, a bad escape refused") {
+    using qfscale::http::percent_decode;
+    CHECK(percent_decode("%44escribe%2fService") == "Describe/Service");
+    CHECK(percent_decode("a+b%20c") == "a+b c");
+    CHECK(percent_decode("") == "");
+    CHECK_FALSE(percent_decode("%zz").has_value());
+    CHECK_FALSE(percent_decode("abc%4").has_value());
+    CHECK_FALSE(percent_decode("%").has_value());
+  }
+
+  TEST_CASE("parse_query: decoded pairs in order, empty pieces skipped") {
+    using Pairs = std::vector<std::pair<std::string, std::string>>;
+    CHECK(qfscale::http::parse_query("Action=%44escribeService&b&&c=&d=1=2") ==
+          Pairs{{"Action", "DescribeService"}, {"b", ""}, {"c", ""}, {"d", "1=2"}});
+    CHECK(qfscale::http::parse_query("") == Pairs{});
+    CHECK_FALSE(qfscale::http::parse_query("a=1&b=%g0").has_value());
   }
 }

@@ -220,6 +220,22 @@ TEST_SUITE("qianfan") {
     CHECK(stringly.error().message.find("expected true, got a string") != std::string::npos);
   }
 
+  TEST_CASE("decode: DescribeComputeUnit reads availableComputeUnitCount when it is sent") {
+    const auto got = detail::decode_describe_compute_unit(
+        reply(200,
+              R"({"result":{"computeUnitInstance":{"instanceId":"unit-gdqb1Fot",)"
+              R"("computeUnitCount":16,"availableComputeUnitCount":4},"serviceUsageList":[]}})"),
+        kNow);
+    REQUIRE(got.has_value());
+    CHECK(got->instance.available_compute_unit_count == model::ComputeUnits{4});
+    const auto negative = detail::decode_describe_compute_unit(
+        reply(200, R"({"result":{"computeUnitInstance":{"instanceId":"unit-gdqb1Fot",)"
+                   R"("computeUnitCount":16,"availableComputeUnitCount":-1}}})"),
+        kNow);
+    REQUIRE_FALSE(negative.has_value());
+    CHECK(negative.error().message.find("availableComputeUnitCount") != std::string::npos);
+  }
+
   TEST_CASE("decode: DescribeComputeUnit with usage, and without a usage list") {
     const auto got =
         detail::decode_describe_compute_unit(fixture_reply("describe_compute_unit_ok.json"), kNow);
@@ -229,6 +245,7 @@ TEST_SUITE("qianfan") {
                                                .type = "gpu-1",
                                                .status = "Running",
                                                .compute_unit_count = model::ComputeUnits{16}});
+    CHECK_FALSE(got->instance.available_compute_unit_count.has_value());  // not sent
     REQUIRE(got->usage.size() == 2);
     CHECK(got->usage[0] == ServiceUsage{.service_id = model::ServiceId{"svco-ktth9mkb5cqn"},
                                         .deployment_replicas_count = model::Replicas{3},

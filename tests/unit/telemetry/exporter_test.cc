@@ -45,6 +45,7 @@ TEST_SUITE("telemetry") {
     const auto e = make_exporter(clock);
     // The metric-name contract (docs/DESIGN.md "Metrics"); grafana/METRICS.md documents each one.
     const std::vector<std::string> want = {
+        "qfscale_api_attempts_total",
         "qfscale_api_request_duration_seconds",
         "qfscale_api_requests_total",
         "qfscale_build_info",
@@ -77,6 +78,8 @@ TEST_SUITE("telemetry") {
     // prometheus-cpp leaves out families with no series; after the golden tick every family has
     // at least one, so each one is in the exposition with its TYPE line.
     e->on_tick(test::golden_tick());
+    // Attempts come from the Qianfan client, not from the tick report.
+    e->on_api_attempt(telemetry::ApiAction::ScaleService, telemetry::ApiCode::RequestLimitExceeded);
     const std::string text = e->render_metrics();
     for (const auto& name : want) {
       CAPTURE(name);

@@ -1,6 +1,7 @@
-#include "telemetry/json.h"
+#include "qfscale/util/json_writer.h"
 
 #include <cmath>
+#include <iterator>
 
 #include <fmt/format.h>
 
@@ -8,7 +9,7 @@
 #include "qfscale/util/json_string.h"
 #include "qfscale/util/utf8.h"
 
-namespace qfscale::telemetry::detail {
+namespace qfscale::util {
 
 namespace {
 
@@ -16,7 +17,7 @@ constexpr std::string_view kReplacement = "\\ufffd";
 
 }  // namespace
 
-void append_json_string(std::string& out, std::string_view text) {
+void append_json_string_replacing(std::string& out, std::string_view text) {
   // Invalid UTF-8 would make the whole reply unparsable for a JSON client, so each bad byte
   // becomes U+FFFD; the valid runs between them are escaped as everywhere else.
   out.push_back('"');
@@ -27,16 +28,16 @@ void append_json_string(std::string& out, std::string_view text) {
       ++i;
       continue;
     }
-    const std::size_t len = util::utf8_sequence_length(text.substr(i));
+    const std::size_t len = utf8_sequence_length(text.substr(i));
     if (len > 0) {
       i += len;
       continue;
     }
-    util::append_json_escaped(out, text.substr(run_start, i - run_start));
+    append_json_escaped(out, text.substr(run_start, i - run_start));
     out += kReplacement;
     run_start = ++i;
   }
-  util::append_json_escaped(out, text.substr(run_start));
+  append_json_escaped(out, text.substr(run_start));
   out.push_back('"');
 }
 
@@ -47,6 +48,20 @@ void append_json_number(std::string& out, double value) {
   }
   // fmt's default is the shortest representation that round-trips; it never uses a locale.
   fmt::format_to(std::back_inserter(out), "{}", value);
+}
+
+std::string json_number(double value) {
+  std::string out;
+  append_json_number(out, value);
+  return out;
+}
+
+void JsonWriter::append_string(std::string_view text) {
+  if (invalid_ == InvalidUtf8::Replace) {
+    append_json_string_replacing(out_, text);
+  } else {
+    append_json_string(out_, text);
+  }
 }
 
 void JsonWriter::before_value() {
@@ -91,7 +106,7 @@ JsonWriter& JsonWriter::end_array() {
 JsonWriter& JsonWriter::key(std::string_view name) {
   QFS_ASSERT(!after_key_, "two keys in a row");
   before_value();
-  append_json_string(out_, name);
+  append_string(name);
   out_.push_back(':');
   after_key_ = true;
   return *this;
@@ -99,7 +114,7 @@ JsonWriter& JsonWriter::key(std::string_view name) {
 
 JsonWriter& JsonWriter::string(std::string_view value) {
   before_value();
-  append_json_string(out_, value);
+  append_string(value);
   return *this;
 }
 
@@ -127,4 +142,10 @@ JsonWriter& JsonWriter::null() {
   return *this;
 }
 
-}  // namespace qfscale::telemetry::detail
+JsonWriter& JsonWriter::raw(std::string_view json) {
+  before_value();
+  out_ += json;
+  return *this;
+}
+
+}  // namespace qfscale::util

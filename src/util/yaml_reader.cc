@@ -1,15 +1,15 @@
-#include "policy/yaml_reader.h"
+#include "util/yaml_reader.h"
 
 #include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <limits>
 
-#include "qfscale/policy/duration.h"
+#include "qfscale/util/duration.h"
 #include "qfscale/util/redact.h"
 #include "qfscale/util/suggest.h"
 
-namespace qfscale::policy::detail {
+namespace qfscale::util::yaml {
 
 namespace {
 
@@ -217,6 +217,36 @@ std::optional<Fields> YamlReader::mapping(const YAML::Node& node, const std::str
   return fields;
 }
 
+std::optional<Entries> YamlReader::entries(const YAML::Node& node, const std::string& path,
+                                           std::string_view what) {
+  if (!node.IsMap()) {
+    error(node, path,
+          fmt::format("{} is not a mapping, must be a mapping of {}", show(node), what));
+    return std::nullopt;
+  }
+  positions_[path] = pos_of(node);
+  Entries out;
+  for (const auto& kv : node) {
+    const YAML::Node& key = kv.first;
+    if (!key.IsScalar()) {
+      error(key, path, fmt::format("has {} as a key, keys must be {}", show(key), what));
+      continue;
+    }
+    // Keys are data here (a pasted secret, say): paths carry an excerpt only.
+    const auto entry_path = child(path, util::excerpt(key.Scalar()));
+    if (std::any_of(out.begin(), out.end(),
+                    [&](const auto& e) { return e.first == key.Scalar(); })) {
+      error(key, entry_path,
+            fmt::format("is set twice (first on line {})", positions_[entry_path].line));
+      continue;
+    }
+    const auto value_pos = pos_of(kv.second);
+    positions_[entry_path] = value_pos.line > 0 && !kv.second.IsNull() ? value_pos : pos_of(key);
+    out.emplace_back(key.Scalar(), kv.second);
+  }
+  return out;
+}
+
 const YAML::Node* YamlReader::get(const Fields& fields, std::string_view key) {
   auto it = fields.find(key);
   return it == fields.end() ? nullptr : &it->second;
@@ -296,18 +326,31 @@ void YamlReader::read(const YAML::Node& node, const std::string& path, std::stri
 }
 
 void YamlReader::read(const YAML::Node& node, const std::string& path, std::chrono::seconds& out) {
+  if (auto d = read_duration(node, path, DurationPrecision::Seconds)) {
+    out = std::chrono::duration_cast<std::chrono::seconds>(*d);
+  }
+}
+
+void YamlReader::read(const YAML::Node& node, const std::string& path,
+                      std::chrono::milliseconds& out) {
+  if (auto d = read_duration(node, path, DurationPrecision::Milliseconds)) out = *d;
+}
+
+std::optional<std::chrono::milliseconds> YamlReader::read_duration(const YAML::Node& node,
+                                                                   const std::string& path,
+                                                                   DurationPrecision precision) {
   if (!node.IsScalar()) {
     error(node, path,
-          fmt::format("{} is not a duration, must be a duration such as 90s, 5m or 1h30m",
-                      show(node)));
-    return;
+          fmt::format("{} is not a duration, must be a duration such as {}90s, 5m or 1h30m",
+                      show(node), precision == DurationPrecision::Milliseconds ? "500ms, " : ""));
+    return std::nullopt;
   }
-  auto d = parse_duration(node.Scalar());
+  auto d = parse_duration(node.Scalar(), precision);
   if (!d) {
     error(node, path, fmt::format("{} {}", show(node), d.error()));
-    return;
+    return std::nullopt;
   }
-  out = *d;
+  return *d;
 }
 
 util::Diagnostics YamlReader::take_sorted() {
@@ -317,4 +360,4 @@ util::Diagnostics YamlReader::take_sorted() {
   return std::move(diagnostics_);
 }
 
-}  // namespace qfscale::policy::detail
+}  // namespace qfscale::util::yaml

@@ -207,11 +207,9 @@ void ConfigReader::read_qianfan(const YAML::Node& node) {
 
 void ConfigReader::read_instances(const YAML::Node& node) {
   const std::string path = "instances";
-  if (!node.IsSequence() || node.size() == 0) {
-    error(node, path,
-          node.IsSequence()
-              ? std::string("is empty, must list at least one compute-unit instance")
-              : fmt::format("{} is not a list, must be a list of {{id, capacity}}", show(node)));
+  if (!is_list(node, path, "{id, capacity}")) return;
+  if (node.size() == 0) {
+    error(node, path, "is empty, must list at least one compute-unit instance");
     return;
   }
   std::map<std::string, std::string> seen;  // id -> where first listed
@@ -251,11 +249,9 @@ void ConfigReader::read_instances(const YAML::Node& node) {
 
 void ConfigReader::read_services(const YAML::Node& node) {
   const std::string path = "services";
-  if (!node.IsSequence() || node.size() == 0) {
-    error(node, path,
-          node.IsSequence()
-              ? std::string("is empty, must list at least one service")
-              : fmt::format("{} is not a list, must be a list of services", show(node)));
+  if (!is_list(node, path, "services")) return;
+  if (node.size() == 0) {
+    error(node, path, "is empty, must list at least one service");
     return;
   }
   std::map<std::string, std::string> seen;  // id -> where first listed
@@ -344,11 +340,9 @@ bool ConfigReader::read_service(const YAML::Node& node, ServiceDraft& s) {
 
 void ConfigReader::read_service_instances(const YAML::Node& node, ServiceDraft& s) {
   const auto path = child(s.path, "instances");
-  if (!node.IsSequence() || node.size() == 0) {
-    error(node, path,
-          node.IsSequence()
-              ? std::string("is empty, must list at least one instance from instances")
-              : fmt::format("{} is not a list, must be a list of instance ids", show(node)));
+  if (!is_list(node, path, "instance ids")) return;
+  if (node.size() == 0) {
+    error(node, path, "is empty, must list at least one instance from instances");
     return;
   }
   std::vector<std::string_view> known;

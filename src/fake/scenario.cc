@@ -99,10 +99,7 @@ class ScenarioReader : public util::yaml::YamlReader {
   template <class ReadItem>
   void read_list(const YAML::Node& node, const std::string& path, std::string_view what,
                  ReadItem read_item) {
-    if (!node.IsSequence()) {
-      error(node, path, fmt::format("{} is not a list, must be a list of {}", show(node), what));
-      return;
-    }
+    if (!is_list(node, path, what)) return;
     for (std::size_t i = 0; i < node.size(); ++i) read_item(node[i], index(path, i));
   }
 

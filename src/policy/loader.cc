@@ -235,11 +235,7 @@ class Loader : public yaml::YamlReader {
     const auto* list = get(*f, "policies");
     if (list == nullptr) return;
     const auto list_path = child(path, "policies");
-    if (!list->IsSequence()) {
-      error(*list, list_path,
-            fmt::format("{} is not a list, must be a list of policies", show(*list)));
-      return;
-    }
+    if (!is_list(*list, list_path, "policies")) return;
     rules.policies.clear();  // a given list replaces the default one
     for (std::size_t i = 0; i < list->size(); ++i) {
       const YAML::Node item = (*list)[i];
@@ -264,10 +260,7 @@ class Loader : public yaml::YamlReader {
 
   void read_schedules(const YAML::Node& node, std::vector<Schedule>& out) {
     const std::string path = "spec.schedules";
-    if (!node.IsSequence()) {
-      error(node, path, fmt::format("{} is not a list, must be a list of schedules", show(node)));
-      return;
-    }
+    if (!is_list(node, path, "schedules")) return;
     for (std::size_t i = 0; i < node.size(); ++i) {
       const YAML::Node item = node[i];
       const auto item_path = fmt::format("{}[{}]", path, i);

@@ -92,6 +92,8 @@ class YamlReader {
   /// e.g. "action names"); records positions under `path.<key>`.
   std::optional<Entries> entries(const YAML::Node& node, const std::string& path,
                                  std::string_view what);
+  /// Reports `node` unless it is a list ("... is not a list, must be a list of <what>").
+  bool is_list(const YAML::Node& node, const std::string& path, std::string_view what);
   static const YAML::Node* get(const Fields& fields, std::string_view key);
   void require(const Fields& fields, const YAML::Node& parent, const std::string& path,
                std::string_view key, std::string_view what);
@@ -148,6 +150,13 @@ class YamlReader {
   std::optional<std::string> numeric_text(const YAML::Node& node, const std::string& path,
                                           std::string_view what);
 
+  /// Reports `node` unless it is a mapping ("... is not a mapping, must be <must_be>").
+  bool is_mapping(const YAML::Node& node, const std::string& path, std::string_view must_be);
+  /// Reports a key that is not a scalar ("... keys must be <keys>").
+  bool is_scalar_key(const YAML::Node& key, const std::string& path, std::string_view keys);
+  /// Reports a key `seen` before; else records where its value is.
+  bool first_time(const YAML::Node& key, const YAML::Node& value, const std::string& entry_path,
+                  bool seen);
   std::optional<std::chrono::milliseconds> read_duration(const YAML::Node& node,
                                                          const std::string& path,
                                                          DurationPrecision precision);

@@ -30,9 +30,9 @@ namespace {
 constexpr std::string_view kApiVersion = "qfscale/v1";
 constexpr std::string_view kKind = "ControllerConfig";
 
-using policy::detail::child;
-using policy::detail::pos_of;
-using policy::detail::show;
+using util::yaml::child;
+using util::yaml::pos_of;
+using util::yaml::show;
 
 bool all_digits(std::string_view s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
@@ -207,11 +207,9 @@ void ConfigReader::read_qianfan(const YAML::Node& node) {
 
 void ConfigReader::read_instances(const YAML::Node& node) {
   const std::string path = "instances";
-  if (!node.IsSequence() || node.size() == 0) {
-    error(node, path,
-          node.IsSequence()
-              ? std::string("is empty, must list at least one compute-unit instance")
-              : fmt::format("{} is not a list, must be a list of {{id, capacity}}", show(node)));
+  if (!is_list(node, path, "{id, capacity}")) return;
+  if (node.size() == 0) {
+    error(node, path, "is empty, must list at least one compute-unit instance");
     return;
   }
   std::map<std::string, std::string> seen;  // id -> where first listed
@@ -251,11 +249,9 @@ void ConfigReader::read_instances(const YAML::Node& node) {
 
 void ConfigReader::read_services(const YAML::Node& node) {
   const std::string path = "services";
-  if (!node.IsSequence() || node.size() == 0) {
-    error(node, path,
-          node.IsSequence()
-              ? std::string("is empty, must list at least one service")
-              : fmt::format("{} is not a list, must be a list of services", show(node)));
+  if (!is_list(node, path, "services")) return;
+  if (node.size() == 0) {
+    error(node, path, "is empty, must list at least one service");
     return;
   }
   std::map<std::string, std::string> seen;  // id -> where first listed
@@ -344,11 +340,9 @@ bool ConfigReader::read_service(const YAML::Node& node, ServiceDraft& s) {
 
 void ConfigReader::read_service_instances(const YAML::Node& node, ServiceDraft& s) {
   const auto path = child(s.path, "instances");
-  if (!node.IsSequence() || node.size() == 0) {
-    error(node, path,
-          node.IsSequence()
-              ? std::string("is empty, must list at least one instance from instances")
-              : fmt::format("{} is not a list, must be a list of instance ids", show(node)));
+  if (!is_list(node, path, "instance ids")) return;
+  if (node.size() == 0) {
+    error(node, path, "is empty, must list at least one instance from instances");
     return;
   }
   std::vector<std::string_view> known;
@@ -362,11 +356,11 @@ void ConfigReader::read_service_instances(const YAML::Node& node, ServiceDraft& 
     if (failure_count() != before) continue;
     if (std::find(known.begin(), known.end(), id.value) == known.end()) {
       std::string message = fmt::format("'{}' is not listed under instances", id);
-      if (auto guess = policy::detail::suggest(id.value, known)) {
+      if (auto guess = util::yaml::suggest(id.value, known)) {
         message += fmt::format(" (did you mean {}?)", *guess);
       }
       message += known.empty() ? std::string(", must be declared there first")
-                               : fmt::format(", must be one of {}", policy::detail::join(known));
+                               : fmt::format(", must be one of {}", util::yaml::join(known));
       error(item, item_path, std::move(message));
       continue;
     }
@@ -506,7 +500,7 @@ void ConfigReader::read_bytes(const YAML::Node& node, const std::string& path, s
     }
   }
   std::uint64_t v = 0;
-  if (!node.IsScalar() || policy::detail::is_quoted(node) || !all_digits(text) ||
+  if (!node.IsScalar() || util::yaml::is_quoted(node) || !all_digits(text) ||
       std::from_chars(text.data(), text.data() + text.size(), v).ec != std::errc{}) {
     error(node, path,
           fmt::format("{} is not a size, must be a number of bytes, optionally with a suffix Ki, "

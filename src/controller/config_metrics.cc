@@ -14,8 +14,8 @@ namespace qfscale::controller::detail {
 
 namespace {
 
-using policy::detail::child;
-using policy::detail::show;
+using util::yaml::child;
+using util::yaml::show;
 
 constexpr std::chrono::seconds kMaxStaleness{24 * 3600};
 
@@ -171,7 +171,7 @@ void ConfigReader::check_metrics() {
       if (m.prometheus.query.empty() && !missing.empty() && !services_.empty()) {
         report("metrics.prometheus.query",
                fmt::format("is required unless every service sets its own query (none for: {})",
-                           policy::detail::join(missing)));
+                           util::yaml::join(missing)));
       }
       if (auto status = metrics::validate(m.prometheus); !status) {
         report_problems("metrics.prometheus", "prometheus source: ", status.error().message,
@@ -191,7 +191,7 @@ void ConfigReader::check_metrics() {
       if (m.trace_file.empty() && !missing.empty() && !services_.empty()) {
         report("metrics.trace.file",
                fmt::format("is required unless every service sets its own trace (none for: {})",
-                           policy::detail::join(missing)));
+                           util::yaml::join(missing)));
       }
       break;
     }

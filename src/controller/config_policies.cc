@@ -48,7 +48,7 @@ std::vector<std::optional<policy::Policy>> ConfigReader::load_policies() {
   const auto names = shipped_policy_names();
   for (std::size_t i = 0; i < services_.size(); ++i) {
     auto& s = services_[i];
-    const auto path = policy::detail::child(s.path, "policy");
+    const auto path = util::yaml::child(s.path, "policy");
     if (suppressed(path)) continue;  // the value itself was bad, already reported
     const bool file = is_file_ref(s.policy_ref);
     std::optional<std::string_view> shipped;
@@ -56,12 +56,12 @@ std::vector<std::optional<policy::Policy>> ConfigReader::load_policies() {
       shipped = shipped_policy(s.policy_ref);
       if (!shipped) {
         std::string message = fmt::format("'{}' is not a shipped policy", s.policy_ref);
-        if (auto guess = policy::detail::suggest(s.policy_ref, names)) {
+        if (auto guess = util::yaml::suggest(s.policy_ref, names)) {
           message += fmt::format(" (did you mean {}?)", *guess);
         }
         message += fmt::format(
             ", must be one of {} or a policy file (a path containing '/' or ending in .yaml)",
-            policy::detail::join(names));
+            util::yaml::join(names));
         report(path, std::move(message));
         continue;
       }

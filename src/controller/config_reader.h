@@ -15,11 +15,11 @@
 
 #include "qfscale/controller/config.h"
 
-#include "policy/yaml_reader.h"
+#include "util/yaml_reader.h"
 
 namespace qfscale::controller::detail {
 
-using policy::detail::Fields;
+using util::yaml::Fields;
 
 /// A service as read, before its policy is loaded (a Policy has no empty state).
 struct ServiceDraft {
@@ -35,7 +35,7 @@ struct ServiceDraft {
   std::optional<std::string> trace;  ///< trace only, absolute
 };
 
-class ConfigReader : public policy::detail::YamlReader {
+class ConfigReader : public util::yaml::YamlReader {
  public:
   ConfigReader(const std::string& file_name, const FileReader& read,
                const policy::ZoneSource& zones, const OutputPathCheck& check_output);

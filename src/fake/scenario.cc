@@ -37,16 +37,15 @@
 //       throttleQps: 2         # more requests than this per wall-clock second get 429
 //                              # RequestLimitExceeded with Retry-After: 1 (so do injected ones)
 //
-// Durations use qfscale's one grammar (util/duration.h) with milliseconds: 500ms, 30s, 1m30s.
+// Read with the YAML reader shared with policies and the controller config
+// (src/util/yaml_reader.h). Durations use qfscale's one grammar (util/duration.h), with
+// milliseconds (500ms, 30s, 1m30s) except allowedClockSkew, which is whole seconds.
 
 #include <algorithm>
-#include <charconv>
 #include <cmath>
-#include <limits>
 #include <map>
 #include <random>
 #include <set>
-#include <system_error>
 
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
@@ -57,428 +56,192 @@
 #include "qfscale/util/redact.h"
 
 #include "fake/detail.h"
+#include "util/yaml_reader.h"
 
 namespace qfscale::fake {
 namespace {
 
 using util::Diagnostic;
 using util::Diagnostics;
+using util::yaml::child;
+using util::yaml::Fields;
+using util::yaml::show;
 
 /// yaml-cpp's messages may quote input (an undefined anchor's name): bounded like a value,
 /// with room for the message itself.
 constexpr std::size_t kMessageChars = 120;
 
-struct Position {
-  int line = 0;
-  int column = 0;
-};
-
 std::string join(std::string_view path, std::string_view key) {
-  if (path.empty()) return std::string(key);
-  return fmt::format("{}.{}", path, key);
+  return child(std::string(path), key);
 }
 
 std::string index(std::string_view path, std::size_t i) { return fmt::format("{}[{}]", path, i); }
 
-std::string describe(const YAML::Node& node) {
-  if (!node.IsDefined() || node.IsNull()) return "null";
-  if (node.IsMap()) return "a mapping";
-  if (node.IsSequence()) return "a list";
-  return fmt::format("'{}'", util::excerpt(node.Scalar()));
+const std::vector<std::pair<std::string_view, model::RunStatus>>& run_statuses() {
+  static const std::vector<std::pair<std::string_view, model::RunStatus>> kStatuses = [] {
+    std::vector<std::pair<std::string_view, model::RunStatus>> out;
+    for (const std::string_view name :
+         {"New", "Deploying", "Serving", "Failed", "Stopped", "Done"}) {
+      out.emplace_back(name, model::parse_run_status(name));
+    }
+    return out;
+  }();
+  return kStatuses;
 }
 
-/// Reads YAML nodes into values, collecting one diagnostic per problem and remembering where
-/// each field path was, so that semantic checks (`validate`) can be located too.
-class Reader {
+/// Reads a scenario (or the faults of POST /admin/faults) with the shared YAML reader, so that
+/// its messages, positions and duration grammar are those of policies and the controller config.
+class ScenarioReader : public util::yaml::YamlReader {
  public:
-  explicit Reader(std::string file) : file_(std::move(file)) {}
+  using YamlReader::YamlReader;
 
-  [[nodiscard]] static Position position(const YAML::Node& node) {
-    if (!node.IsDefined()) return {};
-    const auto mark = node.Mark();
-    if (mark.is_null()) return {};
-    return {mark.line + 1, mark.column + 1};
-  }
-
-  void error(const YAML::Node& node, std::string path, std::string message) {
-    error_at(position(node), std::move(path), std::move(message));
-  }
-  void error_at(Position pos, std::string path, std::string message) {
-    diagnostics_.push_back(Diagnostic{.file = file_,
-                                      .line = pos.line,
-                                      .column = pos.column,
-                                      .path = std::move(path),
-                                      .message = std::move(message)});
-  }
-
-  void remember(const std::string& path, const YAML::Node& node) {
-    marks_.emplace(path, position(node));
-  }
-
-  /// Position of `path` or of its nearest remembered parent.
-  [[nodiscard]] Position locate(std::string path) const {
-    while (true) {
-      if (auto it = marks_.find(path); it != marks_.end()) return it->second;
-      const auto cut = path.find_last_of(".[");
-      if (cut == std::string::npos || cut == 0) break;
-      path.resize(cut);
-    }
-    if (auto it = marks_.find(""); it != marks_.end()) return it->second;
-    return {};
-  }
-
-  /// True when `node` is a mapping; reports unknown, duplicate and non-string keys.
-  bool expect_map(const YAML::Node& node, const std::string& path,
-                  std::initializer_list<std::string_view> allowed) {
-    remember(path, node);
-    if (!node.IsMap()) {
-      error(node, path, fmt::format("must be a mapping, got {}", describe(node)));
-      return false;
-    }
-    std::set<std::string> seen;
-    for (const auto& kv : node) {
-      if (!kv.first.IsScalar()) {
-        error(kv.first, path, "keys must be plain strings");
-        continue;
-      }
-      const std::string& key = kv.first.Scalar();
-      if (!seen.insert(key).second) {
-        error(kv.first, join(path, util::excerpt(key)), "duplicate key");
-      } else if (allowed.size() != 0 &&
-                 std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
-        std::string list;
-        for (const auto name : allowed) {
-          if (!list.empty()) list += ", ";
-          list += name;
-        }
-        const auto shown = util::excerpt(key);
-        error(kv.first, join(path, shown),
-              fmt::format("unknown key '{}'; allowed: {}", shown, list));
-      }
-    }
-    return true;
-  }
-
-  /// The value under `key`, reporting a missing required key at the map.
-  YAML::Node field(const YAML::Node& map, std::string_view key, const std::string& path,
-                   bool required) {
-    const YAML::Node& cmap = map;
-    YAML::Node child = cmap[std::string(key)];
-    if (!child.IsDefined() && required) {
-      error(map, join(path, key), fmt::format("missing required key '{}'", key));
-    }
-    return child;
-  }
-
-  std::optional<std::string> string(const YAML::Node& node, const std::string& path) {
-    remember(path, node);
-    if (!node.IsScalar()) {
-      error(node, path, fmt::format("must be a string, got {}", describe(node)));
-      return std::nullopt;
-    }
-    return node.Scalar();
-  }
-
-  std::optional<std::int64_t> integer(const YAML::Node& node, const std::string& path) {
-    remember(path, node);
-    // A quoted scalar ("5") has the tag "!": a string, not a number.
-    if (!node.IsScalar() || node.Tag() == "!") {
-      error(node, path, fmt::format("must be an integer, got {}", describe(node)));
-      return std::nullopt;
-    }
-    const std::string& text = node.Scalar();
-    std::int64_t value = 0;
-    const auto* end = text.data() + text.size();
-    const auto [ptr, ec] = std::from_chars(text.data(), end, value);
-    if (ec == std::errc{} && ptr == end) {
-      if (value < std::numeric_limits<int>::min() || value > std::numeric_limits<int>::max()) {
-        error(node, path, fmt::format("{} is out of range", util::excerpt(text)));
-        return std::nullopt;
-      }
-      return value;
-    }
-    error(node, path, fmt::format("must be a whole number, got '{}'", util::excerpt(text)));
-    return std::nullopt;
-  }
-
-  std::optional<double> number(const YAML::Node& node, const std::string& path) {
-    remember(path, node);
-    if (!node.IsScalar() || node.Tag() == "!") {
-      error(node, path, fmt::format("must be a number, got {}", describe(node)));
-      return std::nullopt;
-    }
-    const std::string& text = node.Scalar();
-    double value = 0;
-    const auto* end = text.data() + text.size();
-    const auto [ptr, ec] = std::from_chars(text.data(), end, value);
-    if (ec != std::errc{} || ptr != end || !std::isfinite(value)) {
-      error(node, path, fmt::format("must be a number, got '{}'", util::excerpt(text)));
-      return std::nullopt;
-    }
-    return value;
-  }
-
-  std::optional<std::chrono::milliseconds> duration(const YAML::Node& node,
-                                                    const std::string& path) {
-    remember(path, node);
-    if (!node.IsScalar()) {
-      error(node, path,
-            fmt::format("must be a duration such as 30s or 500ms, got {}", describe(node)));
-      return std::nullopt;
-    }
-    auto parsed = util::parse_duration(node.Scalar(), util::DurationPrecision::Milliseconds);
-    if (!parsed) {
-      error(node, path, fmt::format("'{}' {}", util::excerpt(node.Scalar()), parsed.error()));
-      return std::nullopt;
-    }
-    return *parsed;
+  /// Each list item is read by `read_item(node, path)`; a non-list is reported.
+  template <class ReadItem>
+  void read_list(const YAML::Node& node, const std::string& path, std::string_view what,
+                 ReadItem read_item) {
+    if (!is_list(node, path, what)) return;
+    for (std::size_t i = 0; i < node.size(); ++i) read_item(node[i], index(path, i));
   }
 
   void read_faults(const YAML::Node& node, const std::string& path, Faults& out) {
-    if (node.IsNull()) {
-      remember(path, node);
-      return;
-    }
-    if (!expect_map(node, path, {})) return;
-    for (const auto& kv : node) {
-      if (!kv.first.IsScalar()) continue;
-      const std::string action = kv.first.Scalar();
-      const std::string apath = join(path, action);
-      remember(apath, kv.first);
+    if (node.IsNull()) return;
+    const auto actions = entries(node, path, "action names");
+    if (!actions) return;
+    for (const auto& [action, value] : *actions) {
+      const std::string apath = join(path, util::excerpt(action));
+      const auto f = mapping(value, apath, {"latency", "errors", "dropRate", "throttleQps"});
+      if (!f) continue;
       ActionFaults faults;
-      const YAML::Node& value = kv.second;
-      if (!expect_map(value, apath, {"latency", "errors", "dropRate", "throttleQps"})) continue;
-      if (auto n = field(value, "latency", apath, false); n.IsDefined()) {
-        if (auto d = duration(n, join(apath, "latency"))) faults.latency = *d;
-      }
-      if (auto n = field(value, "errors", apath, false); n.IsDefined()) {
+      optional_field(*f, apath, "latency", faults.latency);
+      if (const auto* n = get(*f, "errors")) {
         const std::string epath = join(apath, "errors");
-        if (expect_map(n, epath, {})) {
-          for (const auto& code : n) {
-            if (!code.first.IsScalar()) continue;
-            const std::string cpath = join(epath, code.first.Scalar());
-            if (auto rate = number(code.second, cpath)) {
-              faults.error_rates.emplace_back(code.first.Scalar(), *rate);
-            }
+        if (const auto codes = entries(*n, epath, "error codes")) {
+          for (const auto& [code, rate] : *codes) {
+            double r = 0;
+            const auto failures = failure_count();
+            read(rate, join(epath, util::excerpt(code)), r);
+            if (failure_count() == failures) faults.error_rates.emplace_back(code, r);
           }
         }
       }
-      if (auto n = field(value, "dropRate", apath, false); n.IsDefined()) {
-        if (auto rate = number(n, join(apath, "dropRate"))) faults.drop_rate = *rate;
-      }
-      if (auto n = field(value, "throttleQps", apath, false); n.IsDefined()) {
-        if (auto qps = integer(n, join(apath, "throttleQps"))) {
-          faults.throttle_qps = static_cast<int>(*qps);
-        }
+      optional_field(*f, apath, "dropRate", faults.drop_rate);
+      if (const auto* n = get(*f, "throttleQps")) {
+        int qps = 0;
+        const auto failures = failure_count();
+        read(*n, join(apath, "throttleQps"), qps);
+        if (failure_count() == failures) faults.throttle_qps = qps;
       }
       out.actions.emplace_back(action, std::move(faults));
     }
   }
 
   void read_instance(const YAML::Node& node, const std::string& path, InstanceSpec& out) {
-    if (!expect_map(node, path, {"id", "capacity", "foreignUsage", "region", "type", "status"})) {
-      return;
-    }
-    if (auto n = field(node, "id", path, true); n.IsDefined()) {
-      if (auto v = string(n, join(path, "id"))) out.id = model::InstanceId{*v};
-    }
-    if (auto n = field(node, "capacity", path, true); n.IsDefined()) {
-      if (auto v = integer(n, join(path, "capacity"))) {
-        out.capacity = model::ComputeUnits{static_cast<int>(*v)};
-      }
-    }
-    if (auto n = field(node, "foreignUsage", path, false); n.IsDefined()) {
-      if (auto v = integer(n, join(path, "foreignUsage"))) {
-        out.foreign_usage = model::ComputeUnits{static_cast<int>(*v)};
-      }
-    }
-    read_string_into(node, "region", path, out.region);
-    read_string_into(node, "type", path, out.type);
-    read_string_into(node, "status", path, out.status);
+    const auto f =
+        mapping(node, path, {"id", "capacity", "foreignUsage", "region", "type", "status"});
+    if (!f) return;
+    require(*f, node, path, "id", "an instance id such as unit-gpua0001");
+    require(*f, node, path, "capacity", "a number of compute units");
+    optional_field(*f, path, "id", out.id.value);
+    optional_field(*f, path, "capacity", out.capacity);
+    optional_field(*f, path, "foreignUsage", out.foreign_usage);
+    optional_field(*f, path, "region", out.region);
+    optional_field(*f, path, "type", out.type);
+    optional_field(*f, path, "status", out.status);
+  }
+
+  void read_deployment(const YAML::Node& node, const std::string& path, Deployment& out) {
+    const auto f = mapping(node, path, {"instanceId", "replicas"});
+    if (!f) return;
+    require(*f, node, path, "instanceId", "an instance id declared under instances");
+    require(*f, node, path, "replicas", "a number of replicas");
+    optional_field(*f, path, "instanceId", out.instance.value);
+    optional_field(*f, path, "replicas", out.replicas);
   }
 
   void read_service(const YAML::Node& node, const std::string& path, ServiceSpec& out) {
-    if (!expect_map(node, path,
-                    {"id", "name", "type", "qps", "serviceType", "baseModel", "modelSetId",
-                     "modelId", "region", "url", "runStatus", "deployments"})) {
-      return;
+    const auto f = mapping(node, path,
+                           {"id", "name", "type", "qps", "serviceType", "baseModel", "modelSetId",
+                            "modelId", "region", "url", "runStatus", "deployments"});
+    if (!f) return;
+    require(*f, node, path, "id", "a service id such as svco-chatsmall001");
+    require(*f, node, path, "name", "the service's name");
+    require(*f, node, path, "type", "a service type such as GPU-I-2");
+    require(*f, node, path, "qps", "the requests per second one replica serves");
+    optional_field(*f, path, "id", out.id.value);
+    optional_field(*f, path, "name", out.name);
+    optional_field(*f, path, "type", out.type);
+    optional_field(*f, path, "qps", out.qps);
+    optional_field(*f, path, "serviceType", out.service_type);
+    optional_field(*f, path, "baseModel", out.base_model);
+    optional_field(*f, path, "modelSetId", out.model_set_id);
+    optional_field(*f, path, "modelId", out.model_id);
+    optional_field(*f, path, "region", out.region);
+    optional_field(*f, path, "url", out.url);
+    if (const auto* n = get(*f, "runStatus")) {
+      auto status = model::RunStatus::Unknown;
+      read_enum(*n, join(path, "runStatus"), run_statuses(), status);
+      if (status != model::RunStatus::Unknown) out.run_status = status;
     }
-    if (auto n = field(node, "id", path, true); n.IsDefined()) {
-      if (auto v = string(n, join(path, "id"))) out.id = model::ServiceId{*v};
-    }
-    if (auto n = field(node, "name", path, true); n.IsDefined()) {
-      if (auto v = string(n, join(path, "name"))) out.name = *v;
-    }
-    if (auto n = field(node, "type", path, true); n.IsDefined()) {
-      if (auto v = string(n, join(path, "type"))) out.type = *v;
-    }
-    if (auto n = field(node, "qps", path, true); n.IsDefined()) {
-      if (auto v = number(n, join(path, "qps"))) out.qps = *v;
-    }
-    read_string_into(node, "serviceType", path, out.service_type);
-    read_string_into(node, "baseModel", path, out.base_model);
-    read_string_into(node, "modelSetId", path, out.model_set_id);
-    read_string_into(node, "modelId", path, out.model_id);
-    read_string_into(node, "region", path, out.region);
-    read_string_into(node, "url", path, out.url);
-    if (auto n = field(node, "runStatus", path, false); n.IsDefined()) {
-      const std::string rpath = join(path, "runStatus");
-      if (auto v = string(n, rpath)) {
-        const auto status = model::parse_run_status(*v);
-        if (status == model::RunStatus::Unknown) {
-          error(n, rpath,
-                fmt::format("unknown runStatus '{}'; allowed: New, Deploying, Serving, Failed, "
-                            "Stopped, Done",
-                            util::excerpt(*v)));
-        } else {
-          out.run_status = status;
-        }
-      }
-    }
-    if (auto n = field(node, "deployments", path, false); n.IsDefined()) {
-      const std::string dpath = join(path, "deployments");
-      remember(dpath, n);
-      if (!n.IsSequence()) {
-        error(n, dpath, fmt::format("must be a list, got {}", describe(n)));
-        return;
-      }
-      for (std::size_t i = 0; i < n.size(); ++i) {
-        const std::string ipath = index(dpath, i);
-        const YAML::Node item = n[i];
-        if (!expect_map(item, ipath, {"instanceId", "replicas"})) continue;
-        Deployment d;
-        if (auto f = field(item, "instanceId", ipath, true); f.IsDefined()) {
-          if (auto v = string(f, join(ipath, "instanceId"))) d.instance = model::InstanceId{*v};
-        }
-        if (auto f = field(item, "replicas", ipath, true); f.IsDefined()) {
-          if (auto v = integer(f, join(ipath, "replicas"))) {
-            d.replicas = model::Replicas{static_cast<int>(*v)};
-          }
-        }
-        out.deployments.push_back(std::move(d));
-      }
+    if (const auto* n = get(*f, "deployments")) {
+      read_list(*n, join(path, "deployments"), "{instanceId, replicas}",
+                [&](const YAML::Node& item, const std::string& ipath) {
+                  read_deployment(item, ipath, out.deployments.emplace_back());
+                });
     }
   }
 
   void read_scenario(const YAML::Node& root, Scenario& out) {
-    if (!root.IsDefined() || root.IsNull()) {
-      error_at({1, 1}, "", "the scenario is empty; expected a mapping with instances and services");
-      return;
-    }
-    if (!expect_map(root, "",
-                    {"credentials", "startupDelay", "modelUpdateDuration", "allowedClockSkew",
-                     "seed", "instances", "services", "faults"})) {
-      return;
-    }
-    if (auto n = field(root, "credentials", "", false); n.IsDefined()) {
-      if (expect_map(n, "credentials", {"accessKey", "secretKey"})) {
+    const auto f = mapping(root, "",
+                           {"credentials", "startupDelay", "modelUpdateDuration",
+                            "allowedClockSkew", "seed", "instances", "services", "faults"});
+    if (!f) return;
+    if (const auto* n = get(*f, "credentials")) {
+      if (const auto c = mapping(*n, "credentials", {"accessKey", "secretKey"})) {
+        require(*c, *n, "credentials", "accessKey", "the access key");
+        require(*c, *n, "credentials", "secretKey", "the secret key");
         bce::Credentials credentials;
-        if (auto f = field(n, "accessKey", "credentials", true); f.IsDefined()) {
-          if (auto v = string(f, "credentials.accessKey")) credentials.access_key = *v;
-        }
-        if (auto f = field(n, "secretKey", "credentials", true); f.IsDefined()) {
-          // Only the position is reported for a bad secret, never the value.
-          remember("credentials.secretKey", f);
-          if (f.IsScalar()) {
-            credentials.secret_key = f.Scalar();
-          } else {
-            error(f, "credentials.secretKey", "must be a string");
-          }
-        }
+        // A bad secret is shown as its kind (a list, a mapping), never as its value.
+        optional_field(*c, "credentials", "accessKey", credentials.access_key);
+        optional_field(*c, "credentials", "secretKey", credentials.secret_key);
         out.credentials = std::move(credentials);
       }
     }
-    if (auto n = field(root, "startupDelay", "", false); n.IsDefined()) {
-      if (auto d = duration(n, "startupDelay")) out.startup_delay = *d;
+    optional_field(*f, "", "startupDelay", out.startup_delay);
+    optional_field(*f, "", "modelUpdateDuration", out.model_update_duration);
+    optional_field(*f, "", "allowedClockSkew", out.allowed_clock_skew);
+    if (const auto* n = get(*f, "seed")) {
+      int seed = 0;
+      const auto failures = failure_count();
+      read(*n, "seed", seed);
+      if (failure_count() == failures) out.seed = static_cast<std::uint64_t>(seed);
     }
-    if (auto n = field(root, "modelUpdateDuration", "", false); n.IsDefined()) {
-      if (auto d = duration(n, "modelUpdateDuration")) out.model_update_duration = *d;
+    if (const auto* n = get(*f, "instances")) {
+      read_list(*n, "instances", "{id, capacity}",
+                [&](const YAML::Node& item, const std::string& path) {
+                  read_instance(item, path, out.instances.emplace_back());
+                });
     }
-    if (auto n = field(root, "allowedClockSkew", "", false); n.IsDefined()) {
-      if (auto d = duration(n, "allowedClockSkew")) {
-        out.allowed_clock_skew = std::chrono::duration_cast<std::chrono::seconds>(*d);
-      }
+    if (const auto* n = get(*f, "services")) {
+      read_list(*n, "services", "{id, name, type, qps}",
+                [&](const YAML::Node& item, const std::string& path) {
+                  read_service(item, path, out.services.emplace_back());
+                });
     }
-    if (auto n = field(root, "seed", "", false); n.IsDefined()) {
-      if (auto v = integer(n, "seed")) out.seed = static_cast<std::uint64_t>(*v);
-    }
-    if (auto n = field(root, "instances", "", false); n.IsDefined()) {
-      remember("instances", n);
-      if (!n.IsSequence()) {
-        error(n, "instances", fmt::format("must be a list, got {}", describe(n)));
-      } else {
-        for (std::size_t i = 0; i < n.size(); ++i) {
-          InstanceSpec instance;
-          read_instance(n[i], index("instances", i), instance);
-          out.instances.push_back(std::move(instance));
-        }
-      }
-    }
-    if (auto n = field(root, "services", "", false); n.IsDefined()) {
-      remember("services", n);
-      if (!n.IsSequence()) {
-        error(n, "services", fmt::format("must be a list, got {}", describe(n)));
-      } else {
-        for (std::size_t i = 0; i < n.size(); ++i) {
-          ServiceSpec service;
-          read_service(n[i], index("services", i), service);
-          out.services.push_back(std::move(service));
-        }
-      }
-    }
-    if (auto n = field(root, "faults", "", false); n.IsDefined()) {
-      read_faults(n, "faults", out.faults);
-    }
+    if (const auto* n = get(*f, "faults")) read_faults(*n, "faults", out.faults);
   }
 
-  /// Adds `semantic` diagnostics (from `validate`), located by their paths.
-  void add_located(const Diagnostics& semantic) {
-    for (const auto& d : semantic) {
-      error_at(locate(d.path), d.path, d.message);
-    }
+  /// Reports `semantic` diagnostics (from `validate`) at their paths' positions.
+  void report_all(const Diagnostics& semantic) {
+    for (const auto& d : semantic) report(d.path, d.message);
   }
 
-  [[nodiscard]] const Diagnostics& diagnostics() const { return diagnostics_; }
-  /// The diagnostics in file order (unlocated ones last), for reading top to bottom.
-  [[nodiscard]] Diagnostics sorted() const {
-    Diagnostics out = diagnostics_;
-    std::stable_sort(out.begin(), out.end(), [](const Diagnostic& a, const Diagnostic& b) {
-      const auto key = [](const Diagnostic& d) {
-        return std::pair{d.line == 0 ? std::numeric_limits<int>::max() : d.line, d.column};
-      };
-      return key(a) < key(b);
-    });
-    return out;
+  /// yaml-cpp throws while reading a node (a bad anchor, say): reported, never thrown on.
+  void report_exception(const YAML::Exception& e, std::string_view what) {
+    util::yaml::Pos p;
+    if (!e.mark.is_null() && e.mark.line >= 0) p = {e.mark.line + 1, e.mark.column + 1};
+    add(p, "", fmt::format("cannot read the {}: {}", what, util::excerpt(e.msg, kMessageChars)));
   }
-  [[nodiscard]] const std::string& file() const { return file_; }
-
- private:
-  void read_string_into(const YAML::Node& map, std::string_view key, const std::string& path,
-                        std::string& out) {
-    if (auto n = field(map, key, path, false); n.IsDefined()) {
-      if (auto v = string(n, join(path, key))) out = *v;
-    }
-  }
-
-  std::string file_;
-  Diagnostics diagnostics_;
-  std::map<std::string, Position> marks_;
 };
-
-/// Parses YAML text; on a syntax error returns the located diagnostic.
-tl::expected<YAML::Node, Diagnostics> load_yaml(std::string_view text, const std::string& file) {
-  try {
-    return YAML::Load(std::string(text));
-  } catch (const YAML::Exception& e) {
-    return tl::unexpected(Diagnostics{Diagnostic{
-        .file = file,
-        .line = e.mark.is_null() ? 0 : e.mark.line + 1,
-        .column = e.mark.is_null() ? 0 : e.mark.column + 1,
-        .path = "",
-        .message = fmt::format("not valid YAML or JSON: {}", util::excerpt(e.msg, kMessageChars)),
-    }});
-  }
-}
 
 bool all_of_chars(std::string_view text, bool upper_allowed) {
   return std::all_of(text.begin(), text.end(), [&](char c) {
@@ -693,20 +456,19 @@ util::Diagnostics validate(const Scenario& scenario) {
 
 tl::expected<Scenario, util::Diagnostics> parse_scenario(std::string_view text,
                                                          std::string_view file_name) {
-  Reader reader{std::string(file_name)};
-  auto root = load_yaml(text, reader.file());
-  if (!root) return tl::unexpected(std::move(root.error()));
+  ScenarioReader reader{std::string(file_name)};
   Scenario scenario;
-  try {
-    reader.read_scenario(*root, scenario);
-  } catch (const YAML::Exception& e) {
-    reader.error_at(
-        {e.mark.is_null() ? 0 : e.mark.line + 1, e.mark.is_null() ? 0 : e.mark.column + 1}, "",
-        fmt::format("cannot read the scenario: {}", util::excerpt(e.msg, kMessageChars)));
+  if (const auto root =
+          reader.parse(text, "a mapping with instances and services", "one scenario")) {
+    try {
+      reader.read_scenario(*root, scenario);
+    } catch (const YAML::Exception& e) {
+      reader.report_exception(e, "scenario");
+    }
   }
   // Semantic checks only make sense once the structure read cleanly.
-  if (reader.diagnostics().empty()) reader.add_located(validate(scenario));
-  if (!reader.diagnostics().empty()) return tl::unexpected(reader.sorted());
+  if (!reader.has_diagnostics()) reader.report_all(validate(scenario));
+  if (reader.has_diagnostics()) return tl::unexpected(reader.take_sorted());
   return scenario;
 }
 
@@ -720,27 +482,22 @@ tl::expected<Scenario, util::Diagnostics> load_scenario(const std::string& path)
 
 tl::expected<Faults, util::Diagnostics> parse_faults(std::string_view text,
                                                      std::string_view source) {
-  Reader reader{std::string(source)};
-  auto root = load_yaml(text, reader.file());
-  if (!root) return tl::unexpected(std::move(root.error()));
+  ScenarioReader reader{std::string(source)};
   Faults faults;
-  try {
-    if (!root->IsDefined() || root->IsNull()) {
-      reader.error_at({1, 1}, "", "expected a JSON object of action -> faults, e.g. {\"*\": {}}");
-    } else {
+  if (const auto root = reader.parse(text, "a JSON object of action -> faults, e.g. {\"*\": {}}",
+                                     "one faults object")) {
+    try {
       reader.read_faults(*root, "", faults);
+    } catch (const YAML::Exception& e) {
+      reader.report_exception(e, "faults");
     }
-  } catch (const YAML::Exception& e) {
-    reader.error_at(
-        {e.mark.is_null() ? 0 : e.mark.line + 1, e.mark.is_null() ? 0 : e.mark.column + 1}, "",
-        fmt::format("cannot read the faults: {}", util::excerpt(e.msg, kMessageChars)));
   }
-  if (reader.diagnostics().empty()) {
+  if (!reader.has_diagnostics()) {
     Diagnostics semantic;
     validate_faults(faults, "", semantic);
-    reader.add_located(semantic);
+    reader.report_all(semantic);
   }
-  if (!reader.diagnostics().empty()) return tl::unexpected(reader.sorted());
+  if (reader.has_diagnostics()) return tl::unexpected(reader.take_sorted());
   return faults;
 }
 

@@ -19,9 +19,11 @@
 #include "qfscale/util/json_string.h"
 #include "qfscale/util/redact.h"
 
-#include "policy/yaml_reader.h"
+#include "util/yaml_reader.h"
 
 namespace qfscale::policy {
+
+namespace yaml = util::yaml;
 
 namespace {
 
@@ -29,39 +31,39 @@ constexpr std::string_view kApiVersion = "qfscale/v1";
 
 constexpr std::string_view kKind = "ScalingPolicy";
 
-using detail::child;
-using detail::Fields;
-using detail::show;
+using yaml::child;
+using yaml::Fields;
+using yaml::show;
 
 // Names from the Kubernetes HPA (spec and `behavior`) that people paste into a policy, with the
 // qfscale name to use instead (policies/README.md has the full table).
-const detail::ForeignNames kHpaSpecNames = {
+const yaml::ForeignNames kHpaSpecNames = {
     {"behavior",
      "did you mean 'scaleUp' and 'scaleDown'? (the HPA's behavior block; here they "
      "sit directly under spec)"},
     {"minReplicas", "did you mean 'replicas'? (the HPA's minReplicas is replicas.min here)"},
     {"maxReplicas", "did you mean 'replicas'? (the HPA's maxReplicas is replicas.max here)"},
 };
-const detail::ForeignNames kHpaTargetNames = {
+const yaml::ForeignNames kHpaTargetNames = {
     {"averageUtilization",
      "did you mean 'utilization'? (the HPA's averageUtilization; here a "
      "fraction: 80 is 0.8)"},
 };
-const detail::ForeignNames kHpaRulesNames = {
+const yaml::ForeignNames kHpaRulesNames = {
     {"stabilizationWindowSeconds",
      "did you mean 'stabilizationWindow'? (the HPA's "
      "stabilizationWindowSeconds; here a duration such as 300s)"},
     {"selectPolicy", "did you mean 'select'? (the HPA's selectPolicy)"},
 };
-const detail::ForeignNames kHpaPolicyNames = {
+const yaml::ForeignNames kHpaPolicyNames = {
     {"periodSeconds",
      "did you mean 'period'? (the HPA's periodSeconds; here a duration such as 15s)"},
 };
-const detail::ForeignNames kHpaPolicyTypes = {
+const yaml::ForeignNames kHpaPolicyTypes = {
     {"Pods", "did you mean Replicas? Pods is the HPA's name for it"},
 };
 
-class Loader : public detail::YamlReader {
+class Loader : public yaml::YamlReader {
  public:
   Loader(std::string_view file, const ZoneSource& zones)
       : YamlReader(std::string(file)), zones_(zones) {}
@@ -74,7 +76,7 @@ class Loader : public detail::YamlReader {
       read_root(*root, spec);  // then the file's overrides
     } catch (const std::exception& e) {
       // yaml-cpp should not throw on the accessors used here; never let it escape the module.
-      add(detail::pos_of(*root), "",
+      add(yaml::pos_of(*root), "",
           fmt::format("internal error reading the policy: {}", util::excerpt(e.what(), 120)));
     }
     // Then validation, with each path mapped back to the line of its node.
@@ -233,11 +235,7 @@ class Loader : public detail::YamlReader {
     const auto* list = get(*f, "policies");
     if (list == nullptr) return;
     const auto list_path = child(path, "policies");
-    if (!list->IsSequence()) {
-      error(*list, list_path,
-            fmt::format("{} is not a list, must be a list of policies", show(*list)));
-      return;
-    }
+    if (!is_list(*list, list_path, "policies")) return;
     rules.policies.clear();  // a given list replaces the default one
     for (std::size_t i = 0; i < list->size(); ++i) {
       const YAML::Node item = (*list)[i];
@@ -262,10 +260,7 @@ class Loader : public detail::YamlReader {
 
   void read_schedules(const YAML::Node& node, std::vector<Schedule>& out) {
     const std::string path = "spec.schedules";
-    if (!node.IsSequence()) {
-      error(node, path, fmt::format("{} is not a list, must be a list of schedules", show(node)));
-      return;
-    }
+    if (!is_list(node, path, "schedules")) return;
     for (std::size_t i = 0; i < node.size(); ++i) {
       const YAML::Node item = node[i];
       const auto item_path = fmt::format("{}[{}]", path, i);

@@ -128,12 +128,49 @@ extra: 1
     CHECK(d[0].file == "bad.yaml");
     CHECK(d[1].path == "instances[0].capacity");
     CHECK(d[2].path == "instances[0].colour");
-    CHECK(d[3].message == "missing required key 'name'");
+    CHECK(d[3].message == "is required, must be the service's name");
     CHECK(d[4].path == "services[0].qps");
-    CHECK(d[5].message.find("must be a list") != std::string::npos);
+    CHECK(d[5].message.find("is not a list, must be a list of {instanceId, replicas}") !=
+          std::string::npos);
     CHECK(d[6].path == "faults.ScaleService.dropRate");
-    CHECK(d[7].message.find("unknown key 'extra'") != std::string::npos);
+    CHECK(d[7].message.find("unknown field (allowed: credentials, startupDelay") !=
+          std::string::npos);
     CHECK(d[0].to_string().rfind("bad.yaml:1:15: startupDelay: ", 0) == 0);
+  }
+
+  TEST_CASE("scenario: a wrong key and a bad duration read as in policies and the config") {
+    // The shared reader (src/util/yaml_reader.h): file:line:col, "did you mean", and one
+    // duration grammar, with ms where sub-second values make sense (allowedClockSkew is whole
+    // seconds, as x-bce-date is).
+    const std::string text = R"(instances:
+  - id: unit-aaaa0001
+    capacty: 16
+startupDelay: 90sec
+faults:
+  "*": {latency: 1m30}
+allowedClockSkew: 500ms
+)";
+    const auto parsed = parse_scenario(text, "w.yaml");
+    REQUIRE_FALSE(parsed.has_value());
+    CHECK(all(parsed.error()) ==
+          "w.yaml:2:5: instances[0].capacity: is required, must be a number of compute units\n"
+          "w.yaml:3:5: instances[0].capacty: unknown field, did you mean 'capacity'? (allowed: "
+          "id, capacity, foreignUsage, region, type, status)\n"
+          "w.yaml:4:15: startupDelay: 90sec has unknown unit 'sec', must be a duration such as "
+          "500ms, 90s, 5m or 1h30m (units h, m, s, ms)\n"
+          "w.yaml:6:18: faults.*.latency: 1m30 ends without a unit, must be a duration such as "
+          "500ms, 90s, 5m or 1h30m\n"
+          "w.yaml:7:19: allowedClockSkew: 500ms has unknown unit 'ms', must be a duration such "
+          "as 90s, 5m or 1h30m (units h, m, s; whole seconds)\n");
+  }
+
+  TEST_CASE("scenario: sub-second latencies and delays read in ms") {
+    const auto parsed = parse_scenario(
+        "startupDelay: 250ms\nfaults:\n  ScaleService: {latency: 1s250ms}\n", "ms.yaml");
+    REQUIRE_MESSAGE(parsed.has_value(), (parsed ? "" : all(parsed.error())));
+    CHECK(parsed->startup_delay == 250ms);
+    REQUIRE(parsed->faults.find("ScaleService") != nullptr);
+    CHECK(parsed->faults.find("ScaleService")->latency == 1250ms);
   }
 
   TEST_CASE("scenario: semantic errors are located by field path") {
@@ -249,7 +286,7 @@ services:
     REQUIRE_FALSE(parsed.has_value());
     CHECK(parsed.error().size() == 1);
     CHECK(parsed.error()[0].line >= 2);
-    CHECK(parsed.error()[0].message.find("not valid YAML") != std::string::npos);
+    CHECK(parsed.error()[0].message.find("YAML syntax error") != std::string::npos);
 
     parsed = parse_scenario("", "empty.yaml");
     REQUIRE_FALSE(parsed.has_value());
@@ -268,13 +305,15 @@ services:
     };
     const Case cases[] = {
         {"duration unit", "startupDelay: 5d\n", "must be a duration"},
-        {"negative duration", "startupDelay: -1s\n", "'-1s' is negative, must be a duration"},
+        {"negative duration", "startupDelay: -1s\n", "-1s is negative, must be a duration"},
         // One grammar with the policy and controller files: no bare numbers, no fractions.
-        {"bare number", "allowedClockSkew: 60\n", "'60' has no unit, must be a duration"},
-        {"fraction", "modelUpdateDuration: 1.5s\n", "'1.5s' is fractional"},
-        {"fractional seed", "seed: 1.5\n", "whole number"},
-        {"quoted number", "seed: \"3\"\n", "must be an integer"},
-        {"null", "seed: ~\n", "must be an integer, got null"},
+        {"bare number", "allowedClockSkew: 60\n",
+         "60 has no unit, must be a duration such as 90s, 5m or 1h30m"},
+        {"fraction", "modelUpdateDuration: 1.5s\n",
+         "1.5s is fractional, must be a duration such as 500ms, 90s"},
+        {"fractional seed", "seed: 1.5\n", "1.5 is not an integer"},
+        {"quoted number", "seed: \"3\"\n", "\"3\" is not an integer"},
+        {"null", "seed: ~\n", "null is not an integer"},
     };
     for (const auto& c : cases) {
       CAPTURE(c.name);

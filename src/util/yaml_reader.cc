@@ -1,15 +1,15 @@
-#include "policy/yaml_reader.h"
+#include "util/yaml_reader.h"
 
 #include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <limits>
 
-#include "qfscale/policy/duration.h"
+#include "qfscale/util/duration.h"
 #include "qfscale/util/redact.h"
 #include "qfscale/util/suggest.h"
 
-namespace qfscale::policy::detail {
+namespace qfscale::util::yaml {
 
 namespace {
 
@@ -174,23 +174,51 @@ void YamlReader::report(const std::string& path, std::string message) {
   add(position_of(path), path, std::move(message));
 }
 
+bool YamlReader::is_mapping(const YAML::Node& node, const std::string& path,
+                            std::string_view must_be) {
+  if (!node.IsMap()) {
+    error(node, path, fmt::format("{} is not a mapping, must be {}", show(node), must_be));
+    return false;
+  }
+  positions_[path] = pos_of(node);
+  return true;
+}
+
+bool YamlReader::is_list(const YAML::Node& node, const std::string& path, std::string_view what) {
+  if (node.IsSequence()) return true;
+  error(node, path, fmt::format("{} is not a list, must be a list of {}", show(node), what));
+  return false;
+}
+
+bool YamlReader::is_scalar_key(const YAML::Node& key, const std::string& path,
+                               std::string_view keys) {
+  if (key.IsScalar()) return true;
+  error(key, path, fmt::format("has {} as a key, keys must be {}", show(key), keys));
+  return false;
+}
+
+bool YamlReader::first_time(const YAML::Node& key, const YAML::Node& value,
+                            const std::string& entry_path, bool seen) {
+  if (seen) {
+    error(key, entry_path,
+          fmt::format("is set twice (first on line {})", positions_[entry_path].line));
+    return false;
+  }
+  const auto value_pos = pos_of(value);
+  positions_[entry_path] = value_pos.line > 0 && !value.IsNull() ? value_pos : pos_of(key);
+  return true;
+}
+
 std::optional<Fields> YamlReader::mapping(const YAML::Node& node, const std::string& path,
                                           const std::vector<std::string_view>& allowed,
                                           const ForeignNames& foreign) {
-  if (!node.IsMap()) {
-    error(node, path,
-          fmt::format("{} is not a mapping, must be a mapping with keys {}", show(node),
-                      join(allowed)));
+  if (!is_mapping(node, path, fmt::format("a mapping with keys {}", join(allowed)))) {
     return std::nullopt;
   }
-  positions_[path] = pos_of(node);
   Fields fields;
   for (const auto& kv : node) {
     const YAML::Node& key = kv.first;
-    if (!key.IsScalar()) {
-      error(key, path, fmt::format("has {} as a key, keys must be field names", show(key)));
-      continue;
-    }
+    if (!is_scalar_key(key, path, "field names")) continue;
     const std::string& name = key.Scalar();
     if (std::find(allowed.begin(), allowed.end(), name) == allowed.end()) {
       std::string message = "unknown field";
@@ -204,17 +232,29 @@ std::optional<Fields> YamlReader::mapping(const YAML::Node& node, const std::str
       error(key, child(path, util::excerpt(name)), std::move(message));
       continue;
     }
-    const auto field_path = child(path, name);
-    if (fields.count(name) != 0) {
-      error(key, field_path,
-            fmt::format("is set twice (first on line {})", positions_[field_path].line));
-      continue;
+    if (first_time(key, kv.second, child(path, name), fields.count(name) != 0)) {
+      fields.emplace(name, kv.second);
     }
-    const auto value_pos = pos_of(kv.second);
-    positions_[field_path] = value_pos.line > 0 && !kv.second.IsNull() ? value_pos : pos_of(key);
-    fields.emplace(name, kv.second);
   }
   return fields;
+}
+
+std::optional<Entries> YamlReader::entries(const YAML::Node& node, const std::string& path,
+                                           std::string_view what) {
+  if (!is_mapping(node, path, fmt::format("a mapping of {}", what))) return std::nullopt;
+  Entries out;
+  for (const auto& kv : node) {
+    const YAML::Node& key = kv.first;
+    if (!is_scalar_key(key, path, what)) continue;
+    const std::string& name = key.Scalar();
+    const bool seen =
+        std::any_of(out.begin(), out.end(), [&](const auto& entry) { return entry.first == name; });
+    // Keys are data here (a pasted secret, say): paths carry an excerpt only.
+    if (first_time(key, kv.second, child(path, util::excerpt(name)), seen)) {
+      out.emplace_back(name, kv.second);
+    }
+  }
+  return out;
 }
 
 const YAML::Node* YamlReader::get(const Fields& fields, std::string_view key) {
@@ -296,18 +336,31 @@ void YamlReader::read(const YAML::Node& node, const std::string& path, std::stri
 }
 
 void YamlReader::read(const YAML::Node& node, const std::string& path, std::chrono::seconds& out) {
+  if (auto d = read_duration(node, path, DurationPrecision::Seconds)) {
+    out = std::chrono::duration_cast<std::chrono::seconds>(*d);
+  }
+}
+
+void YamlReader::read(const YAML::Node& node, const std::string& path,
+                      std::chrono::milliseconds& out) {
+  if (auto d = read_duration(node, path, DurationPrecision::Milliseconds)) out = *d;
+}
+
+std::optional<std::chrono::milliseconds> YamlReader::read_duration(const YAML::Node& node,
+                                                                   const std::string& path,
+                                                                   DurationPrecision precision) {
   if (!node.IsScalar()) {
     error(node, path,
-          fmt::format("{} is not a duration, must be a duration such as 90s, 5m or 1h30m",
-                      show(node)));
-    return;
+          fmt::format("{} is not a duration, must be a duration such as {}90s, 5m or 1h30m",
+                      show(node), precision == DurationPrecision::Milliseconds ? "500ms, " : ""));
+    return std::nullopt;
   }
-  auto d = parse_duration(node.Scalar());
+  auto d = parse_duration(node.Scalar(), precision);
   if (!d) {
     error(node, path, fmt::format("{} {}", show(node), d.error()));
-    return;
+    return std::nullopt;
   }
-  out = *d;
+  return *d;
 }
 
 util::Diagnostics YamlReader::take_sorted() {
@@ -317,4 +370,4 @@ util::Diagnostics YamlReader::take_sorted() {
   return std::move(diagnostics_);
 }
 
-}  // namespace qfscale::policy::detail
+}  // namespace qfscale::util::yaml

@@ -1,10 +1,11 @@
 #pragma once
 
-// Private: the YAML reading machinery shared by the file loaders (policies here, the controller
-// config in src/controller): parse one document, check mappings against their allowed keys
-// (unknown and repeated keys are errors, with a "did you mean"), read typed scalars strictly,
-// and collect every problem as a Diagnostic with file:line:column. A failed value's path is
-// remembered so that later validation of the same path is not reported a second time.
+// Private: the YAML reading machinery shared by the file loaders (policies in src/policy, the
+// controller config in src/controller, the fake's scenarios in src/fake): parse one document, check
+// mappings against their allowed keys (unknown and repeated keys are errors, with a "did you
+// mean"), read typed scalars strictly, and collect every problem as a Diagnostic with
+// file:line:column. A failed value's path is remembered so that later validation of the same path
+// is not reported a second time.
 
 #include <chrono>
 #include <map>
@@ -19,9 +20,10 @@
 #include <yaml-cpp/yaml.h>
 
 #include "qfscale/util/diagnostic.h"
+#include "qfscale/util/duration.h"
 #include "qfscale/util/strong_types.h"
 
-namespace qfscale::policy::detail {
+namespace qfscale::util::yaml {
 
 struct Pos {
   int line = 0;    ///< 1-based
@@ -55,6 +57,8 @@ using ForeignNames = std::vector<ForeignName>;
 [[nodiscard]] std::optional<int> second_document_line(std::string_view text);
 
 using Fields = std::map<std::string, YAML::Node, std::less<>>;
+/// A mapping whose keys are data (action names, error codes), in file order.
+using Entries = std::vector<std::pair<std::string, YAML::Node>>;
 
 /// Reads one document of one file. Not thread-safe; one reader per load.
 class YamlReader {
@@ -84,6 +88,12 @@ class YamlReader {
   std::optional<Fields> mapping(const YAML::Node& node, const std::string& path,
                                 const std::vector<std::string_view>& allowed,
                                 const ForeignNames& foreign = {});
+  /// Checks that `node` is a mapping of scalar keys, each once (`what` names them in messages,
+  /// e.g. "action names"); records positions under `path.<key>`.
+  std::optional<Entries> entries(const YAML::Node& node, const std::string& path,
+                                 std::string_view what);
+  /// Reports `node` unless it is a list ("... is not a list, must be a list of <what>").
+  bool is_list(const YAML::Node& node, const std::string& path, std::string_view what);
   static const YAML::Node* get(const Fields& fields, std::string_view key);
   void require(const Fields& fields, const YAML::Node& parent, const std::string& path,
                std::string_view key, std::string_view what);
@@ -93,8 +103,10 @@ class YamlReader {
   void read(const YAML::Node& node, const std::string& path, int& out);
   void read(const YAML::Node& node, const std::string& path, bool& out);
   void read(const YAML::Node& node, const std::string& path, std::string& out);
-  /// A duration such as 90s, 5m or 1h30m (policy/duration.h).
+  /// A duration in whole seconds such as 90s, 5m or 1h30m (util/duration.h).
   void read(const YAML::Node& node, const std::string& path, std::chrono::seconds& out);
+  /// A duration that may be sub-second, such as 500ms or 1s500ms (util/duration.h).
+  void read(const YAML::Node& node, const std::string& path, std::chrono::milliseconds& out);
   template <class Tag>
   void read(const YAML::Node& node, const std::string& path, util::Count<Tag>& out) {
     read(node, path, out.value);
@@ -138,10 +150,21 @@ class YamlReader {
   std::optional<std::string> numeric_text(const YAML::Node& node, const std::string& path,
                                           std::string_view what);
 
+  /// Reports `node` unless it is a mapping ("... is not a mapping, must be <must_be>").
+  bool is_mapping(const YAML::Node& node, const std::string& path, std::string_view must_be);
+  /// Reports a key that is not a scalar ("... keys must be <keys>").
+  bool is_scalar_key(const YAML::Node& key, const std::string& path, std::string_view keys);
+  /// Reports a key `seen` before; else records where its value is.
+  bool first_time(const YAML::Node& key, const YAML::Node& value, const std::string& entry_path,
+                  bool seen);
+  std::optional<std::chrono::milliseconds> read_duration(const YAML::Node& node,
+                                                         const std::string& path,
+                                                         DurationPrecision precision);
+
   std::string file_;
   util::Diagnostics diagnostics_;
   std::map<std::string, Pos, std::less<>> positions_;
   std::set<std::string, std::less<>> failed_;
 };
 
-}  // namespace qfscale::policy::detail
+}  // namespace qfscale::util::yaml

@@ -172,7 +172,10 @@ Result<Coordination> start_coordination(const controller::EtcdConfig& e, const u
                                         telemetry::Exporter& exporter) {
   Coordination c;
   auto http = http::make_client(http::ClientOptions{.connect_timeout = std::chrono::seconds{2},
-                                                    .request_timeout = std::chrono::seconds{2}});
+                                                    .request_timeout = std::chrono::seconds{2},
+                                                    .ca_file = e.ca_file,
+                                                    .cert_file = e.cert_file,
+                                                    .key_file = e.key_file});
   if (!http) return fail(std::move(http).error());
   c.http = std::move(*http);
   // Read once at start; never logged.

@@ -19,7 +19,9 @@ void ConfigReader::read_coordination(const YAML::Node& node) {
   const auto* etcd = get(*f, "etcd");
   if (etcd == nullptr) return;
   const std::string at = child(path, "etcd");
-  const auto e = mapping(*etcd, at, {"endpoints", "prefix", "leaseTtl", "username", "name"});
+  const auto e = mapping(
+      *etcd, at,
+      {"endpoints", "prefix", "leaseTtl", "username", "name", "caFile", "certFile", "keyFile"});
   if (!e) return;
   EtcdConfig c;
   require(*e, *etcd, at, "endpoints", "a list of etcd client URLs such as http://127.0.0.1:2379");
@@ -67,6 +69,14 @@ void ConfigReader::read_coordination(const YAML::Node& node) {
   read_seconds(*e, at, "leaseTtl", kMinLeaseTtl, kMaxLeaseTtl, c.lease_ttl);
   optional_field(*e, at, "username", c.username);
   optional_field(*e, at, "name", c.name);
+  if (const auto* n = get(*e, "caFile")) read_ca_file(*n, child(at, "caFile"), c.ca_file);
+  if (const auto* n = get(*e, "certFile")) read_path(*n, child(at, "certFile"), c.cert_file);
+  if (const auto* n = get(*e, "keyFile")) read_path(*n, child(at, "keyFile"), c.key_file);
+  if (c.cert_file.empty() != c.key_file.empty()) {
+    const auto* n = get(*e, c.cert_file.empty() ? "keyFile" : "certFile");
+    error(*n, child(at, c.cert_file.empty() ? "keyFile" : "certFile"),
+          "needs its partner: set both certFile and keyFile, or neither");
+  }
   config_.coordination.etcd = std::move(c);
 }
 

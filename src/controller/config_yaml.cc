@@ -147,6 +147,9 @@ std::string to_yaml(const Config& config) {
                                : fmt::format("    username: {}\n", util::json_string(e->username));
     out += e->name.empty() ? std::string("    # name: not set: <host>:<pid>\n")
                            : fmt::format("    name: {}\n", util::json_string(e->name));
+    out += path_line("    ", "caFile", e->ca_file, "the system CA store");
+    out += path_line("    ", "certFile", e->cert_file, "no client certificate");
+    out += path_line("    ", "keyFile", e->key_file, "no client certificate");
   } else {
     out += "# coordination: not set: this controller acts alone\n";
   }

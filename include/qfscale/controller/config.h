@@ -54,6 +54,9 @@
 ///     leaseTtl: 10s                         # leader lease [10s], 2s..5m
 ///     username: qfscale                     # [none]; password from $QFSCALE_ETCD_PASSWORD
 ///     name: ctl-a                           # this member in the leader key [host:pid]
+///     caFile: /etc/qfscale/etcd-ca.pem      # CAs for https endpoints [system store]
+///     certFile: /etc/qfscale/etcd.crt       # client certificate (--client-cert-auth) [none]
+///     keyFile: /etc/qfscale/etcd.key        # its key, with certFile [none]
 /// ```
 /// Relative paths are resolved against the config file's directory.
 
@@ -177,8 +180,11 @@ struct EtcdConfig {
   std::vector<std::string> endpoints;  ///< http(s) URLs, at least one
   std::string prefix = "/qfscale";     ///< starts with "/", no trailing "/"
   std::chrono::seconds lease_ttl{10};
-  std::string username;  ///< empty: no authentication
-  std::string name;      ///< empty: "<host>:<pid>" at start
+  std::string username;   ///< empty: no authentication
+  std::string name;       ///< empty: "<host>:<pid>" at start
+  std::string ca_file;    ///< PEM CAs for https endpoints, absolute; empty: the system store
+  std::string cert_file;  ///< PEM client certificate (with key_file), absolute; empty: none
+  std::string key_file;
   friend bool operator==(const EtcdConfig&, const EtcdConfig&) = default;
 };
 

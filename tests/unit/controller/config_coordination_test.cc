@@ -77,10 +77,17 @@ TEST_SUITE("controller") {
          .etcd = "endpoints: [http://a:1], prefix: /q/",
          .want = "8:56: coordination.etcd.prefix: /q/ is not allowed, must start with / and not "
                  "end with / (e.g. /qfscale)"},
+        {.name = "certFile without keyFile",
+         .etcd = "endpoints: [http://a:1], certFile: c.pem",
+         .want = "8:58: coordination.etcd.certFile: needs its partner: set both certFile and "
+                 "keyFile, or neither"},
+        {.name = "certFile with keyFile",
+         .etcd = "endpoints: [http://a:1], certFile: c, keyFile: k"},
         {.name = "unknown key",
          .etcd = "endpoints: [http://a:1], leaseTTL: 10s",
-         .want = "8:48: coordination.etcd.leaseTTL: unknown field, did you mean 'leaseTtl'? "
-                 "(allowed: endpoints, prefix, leaseTtl, username, name)"},
+         .want =
+             "8:48: coordination.etcd.leaseTTL: unknown field, did you mean 'leaseTtl'? "
+             "(allowed: endpoints, prefix, leaseTtl, username, name, caFile, certFile, keyFile)"},
     };
     for (const auto& c : cases) {
       CAPTURE(c.name);

@@ -17,7 +17,8 @@ declare -A allowed=(
   [telemetry]="util model http telemetry"
   [sim]="util model policy capacity metrics sim"
   [fake]="util model bce http fake"
-  [controller]="util model bce http qianfan metrics policy capacity telemetry controller"
+  [coordination]="util http coordination"
+  [controller]="util model bce http qianfan metrics policy capacity telemetry coordination controller"
 )
 
 status=0

@@ -27,6 +27,7 @@ struct FakeOptions {
   std::string tls_key;
   int threads = 2;
   std::size_t max_connections = 0;  ///< 0: the server's default (from RLIMIT_NOFILE)
+  bool fencing = false;
 };
 
 std::string env(const char* name) {
@@ -47,6 +48,7 @@ int run_fake(const FakeOptions& options) {
     }
     scenario = std::move(*loaded);
   }
+  scenario.fencing = options.fencing;
 
   // Credentials: the environment, else the scenario, else a fresh throwaway pair.
   const std::string access_key = env("QIANFAN_ACCESS_KEY");
@@ -139,6 +141,10 @@ void add_fake_command(CLI::App& app, Context& context) {
                   ->check(CLI::ExistingFile);
   cert->needs(key);
   key->needs(cert);
+  cmd->add_flag(
+      "--fencing", options->fencing,
+      "Refuse ScaleService/ModifyService without x-qfscale-fencing-token or with one older "
+      "than the newest seen (409 FencingTokenStale); GET /admin/fencing lists them");
   cmd->add_option("--threads", options->threads, "Server threads")
       ->check(CLI::Range(1, 64))
       ->capture_default_str();

@@ -3,7 +3,9 @@
 
 #include "cli/run_command.h"
 
+#include <array>
 #include <cstdio>
+#include <cstdlib>
 #include <functional>
 #include <map>
 #include <memory>
@@ -12,12 +14,17 @@
 
 #include <fmt/chrono.h>
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include "qfscale/controller/api_attempts.h"
 #include "qfscale/controller/audit_log.h"
 #include "qfscale/controller/controller.h"
+#include "qfscale/controller/etcd_state_store.h"
+#include "qfscale/controller/leadership.h"
 #include "qfscale/controller/run.h"
 #include "qfscale/controller/state_store.h"
+#include "qfscale/coordination/etcd.h"
+#include "qfscale/coordination/leader.h"
 #include "qfscale/http/client.h"
 #include "qfscale/http/server.h"
 #include "qfscale/metrics/prometheus_source.h"
@@ -141,6 +148,56 @@ Result<util::FileLock> lock_beside(const std::string& path) {
   return util::FileLock::acquire(path + ".lock");
 }
 
+/// This controller's name in the leader key: the configured one, else "<host>:<pid>".
+std::string member_name(const controller::EtcdConfig& etcd) {
+  if (!etcd.name.empty()) return etcd.name;
+  std::array<char, 256> host{};
+  if (::gethostname(host.data(), host.size() - 1) != 0) host[0] = '0';
+  return fmt::format("{}:{}", host.data(), ::getpid());
+}
+
+/// Everything `coordination.etcd` adds to a run: the etcd client, the elector polling on its own
+/// thread, the states in etcd and the gate in front of the Qianfan API.
+struct Coordination {
+  std::unique_ptr<http::Client> http;
+  std::unique_ptr<coordination::Etcd> etcd;
+  std::unique_ptr<coordination::LeaderElector> elector;
+  std::unique_ptr<controller::EtcdStateStore> store;
+  std::unique_ptr<controller::LeaderGate> gate;
+};
+
+Result<Coordination> start_coordination(const controller::EtcdConfig& e, const util::Clock& clock,
+                                        util::Random& random, qianfan::QianfanApi& api,
+                                        controller::AuditLog* audit,
+                                        telemetry::Exporter& exporter) {
+  Coordination c;
+  auto http = http::make_client(http::ClientOptions{.connect_timeout = std::chrono::seconds{2},
+                                                    .request_timeout = std::chrono::seconds{2},
+                                                    .ca_file = e.ca_file,
+                                                    .cert_file = e.cert_file,
+                                                    .key_file = e.key_file});
+  if (!http) return fail(std::move(http).error());
+  c.http = std::move(*http);
+  // Read once at start; never logged.
+  const char* password = std::getenv("QFSCALE_ETCD_PASSWORD");  // NOLINT(concurrency-mt-unsafe)
+  auto etcd = coordination::make_etcd_client({.endpoints = e.endpoints,
+                                              .username = e.username,
+                                              .password = password != nullptr ? password : ""},
+                                             *c.http, random);
+  if (!etcd) return fail(std::move(etcd).error());
+  c.etcd = std::move(*etcd);
+  c.elector = std::make_unique<coordination::LeaderElector>(
+      *c.etcd, clock,
+      coordination::LeaderOptions{.key = e.prefix + "/leader",
+                                  .name = member_name(e),
+                                  .election = {.lease_ttl = e.lease_ttl}});
+  c.store = std::make_unique<controller::EtcdStateStore>(*c.etcd, e.prefix);
+  c.gate = std::make_unique<controller::LeaderGate>(*c.elector, api, *c.store, clock, audit,
+                                                    &exporter, log_line);
+  c.gate->report();
+  return c;
+}
+
 }  // namespace
 
 int run_controller(controller::Config config, const bce::Credentials& credentials,
@@ -211,6 +268,17 @@ int run_controller(controller::Config config, const bce::Credentials& credential
   std::optional<controller::StateStore> store;
   if (!config.loop.state_file.empty()) store.emplace(config.loop.state_file);
 
+  std::optional<Coordination> coordination;
+  if (const auto& etcd = config.coordination.etcd) {
+    auto started_coordination =
+        start_coordination(*etcd, clock, random, **api, audit.get(), **exporter);
+    if (!started_coordination) {
+      log_line(fmt::format("coordination: {}", started_coordination.error().to_string()));
+      return 2;
+    }
+    coordination = std::move(*started_coordination);
+  }
+
   http::Router router;
   telemetry::add_routes(router, **exporter);
   auto server = http::start_server({.listen = config.loop.listen}, std::move(router));
@@ -220,11 +288,13 @@ int run_controller(controller::Config config, const bce::Credentials& credential
     return 2;
   }
 
-  controller::Dependencies deps{.api = api->get(),
+  controller::StateStore* state_store = store ? &*store : nullptr;
+  if (coordination) state_store = coordination->store.get();
+  controller::Dependencies deps{.api = coordination ? &coordination->gate->api() : api->get(),
                                 .qps = qps->get(),
                                 .clock = &clock,
                                 .sinks = {exporter->get()},
-                                .state_store = store ? &*store : nullptr,
+                                .state_store = state_store,
                                 .audit_log = audit.get()};
   const auto interval = config.loop.interval;
   const bool dry_run = config.loop.dry_run;
@@ -295,7 +365,18 @@ int run_controller(controller::Config config, const bce::Credentials& credential
       if (audit) audit->record_config(clock.system_now(), false, file, error);
     };
   }
+  if (coordination) {
+    options.before_tick = [&] { return coordination->gate->begin_tick(controller); };
+    coordination->elector->start();
+    log_line(fmt::format("coordination: etcd at {}, leader key {}/leader, this member {}",
+                         fmt::join(controller.config().coordination.etcd->endpoints, ", "),
+                         controller.config().coordination.etcd->prefix,
+                         coordination->elector->options().name));
+  }
   const auto reason = controller::run_loop(controller, clock, options);
+  // Hand over at once: revoking the lease deletes the leader key, so a follower takes over
+  // now instead of after the TTL.
+  if (coordination) coordination->elector->stop();
   (*server)->stop();
   log_line(reason == controller::StopReason::Signal     ? "stopped"
            : reason == controller::StopReason::MaxTicks ? "stopped after --ticks"

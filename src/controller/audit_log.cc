@@ -6,6 +6,7 @@
 
 #include "qfscale/controller/audit_log.h"
 
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <mutex>
@@ -83,10 +84,28 @@ void append_tick_line(std::string& out, const telemetry::TickReport& report) {
   out.push_back('\n');
 }
 
+// Adds `"fencingToken":N` as the last field of every line in `lines` (each ends with "}\n").
+void stamp(std::string& lines, std::int64_t token) {
+  if (token == 0) return;
+  const std::string field = fmt::format(",\"fencingToken\":{}}}\n", token);
+  std::string out;
+  out.reserve(lines.size() + lines.size() / 8);
+  std::size_t start = 0;
+  while (start < lines.size()) {
+    const auto end = lines.find('\n', start);
+    if (end == std::string::npos || end == start) break;
+    out.append(lines, start, end - start - 1);  // without "}\n"
+    out += field;
+    start = end + 1;
+  }
+  lines = std::move(out);
+}
+
 }  // namespace
 
 struct AuditLog::Impl {
   AuditLogOptions options;
+  std::atomic<std::int64_t> fencing_token{0};
   std::mutex mutex;
   int fd = -1;
   /// Bytes not written yet (after a failed or short write), oldest first.
@@ -225,6 +244,7 @@ void AuditLog::on_tick(const telemetry::TickReport& report) {
     }
   }
   if (!report.errors.empty()) append_tick_line(lines, report);
+  stamp(lines, impl_->fencing_token.load());
   const std::lock_guard lock(impl_->mutex);
   if (lines.empty() && impl_->pending.empty()) return;
   impl_->append(lines);
@@ -247,9 +267,12 @@ void AuditLog::record_config(util::SystemTime at, bool success, std::string_view
   w.end_object();
   std::string line = w.take();
   line.push_back('\n');
+  stamp(line, impl_->fencing_token.load());
   const std::lock_guard lock(impl_->mutex);
   impl_->append(line);
 }
+
+void AuditLog::set_fencing_token(std::int64_t token) { impl_->fencing_token.store(token); }
 
 Status AuditLog::last_status() const {
   const std::lock_guard lock(impl_->mutex);

@@ -147,8 +147,9 @@ tl::expected<Config, util::Diagnostics> ConfigReader::load(std::string_view text
 }
 
 void ConfigReader::read_root(const YAML::Node& root) {
-  const auto f = mapping(
-      root, "", {"apiVersion", "kind", "qianfan", "metrics", "instances", "services", "loop"});
+  const auto f = mapping(root, "",
+                         {"apiVersion", "kind", "qianfan", "metrics", "instances", "services",
+                          "loop", "coordination"});
   if (!f) return;
   require(*f, root, "", "apiVersion", kApiVersion);
   require(*f, root, "", "kind", kKind);
@@ -167,6 +168,7 @@ void ConfigReader::read_root(const YAML::Node& root) {
   if (const auto* n = get(*f, "instances")) read_instances(*n);
   if (const auto* n = get(*f, "services")) read_services(*n);
   if (const auto* n = get(*f, "loop")) read_loop(*n);
+  if (const auto* n = get(*f, "coordination")) read_coordination(*n);
 }
 
 void ConfigReader::read_qianfan(const YAML::Node& node) {

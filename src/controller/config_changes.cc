@@ -47,6 +47,7 @@ std::vector<std::string_view> restart_only_changes(const Config& running, const 
   check(l.audit_log != nl.audit_log, "loop.auditLog");
   check(l.audit_log_max_bytes != nl.audit_log_max_bytes, "loop.auditLogMaxBytes");
   check(l.audit_log_keep != nl.audit_log_keep, "loop.auditLogKeep");
+  check(running.coordination != loaded.coordination, "coordination");
   return changed;
 }
 

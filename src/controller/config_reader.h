@@ -55,6 +55,8 @@ class ConfigReader : public util::yaml::YamlReader {
   bool read_service(const YAML::Node& node, ServiceDraft& s);
   void read_service_instances(const YAML::Node& node, ServiceDraft& s);
   void read_loop(const YAML::Node& node);
+  // config_coordination.cc
+  void read_coordination(const YAML::Node& node);
   /// A non-empty string resolved against the config's directory.
   bool read_path(const YAML::Node& node, const std::string& path, std::string& out);
   /// read_path, then `check_output_` on the result.

@@ -134,6 +134,25 @@ std::string to_yaml(const Config& config) {
   out += path_line("  ", "auditLog", l.audit_log, "no audit log");
   out += fmt::format("  auditLogMaxBytes: {}\n  auditLogKeep: {}\n", bytes(l.audit_log_max_bytes),
                      l.audit_log_keep);
+  if (const auto& e = config.coordination.etcd) {
+    std::string endpoints;
+    for (const auto& url : e->endpoints) {
+      if (!endpoints.empty()) endpoints += ", ";
+      endpoints += util::json_string(url);
+    }
+    out += fmt::format(
+        "coordination:\n  etcd:\n    endpoints: [{}]\n    prefix: {}\n    leaseTtl: {}\n",
+        endpoints, util::json_string(e->prefix), policy::format_duration(e->lease_ttl));
+    out += e->username.empty() ? std::string("    # username: not set: no authentication\n")
+                               : fmt::format("    username: {}\n", util::json_string(e->username));
+    out += e->name.empty() ? std::string("    # name: not set: <host>:<pid>\n")
+                           : fmt::format("    name: {}\n", util::json_string(e->name));
+    out += path_line("    ", "caFile", e->ca_file, "the system CA store");
+    out += path_line("    ", "certFile", e->cert_file, "no client certificate");
+    out += path_line("    ", "keyFile", e->key_file, "no client certificate");
+  } else {
+    out += "# coordination: not set: this controller acts alone\n";
+  }
   return out;
 }
 

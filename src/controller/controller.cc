@@ -82,6 +82,17 @@ Status Controller::reload(Config config) {
   return util::ok();
 }
 
+Status Controller::reload_states() {
+  if (impl_->deps.state_store == nullptr) return util::ok();
+  auto loaded = impl_->deps.state_store->load();
+  if (!loaded) return fail(std::move(loaded).error());
+  impl_->states = std::move(*loaded);
+  std::erase_if(impl_->states, [&](const auto& entry) {
+    return !impl_->layout.service_index.contains(entry.first);
+  });
+  return util::ok();
+}
+
 const Config& Controller::config() const { return impl_->config; }
 const EngineStates& Controller::states() const { return impl_->states; }
 

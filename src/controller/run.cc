@@ -57,9 +57,11 @@ class Loop {
   }
 
   void on_timer() {
-    const auto report = controller_.tick(clock_.system_now());
+    if (!options_.before_tick || options_.before_tick()) {
+      const auto report = controller_.tick(clock_.system_now());
+      if (options_.on_tick) options_.on_tick(report);
+    }
     ++ticks_;
-    if (options_.on_tick) options_.on_tick(report);
     if (stopping_) return;
     if (options_.max_ticks && ticks_ >= *options_.max_ticks) return stop(StopReason::MaxTicks);
     const auto now = SteadyClock::now();

@@ -63,6 +63,9 @@ constexpr std::array kErrorKinds = {
     ErrorKind{"MethodNotAllowed", 405, "The HTTP method is not allowed for this resource."},
     ErrorKind{"RequestLimitExceeded", 429, "Request rate limit exceeded. Please retry later."},
     ErrorKind{"ServiceUnavailable", 503, "The service is temporarily unavailable."},
+    ErrorKind{"FencingTokenMissing", 400,
+              "Fencing is on: send a positive x-qfscale-fencing-token."},
+    ErrorKind{"FencingTokenStale", 409, "The fencing token is older than one already seen."},
 };
 
 }  // namespace

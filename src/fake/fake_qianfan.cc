@@ -56,6 +56,7 @@
 #include "qfscale/util/random.h"
 
 #include "fake/detail.h"
+#include "fake/fencing.h"
 
 namespace qfscale::fake {
 namespace {
@@ -69,6 +70,9 @@ constexpr std::int64_t kMaxReplicas = 100'000;
 constexpr std::int64_t kAppId = 1;
 constexpr std::int64_t kTrafficRetentionSeconds = 24 * 3600;
 constexpr std::string_view kTrafficPrefix = "/traffic/";
+// The header the controller sends (qianfan/api.h kFencingTokenHeader; fake may not include
+// qianfan).
+constexpr std::string_view kFencingHeader = "x-qfscale-fencing-token";
 
 // Throttling counts per wall-clock second, so its window resets within (0 s, 1 s]; Retry-After
 // counts whole seconds rounded up, which makes it 1 whatever the sub-second time. Injected
@@ -321,6 +325,7 @@ struct FakeQianfan::Impl {
         startup_delay(scenario.startup_delay),
         model_update_duration(scenario.model_update_duration),
         allowed_skew(scenario.allowed_clock_skew),
+        fencing(scenario.fencing),
         random(scenario.seed),
         faults(std::move(scenario.faults)) {
     const SystemTime now = clock.system_now();
@@ -351,6 +356,7 @@ struct FakeQianfan::Impl {
   const std::chrono::milliseconds startup_delay;
   const std::chrono::milliseconds model_update_duration;
   const std::chrono::seconds allowed_skew;
+  const bool fencing;
 
   mutable std::mutex hosts_mu;
   std::vector<std::string> hosts;  ///< Host values the API accepts; empty: any (guarded)
@@ -362,6 +368,7 @@ struct FakeQianfan::Impl {
   std::map<std::string, InstanceSpec> instances;                            // guarded by mu
   std::map<std::pair<std::string, std::string>, std::uint64_t> api_counts;  // guarded by mu
   std::map<std::string, ThrottleWindow> throttle;                           // guarded by mu
+  detail::FencingLedger fencing_ledger;                                     // guarded by mu
 
   // ---- helpers, all called with mu held -------------------------------------------------
 
@@ -988,6 +995,14 @@ struct FakeQianfan::Impl {
         return fail_with("InvalidHTTPRequest",
                          fmt::format("the body must be a JSON object, got {}", describe(root)));
       }
+      if (fencing && (*action == Action::ScaleService || *action == Action::ModifyService)) {
+        std::string_view service;
+        if (body["serviceId"].get_string().get(service) != simdjson::SUCCESS) service = "";
+        if (auto refused =
+                fencing_ledger.check(action_name, service, request.header(kFencingHeader))) {
+          return fail_with(refused->code, refused->message);
+        }
+      }
       auto result = run(*action, body, now);
       if (!result) return fail_with(result.error().code, result.error().message);
       count_api(label, "OK");
@@ -1158,6 +1173,10 @@ http::Response FakeQianfan::handle(const http::Request& request) {
     return impl_->handle_metrics();
   }
   if (path == "/admin/faults") return impl_->handle_admin_faults(request);
+  if (path == "/admin/fencing") {
+    std::lock_guard lock(impl_->mu);
+    return http::json_response(200, impl_->fencing_ledger.to_json());
+  }
   if (path == "/healthz") return http::text_response(200, "ok\n");
   return http::text_response(404, fmt::format("no route for {}\n", path));
 }
@@ -1169,6 +1188,7 @@ http::Router FakeQianfan::router() {
   router.add("POST", std::string(detail::kComputeUnitRoute), handler);
   router.add("GET", "/metrics", handler);
   router.add("GET", "/healthz", handler);
+  router.add("GET", "/admin/fencing", handler);
   for (const char* method : {"GET", "POST", "DELETE"}) router.add(method, "/admin/faults", handler);
   for (const char* method : {"GET", "POST"}) router.add(method, "/traffic/*", handler);
   return router;

@@ -143,6 +143,22 @@ class ClientImpl final : public Client {
                           ssl::context::no_tlsv1_1,
                       ec);
     if (ec) return fail(ErrorCode::Internal, "TLS options: " + ec.message());
+    if (!options_.cert_file.empty() || !options_.key_file.empty()) {
+      if (options_.cert_file.empty() || options_.key_file.empty()) {
+        return fail(ErrorCode::InvalidInput,
+                    "TLS client certificate: cert_file and key_file go together");
+      }
+      tls_->use_certificate_chain_file(options_.cert_file, ec);
+      if (ec) {
+        return fail(ErrorCode::InvalidInput,
+                    "TLS cert_file \"" + options_.cert_file + "\": " + ec.message());
+      }
+      tls_->use_private_key_file(options_.key_file, ssl::context::pem, ec);
+      if (ec) {
+        return fail(ErrorCode::InvalidInput,
+                    "TLS key_file \"" + options_.key_file + "\": " + ec.message());
+      }
+    }
     if (!options_.verify_peer) {
       tls_->set_verify_mode(ssl::verify_none, ec);
       return {};

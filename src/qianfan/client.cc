@@ -132,7 +132,8 @@ std::chrono::milliseconds QianfanClientImpl::backoff(int attempt) {
 
 template <class T, class Decode>
 Result<T> QianfanClientImpl::call(std::string_view route, std::string_view action,
-                                  std::string_view subject, std::string body, Decode&& decode) {
+                                  std::string_view subject, std::string body, Decode&& decode,
+                                  std::int64_t fencing_token) {
   const std::string what =
       subject.empty() ? std::string(action) : fmt::format("{} {}", action, subject);
   const RetryPolicy& retry = config_.retry;
@@ -144,6 +145,9 @@ Result<T> QianfanClientImpl::call(std::string_view route, std::string_view actio
     // Re-signed every attempt: a fresh x-bce-date keeps a slow retry from expiring.
     auto request = build_request(route, action, body);
     if (!request) return fail(std::move(request).error().with_context(what));
+    if (fencing_token != 0) {
+      request->headers.push_back({kFencingTokenHeader, std::to_string(fencing_token)});
+    }
     auto response = http_.send(*request);
     Result<T> out = response ? decode(*response, clock_.system_now())
                              : Result<T>(fail(std::move(response).error()));
@@ -222,9 +226,11 @@ Result<Ack> QianfanClientImpl::scale_service(const ScaleServiceRequest& request)
   return call<Ack>(
       kServiceRoute, "ScaleService",
       fmt::format("{} on {} to {}", request.service, request.instance, request.replicas),
-      std::move(body), [](const http::Response& r, util::SystemTime now) {
+      std::move(body),
+      [](const http::Response& r, util::SystemTime now) {
         return detail::decode_ack(r, "ScaleService", now);
-      });
+      },
+      request.fencing_token);
 }
 
 // ModifyService names the target version absolutely, so a retry is idempotent too.
@@ -239,10 +245,12 @@ Result<Ack> QianfanClientImpl::modify_service(const ModifyServiceRequest& reques
                   .string("modelSetId", request.model_set_id)
                   .string("modelId", request.model_id)
                   .finish();
-  return call<Ack>(kServiceRoute, "ModifyService", request.service.value, std::move(body),
-                   [](const http::Response& r, util::SystemTime now) {
-                     return detail::decode_ack(r, "ModifyService", now);
-                   });
+  return call<Ack>(
+      kServiceRoute, "ModifyService", request.service.value, std::move(body),
+      [](const http::Response& r, util::SystemTime now) {
+        return detail::decode_ack(r, "ModifyService", now);
+      },
+      request.fencing_token);
 }
 
 Result<ComputeUnitInfo> QianfanClientImpl::describe_compute_unit(

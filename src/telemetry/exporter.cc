@@ -118,6 +118,9 @@ struct Exporter::State {
   Histogram* reconcile_duration = nullptr;
   Gauge* last_success_timestamp = nullptr;
   Gauge* config_last_success = nullptr;
+  Gauge* leader = nullptr;
+  Gauge* fencing_token = nullptr;
+  Gauge* lease_remaining = nullptr;
 
   std::mutex mu;                          // guards everything below and serialises writers
   std::set<model::ServiceId> services;    ///< services that have series (configured or seen)
@@ -128,6 +131,7 @@ struct Exporter::State {
   std::optional<util::MonotonicTime> last_success;
   std::vector<TickError> last_errors;  ///< of the last tick, for /readyz
   bool save_failed = false;            ///< the last tick could not save the state
+  Leadership leadership;
 
   template <class T>
   Family<T>& add(prometheus::detail::Builder<T> builder, const std::string& name,
@@ -243,6 +247,19 @@ void Exporter::State::build() {
   config_last_success = &add(BuildGauge(), "qfscale_config_last_reload_successful",
                              "1 when the last config load succeeded, else 0.")
                              .Add({});
+  leader = &add(BuildGauge(), "qfscale_leader",
+                "1 while this controller acts (the leader, or alone without coordination), 0 as a "
+                "follower.")
+                .Add({});
+  leader->Set(1);
+  fencing_token = &add(BuildGauge(), "qfscale_leader_fencing_token",
+                       "The leader key's revision: ours while leader, else the leader's last seen; "
+                       "0 without coordination.")
+                       .Add({});
+  lease_remaining = &add(BuildGauge(), "qfscale_leader_lease_remaining_seconds",
+                         "Seconds until this controller stops acting unless its etcd lease is "
+                         "renewed; 0 without a lease.")
+                         .Add({});
   for (const auto result : {kSuccess, kFailure}) {
     reconcile_runs->Add(label("result", result));
     config_reloads->Add(label("result", result));
@@ -486,6 +503,20 @@ std::string Exporter::render_metrics() const {
 
 std::vector<std::string> Exporter::family_names() const { return state_->names; }
 
+void Exporter::on_leadership(const Leadership& leadership) {
+  State& s = *state_;
+  const std::lock_guard lock(s.mu);
+  s.leadership = leadership;
+  s.leader->Set(leadership.leader ? 1 : 0);
+  s.fencing_token->Set(static_cast<double>(leadership.fencing_token));
+  s.lease_remaining->Set(std::max(leadership.lease_remaining_seconds, 0.0));
+}
+
+Leadership Exporter::leadership() const {
+  const std::lock_guard lock(state_->mu);
+  return state_->leadership;
+}
+
 std::vector<model::Decision> Exporter::last_decisions() const {
   const std::lock_guard lock(state_->mu);
   std::vector<model::Decision> out;
@@ -503,6 +534,24 @@ std::optional<model::Decision> Exporter::last_decision(const model::ServiceId& i
 
 Readiness Exporter::readiness() const {
   const std::lock_guard lock(state_->mu);
+  Readiness r{.ready = false, .message = {}, .errors = state_->last_errors};
+  const Leadership& l = state_->leadership;
+  if (l.coordinated && !l.leader) {
+    r.ready = true;
+    r.message = l.fencing_token > 0
+                    ? fmt::format("follower: standing by (the leader's fencing token is {})",
+                                  l.fencing_token)
+                    : std::string("follower: standing by (no leader seen yet)");
+    return r;
+  }
+  const std::string role =
+      l.coordinated ? fmt::format("leader (fencing token {}): ", l.fencing_token) : std::string();
+  r = readiness_alone();
+  r.message = role + r.message;
+  return r;
+}
+
+Readiness Exporter::readiness_alone() const {
   Readiness r{.ready = false, .message = {}, .errors = state_->last_errors};
   if (!state_->last_success) {
     r.message = "no successful reconcile yet";

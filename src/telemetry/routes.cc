@@ -1,5 +1,6 @@
 // qfscale's own endpoints on the http::Router: /metrics, /healthz, /readyz and the decisions API.
 
+#include <algorithm>
 #include <string>
 #include <string_view>
 
@@ -56,6 +57,24 @@ void add_routes(http::Router& router, const Exporter& exporter) {
       body += fmt::format("... and {} more\n", r.errors.size() - kMaxLines);
     }
     return http::text_response(r.ready ? 200 : 503, body);
+  });
+  router.add("GET", "/api/v1/status", [e](const http::Request&) {
+    const Leadership l = e->leadership();
+    detail::JsonWriter w;
+    w.begin_object();
+    w.key("role").string(l.leader ? "leader" : "follower");
+    w.key("fencing_token");
+    if (l.fencing_token > 0) {
+      w.integer(l.fencing_token);
+    } else {
+      w.null();
+    }
+    w.key("coordination").string(l.coordinated ? "etcd" : "none");
+    w.key("lease_remaining_seconds").number(std::max(l.lease_remaining_seconds, 0.0));
+    w.key("member").string(l.member);
+    w.key("last_error").string(l.last_error);
+    w.end_object();
+    return http::json_response(200, w.take());
   });
   router.add("GET", std::string(kDecisionsPath), [e](const http::Request&) {
     detail::JsonWriter w;

@@ -61,6 +61,10 @@ class AuditLog final : public telemetry::TelemetrySink {
   void record_config(util::SystemTime at, bool success, std::string_view file,
                      std::string_view error);
 
+  /// From now on every line ends with `"fencingToken":N` (the leader key's revision under
+  /// which it was decided, coordination/election.h); 0 (the default) adds nothing.
+  void set_fencing_token(std::int64_t token);
+
   /// The last write or fsync error, if any (the controller reports it; the tick goes on).
   [[nodiscard]] Status last_status() const;
 

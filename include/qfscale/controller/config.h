@@ -47,6 +47,16 @@
 ///   auditLog: /var/log/qfscale/audit.jsonl  # [none]
 ///   auditLogMaxBytes: 64Mi                  # rotate above this size [64 MiB]
 ///   auditLogKeep: 5                         # rotated files kept [5]
+/// coordination:                             # [none: this controller acts alone]
+///   etcd:
+///     endpoints: [http://10.0.0.1:2379, http://10.0.0.2:2379]  # >= 1, http(s)
+///     prefix: /qfscale                      # keys: <prefix>/leader, <prefix>/state/<id>
+///     leaseTtl: 10s                         # leader lease [10s], 2s..5m
+///     username: qfscale                     # [none]; password from $QFSCALE_ETCD_PASSWORD
+///     name: ctl-a                           # this member in the leader key [host:pid]
+///     caFile: /etc/qfscale/etcd-ca.pem      # CAs for https endpoints [system store]
+///     certFile: /etc/qfscale/etcd.crt       # client certificate (--client-cert-auth) [none]
+///     keyFile: /etc/qfscale/etcd.key        # its key, with certFile [none]
 /// ```
 /// Relative paths are resolved against the config file's directory.
 
@@ -94,6 +104,10 @@ inline constexpr std::chrono::seconds kMaxInterval{3600};
 inline constexpr std::uint64_t kMinAuditLogBytes = 1ULL << 10U;  ///< loop.auditLogMaxBytes: 1Ki
 inline constexpr std::uint64_t kMaxAuditLogBytes = 1ULL << 40U;  ///< ... to 1024Gi
 inline constexpr int kMaxAuditLogKeep = 100;                     ///< loop.auditLogKeep in [1, 100]
+/// coordination.etcd.leaseTtl in [2s, 5m]: etcd rounds shorter leases up (to 1.5 x its election
+/// timeout), and a longer one leaves services unmanaged that long after a leader dies.
+inline constexpr std::chrono::seconds kMinLeaseTtl{2};
+inline constexpr std::chrono::seconds kMaxLeaseTtl{300};
 /// The policy of a service that names none.
 inline constexpr std::string_view kDefaultPolicy = "balanced";
 
@@ -161,6 +175,24 @@ struct LoopConfig {
   friend bool operator==(const LoopConfig&, const LoopConfig&) = default;
 };
 
+/// `coordination.etcd`: leader election and shared engine state in etcd (coordination/etcd.h).
+struct EtcdConfig {
+  std::vector<std::string> endpoints;  ///< http(s) URLs, at least one
+  std::string prefix = "/qfscale";     ///< starts with "/", no trailing "/"
+  std::chrono::seconds lease_ttl{10};
+  std::string username;   ///< empty: no authentication
+  std::string name;       ///< empty: "<host>:<pid>" at start
+  std::string ca_file;    ///< PEM CAs for https endpoints, absolute; empty: the system store
+  std::string cert_file;  ///< PEM client certificate (with key_file), absolute; empty: none
+  std::string key_file;
+  friend bool operator==(const EtcdConfig&, const EtcdConfig&) = default;
+};
+
+struct CoordinationConfig {
+  std::optional<EtcdConfig> etcd;  ///< empty: no coordination, the local state file
+  friend bool operator==(const CoordinationConfig&, const CoordinationConfig&) = default;
+};
+
 /// A loaded, validated, immutable-by-convention controller config.
 struct Config {
   std::string file;  ///< the path it came from ("" for a built-in config)
@@ -169,6 +201,7 @@ struct Config {
   std::vector<InstanceConfig> instances;
   std::vector<ServiceConfig> services;  ///< ids unique
   LoopConfig loop;
+  CoordinationConfig coordination;
 };
 
 /// Reads a file's text; the loader's only way to touch the file system (tests pass a map).

@@ -105,6 +105,11 @@ class Controller {
   /// never produces one) is InvalidInput, reported as a failed reload, and the old one stays.
   Status reload(Config config);
 
+  /// Reads the engine states from the state store again, dropping services the config does not
+  /// list: a controller that becomes the leader resumes the stabilization windows its
+  /// predecessor saved. On failure (or without a store) the states stay as they were.
+  Status reload_states();
+
   [[nodiscard]] const Config& config() const;
   [[nodiscard]] const EngineStates& states() const;
 

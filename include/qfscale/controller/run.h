@@ -41,6 +41,9 @@ struct RunOptions {
   /// reports that to its sinks itself; a file that did not load never reached it).
   std::function<void(const tl::expected<Config, util::Diagnostics>&, const Status& applied)>
       on_reload;
+  /// Before each tick: false skips it (a follower under coordination: no observation, no call,
+  /// no save, no report). Empty: every tick runs.
+  std::function<bool()> before_tick;
   /// After each tick (the CLI prints the per-service lines from it).
   std::function<void(const telemetry::TickReport&)> on_tick;
   /// One line per loop event ("reloading", "stopping on SIGTERM"). Called from the loop's thread

@@ -34,18 +34,25 @@ using EngineStates = std::map<model::ServiceId, policy::EngineState>;
 /// controller drops what it does not manage.
 [[nodiscard]] Result<EngineStates> decode_states(std::string_view text);
 
+/// The state file. `EtcdStateStore` (etcd_state_store.h) keeps the same states in etcd instead.
 /// Thread-safety: not synchronised; the controller's loop thread owns it.
 class StateStore {
  public:
   explicit StateStore(std::string path) : path_(std::move(path)) {}
+  virtual ~StateStore() = default;
+  StateStore(const StateStore&) = default;
+  StateStore& operator=(const StateStore&) = default;
+  StateStore(StateStore&&) = default;
+  StateStore& operator=(StateStore&&) = default;
 
   /// The saved states; an empty map when the file does not exist (first start). A file that
   /// exists but cannot be read or decoded is an error: the caller decides (the controller
   /// refuses to start rather than forget stabilization history silently).
-  [[nodiscard]] Result<EngineStates> load() const;
+  [[nodiscard]] virtual Result<EngineStates> load() const;
   /// Atomically replaces the file (see above).
-  [[nodiscard]] Status save(const EngineStates& states, util::SystemTime now) const;
+  [[nodiscard]] virtual Status save(const EngineStates& states, util::SystemTime now) const;
 
+  /// Where the states are, for messages ("/var/lib/qfscale/state.json", "etcd /qfscale/state/").
   [[nodiscard]] const std::string& path() const { return path_; }
 
  private:

@@ -118,6 +118,9 @@ struct Scenario {
   std::chrono::milliseconds model_update_duration{std::chrono::seconds{60}};
   std::chrono::seconds allowed_clock_skew{300};  ///< how far x-bce-date may be in the future
   std::uint64_t seed = 1;                        ///< fault decisions and request ids
+  /// Refuse ScaleService / ModifyService without a fencing token or with one older than the
+  /// newest seen (`--fencing`; src/fake/fencing.h); GET /admin/fencing lists every such call.
+  bool fencing = false;
   std::vector<InstanceSpec> instances;
   std::vector<ServiceSpec> services;
   Faults faults;

@@ -33,6 +33,10 @@ struct ClientOptions {
   /// PEM bundle of the CAs to trust instead of the system store (a private or test CA);
   /// empty: the system store
   std::string ca_file;
+  /// PEM client certificate chain and private key presented to servers that ask for one
+  /// (etcd with --client-cert-auth); both or neither.
+  std::string cert_file;
+  std::string key_file;
   std::size_t max_idle_per_host = 64;
 };
 

@@ -69,6 +69,8 @@ struct RetryPolicy {
 /// the JS and Python SDKs use).
 inline constexpr const char* kBaseUrlEnv = "QIANFAN_CONSOLE_API_BASE_URL";
 inline constexpr const char* kDefaultBaseUrl = "https://qianfan.baidubce.com";
+/// The header carrying ScaleServiceRequest::fencing_token (and ModifyService's); not signed.
+inline constexpr const char* kFencingTokenHeader = "x-qfscale-fencing-token";
 
 /// One HTTP attempt of a call: a call that is retried makes several (RetryPolicy).
 struct Attempt {

@@ -95,14 +95,19 @@ struct ScaleServiceRequest {
   model::ServiceId service;
   model::InstanceId instance;
   model::Replicas replicas;  ///< deploymentReplicasCount, >= 0
+  /// Sent as `x-qfscale-fencing-token` when non-zero: the leader key's revision of the controller
+  /// that decided it (coordination/election.h). Qianfan ignores the header; the fake with
+  /// --fencing refuses a token older than one it has seen.
+  std::int64_t fencing_token = 0;
   friend bool operator==(const ScaleServiceRequest&, const ScaleServiceRequest&) = default;
 };
 
 /// ModifyService moves the service to another model version.
 struct ModifyServiceRequest {
   model::ServiceId service;
-  std::string model_set_id;  ///< am-…
-  std::string model_id;      ///< amv-…
+  std::string model_set_id;        ///< am-…
+  std::string model_id;            ///< amv-…
+  std::int64_t fencing_token = 0;  ///< as in ScaleServiceRequest
   friend bool operator==(const ModifyServiceRequest&, const ModifyServiceRequest&) = default;
 };
 

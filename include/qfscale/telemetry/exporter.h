@@ -27,15 +27,19 @@
 /// |---|---|
 /// | GET /metrics | text exposition format 0.0.4 |
 /// | GET /healthz | 200 "ok" while the process serves |
-/// | GET /readyz | 503 until the first good tick, after a failed save, or stale (below) |
+/// | GET /readyz | 503 until the first good tick, after a failed save, or stale (below); its first
+/// line says the role | | GET /api/v1/status | `{"role": "leader" or "follower", "fencing_token": N
+/// or null, "coordination": "etcd" or "none", "lease_remaining_seconds", "member", "last_error"}` |
 /// | GET /api/v1/decisions | `{"decisions":[...]}`, the last decision of every service |
 /// | GET /api/v1/decisions/{service} | that service's last decision; 404 JSON error if unknown |
 ///
-/// /readyz is 503 before the first successful tick, while the last tick could not save the
-/// state, and when no tick succeeded for `ready_staleness`. Its body is the reason, then the
-/// last tick's errors, one `stage code: message` line each (at most 20).
+/// /readyz is 200 on a follower (standing by is its job), else 503 before the first successful
+/// tick, while the last tick could not save the state, and when no tick succeeded for
+/// `ready_staleness`. Its body is the reason, then the last tick's errors, one `stage code:
+/// message` line each (at most 20).
 
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -71,6 +75,21 @@ struct Readiness {
   std::vector<TickError> errors;  ///< the last tick's, ready or not
 };
 
+/// Where this controller stands among its peers (coordination/leader.h): `/api/v1/status`,
+/// `/readyz` and the `qfscale_leader*` gauges. A controller without coordination acts alone and
+/// is always the leader. Thread-safety: a plain value.
+struct Leadership {
+  bool coordinated = false;
+  bool leader = true;
+  /// Ours while leader, else the leader's last seen; 0: none (no coordination, or none seen).
+  std::int64_t fencing_token = 0;
+  /// Leader: seconds until it stops acting unless its lease is renewed; follower: of its own
+  /// lease. 0 without one.
+  double lease_remaining_seconds = 0;
+  std::string member;      ///< this controller's name in the leader key
+  std::string last_error;  ///< the last failed etcd call, empty after a success
+};
+
 /// Thread-safety: every method is safe to call concurrently from any thread; `on_tick` and
 /// `on_config` serialise on an internal mutex, readers see a tick either fully or not at all for
 /// the decisions API (metric series are updated one by one).
@@ -103,7 +122,15 @@ class Exporter final : public TelemetrySink {
   [[nodiscard]] std::vector<model::Decision> last_decisions() const;
   [[nodiscard]] std::optional<model::Decision> last_decision(const model::ServiceId& id) const;
   [[nodiscard]] Readiness readiness() const;
+  /// Updates the leadership gauges and what /api/v1/status and /readyz say.
+  void on_leadership(const Leadership& leadership);
+  [[nodiscard]] Leadership leadership() const;
 
+ private:
+  /// readiness() without the role; the caller holds the lock.
+  [[nodiscard]] Readiness readiness_alone() const;
+
+ public:
  private:
   struct State;
   explicit Exporter(std::unique_ptr<State> state);
@@ -118,7 +145,8 @@ class Exporter final : public TelemetrySink {
 /// no trailing newline; strings escaped, invalid UTF-8 replaced by U+FFFD.
 [[nodiscard]] std::string decision_to_json(const model::Decision& decision);
 
-/// Adds GET /metrics, /healthz, /readyz, /api/v1/decisions and /api/v1/decisions/* to `router`.
+/// Adds GET /metrics, /healthz, /readyz, /api/v1/status, /api/v1/decisions and
+/// /api/v1/decisions/* to `router`.
 /// `exporter` must outlive every server started with the router.
 void add_routes(http::Router& router, const Exporter& exporter);
 

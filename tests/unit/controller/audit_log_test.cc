@@ -216,6 +216,29 @@ TEST_SUITE("controller") {
     CHECK(get_string(line, "error") == "qfscale.yaml:3:5: loop.interval: \"0s\" is below 1s");
   }
 
+  TEST_CASE("audit log: under a leader term every line ends with its fencing token") {
+    test::TempDir dir("qfscale-audit-");
+    const auto path = dir.file("audit.jsonl");
+    auto log = AuditLog::open({.path = path});
+    REQUIRE(log.has_value());
+    (*log)->record_config(kT0, true, "/q.yaml", "");
+    (*log)->set_fencing_token(42);
+    (*log)->record_config(kT0, true, "/q.yaml", "");
+    auto report = tick({decision("svc-a", kT0)});
+    report.errors.push_back({.message = "x"});
+    (*log)->on_tick(report);
+    const auto lines = lines_of(path);
+    REQUIRE(lines.size() == 4);
+    CHECK(lines[0].find("fencingToken") == std::string::npos);
+    for (std::size_t i = 1; i < lines.size(); ++i) {
+      CAPTURE(lines[i]);
+      CHECK(lines[i].ends_with(",\"fencingToken\":42}"));
+      simdjson::dom::parser parser;
+      simdjson::dom::element line;
+      CHECK(parser.parse(lines[i]).get(line) == simdjson::SUCCESS);
+    }
+  }
+
   TEST_CASE("audit log: a tick with no services writes nothing") {
     test::TempDir dir("qfscale-audit-");
     const auto path = dir.file("audit.jsonl");

@@ -153,7 +153,7 @@ TEST_SUITE("controller") {
         {"root",
          {.loop = "interval: 15s}\nlop: {"},
          "8:1: lop: unknown field, did you mean 'loop'? (allowed: apiVersion, kind, qianfan, "
-         "metrics, instances, services, loop)"},
+         "metrics, instances, services, loop, coordination)"},
         {"qianfan",
          {.qianfan = "timout: 5s"},
          "3:11: qianfan.timout: unknown field, did you mean 'timeout'? (allowed: baseUrl, "

@@ -117,6 +117,37 @@ TEST_SUITE("qianfan") {
               .ends_with("/57695c7169c017ddeefd7be2421f3013bd385339b579f22dafb792af6b126e53"));
   }
 
+  TEST_CASE("client: a fencing token rides on ScaleService and ModifyService, unsigned") {
+    Harness h;
+    h.http.push_json(200, read_fixture("scale_service_ok.json"));
+    h.http.push_json(200, read_fixture("scale_service_ok.json"));
+    h.http.push_json(200, read_fixture("scale_service_ok.json"));
+    REQUIRE(h.api
+                ->scale_service({.service = model::ServiceId{"svco-1"},
+                                 .instance = model::InstanceId{"cu-1"},
+                                 .replicas = model::Replicas{2},
+                                 .fencing_token = 1234})
+                .has_value());
+    REQUIRE(h.api
+                ->modify_service({.service = model::ServiceId{"svco-1"},
+                                  .model_set_id = "am-1",
+                                  .model_id = "amv-1",
+                                  .fencing_token = 1235})
+                .has_value());
+    REQUIRE(h.api
+                ->scale_service({.service = model::ServiceId{"svco-1"},
+                                 .instance = model::InstanceId{"cu-1"},
+                                 .replicas = model::Replicas{2}})
+                .has_value());
+    const auto requests = h.http.requests();
+    REQUIRE(requests.size() == 3);
+    CHECK(header(requests[0], "x-qfscale-fencing-token") == "1234");
+    CHECK(header(requests[1], "x-qfscale-fencing-token") == "1235");
+    CHECK(header(requests[2], "x-qfscale-fencing-token") == "<absent>");
+    // Not among the signed headers: Qianfan ignores it and a signature stays valid without it.
+    CHECK(header(requests[0], "Authorization").find("fencing") == std::string::npos);
+  }
+
   TEST_CASE("client: ModifyService with a 300 s signature expiration") {
     Harness h("https://qianfan.baidubce.com", {}, 300);
     h.http.push_json(200, read_fixture("modify_service_ok.json"));

@@ -218,3 +218,45 @@ TEST_SUITE("telemetry") {
 
 }  // namespace
 }  // namespace qfscale::telemetry
+
+namespace qfscale::telemetry {
+namespace {
+
+TEST_SUITE("telemetry") {
+  TEST_CASE("routes: /api/v1/status, /readyz and the gauges say the role") {
+    Fixture f;
+    // Alone: always the leader, no token.
+    auto res = get(f.router, "/api/v1/status");
+    CHECK(res.status == 200);
+    CHECK(res.body == R"({"role":"leader","fencing_token":null,"coordination":"none",)"
+                      R"("lease_remaining_seconds":0,"member":"","last_error":""})");
+
+    f.exporter->on_leadership({.coordinated = true,
+                               .leader = false,
+                               .fencing_token = 41,
+                               .lease_remaining_seconds = 2.5,
+                               .member = "ctl-b"});
+    res = get(f.router, "/api/v1/status");
+    CHECK(res.body == R"({"role":"follower","fencing_token":41,"coordination":"etcd",)"
+                      R"("lease_remaining_seconds":2.5,"member":"ctl-b","last_error":""})");
+    res = get(f.router, "/readyz");
+    CHECK(res.status == 200);  // standing by is a follower's job
+    CHECK(res.body.starts_with("follower: standing by (the leader's fencing token is 41)\n"));
+    const auto metrics = f.exporter->render_metrics();
+    CHECK(metrics.find("\nqfscale_leader 0\n") != std::string::npos);
+    CHECK(metrics.find("\nqfscale_leader_fencing_token 41\n") != std::string::npos);
+    CHECK(metrics.find("\nqfscale_leader_lease_remaining_seconds 2.5\n") != std::string::npos);
+
+    f.exporter->on_leadership({.coordinated = true, .leader = true, .fencing_token = 57});
+    res = get(f.router, "/readyz");
+    CHECK(res.status == 503);  // a leader is ready only after a good tick, as alone
+    CHECK(res.body.starts_with("leader (fencing token 57): no successful reconcile yet\n"));
+    f.exporter->on_tick(tick(true));
+    res = get(f.router, "/readyz");
+    CHECK(res.status == 200);
+    CHECK(res.body.starts_with("leader (fencing token 57): ok\n"));
+  }
+}
+
+}  // namespace
+}  // namespace qfscale::telemetry

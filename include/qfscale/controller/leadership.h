@@ -1,0 +1,64 @@
+#pragma once
+
+/// The thin hook between the loop and the leader election (`coordination.etcd`): only the
+/// leader acts, every call it makes carries its fencing token, and a new leader starts from the
+/// engine states its predecessor saved.
+///
+/// `begin_tick` runs before every tick (RunOptions::before_tick). It asks the elector whether
+/// this tick may act (coordination::may_act: leader, tick not begun before the election, lease
+/// safely alive); a follower skips the tick. On the first tick of a new term it sets the token
+/// on the state store and the audit log and reloads the states from etcd; a term whose states
+/// cannot be read skips the tick (acting on empty history could scale down inside a
+/// stabilization window). `api()` wraps the Qianfan client: ScaleService and ModifyService ask
+/// the elector again right before sending, and go out with `x-qfscale-fencing-token` only
+/// while the tick's term is still safely on; otherwise the call is not sent (Remote
+/// "NotLeader", re-planned by whoever leads next).
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "qfscale/controller/audit_log.h"
+#include "qfscale/controller/controller.h"
+#include "qfscale/controller/etcd_state_store.h"
+#include "qfscale/coordination/leader.h"
+#include "qfscale/qianfan/api.h"
+#include "qfscale/telemetry/exporter.h"
+#include "qfscale/util/clock.h"
+
+namespace qfscale::controller {
+
+/// Thread-safety: `begin_tick` from the loop thread; the wrapped API from any thread.
+class LeaderGate {
+ public:
+  /// Everything must outlive the gate; `audit` and `exporter` may be null.
+  LeaderGate(coordination::LeaderElector& elector, qianfan::QianfanApi& api, EtcdStateStore& store,
+             const util::Clock& clock, AuditLog* audit, telemetry::Exporter* exporter,
+             std::function<void(const std::string&)> log);
+  ~LeaderGate();
+  LeaderGate(const LeaderGate&) = delete;
+  LeaderGate& operator=(const LeaderGate&) = delete;
+  LeaderGate(LeaderGate&&) = delete;
+  LeaderGate& operator=(LeaderGate&&) = delete;
+
+  /// The API to give the controller.
+  [[nodiscard]] qianfan::QianfanApi& api();
+  /// Whether the tick starting now may run (see above); reports the role to the exporter.
+  [[nodiscard]] bool begin_tick(Controller& controller);
+  /// Reports the role to the exporter (between ticks too, e.g. from a timer).
+  void report() const;
+
+ private:
+  class FencedApi;
+  coordination::LeaderElector& elector_;
+  EtcdStateStore& store_;
+  const util::Clock& clock_;
+  AuditLog* audit_;
+  telemetry::Exporter* exporter_;
+  std::function<void(const std::string&)> log_;
+  std::unique_ptr<FencedApi> fenced_;
+  std::int64_t term_ = 0;  ///< the token whose states were loaded
+};
+
+}  // namespace qfscale::controller

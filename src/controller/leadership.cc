@@ -1,0 +1,142 @@
+#include "qfscale/controller/leadership.h"
+
+#include <mutex>
+#include <utility>
+
+#include <fmt/format.h>
+
+namespace qfscale::controller {
+
+class LeaderGate::FencedApi final : public qianfan::QianfanApi {
+ public:
+  FencedApi(qianfan::QianfanApi& inner, const coordination::LeaderElector& elector)
+      : inner_(inner), elector_(elector) {}
+
+  void begin(util::MonotonicTime started, std::int64_t token) {
+    const std::lock_guard lock(mutex_);
+    started_ = started;
+    token_ = token;
+  }
+
+  Result<qianfan::ServiceInfo> describe_service(const model::ServiceId& service) override {
+    return inner_.describe_service(service);
+  }
+  Result<qianfan::ServicePage> describe_services(
+      const qianfan::DescribeServicesRequest& request) override {
+    return inner_.describe_services(request);
+  }
+  Result<qianfan::Ack> scale_service(const qianfan::ScaleServiceRequest& request) override {
+    auto token = allowed("ScaleService");
+    if (!token) return fail(std::move(token).error());
+    auto fenced = request;
+    fenced.fencing_token = *token;
+    return inner_.scale_service(fenced);
+  }
+  Result<qianfan::Ack> modify_service(const qianfan::ModifyServiceRequest& request) override {
+    auto token = allowed("ModifyService");
+    if (!token) return fail(std::move(token).error());
+    auto fenced = request;
+    fenced.fencing_token = *token;
+    return inner_.modify_service(fenced);
+  }
+  Result<qianfan::ComputeUnitInfo> describe_compute_unit(
+      const model::InstanceId& instance) override {
+    return inner_.describe_compute_unit(instance);
+  }
+  Result<qianfan::ServiceMetrics> describe_service_metric(
+      const qianfan::DescribeServiceMetricRequest& request) override {
+    return inner_.describe_service_metric(request);
+  }
+
+ private:
+  // The tick's token, if this member may still act on it right now.
+  Result<std::int64_t> allowed(std::string_view action) const {
+    util::MonotonicTime started;
+    std::int64_t token = 0;
+    {
+      const std::lock_guard lock(mutex_);
+      started = started_;
+      token = token_;
+    }
+    const auto decision = elector_.may_act(started);
+    if (decision.act && decision.token == token && token != 0) return token;
+    Error e = util::make_error(
+        ErrorCode::Remote,
+        fmt::format("{} not sent: {}", action,
+                    decision.act ? std::string_view("the leader term changed during the tick")
+                                 : decision.reason));
+    e.remote_code = "NotLeader";
+    return fail(std::move(e));
+  }
+
+  qianfan::QianfanApi& inner_;
+  const coordination::LeaderElector& elector_;
+  mutable std::mutex mutex_;
+  util::MonotonicTime started_;
+  std::int64_t token_ = 0;
+};
+
+LeaderGate::LeaderGate(coordination::LeaderElector& elector, qianfan::QianfanApi& api,
+                       EtcdStateStore& store, const util::Clock& clock, AuditLog* audit,
+                       telemetry::Exporter* exporter, std::function<void(const std::string&)> log)
+    : elector_(elector),
+      store_(store),
+      clock_(clock),
+      audit_(audit),
+      exporter_(exporter),
+      log_(std::move(log)),
+      fenced_(std::make_unique<FencedApi>(api, elector)) {}
+
+LeaderGate::~LeaderGate() = default;
+
+qianfan::QianfanApi& LeaderGate::api() { return *fenced_; }
+
+void LeaderGate::report() const {
+  if (exporter_ == nullptr) return;
+  const auto view = elector_.view();
+  exporter_->on_leadership({.coordinated = true,
+                            .leader = view.role == coordination::Role::Leader,
+                            .fencing_token = view.fencing_token,
+                            .lease_remaining_seconds = view.lease_remaining_seconds,
+                            .member = elector_.options().name,
+                            .last_error = view.last_error});
+}
+
+bool LeaderGate::begin_tick(Controller& controller) {
+  const auto started = clock_.monotonic_now();
+  const auto decision = elector_.may_act(started);
+  if (!decision.act) {
+    if (term_ != 0 && log_) {
+      log_(
+          fmt::format("no longer acting as leader (fencing token {}): {}", term_, decision.reason));
+    }
+    term_ = 0;
+    fenced_->begin(started, 0);
+    report();
+    return false;
+  }
+  if (decision.token != term_) {
+    store_.set_fencing_token(decision.token);
+    if (auto loaded = controller.reload_states(); !loaded) {
+      if (log_) {
+        log_(
+            fmt::format("leader with fencing token {}, but the engine states could not be read "
+                        "from etcd, so this tick does not act: {}",
+                        decision.token, loaded.error()));
+      }
+      report();
+      return false;
+    }
+    term_ = decision.token;
+    if (audit_ != nullptr) audit_->set_fencing_token(term_);
+    if (log_) {
+      log_(fmt::format("leader with fencing token {}: resuming from the engine states in etcd",
+                       term_));
+    }
+  }
+  fenced_->begin(started, term_);
+  report();
+  return true;
+}
+
+}  // namespace qfscale::controller

@@ -9,8 +9,8 @@
 
 namespace qfscale::controller::detail {
 
-using policy::detail::child;
-using policy::detail::show;
+using util::yaml::child;
+using util::yaml::show;
 
 void ConfigReader::read_coordination(const YAML::Node& node) {
   const std::string path = "coordination";

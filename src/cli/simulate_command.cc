@@ -110,6 +110,7 @@ int run_simulate(const SimulateOptions& o) {
   options.sim.queue = model->queue;
   options.sim.start = util::SystemTime{std::chrono::seconds{model->start_unix_seconds}};
   options.threads = workers;
+  options.slo_oracle = true;
   const bool tty = isatty(STDERR_FILENO) == 1;
   if (tty && !o.quiet) options.progress = draw_progress;
   auto comparison = sim::compare(*policies, services, inputs, options);

@@ -110,6 +110,7 @@ int run_simulate(const SimulateOptions& o) {
   options.sim.queue = model->queue;
   options.sim.start = util::SystemTime{std::chrono::seconds{model->start_unix_seconds}};
   options.threads = workers;
+  options.slo_oracle = true;
   const bool tty = isatty(STDERR_FILENO) == 1;
   if (tty && !o.quiet) options.progress = draw_progress;
   auto comparison = sim::compare(*policies, services, inputs, options);
@@ -136,9 +137,16 @@ int run_simulate(const SimulateOptions& o) {
     usage(fmt::format("--out '{}' cannot be created: {}", o.out_dir, ec.message()));
     return 1;
   }
-  // slo-oracle: the oracle's costs at 99% and 99.9% join cost_at_attainment as the second
-  // argument of sweep_json_members ({"oracle", ...}).
-  const auto more = curves ? sim::sweep_json_members(*curves) : std::string();
+  // The SLO oracle's lower bounds at 99% and 99.9% join cost_at_attainment as "oracle".
+  std::vector<sim::AttainmentCosts> oracle_costs;
+  if (comparison->slo_oracle) {
+    sim::AttainmentCosts oracle{.name = "oracle", .costs = {}};
+    for (double pct : sim::kReportedAttainments) {
+      oracle.costs.push_back(sim::lower_bound_at(comparison->slo_oracle->total, pct));
+    }
+    oracle_costs.push_back(std::move(oracle));
+  }
+  const auto more = curves ? sim::sweep_json_members(*curves, oracle_costs) : std::string();
   const std::pair<const char*, std::string> files[] = {
       {"summary.json", sim::summary_json(*comparison, more)},
       {"timeline.csv", sim::timeline_csv(*comparison)},

@@ -70,6 +70,8 @@ PolicyRow make_row(SimulationResult result, std::span<const double> oracle_unit_
     row.service_cost_ratios.push_back(
         cost_ratio(result.services[i].summary.compute_unit_hours, oracle_unit_hours[i]));
   }
+  row.cost_ratio_to_no_queue_oracle = row.cost_ratio_to_oracle;
+  row.service_no_queue_cost_ratios = row.service_cost_ratios;
   row.result = std::move(result);
   return row;
 }
@@ -274,6 +276,86 @@ void add_floors(Comparison& c, const SimOptions& sim, int workers, CompareProgre
   }
 }
 
+/// The SLO oracle (report.h): every service alone on a worker each, then all together when there
+/// are several; then each policy's cost ratios against its lower bound at the policy's own
+/// attainment. Leaves the comparison as it is when skipped.
+Status add_slo_oracle(Comparison& c, const CompareOptions& options, int workers) {
+  std::int64_t seconds = 0;
+  for (const auto& s : c.services) seconds += static_cast<std::int64_t>(s.trace->size());
+  if (!options.slo_oracle) return util::ok();
+  if (seconds > kSloOracleMaxSeconds) {
+    c.slo_oracle_too_long = true;
+    return util::ok();
+  }
+  const SloOracleOptions o{.tick = options.sim.tick,
+                           .startup_delay = options.sim.startup_delay,
+                           .queue = options.sim.queue,
+                           .capacity_units = options.sim.capacity_units};
+  std::vector<SloService> services;
+  for (const auto& s : c.services) {
+    services.push_back({.demand = s.trace->per_second(),
+                        .replica_qps = s.replica_qps,
+                        .units_per_replica = s.units_per_replica});
+  }
+  std::vector<Result<std::vector<SloBound>>> alone(services.size(), std::vector<SloBound>{});
+  util::for_each_concurrently(services.size(), workers, [&](std::size_t i) {
+    alone[i] = slo_oracle(std::span(&services[i], 1), o, kSloTargets);
+  });
+  SloOracleFigures figures;
+  for (std::size_t i = 0; i < services.size(); ++i) {
+    if (!alone[i]) {
+      return fail(std::move(alone[i].error())
+                      .with_context(fmt::format("slo oracle for service '{}'", c.services[i].id)));
+    }
+    figures.services.push_back(std::move(*alone[i]));
+  }
+  if (services.size() == 1) {
+    figures.total = figures.services[0];
+  } else {
+    auto together = slo_oracle(services, o, kSloTargets);
+    if (!together) return fail(std::move(together.error()));
+    figures.total = std::move(*together);
+  }
+  // Between the solved attainments and above, convexity gives the bound; below them it is
+  // weak (the secant runs down to 0 soon), so the LP is solved at the policy's own attainment.
+  const auto ratio = [&](const Summary& s, std::span<const SloService> which,
+                         std::span<const SloBound> bounds) -> Result<double> {
+    const double pct = s.queue.attainment_pct();
+    std::optional<double> bound = lower_bound_at(bounds, pct);
+    if (pct < kSloTargets.back()) {
+      auto own = slo_oracle(which, o, std::vector<double>{pct});
+      if (!own) return fail(std::move(own.error()));
+      bound = (*own)[0].lower_bound_cu_hours;
+    }
+    return bound ? cost_ratio(s.compute_unit_hours, *bound)
+                 : std::numeric_limits<double>::quiet_NaN();
+  };
+  std::vector<Status> status(c.policies.size(), util::ok());
+  util::for_each_concurrently(c.policies.size(), workers, [&](std::size_t p) {
+    auto& row = c.policies[p];
+    auto total = ratio(row.total, services, figures.total);
+    if (!total) {
+      status[p] = fail(std::move(total.error()));
+      return;
+    }
+    row.cost_ratio_to_oracle = *total;
+    for (std::size_t i = 0; i < services.size(); ++i) {
+      auto one =
+          ratio(row.result.services[i].summary, std::span(&services[i], 1), figures.services[i]);
+      if (!one) {
+        status[p] = fail(std::move(one.error()));
+        return;
+      }
+      row.service_cost_ratios[i] = *one;
+    }
+  });
+  for (auto& st : status) {
+    if (!st) return st;
+  }
+  c.slo_oracle = std::move(figures);
+  return util::ok();
+}
+
 double pct_of(double part, double total) {
   if (!std::isfinite(part)) return part;
   return total > 0 ? 100.0 * part / total : 0.0;
@@ -293,8 +375,8 @@ std::string json_float(double v) {
   return json_number(v);
 }
 
-void append_figures(std::string& out, const Summary& s, double ratio, double floor,
-                    std::string_view indent) {
+void append_figures(std::string& out, const Summary& s, double ratio, double no_queue_ratio,
+                    double floor, std::string_view indent) {
   const auto& q = s.queue;
   out += fmt::format("{0}\"requests_total\": {1},\n", indent, json_number(s.requests_total));
   out += fmt::format("{0}\"slo_attainment_pct\": {1},\n", indent, json_number(q.attainment_pct()));
@@ -319,6 +401,8 @@ void append_figures(std::string& out, const Summary& s, double ratio, double flo
   out += fmt::format("{0}\"mean_replicas\": {1},\n", indent, json_number(s.mean_replicas));
   out += fmt::format("{0}\"utilization_p50\": {1},\n", indent, json_float(s.utilization_p50));
   out += fmt::format("{0}\"utilization_p99\": {1},\n", indent, json_float(s.utilization_p99));
+  out += fmt::format("{0}\"cost_ratio_to_no_queue_oracle\": {1},\n", indent,
+                     json_number(no_queue_ratio));
   out += fmt::format("{0}\"cost_ratio_to_oracle\": {1}", indent, json_number(ratio));
 }
 
@@ -328,7 +412,8 @@ void append_row(std::string& out, const PolicyRow& row, std::string_view indent)
   out += "{\n" + in1 + "\"policy\": ";
   util::append_json_string(out, row.result.policy);
   out += ",\n";
-  append_figures(out, row.total, row.cost_ratio_to_oracle, row.over_capacity_floor, in1);
+  append_figures(out, row.total, row.cost_ratio_to_oracle, row.cost_ratio_to_no_queue_oracle,
+                 row.over_capacity_floor, in1);
   out += ",\n" + in1 + "\"services\": [";
   for (std::size_t i = 0; i < row.result.services.size(); ++i) {
     const auto& s = row.result.services[i];
@@ -336,11 +421,47 @@ void append_row(std::string& out, const PolicyRow& row, std::string_view indent)
     out += in1 + "  {\n" + in3 + "\"service\": ";
     util::append_json_string(out, s.id.value);
     out += ",\n";
-    append_figures(out, s.summary, row.service_cost_ratios[i], row.service_over_capacity_floors[i],
-                   in3);
+    append_figures(out, s.summary, row.service_cost_ratios[i], row.service_no_queue_cost_ratios[i],
+                   row.service_over_capacity_floors[i], in3);
     out += "\n" + in1 + "  }";
   }
   out += "\n" + in1 + "]\n" + std::string(indent) + "}";
+}
+
+/// "100": {...}, "99.9": {...}, "99": {...}: the SLO oracle at kSloTargets (report.h).
+void append_slo_targets(std::string& out, std::span<const SloBound> bounds,
+                        std::string_view indent) {
+  for (std::size_t j = 0; j < bounds.size(); ++j) {
+    const auto& b = bounds[j];
+    const auto optional = [](const std::optional<double>& v) {
+      return v ? json_number(*v) : std::string("null");
+    };
+    out += fmt::format(
+        "{}\"{}\": {{\"lower_bound_cu_hours\": {}, \"achievable_cu_hours\": {}, "
+        "\"achievable_slo_attainment_pct\": {}, \"gap_pct\": {}, \"lp_check_every_s\": {}}},\n",
+        indent, b.attainment_pct, optional(b.lower_bound_cu_hours), optional(b.achievable_cu_hours),
+        b.achievable_cu_hours ? json_number(b.achievable_attainment_pct) : "null",
+        optional(b.gap_pct()), b.check_every_seconds);
+  }
+}
+
+void append_slo_oracle(std::string& out, const Comparison& c) {
+  if (!c.slo_oracle) {
+    out += "null";
+    return;
+  }
+  out += "{\n";
+  append_slo_targets(out, c.slo_oracle->total, "    ");
+  out += "    \"services\": [";
+  for (std::size_t i = 0; i < c.slo_oracle->services.size(); ++i) {
+    out += i == 0 ? "\n      {\n        \"service\": " : ",\n      {\n        \"service\": ";
+    util::append_json_string(out, c.services[i].id.value);
+    out += ",\n";
+    append_slo_targets(out, c.slo_oracle->services[i], "        ");
+    out.resize(out.size() - 2);  // the last target's ",\n"
+    out += "\n      }";
+  }
+  out += "\n    ]\n  }";
 }
 
 /// RFC 4180: quoted only when needed.
@@ -445,6 +566,7 @@ Result<Comparison> compare(std::span<const policy::Policy> policies,
   for (auto& r : results) c.policies.push_back(make_row(std::move(*r), oracle_unit_hours));
   c.oracle = make_row(std::move(*oracle), oracle_unit_hours);
   add_floors(c, options.sim, workers, progress);
+  if (auto st = add_slo_oracle(c, options, workers); !st) return fail(std::move(st.error()));
   return c;
 }
 
@@ -518,7 +640,9 @@ std::string summary_json(const Comparison& c, std::string_view more) {
   }
   out += "\n  ],\n  \"oracle\": ";
   append_row(out, c.oracle, "  ");
-  out += fmt::format(",\n  \"oracle_capacity_bound_seconds\": {}", c.oracle_capacity_bound_seconds);
+  out += fmt::format(",\n  \"oracle_capacity_bound_seconds\": {},\n  \"slo_oracle\": ",
+                     c.oracle_capacity_bound_seconds);
+  append_slo_oracle(out, c);
   if (!more.empty()) {
     out += ",\n";
     out += more;
@@ -534,6 +658,36 @@ std::string timeline_csv(const Comparison& c) {
   for (const auto& row : c.policies) append_timeline(out, row, false);
   append_timeline(out, c.oracle, true);
   return out;
+}
+
+/// The SLO oracle's rows under the table, and what "x oracle" is measured against.
+std::vector<std::string> slo_oracle_lines(const Comparison& c) {
+  const auto& q = c.inputs.queue;
+  if (!c.slo_oracle) {
+    if (!c.slo_oracle_too_long) return {};
+    return {fmt::format(
+        "x oracle: against the no-queue oracle row (the SLO oracle is computed for traces of at "
+        "most {} service-seconds in all).",
+        kSloOracleMaxSeconds)};
+  }
+  const auto cell = [](const std::optional<double>& v, std::string_view unit) {
+    return v ? fmt::format("{:.2f}{}", *v, unit) : std::string("-");
+  };
+  std::vector<std::string> lines = {
+      fmt::format("SLO oracle (wait <= {}s, abandon {}s, same ticks): the least CU-hours any "
+                  "controller needs to reach each attainment",
+                  q.slo_wait.count(), q.abandon_after.count()),
+      fmt::format("  {:<8}  {:>12}  {:>12}  {:>8}", "attain", "lower bound", "achievable", "gap")};
+  for (const auto& b : c.slo_oracle->total) {
+    lines.push_back(fmt::format(
+        "  {:<8}  {:>12}  {:>12}  {:>8}", fmt::format("{}%", b.attainment_pct),
+        cell(b.lower_bound_cu_hours, ""), cell(b.achievable_cu_hours, ""), cell(b.gap_pct(), "%")));
+  }
+  lines.emplace_back(
+      "x oracle: CU-hours / the SLO oracle's lower bound at the policy's own attainment (from the "
+      "rows above by convexity; solved again below 99%); never below 1.");
+
+  return lines;
 }
 
 std::string format_table(const Comparison& c) {
@@ -561,6 +715,7 @@ std::string format_table(const Comparison& c) {
     }
     out += line + "\n";
   }
+  for (const auto& line : slo_oracle_lines(c)) out += line + "\n";
   for (const auto& line : table_legend(c)) out += line + "\n";
   return out;
 }

@@ -106,7 +106,14 @@ s.curves.forEach((c, i) => {
     }
   }
 });
-if (Object.keys(s.cost_at_attainment).join() !== "cost-saver,hpa-default") fail("cost keys");
+if (Object.keys(s.cost_at_attainment).join() !== "cost-saver,hpa-default,oracle") fail("cost keys");
+// The oracle's entry is the SLO oracle's lower bound at each attainment.
+for (const key of ["99", "99.9"]) {
+  const want = s.slo_oracle[key].lower_bound_cu_hours;
+  if (!(Math.abs(s.cost_at_attainment.oracle[key] - want) <= 1e-9 * want)) {
+    fail(`oracle at ${key}%: ${s.cost_at_attainment.oracle[key]}, want ${want}`);
+  }
+}
 console.log("summary.json: curves and cost_at_attainment check out");
 JS
 echo "ok: summary.json curves (points at the shipped value equal the rows) and cost_at_attainment"

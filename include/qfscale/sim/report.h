@@ -41,6 +41,20 @@
 /// Below 1 the policy spent less than the cheapest schedule that serves everything, so it is
 /// under-provisioned, not better: the tables mark it "(under)".
 ///
+/// ## The SLO oracle
+///
+/// sim/slo_oracle.h at kSloTargets (100%, 99.9%, 99%), same ticks, startup delay, queue and
+/// capacity: for every service alone, and for all together (one LP sharing the late-request budget
+/// and the capacity; the same as the service's own with one service). Its lower bound at a
+/// policy's own attainment is taken from the three solved ones by convexity (lower_bound_at) at
+/// 99% and above, and solved for at that attainment below 99% (where the convexity bound is weak),
+/// so each policy's cost_ratio_to_oracle is CU-hours / that bound: never below 1 for a policy the
+/// simulator ran (the LP is a relaxation of every controller acting at those ticks), and the
+/// distance to 1 bounds from above how much any controller could save at that attainment. Not
+/// computed (Comparison::slo_oracle empty, cost ratios against the no-queue oracle) when
+/// CompareOptions::slo_oracle is off or the traces hold more than kSloOracleMaxSeconds seconds
+/// together: CLP takes ~37 s per attainment on a week (bench/RESULTS.md).
+///
 /// utilization_p50 / p99 are over the seconds with demand and a ready replica (simulator.h), so
 /// idle seconds of a sparse trace do not pull them to 0.
 ///
@@ -68,6 +82,7 @@
 #include "qfscale/policy/policy.h"
 #include "qfscale/sim/queue.h"
 #include "qfscale/sim/simulator.h"
+#include "qfscale/sim/slo_oracle.h"
 #include "qfscale/sim/sweep.h"
 #include "qfscale/util/result.h"
 
@@ -93,8 +108,13 @@ struct PolicyRow {
   /// granted = replicas, reason None).
   SimulationResult result;
   Summary total;
+  /// Against the SLO oracle at the row's own attainment ("The SLO oracle" above); against the
+  /// no-queue oracle when the SLO oracle was not computed, and for the oracle row itself.
   double cost_ratio_to_oracle = 1;
   std::vector<double> service_cost_ratios;  ///< per service, against that service's oracle
+  /// Against the no-queue (per-second) oracle row, as cost_ratio_to_oracle was before.
+  double cost_ratio_to_no_queue_oracle = 1;
+  std::vector<double> service_no_queue_cost_ratios;
   /// The over-capacity floor at this row's cost (above): the sum, and one per service.
   double over_capacity_floor = std::numeric_limits<double>::quiet_NaN();
   std::vector<double> service_over_capacity_floors;
@@ -136,6 +156,15 @@ struct OracleCharts {
   std::vector<ChartPoint> ready_capacity;
 };
 
+/// Service-seconds (summed over services) above which `compare` skips the SLO oracle.
+inline constexpr std::int64_t kSloOracleMaxSeconds = 7 * 86'400;
+
+/// The SLO oracle's answers, each at kSloTargets in that order.
+struct SloOracleFigures {
+  std::vector<SloBound> total;                  ///< all services together
+  std::vector<std::vector<SloBound>> services;  ///< per service alone
+};
+
 /// Everything the reports show. Thread-safety: a value; immutable after `compare` returns.
 struct Comparison {
   ReportInputs inputs;
@@ -148,6 +177,8 @@ struct Comparison {
   /// schedule within the capacity serves every request, and the oracle row's requests over
   /// capacity say how many even the oracle leaves unserved.
   std::int64_t oracle_capacity_bound_seconds = 0;
+  std::optional<SloOracleFigures> slo_oracle;  ///< empty when not computed (above)
+  bool slo_oracle_too_long = false;  ///< asked for, but the traces exceed kSloOracleMaxSeconds
 };
 
 struct CompareOptions {
@@ -160,6 +191,10 @@ struct CompareOptions {
   /// policies' runs, then the oracles and then the floors, each phase weighted as one policy's
   /// run (total = ticks per policy x (policies + 2)).
   std::function<void(std::int64_t done_ticks, std::int64_t total_ticks)> progress;
+  /// Compute the SLO oracle (above) when the traces are at most kSloOracleMaxSeconds long. Off
+  /// by default: `qfscale simulate` turns it on; callers that compare many times (sweeps) need
+  /// not pay for its LPs each time.
+  bool slo_oracle = false;
 };
 
 /// Simulates every policy over `services`, computes the oracles and aggregates. The result does
@@ -170,7 +205,10 @@ struct CompareOptions {
                                          std::span<const ServiceSpec> services,
                                          const ReportInputs& inputs, const CompareOptions& options);
 
-/// `summary.json`: {"inputs", "policies": [...], "oracle", "oracle_capacity_bound_seconds"}; keys
+/// `summary.json`: {"inputs", "policies": [...], "oracle", "oracle_capacity_bound_seconds",
+/// "slo_oracle"}; slo_oracle is null when not computed, else {"100": T, "99.9": T, "99": T,
+/// "services": [{"service", "100": T, ...}]} with T = {lower_bound_cu_hours, achievable_cu_hours,
+/// achievable_slo_attainment_pct, gap_pct, lp_check_every_s} (null where there is none); keys
 /// in a fixed order, numbers in
 /// shortest round-trip form, one policy per block. Ends with a newline. `more`: further members,
 /// already formatted at two spaces' indent without a trailing comma (a sweep's `curves` and

@@ -106,10 +106,47 @@ TEST_SUITE("sim") {
     CHECK(o.mean_replicas == doctest::Approx(1.8));
     CHECK(o.utilization_p50 == 1.0);
     CHECK(o.utilization_p99 == 1.0);
-    // The policy is cheaper than the "lower bound" because it left 600 requests unserved:
+    // The policy is cheaper than the no-queue oracle because it left 600 requests unserved:
     // 1000 / 1080 = 0.9259.
-    CHECK(c.policies[0].cost_ratio_to_oracle == doctest::Approx(1000.0 / 1080));
+    CHECK(c.policies[0].cost_ratio_to_no_queue_oracle == doctest::Approx(1000.0 / 1080));
     CHECK(c.oracle.cost_ratio_to_oracle == 1.0);
+  }
+
+  TEST_CASE("report: the SLO oracle bounds the policy from below at its own attainment") {
+    auto options = step_options();
+    options.slo_oracle = true;
+    const auto c = step_comparison(options);
+    // Against the SLO oracle at its own 21.6% it is not cheaper: the LP is a relaxation of every
+    // controller at these ticks, this one included.
+    REQUIRE(c.slo_oracle.has_value());
+    CHECK(c.policies[0].cost_ratio_to_oracle >= 1.0);
+    CHECK(std::isfinite(c.policies[0].cost_ratio_to_oracle));
+    // To serve all 5000 on time, 10 s ticks and a 20 s startup: the step at 100 needs 3 ready
+    // (30 QPS; a 5 s wait cannot absorb 100 s of it), so at least 3 on from 80 (the tick 20 s
+    // before) to ~195, 1 elsewhere: >= 1 x 80 + 3 x 115 + 1 x 100 ~ 525 replica-s, below the
+    // no-queue oracle's 540 by at most what waiting 5 s saves at the edges.
+    const auto& full = c.slo_oracle->total[0];
+    CHECK(full.attainment_pct == 100);
+    CHECK(*full.lower_bound_cu_hours * 3600 >= 2 * 525 - 1e-6);
+    CHECK(*full.lower_bound_cu_hours <= *full.achievable_cu_hours + 1e-9);
+    CHECK(*full.lower_bound_cu_hours <= c.oracle.total.compute_unit_hours + 1e-9);
+    const auto json = summary_json(c);
+    simdjson::dom::parser parser;
+    simdjson::dom::element doc;
+    REQUIRE(parser.parse(json).get(doc) == simdjson::SUCCESS);
+    const auto p = at(field(doc, "policies"), 0);
+    CHECK(number(p, "cost_ratio_to_oracle") == doctest::Approx(c.policies[0].cost_ratio_to_oracle));
+    const auto slo = field(doc, "slo_oracle");
+    for (const char* target : {"100", "99.9", "99"}) {
+      const auto t = field(slo, target);
+      CHECK(number(t, "lower_bound_cu_hours") <= number(t, "achievable_cu_hours"));
+      CHECK(number(t, "achievable_slo_attainment_pct") >= std::stod(target));
+      CHECK(number(t, "lp_check_every_s") == 10);
+    }
+    CHECK(text(at(field(slo, "services"), 0), "service") == "svc-step");
+    const auto table = format_table(c);
+    CHECK(table.find("\nSLO oracle (wait <= 5s, abandon 30s, same ticks)") != std::string::npos);
+    CHECK(table.find("\n  99.9%  ") != std::string::npos);
   }
 
   TEST_CASE("report: summary.json holds the inputs and every figure, and matches the golden file") {
@@ -155,7 +192,9 @@ TEST_SUITE("sim") {
     CHECK(number(p, "mean_replicas") == doctest::Approx(500.0 / 300));
     CHECK(number(p, "utilization_p50") == 1);
     CHECK(number(p, "utilization_p99") == 3);
+    CHECK(number(p, "cost_ratio_to_no_queue_oracle") == doctest::Approx(1000.0 / 1080));
     CHECK(number(p, "cost_ratio_to_oracle") == doctest::Approx(1000.0 / 1080));
+    CHECK(field(doc, "slo_oracle").is_null());  // off unless asked for
     const auto ps = at(field(p, "services"), 0);
     CHECK(text(ps, "service") == "svc-step");
     CHECK(number(ps, "requests_over_capacity") == 600);
@@ -194,7 +233,9 @@ TEST_SUITE("sim") {
   TEST_CASE("report: aggregates over services are sums, max-of-utilization and recomputed %") {
     const policy::Policy policies[] = {exact_policy()};
     const ServiceSpec services[] = {step_service(), flat_service()};
-    auto c = compare(policies, services, step_inputs({"step.csv", "flat.csv"}), step_options());
+    auto options = step_options();
+    options.slo_oracle = true;
+    auto c = compare(policies, services, step_inputs({"step.csv", "flat.csv"}), options);
     REQUIRE(c);
     const auto& t = c->policies[0].total;
     // Flat: 200 s x 5 QPS = 1000 requests, 1 replica x 200 s x 2 units = 400 unit-s, utilization
@@ -211,15 +252,33 @@ TEST_SUITE("sim") {
     CHECK(t.utilization_p99 == doctest::Approx(3.0));  // max(3.0, 0.5)
     // Oracle: 1080 + 400 = 1480 unit-s; ratios 1400 / 1480 overall, 1000 / 1080 and 400 / 400.
     CHECK(c->oracle.total.compute_unit_hours == doctest::Approx(1480.0 / 3600));
-    CHECK(c->policies[0].cost_ratio_to_oracle == doctest::Approx(1400.0 / 1480));
-    REQUIRE(c->policies[0].service_cost_ratios.size() == 2);
-    CHECK(c->policies[0].service_cost_ratios[0] == doctest::Approx(1000.0 / 1080));
-    CHECK(c->policies[0].service_cost_ratios[1] == doctest::Approx(1.0));
+    CHECK(c->policies[0].cost_ratio_to_no_queue_oracle == doctest::Approx(1400.0 / 1480));
+    REQUIRE(c->policies[0].service_no_queue_cost_ratios.size() == 2);
+    CHECK(c->policies[0].service_no_queue_cost_ratios[0] == doctest::Approx(1000.0 / 1080));
+    CHECK(c->policies[0].service_no_queue_cost_ratios[1] == doctest::Approx(1.0));
+    // The SLO oracle: each service alone and both together (one LP sharing the late budget).
+    // Flat: 1000 requests, the last served by 199 + 5 s at the last second's capacity, so the LP
+    // needs r x 10 QPS x 205 s >= 1000: r = 0.488 replicas x 200 s x 2 units = 195.1 unit-s. It
+    // is fractional; the achievable schedule rounds it to the one replica (400 unit-s).
+    REQUIRE(c->slo_oracle.has_value());
+    REQUIRE(c->slo_oracle->services.size() == 2);
+    CHECK(*c->slo_oracle->services[1][0].lower_bound_cu_hours * 3600 ==
+          doctest::Approx(1000.0 / 2050 * 400));
+    CHECK(*c->slo_oracle->services[1][0].achievable_cu_hours * 3600 == doctest::Approx(400));
+    CHECK(c->policies[0].service_cost_ratios[1] == doctest::Approx(400 / (1000.0 / 2050 * 400)));
+    for (std::size_t j = 0; j < kSloTargets.size(); ++j) {
+      // Together never costs more than apart: the separate answers are one feasible point.
+      CHECK(*c->slo_oracle->total[j].lower_bound_cu_hours <=
+            *c->slo_oracle->services[0][j].lower_bound_cu_hours +
+                *c->slo_oracle->services[1][j].lower_bound_cu_hours + 1e-9);
+    }
+    CHECK(c->policies[0].cost_ratio_to_oracle >= 1.0);
   }
 
   TEST_CASE("report: with a capacity the oracle gets at most capacity / units replicas") {
     auto options = step_options();
     options.sim.capacity_units = model::ComputeUnits{4};
+    options.slo_oracle = true;
     auto inputs = step_inputs();
     inputs.capacity_units = model::ComputeUnits{4};
     const policy::Policy policies[] = {exact_policy()};
@@ -235,7 +294,8 @@ TEST_SUITE("sim") {
     // 1 x 110 + 2 x 100 + 1 x 90 = 400 replica-s = 800 unit-s.
     CHECK(c->policies[0].total.requests_over_capacity == doctest::Approx(1300));
     CHECK(c->policies[0].total.compute_unit_hours == doctest::Approx(800.0 / 3600));
-    CHECK(c->policies[0].cost_ratio_to_oracle == doctest::Approx(800.0 / 840));
+    CHECK(c->policies[0].cost_ratio_to_no_queue_oracle == doctest::Approx(800.0 / 840));
+    CHECK(c->policies[0].cost_ratio_to_oracle >= 1.0);
     const auto csv = timeline_csv(*c);
     CHECK(csv.find("\nexact,svc-step,110,30,10,2,1,3,2,capped_capacity\n") != std::string::npos);
     CHECK(summary_json(*c).find("\"capacity_units\": 4,") != std::string::npos);
@@ -538,7 +598,7 @@ TEST_SUITE("sim") {
     CHECK(table.find("\noracle: capacity-bound; the services together need more than "
                      "--capacity-units 10 in 120 s, so it is cut to 10 there and even the oracle "
                      "leaves 6000 requests over capacity.\n") != std::string::npos);
-    CHECK(summary_json(*c).find("\"oracle_capacity_bound_seconds\": 120\n}") != std::string::npos);
+    CHECK(summary_json(*c).find("\"oracle_capacity_bound_seconds\": 120,\n") != std::string::npos);
     CHECK(report_html(*c).find("even the oracle leaves 6000 requests over capacity") !=
           std::string::npos);
   }

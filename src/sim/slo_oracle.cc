@@ -434,6 +434,8 @@ Result<std::vector<SloBound>> slo_oracle(std::span<const SloService> services,
       return rounded(p, options, on,
                      [&](std::size_t i, std::size_t k) { return on[i][k] * (1 + f) + f; });
     };
+    // The schedule of the attainment above meets this one too, so this one never costs more.
+    if (above != nullptr) consider(*above);
     // The LP rounded up; failing that, the least uniform lift, and the least blend towards the
     // schedule of the attainment above (which meets this one at lambda = 1).
     if (auto s = lift(0); meets(s).first) {
@@ -443,7 +445,6 @@ Result<std::vector<SloBound>> slo_oracle(std::span<const SloService> services,
         consider(lift(*f));
       }
       if (above != nullptr) {
-        consider(*above);
         const auto blend = [&](double lambda) {
           return rounded(p, options, on, [&](std::size_t i, std::size_t k) {
             return std::max(on[i][k], lambda * (*above)[i][k]);

@@ -209,6 +209,11 @@ TEST_SUITE("sim") {
         }
         // The coarse LP is a relaxation of the per-second one.
         CHECK(*coarse[j].lower_bound_cu_hours <= *fine[j].lower_bound_cu_hours + kEps);
+        // A lower target never costs more to reach: the schedule for a higher one meets it.
+        if (j > 0) {
+          CHECK(*fine[j].achievable_cu_hours <= *fine[j - 1].achievable_cu_hours + kEps);
+          CHECK(*coarse[j].achievable_cu_hours <= *coarse[j - 1].achievable_cu_hours + kEps);
+        }
         if (*best[j] > 0) {
           ratio_sum += *fine[j].lower_bound_cu_hours / *best[j];
           ++ratios;

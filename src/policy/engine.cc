@@ -178,8 +178,17 @@ int metric_window_stage(Tick& t) {
   // the burstiness the samples show about their trend line (slo_sizing.h has the argument and
   // worked numbers); the raw desired stage divides it by the replicas' full rated qps.
   double variance = 0;
+  std::optional<LevelShift> shift;
   if (slo) {
     variance = per_second_variance(fit, level);
+    if (slo->follow_level_shifts && fit) {
+      shift = level_shift(t.state.samples.back().qps, level, variance, fit->spacing,
+                          static_cast<double>(t.spec.metric_window.count()), *slo);
+      if (shift->shifted) {
+        level = shift->latest;
+        variance = per_second_variance(fit, level);
+      }
+    }
     t.stable_qps = slo_capacity(level, variance, *slo);
   } else {
     t.stable_qps = level;
@@ -198,6 +207,12 @@ int metric_window_stage(Tick& t) {
                                   t.spec.forecast.window.count(), t.spec.forecast.horizon.count(),
                                   *forecast, *forecast > stable.qps ? ", sized for it" : "")
                     : std::string("; no clear rising trend");
+    }
+    if (shift) {
+      detail +=
+          fmt::format("; latest {:.6g} qps {} {:.6g} + {:.4g} x {:.6g} = {:.6g}{}", shift->latest,
+                      shift->shifted ? ">" : "<=", shift->level, shift->z, shift->noise,
+                      shift->threshold, shift->shifted ? ": a level shift, sized for it" : "");
     }
     if (slo) {
       detail += fmt::format("; slo {:.6g}% within {}s: variance {:.6g}/s -> capacity {:.6g} qps",

@@ -182,11 +182,12 @@ class Loader : public yaml::YamlReader {
 
   void read_slo(const YAML::Node& node, SloTarget& out) {
     const std::string path = "spec.target.slo";
-    const auto f = mapping(node, path, {"wait", "attainment"});
+    const auto f = mapping(node, path, {"wait", "attainment", "followLevelShifts"});
     if (!f) return;
     require(*f, node, path, "wait", "a duration such as 5s");
     require(*f, node, path, "attainment", "a percentage such as 99%");
     optional_field(*f, path, "wait", out.wait);
+    optional_field(*f, path, "followLevelShifts", out.follow_level_shifts);
     if (const auto* n = get(*f, "attainment"))
       read_percent(*n, child(path, "attainment"), out.attainment);
   }
@@ -414,8 +415,9 @@ std::string to_yaml(const PolicySpec& spec) {
   std::string out = fmt::format("apiVersion: {}\nkind: {}\nmetadata:\n  name: {}\nspec:\n",
                                 kApiVersion, kKind, util::json_string(spec.name));
   if (const auto& slo = spec.target.slo) {
-    out += fmt::format("  target:\n    slo:\n      wait: {}\n      attainment: {}\n",
-                       format_duration(slo->wait), percent(slo->attainment));
+    out += fmt::format(
+        "  target:\n    slo:\n      wait: {}\n      attainment: {}\n      followLevelShifts: {}\n",
+        format_duration(slo->wait), percent(slo->attainment), slo->follow_level_shifts);
   } else {
     out += fmt::format("  target:\n    utilization: {}\n", number(spec.target.utilization));
   }

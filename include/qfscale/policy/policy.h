@@ -40,6 +40,9 @@ inline constexpr double kMaxSloAttainment = 0.9999;  ///< ln(1 / (1 - a)) stays 
 struct SloTarget {
   Seconds wait{5};           ///< the longest acceptable queueing wait, [1s, 1h]
   double attainment = 0.99;  ///< share of requests within `wait`, [0.5, 0.9999]
+  /// Size for the latest tick's demand when it is further above the level than noise explains
+  /// at the SLO's odds: a level shift is met one metricWindow sooner (slo_sizing.h).
+  bool follow_level_shifts = false;
   friend bool operator==(const SloTarget&, const SloTarget&) = default;
 };
 

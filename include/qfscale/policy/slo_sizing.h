@@ -40,6 +40,26 @@
 /// raise the estimate, as they should. The estimate is never below L (Poisson: arrivals from many
 /// independent users are at least that variable), which is also what is used before there are
 /// three samples to fit a line to.
+///
+/// ## A level that moves (target.slo.followLevelShifts)
+///
+/// The formula covers noise about a level, not a level that moves: a replica asked for now
+/// serves one startup delay later, and the metricWindow average sees a step only gradually (a
+/// 60 s window shows half a step 30 s after it). Until the new capacity is ready, a step of r
+/// over headroom h builds a backlog of (r - h) L per second; the wait passes w after w / (r - h)
+/// seconds: 5 s of wait absorb a 5% shortfall for 100 s, a 20% one for 25 s. So a shift must
+/// be sized for as soon as it is seen. The newest tick mean differs from the window level by
+/// noise with variance V / tick + V / window (independent seconds; the window mostly holds
+/// other ticks), so a tick more than z = Phi^-1(attainment) of those standard deviations above
+/// the level is a shift with only 1 - attainment odds of being noise, and the level becomes that
+/// tick. Only upward: a fall waits for the scale-down window as before. Worked numbers (99%:
+/// z = 2.326; 15 s ticks, 60 s window):
+/// - Poisson at 1500 qps: noise sqrt(1500 / 15 + 1500 / 60) = 11.18 qps, threshold 1526.0 qps
+///   (+1.7%): a 10% step (1650) is sized for one tick after it, not after most of a window.
+/// - A bursty trickle, L = 3, V = 375: noise sqrt(25 + 6.25) = 5.59 qps, threshold 16.0 qps: a
+///   15 qps tick is a burst the queueing term already covers (C = 14.7), not a new level.
+/// - Its cost is a tick now and then sized for a noise peak: at 99% one tick in a hundred at
+///   most, each holding one more replica for the scale-down window.
 
 #include <optional>
 #include <vector>
@@ -72,5 +92,25 @@ struct LineFit {
 /// The per-second variance of the arrivals: max(level, spacing x residual variance) from the
 /// fit, or `level` (Poisson) without one. See "The burstiness the engine can see".
 [[nodiscard]] double per_second_variance(const std::optional<LineFit>& fit, double level);
+
+}  // namespace qfscale::policy
+
+namespace qfscale::policy {
+
+/// z with P(N(0, 1) <= z) = p, for p in (0, 1): 2.326 at 0.99, 3.090 at 0.999.
+[[nodiscard]] double normal_quantile(double p);
+
+/// The level-shift test of target.slo.followLevelShifts ("A level that moves" above).
+struct LevelShift {
+  double latest = 0;     ///< the newest tick mean, qps
+  double level = 0;      ///< the window's level, qps
+  double noise = 0;      ///< sqrt(V / tick + V / window): the spread of latest - level, qps
+  double z = 0;          ///< normal_quantile(attainment)
+  double threshold = 0;  ///< level + z x noise
+  bool shifted = false;  ///< latest > threshold: size for latest
+};
+[[nodiscard]] LevelShift level_shift(double latest, double level, double variance,
+                                     double tick_seconds, double window_seconds,
+                                     const SloTarget& slo);
 
 }  // namespace qfscale::policy

@@ -107,6 +107,31 @@ TEST_SUITE("policy") {
           std::string::npos);
   }
 
+  TEST_CASE("eval: target.slo.followLevelShifts shows the shift test") {
+    // 1000 qps at t = 15 .. 285, then 1100 at 300 on 11 replicas of 100 qps: a level shift
+    // (threshold 1080.32, engine_level_shift_test.cc) sized for at once: C 1102.83 -> 12.
+    auto spec = plain();
+    spec.target.slo = SloTarget{.wait = 5s, .attainment = 0.99, .follow_level_shifts = true};
+    spec.metric_window = 60s;
+    std::string csv = "t_seconds,qps,current_replicas\n";
+    for (int t = 15; t <= 285; t += 15) csv += std::to_string(t) + ",1000,11\n";
+    csv += "300,1100,11\n";
+    const auto steps = parse_eval_steps(csv, "shift.csv");
+    REQUIRE(steps.has_value());
+    const Policy policy = make(spec);
+    EngineState state;
+    std::string last;
+    for (const auto& step : *steps) {
+      auto r = recommend(policy, eval_input(step, kT0, 100.0), std::move(state));
+      state = std::move(r.state);
+      last = eval_json_line(step, r.recommendation);
+    }
+    CAPTURE(last);
+    CHECK(last.find(R"("desired_replicas":12)") != std::string::npos);
+    CHECK(last.find("latest 1100 qps > 1025 + 2.326 x 23.7797 = 1080.32: a level shift, sized "
+                    "for it") != std::string::npos);
+  }
+
   TEST_CASE("eval: a fresh run holds a scale-down for one window, as the controller does") {
     // What `qfscale policy eval` does with a steps file: parse, feed one engine state through
     // the steps, print a line each. 10 qps on 5 replicas of 5 qps each: raw 2; window 300 s.

@@ -85,6 +85,12 @@ TEST_SUITE("policy") {
            s.target.slo = SloTarget{.wait = seconds{2}, .attainment = 99.9 / 100};
            s.target.tolerance = 0;
          }},
+        {"slo following level shifts",
+         "  target: {slo: {wait: 5s, attainment: 99%, followLevelShifts: true}}\n",
+         [](PolicySpec& s) {
+           s.target.slo =
+               SloTarget{.wait = seconds{5}, .attainment = 0.99, .follow_level_shifts = true};
+         }},
         {"slo attainment at lower bound 50%", "  target: {slo: {wait: 1s, attainment: 50%}}\n",
          [](PolicySpec& s) { s.target.slo = SloTarget{.wait = seconds{1}, .attainment = 0.5}; }},
         {"slo attainment at upper bound 99.99%",
@@ -387,7 +393,12 @@ TEST_SUITE("policy") {
           "qps)"}},
         {"an unknown key inside slo",
          "  target: {slo: {wait: 5s, attainment: 99%, percentile: 99}}\n",
-         {"5:45: spec.target.slo.percentile: unknown field (allowed: wait, attainment)"}},
+         {"5:45: spec.target.slo.percentile: unknown field (allowed: wait, attainment, "
+          "followLevelShifts)"}},
+        {"followLevelShifts not a boolean",
+         "  target:\n    slo: {wait: 5s, attainment: 99%, followLevelShifts: often}\n",
+         {"6:57: spec.target.slo.followLevelShifts: often is not a boolean, must be true or "
+          "false"}},
     };
     for (const auto& c : cases) {
       CAPTURE(c.name);

@@ -20,9 +20,12 @@
 #include "qfscale/util/check.h"
 #include "qfscale/util/concurrency.h"
 #include "qfscale/util/json_string.h"
+#include "qfscale/util/json_writer.h"
 
 namespace qfscale::sim {
 namespace {
+
+using util::json_number;
 
 constexpr std::string_view kOracle = "oracle";
 
@@ -359,12 +362,6 @@ Status add_slo_oracle(Comparison& c, const CompareOptions& options, int workers)
 double pct_of(double part, double total) {
   if (!std::isfinite(part)) return part;
   return total > 0 ? 100.0 * part / total : 0.0;
-}
-
-/// Shortest round-trip form; `null` for NaN and infinities, which JSON cannot spell.
-std::string json_number(double v) {
-  if (!std::isfinite(v)) return "null";
-  return fmt::format("{}", v);
 }
 
 /// Utilizations are float samples widened to double; print the float's short form (0.33333334,

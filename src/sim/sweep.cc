@@ -10,9 +10,12 @@
 
 #include "qfscale/util/concurrency.h"
 #include "qfscale/util/json_string.h"
+#include "qfscale/util/json_writer.h"
 
 namespace qfscale::sim {
 namespace {
+
+using util::json_number;
 
 constexpr std::string_view kSyntax =
     "must be FIELD=FROM:TO:STEP, e.g. target.utilization=0.30:0.95:0.05";
@@ -64,8 +67,6 @@ CurvePoint point_of(double value, const SimulationResult& result) {
   p.slo_attainment_pct = requests > 0 ? 100.0 * (requests - late) / requests : 100.0;
   return p;
 }
-
-std::string json_number(double v) { return std::isfinite(v) ? fmt::format("{}", v) : "null"; }
 
 }  // namespace
 

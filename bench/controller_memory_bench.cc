@@ -1,6 +1,6 @@
 // The controller's memory at 1,000 and 10,000 configured services (10 services per compute-unit
-// instance), every service on the shipped `balanced` policy, against an in-memory Qianfan API
-// (support/memory_qianfan_api.h: no HTTP, no call log) and a table-driven QPS source.
+// instance), every service on the shipped `balanced` policy, against the in-memory Qianfan API
+// (fake/memory_qianfan_api.h over fake::Cloud: no HTTP, no call log) and a table-driven QPS source.
 //
 // Heap in use is glibc's mallinfo2() over all arenas (uordblks + hblkhd: small and mmapped
 // chunks in use), sampled
@@ -38,13 +38,13 @@
 #include <malloc.h>
 
 #include "qfscale/controller/controller.h"
+#include "qfscale/fake/memory_qianfan_api.h"
 #include "qfscale/telemetry/exporter.h"
 #include "qfscale/util/check.h"
 #include "qfscale/util/clock.h"
 
 #include "support/bench_qps_source.h"
 #include "support/controller_scenario.h"
-#include "support/memory_qianfan_api.h"
 
 namespace {
 
@@ -90,10 +90,14 @@ void BM_ControllerMemory(benchmark::State& st) {
   // 64 QPS / (10 x 0.7) -> 10 replicas at most; 12 per service leaves headroom on every instance.
   const bench::ControllerShape shape{
       .services = services, .instances = services / 10, .max_replicas = 12};
-  bench::MemoryQianfanApi api(shape);
-  bench::BenchQpsSource qps(traffic);
   const util::SystemClock clock;  // latencies and TickReport::duration
   util::ManualClock now;
+  auto scenario = bench::make_fake_scenario(shape);
+  fake::MemoryQianfanApi api(
+      fake::Cloud(std::move(scenario.instances), std::move(scenario.services),
+                  {.startup_delay = scenario.startup_delay}, now.system_now()),
+      now);
+  bench::BenchQpsSource qps(traffic);
   const auto text = controller::shipped_policy("balanced");
   QFS_CHECK(text.has_value(), "the balanced policy is shipped");
   const auto policy = bench::load_bench_policy(*text, "balanced.yaml");

@@ -16,7 +16,7 @@ declare -A allowed=(
   [metrics]="util model bce http qianfan metrics"
   [telemetry]="util model http telemetry"
   [sim]="util model policy capacity metrics sim"
-  [fake]="util model bce http fake"
+  [fake]="util model bce http qianfan fake"
   [coordination]="util http coordination"
   [controller]="util model bce http qianfan metrics policy capacity telemetry coordination controller"
 )
@@ -35,6 +35,14 @@ for module in "${!allowed[@]}"; do
     done < <(grep -rHE '#include "qfscale/[a-z_]+/' "$dir" || true)
   done
 done
+
+# fake may use qianfan only in the in-memory QianfanApi: the HTTP fake stays independent of the
+# client it is there to check.
+if grep -rlE '#include "qfscale/qianfan/' include/qfscale/fake src/fake 2>/dev/null |
+    grep -vE '/memory_qianfan_api\.(h|cc)$'; then
+  echo "layering: fake may use qfscale/qianfan/ only in memory_qianfan_api.{h,cc}"
+  status=1
+fi
 
 # sim may use only the trace part of metrics.
 if grep -rhE '#include "qfscale/metrics/' include/qfscale/sim src/sim 2>/dev/null |

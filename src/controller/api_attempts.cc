@@ -1,28 +1,26 @@
 #include "qfscale/controller/api_attempts.h"
 
-#include <optional>
-#include <string_view>
-
 #include "controller/controller_detail.h"
 
 namespace qfscale::controller {
 namespace {
 
-std::optional<telemetry::ApiAction> api_action(std::string_view action) {
+/// Only the actions whose series the exporter keeps (DescribeServices is the CLI's).
+bool counted(telemetry::ApiAction action) {
   for (const auto known : telemetry::kAllApiActions) {
-    if (telemetry::to_string(known) == action) return known;
+    if (known == action) return true;
   }
-  return std::nullopt;
+  return false;
 }
 
 }  // namespace
 
 qianfan::AttemptObserver count_api_attempts(telemetry::Exporter& exporter) {
   return [&exporter](const qianfan::Attempt& attempt) {
-    const auto action = api_action(attempt.action);
-    if (!action) return;
-    exporter.on_api_attempt(*action, attempt.error == nullptr ? telemetry::ApiCode::Ok
-                                                              : detail::api_code(*attempt.error));
+    if (!counted(attempt.action)) return;
+    exporter.on_api_attempt(attempt.action, attempt.error == nullptr
+                                                ? telemetry::ApiCode::Ok
+                                                : detail::api_code(*attempt.error));
   };
 }
 

@@ -4,33 +4,8 @@
 
 namespace qfscale::fake::detail {
 
-std::string_view to_string(Action action) {
-  switch (action) {
-    case Action::DescribeService:
-      return "DescribeService";
-    case Action::DescribeServices:
-      return "DescribeServices";
-    case Action::ScaleService:
-      return "ScaleService";
-    case Action::ModifyService:
-      return "ModifyService";
-    case Action::DescribeServiceMetric:
-      return "DescribeServiceMetric";
-    case Action::DescribeComputeUnit:
-      return "DescribeComputeUnit";
-  }
-  return "Unknown";
-}
-
 std::string_view route_of(Action action) {
   return action == Action::DescribeComputeUnit ? kComputeUnitRoute : kServiceRoute;
-}
-
-std::optional<Action> parse_action(std::string_view text) {
-  for (const auto action : kAllActions) {
-    if (to_string(action) == text) return action;
-  }
-  return std::nullopt;
 }
 
 namespace {
@@ -69,30 +44,6 @@ constexpr std::array kErrorKinds = {
 };
 
 }  // namespace
-
-std::optional<std::string_view> resource_kind(std::string_view type) {
-  const auto starts_with = [type](std::string_view prefix) {
-    if (type.size() < prefix.size()) return false;
-    for (std::size_t i = 0; i < prefix.size(); ++i) {
-      const char c = type[i];
-      const char lower = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-      if (lower != prefix[i]) return false;
-    }
-    return true;
-  };
-  if (starts_with("gpu")) return "GPU";
-  if (starts_with("cpu")) return "CPU";
-  return std::nullopt;
-}
-
-std::optional<std::string> kind_mismatch(std::string_view service_type,
-                                         std::string_view instance_type) {
-  const auto service_kind = resource_kind(service_type);
-  const auto instance_kind = resource_kind(instance_type);
-  if (!service_kind || !instance_kind || *service_kind == *instance_kind) return std::nullopt;
-  return fmt::format("{} is a {} type but instance type {} is {}", service_type, *service_kind,
-                     instance_type, *instance_kind);
-}
 
 const ErrorKind* find_error_kind(std::string_view code) {
   for (const auto& kind : kErrorKinds) {

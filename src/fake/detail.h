@@ -1,7 +1,7 @@
 #pragma once
 
-// Private helpers shared by the fake's sources: the action catalogue, the error-code table and a
-// small JSON text writer (the fake writes its replies by hand; simdjson only parses).
+// Private helpers shared by the fake's sources: the routes of the actions, the error-code table and
+// a small JSON text writer (the fake writes its replies by hand; simdjson only parses).
 
 #include <array>
 #include <cstdint>
@@ -9,6 +9,8 @@
 #include <string>
 #include <string_view>
 
+#include "qfscale/fake/cloud.h"
+#include "qfscale/model/qianfan_action.h"
 #include "qfscale/util/json_string.h"
 #include "qfscale/util/json_writer.h"
 
@@ -17,24 +19,11 @@ namespace qfscale::fake::detail {
 inline constexpr std::string_view kServiceRoute = "/v2/service";
 inline constexpr std::string_view kComputeUnitRoute = "/v2/computeunit";
 
-enum class Action {
-  DescribeService,
-  DescribeServices,
-  ScaleService,
-  ModifyService,
-  DescribeServiceMetric,
-  DescribeComputeUnit,
-};
-
-inline constexpr std::array kAllActions = {
-    Action::DescribeService, Action::DescribeServices,      Action::ScaleService,
-    Action::ModifyService,   Action::DescribeServiceMetric, Action::DescribeComputeUnit,
-};
-
-[[nodiscard]] std::string_view to_string(Action action);
+using Action = model::QianfanAction;
+using model::kAllQianfanActions;
+using model::to_string;
 /// The route family an action is served on ("/v2/service" or "/v2/computeunit").
 [[nodiscard]] std::string_view route_of(Action action);
-[[nodiscard]] std::optional<Action> parse_action(std::string_view text);
 
 /// One BCE error code with its HTTP status and default message.
 struct ErrorKind {
@@ -45,14 +34,8 @@ struct ErrorKind {
 
 /// Every code the fake can return (protocol checks, resource checks, injected faults).
 [[nodiscard]] const ErrorKind* find_error_kind(std::string_view code);
-/// The resource kind a type names: "GPU" for a type starting with gpu, "CPU" for one starting
-/// with cpu, in any case (service types GPU-I-2, CPU-I-2; instance types gpu-1, cpu-1); empty for
-/// any other type, which is not checked. A service runs only on an instance of its own kind.
-[[nodiscard]] std::optional<std::string_view> resource_kind(std::string_view type);
-/// Why a service of `service_type` may not run on an instance of `instance_type`; empty when it
-/// may ("GPU-I-2 is a GPU type but instance type cpu-1 is CPU").
-[[nodiscard]] std::optional<std::string> kind_mismatch(std::string_view service_type,
-                                                       std::string_view instance_type);
+using fake::kind_mismatch;
+using fake::resource_kind;
 /// "InternalError, RequestLimitExceeded, ..." for messages.
 [[nodiscard]] std::string known_error_codes();
 

@@ -271,9 +271,10 @@ void validate_faults(const Faults& faults, std::string_view prefix, Diagnostics&
   std::set<std::string> seen;
   for (const auto& [action, f] : faults.actions) {
     const std::string path = join(prefix, util::excerpt(action));
-    if (action != "*" && !detail::parse_action(action)) {
+    if (action != "*" && !model::parse_qianfan_action(action)) {
       std::string list = "*";
-      for (const auto a : detail::kAllActions) list += fmt::format(", {}", detail::to_string(a));
+      for (const auto a : model::kAllQianfanActions)
+        list += fmt::format(", {}", model::to_string(a));
       add(path, fmt::format("unknown action '{}'; allowed: {}", util::excerpt(action), list));
     }
     if (!seen.insert(action).second) add(path, "duplicate action");

@@ -131,9 +131,11 @@ std::chrono::milliseconds QianfanClientImpl::backoff(int attempt) {
 }
 
 template <class T, class Decode>
-Result<T> QianfanClientImpl::call(std::string_view route, std::string_view action,
-                                  std::string_view subject, std::string body, Decode&& decode,
-                                  std::int64_t fencing_token) {
+Result<T> QianfanClientImpl::call(model::QianfanAction action_id, std::string_view subject,
+                                  std::string body, Decode&& decode, std::int64_t fencing_token) {
+  const std::string_view action = model::to_string(action_id);
+  const std::string_view route =
+      action_id == model::QianfanAction::DescribeComputeUnit ? kComputeUnitRoute : kServiceRoute;
   const std::string what =
       subject.empty() ? std::string(action) : fmt::format("{} {}", action, subject);
   const RetryPolicy& retry = config_.retry;
@@ -152,7 +154,7 @@ Result<T> QianfanClientImpl::call(std::string_view route, std::string_view actio
     Result<T> out = response ? decode(*response, clock_.system_now())
                              : Result<T>(fail(std::move(response).error()));
     if (config_.on_attempt) {
-      config_.on_attempt(Attempt{.action = action, .error = out ? nullptr : &out.error()});
+      config_.on_attempt(Attempt{.action = action_id, .error = out ? nullptr : &out.error()});
     }
     if (out) return out;
     last = std::move(out).error();
@@ -187,7 +189,7 @@ Result<T> QianfanClientImpl::call(std::string_view route, std::string_view actio
 Result<ServiceInfo> QianfanClientImpl::describe_service(const model::ServiceId& service) {
   if (auto s = require_id("serviceId", service.value); !s) return fail(std::move(s).error());
   auto body = detail::JsonObjectWriter{}.string("serviceId", service.value).finish();
-  return call<ServiceInfo>(kServiceRoute, "DescribeService", service.value, std::move(body),
+  return call<ServiceInfo>(model::QianfanAction::DescribeService, service.value, std::move(body),
                            detail::decode_describe_service);
 }
 
@@ -201,7 +203,7 @@ Result<ServicePage> QianfanClientImpl::describe_services(const DescribeServicesR
   if (request.max_keys > 0) writer.integer("maxKeys", request.max_keys);
   if (!request.name.empty()) writer.string("name", request.name);
   if (!request.run_status.empty()) writer.string_array("runStatus", request.run_status);
-  return call<ServicePage>(kServiceRoute, "DescribeServices", request.marker,
+  return call<ServicePage>(model::QianfanAction::DescribeServices, request.marker,
                            std::move(writer).finish(), detail::decode_describe_services);
 }
 
@@ -224,7 +226,7 @@ Result<Ack> QianfanClientImpl::scale_service(const ScaleServiceRequest& request)
                   .integer("deploymentReplicasCount", request.replicas.value)
                   .finish();
   return call<Ack>(
-      kServiceRoute, "ScaleService",
+      model::QianfanAction::ScaleService,
       fmt::format("{} on {} to {}", request.service, request.instance, request.replicas),
       std::move(body),
       [](const http::Response& r, util::SystemTime now) {
@@ -246,7 +248,7 @@ Result<Ack> QianfanClientImpl::modify_service(const ModifyServiceRequest& reques
                   .string("modelId", request.model_id)
                   .finish();
   return call<Ack>(
-      kServiceRoute, "ModifyService", request.service.value, std::move(body),
+      model::QianfanAction::ModifyService, request.service.value, std::move(body),
       [](const http::Response& r, util::SystemTime now) {
         return detail::decode_ack(r, "ModifyService", now);
       },
@@ -257,7 +259,7 @@ Result<ComputeUnitInfo> QianfanClientImpl::describe_compute_unit(
     const model::InstanceId& instance) {
   if (auto s = require_id("instanceId", instance.value); !s) return fail(std::move(s).error());
   auto body = detail::JsonObjectWriter{}.string("instanceId", instance.value).finish();
-  return call<ComputeUnitInfo>(kComputeUnitRoute, "DescribeComputeUnit", instance.value,
+  return call<ComputeUnitInfo>(model::QianfanAction::DescribeComputeUnit, instance.value,
                                std::move(body), detail::decode_describe_compute_unit);
 }
 
@@ -281,7 +283,7 @@ Result<ServiceMetrics> QianfanClientImpl::describe_service_metric(
                   .string("startTime", bce::format_timestamp(start))
                   .string("endTime", bce::format_timestamp(end))
                   .finish();
-  return call<ServiceMetrics>(kServiceRoute, "DescribeServiceMetric", "", std::move(body),
+  return call<ServiceMetrics>(model::QianfanAction::DescribeServiceMetric, "", std::move(body),
                               detail::decode_describe_service_metric);
 }
 

@@ -41,8 +41,9 @@ class QianfanClientImpl final : public QianfanApi {
 
  private:
   template <class T, class Decode>
-  Result<T> call(std::string_view route, std::string_view action, std::string_view subject,
-                 std::string body, Decode&& decode, std::int64_t fencing_token = 0);
+  /// One action with retries; the route follows from the action.
+  Result<T> call(model::QianfanAction action, std::string_view subject, std::string body,
+                 Decode&& decode, std::int64_t fencing_token = 0);
 
   ClientConfig config_;
   detail::BaseUrl base_url_;

@@ -2,22 +2,6 @@
 
 namespace qfscale::telemetry {
 
-std::string_view to_string(ApiAction action) {
-  switch (action) {
-    case ApiAction::DescribeService:
-      return "DescribeService";
-    case ApiAction::ScaleService:
-      return "ScaleService";
-    case ApiAction::ModifyService:
-      return "ModifyService";
-    case ApiAction::DescribeComputeUnit:
-      return "DescribeComputeUnit";
-    case ApiAction::DescribeServiceMetric:
-      return "DescribeServiceMetric";
-  }
-  return "DescribeService";
-}
-
 std::string_view to_string(ApiCode code) {
   switch (code) {
     case ApiCode::Ok:

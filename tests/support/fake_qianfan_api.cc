@@ -1,55 +1,72 @@
 #include "support/fake_qianfan_api.h"
 
-#include <fmt/format.h>
-
 namespace qfscale::testing {
+namespace {
 
-std::string_view to_string(QianfanAction action) {
-  switch (action) {
-    case QianfanAction::DescribeService:
-      return "DescribeService";
-    case QianfanAction::DescribeServices:
-      return "DescribeServices";
-    case QianfanAction::ScaleService:
-      return "ScaleService";
-    case QianfanAction::ModifyService:
-      return "ModifyService";
-    case QianfanAction::DescribeComputeUnit:
-      return "DescribeComputeUnit";
-    case QianfanAction::DescribeServiceMetric:
-      return "DescribeServiceMetric";
-  }
-  return "Unknown";
+/// 2024-01-01T00:00:00Z.
+const util::SystemTime kStart{std::chrono::seconds{1'704'067'200}};
+
+fake::Cloud ready_at_once() {
+  return fake::Cloud({}, {}, fake::CloudTimings{.startup_delay = std::chrono::milliseconds{0}},
+                     kStart);
 }
 
-void FakeQianfanApi::add_service(qianfan::ServiceInfo service) {
-  const std::lock_guard lock(mutex_);
-  const auto id = service.service_id;
-  services_[id] = std::move(service);
-  refresh_replicas(id);
+}  // namespace
+
+FakeQianfanApi::FakeQianfanApi()
+    : own_clock_(kStart), api_(ready_at_once(), own_clock_, {.report_available_units = false}) {}
+
+FakeQianfanApi::FakeQianfanApi(const util::Clock& clock)
+    : own_clock_(kStart), api_(ready_at_once(), clock, {.report_available_units = false}) {}
+
+void FakeQianfanApi::add_service(const qianfan::ServiceInfo& service) {
+  fake::ServiceSpec spec{.id = service.service_id,
+                         .name = service.name,
+                         .type = service.resource_config.type,
+                         .qps = service.resource_config.qps,
+                         .region = service.resource_config.region};
+  if (!service.service_type.empty()) spec.service_type = service.service_type;
+  if (!service.model_set_id.empty()) spec.model_set_id = service.model_set_id;
+  if (!service.model_id.empty()) spec.model_id = service.model_id;
+  if (service.run_status != model::RunStatus::Serving &&
+      service.run_status != model::RunStatus::Unknown) {
+    spec.run_status = service.run_status;
+  }
+  const auto now = api_.now();
+  api_.with_cloud([&](fake::Cloud& cloud) { cloud.add_service(std::move(spec), now); });
 }
 
 void FakeQianfanApi::update_service(const model::ServiceId& id,
-                                    const std::function<void(qianfan::ServiceInfo&)>& f) {
+                                    std::function<void(qianfan::ServiceInfo&)> f) {
   const std::lock_guard lock(mutex_);
-  if (auto it = services_.find(id); it != services_.end()) f(it->second);
+  auto& patch = patches_[id];
+  if (!patch) {
+    patch = std::move(f);
+    return;
+  }
+  patch = [first = std::move(patch), then = std::move(f)](qianfan::ServiceInfo& info) {
+    first(info);
+    then(info);
+  };
 }
 
 void FakeQianfanApi::add_instance(const model::InstanceId& id, model::ComputeUnits capacity) {
-  const std::lock_guard lock(mutex_);
-  instances_[id].capacity = capacity;
+  api_.with_cloud([&](fake::Cloud& cloud) {
+    cloud.add_instance(fake::InstanceSpec{.id = id, .type = "any", .capacity = capacity});
+  });
 }
 
 void FakeQianfanApi::set_unlisted(const model::InstanceId& id, model::ComputeUnits units) {
-  const std::lock_guard lock(mutex_);
-  instances_[id].unlisted = units;
+  api_.with_cloud([&](fake::Cloud& cloud) { return cloud.set_hidden_units(id, units); });
 }
 
 void FakeQianfanApi::place(const model::ServiceId& service, const model::InstanceId& instance,
                            model::Replicas replicas) {
+  const auto now = api_.now();
+  api_.with_cloud(
+      [&](fake::Cloud& cloud) { return cloud.place(service, instance, replicas, now); });
   const std::lock_guard lock(mutex_);
-  instances_[instance].placements[service] = replicas;
-  refresh_replicas(service);
+  patches_.erase(service);
 }
 
 void FakeQianfanApi::set_call_total(const model::ServiceId& service, std::int64_t calls) {
@@ -83,28 +100,34 @@ std::size_t FakeQianfanApi::count(QianfanAction action) const {
 
 model::Replicas FakeQianfanApi::replicas(const model::ServiceId& service,
                                          const model::InstanceId& instance) const {
-  const std::lock_guard lock(mutex_);
-  const auto it = instances_.find(instance);
-  if (it == instances_.end()) return {};
-  const auto p = it->second.placements.find(service);
-  return p == it->second.placements.end() ? model::Replicas{} : p->second;
+  return api_.with_cloud([&](const fake::Cloud& cloud) {
+    const auto status = cloud.instance(instance.value);
+    if (!status) return model::Replicas{};
+    for (const auto& u : status->usage) {
+      if (u.service == service) return u.replicas;
+    }
+    return model::Replicas{};
+  });
 }
 
 model::ComputeUnits FakeQianfanApi::free_units(const model::InstanceId& instance) const {
-  const std::lock_guard lock(mutex_);
-  const auto it = instances_.find(instance);
-  if (it == instances_.end()) return {};
-  return it->second.capacity - used_units(it->second, nullptr);
+  return api_.with_cloud([&](const fake::Cloud& cloud) {
+    const auto status = cloud.instance(instance.value);
+    return status ? status->available() : model::ComputeUnits{};
+  });
 }
 
-std::optional<qianfan::ServiceInfo> FakeQianfanApi::service(const model::ServiceId& id) const {
-  const std::lock_guard lock(mutex_);
-  const auto it = services_.find(id);
-  if (it == services_.end()) return std::nullopt;
-  return it->second;
+std::optional<qianfan::ServiceInfo> FakeQianfanApi::service(const model::ServiceId& id) {
+  auto info = api_.describe_service(id);
+  if (!info) return std::nullopt;
+  patch(*info);
+  return *info;
 }
 
-std::optional<Error> FakeQianfanApi::take_fault(QianfanAction action, const std::string& subject) {
+std::optional<Error> FakeQianfanApi::enter(QianfanAction action, const std::string& subject,
+                                           std::optional<qianfan::ScaleServiceRequest> scale) {
+  const std::lock_guard lock(mutex_);
+  calls_.push_back(FakeCall{.action = action, .subject = subject, .scale = std::move(scale)});
   if (!subject.empty()) {
     const auto it = subject_faults_.find({action, subject});
     if (it != subject_faults_.end() && it->second.remaining > 0) {
@@ -118,187 +141,71 @@ std::optional<Error> FakeQianfanApi::take_fault(QianfanAction action, const std:
   return it->second.error;
 }
 
-Error FakeQianfanApi::remote(std::string_view code, std::string message, int http_status) {
-  Error e = util::make_error(ErrorCode::Remote, std::move(message));
-  e.remote_code = std::string(code);
-  e.http_status = http_status;
-  e.request_id = fmt::format("fake-req-{}", next_request_++);
-  return e;
-}
-
-void FakeQianfanApi::record(QianfanAction action, std::string subject,
-                            std::optional<qianfan::ScaleServiceRequest> scale) {
-  calls_.push_back(FakeCall{.action = action, .subject = std::move(subject), .scale = scale});
-}
-
-model::ComputeUnits FakeQianfanApi::used_units(const Instance& instance,
-                                               const model::ServiceId* except) const {
-  model::ComputeUnits used = instance.unlisted;
-  for (const auto& [service, replicas] : instance.placements) {
-    if (except != nullptr && service == *except) continue;
-    const auto s = services_.find(service);
-    if (s == services_.end()) continue;
-    const auto per = model::units_per_replica(s->second.resource_config.type);
-    if (per) used += replicas * *per;
-  }
-  return used;
-}
-
-void FakeQianfanApi::refresh_replicas(const model::ServiceId& service) {
-  const auto s = services_.find(service);
-  if (s == services_.end()) return;
-  model::Replicas total;
-  for (const auto& [id, instance] : instances_) {
-    if (const auto p = instance.placements.find(service); p != instance.placements.end()) {
-      total += p->second;
-    }
-  }
-  s->second.resource_config.replicas = total;
+void FakeQianfanApi::patch(qianfan::ServiceInfo& info) const {
+  const std::lock_guard lock(mutex_);
+  if (const auto it = patches_.find(info.service_id); it != patches_.end()) it->second(info);
 }
 
 Result<qianfan::ServiceInfo> FakeQianfanApi::describe_service(const model::ServiceId& service) {
-  const std::lock_guard lock(mutex_);
-  record(QianfanAction::DescribeService, service.value);
-  if (auto fault = take_fault(QianfanAction::DescribeService, service.value)) {
+  if (auto fault = enter(QianfanAction::DescribeService, service.value)) {
     return fail(std::move(*fault));
   }
-  const auto it = services_.find(service);
-  if (it == services_.end()) {
-    return fail(remote(kNotFound, fmt::format("service {} not found", service), 404));
-  }
-  return it->second;
+  auto info = api_.describe_service(service);
+  if (info) patch(*info);
+  return info;
 }
 
 Result<qianfan::ServicePage> FakeQianfanApi::describe_services(
     const qianfan::DescribeServicesRequest& request) {
-  const std::lock_guard lock(mutex_);
-  record(QianfanAction::DescribeServices, "");
-  if (auto fault = take_fault(QianfanAction::DescribeServices)) return fail(std::move(*fault));
-  // Marker = the first service id of the page, in id order.
-  const std::size_t max_keys =
-      request.max_keys > 0 ? static_cast<std::size_t>(std::min(request.max_keys, 100)) : 10;
-  qianfan::ServicePage page;
-  auto it = request.marker.empty() ? services_.begin()
-                                   : services_.lower_bound(model::ServiceId{request.marker});
-  for (; it != services_.end() && page.services.size() < max_keys; ++it) {
-    page.services.push_back(it->second);
-  }
-  if (it != services_.end()) {
-    page.is_truncated = true;
-    page.next_marker = it->first.value;
+  if (auto fault = enter(QianfanAction::DescribeServices, "")) return fail(std::move(*fault));
+  auto page = api_.describe_services(request);
+  if (page) {
+    for (auto& info : page->services) patch(info);
   }
   return page;
 }
 
 Result<qianfan::Ack> FakeQianfanApi::scale_service(const qianfan::ScaleServiceRequest& request) {
-  const std::lock_guard lock(mutex_);
-  record(QianfanAction::ScaleService, request.service.value, request);
-  if (auto fault = take_fault(QianfanAction::ScaleService, request.service.value)) {
+  if (auto fault = enter(QianfanAction::ScaleService, request.service.value, request)) {
     return fail(std::move(*fault));
   }
-  const auto s = services_.find(request.service);
-  if (s == services_.end()) {
-    return fail(remote(kNotFound, fmt::format("service {} not found", request.service), 404));
-  }
-  const auto inst = instances_.find(request.instance);
-  if (inst == instances_.end()) {
-    return fail(remote(kNotFound, fmt::format("instance {} not found", request.instance), 404));
-  }
-  if (request.replicas.value < 0) {
-    return fail(remote(kInvalidParameter, "deploymentReplicasCount must not be negative", 400));
-  }
-  const auto per = model::units_per_replica(s->second.resource_config.type);
-  if (!per) {
-    return fail(remote(
-        kInvalidParameter,
-        fmt::format("resource type {} has no unit count", s->second.resource_config.type), 400));
-  }
-  const auto wanted = request.replicas * *per;
-  const auto available = inst->second.capacity - used_units(inst->second, &request.service);
-  if (wanted > available) {
-    return fail(
-        remote(kInsufficientCapacity,
-               fmt::format("{} replicas x {} units = {} units exceed the {} units left on {}",
-                           request.replicas, *per, wanted, available, request.instance),
-               400));
-  }
-  // The total moves by this instance's change alone: no walk over every instance, so a tick of
-  // 1,000 ScaleService calls stays cheap.
-  auto& placements = inst->second.placements;
-  const auto old = placements.find(request.service);
-  s->second.resource_config.replicas +=
-      request.replicas - (old == placements.end() ? model::Replicas{} : old->second);
-  if (request.replicas.value == 0) {
-    if (old != placements.end()) placements.erase(old);
-  } else {
-    placements[request.service] = request.replicas;
-  }
-  return qianfan::Ack{.request_id = fmt::format("fake-req-{}", next_request_++)};
+  return api_.scale_service(request);
 }
 
 Result<qianfan::Ack> FakeQianfanApi::modify_service(const qianfan::ModifyServiceRequest& request) {
-  const std::lock_guard lock(mutex_);
-  record(QianfanAction::ModifyService, request.service.value);
-  if (auto fault = take_fault(QianfanAction::ModifyService)) return fail(std::move(*fault));
-  const auto s = services_.find(request.service);
-  if (s == services_.end()) {
-    return fail(remote(kNotFound, fmt::format("service {} not found", request.service), 404));
+  if (auto fault = enter(QianfanAction::ModifyService, request.service.value)) {
+    return fail(std::move(*fault));
   }
-  s->second.model_set_id = request.model_set_id;
-  s->second.model_id = request.model_id;
-  s->second.is_model_updating = true;  // until a test calls update_service to finish it
-  return qianfan::Ack{.request_id = fmt::format("fake-req-{}", next_request_++)};
+  return api_.modify_service(request);
 }
 
 Result<qianfan::ComputeUnitInfo> FakeQianfanApi::describe_compute_unit(
     const model::InstanceId& instance) {
-  const std::lock_guard lock(mutex_);
-  record(QianfanAction::DescribeComputeUnit, instance.value);
-  if (auto fault = take_fault(QianfanAction::DescribeComputeUnit, instance.value)) {
+  if (auto fault = enter(QianfanAction::DescribeComputeUnit, instance.value)) {
     return fail(std::move(*fault));
   }
-  const auto it = instances_.find(instance);
-  if (it == instances_.end()) {
-    return fail(remote(kNotFound, fmt::format("instance {} not found", instance), 404));
-  }
-  qianfan::ComputeUnitInfo info;
-  info.instance = qianfan::ComputeUnitInstance{.instance_id = instance,
-                                               .region = "bj",
-                                               .type = "gpu-1",
-                                               .status = "Running",
-                                               .compute_unit_count = it->second.capacity};
-  for (const auto& [service, replicas] : it->second.placements) {
-    const auto s = services_.find(service);
-    const auto per = s == services_.end()
-                         ? std::nullopt
-                         : model::units_per_replica(s->second.resource_config.type);
-    info.usage.push_back(
-        qianfan::ServiceUsage{.service_id = service,
-                              .deployment_replicas_count = replicas,
-                              .compute_unit_count = per ? replicas * *per : model::ComputeUnits{}});
-  }
-  return info;
+  return api_.describe_compute_unit(instance);
 }
 
 Result<qianfan::ServiceMetrics> FakeQianfanApi::describe_service_metric(
     const qianfan::DescribeServiceMetricRequest& request) {
+  if (auto fault = enter(QianfanAction::DescribeServiceMetric, "")) return fail(std::move(*fault));
+  // Unknown services are left out of the reply (as a console may do), not refused.
+  auto known = request;
+  std::erase_if(known.services, [&](const model::ServiceId& id) {
+    return api_.with_cloud(
+        [&](const fake::Cloud& cloud) { return !cloud.service(id.value, {}).has_value(); });
+  });
+  auto metrics = api_.describe_service_metric(known);
+  if (!metrics) return metrics;
   const std::lock_guard lock(mutex_);
-  record(QianfanAction::DescribeServiceMetric, "");
-  if (auto fault = take_fault(QianfanAction::DescribeServiceMetric)) {
-    return fail(std::move(*fault));
+  for (auto& service : metrics->services) {
+    const auto it = call_totals_.find(service.service_id);
+    if (it == call_totals_.end()) continue;
+    service.apps = {qianfan::AppMetric{
+        .app_id = 1, .metric = {.succeed_call_total = it->second, .call_total = it->second}}};
   }
-  qianfan::ServiceMetrics out;
-  for (const auto& id : request.services) {
-    const auto s = services_.find(id);
-    if (s == services_.end()) continue;
-    const auto calls = call_totals_.contains(id) ? call_totals_.at(id) : 0;
-    out.services.push_back(qianfan::ServiceMetric{
-        .service_id = id,
-        .service_name = s->second.name,
-        .apps = {qianfan::AppMetric{
-            .app_id = 1, .metric = {.succeed_call_total = calls, .call_total = calls}}}});
-  }
-  return out;
+  return metrics;
 }
 
 }  // namespace qfscale::testing

@@ -1,7 +1,12 @@
 #pragma once
 
-// An in-memory QianfanApi for controller and CLI tests: services, compute-unit instances with a
-// capacity, ScaleService that enforces it, a record of every call, and per-action faults.
+// Test support over fake::MemoryQianfanApi (the in-memory QianfanApi over fake::Cloud, so
+// ScaleService is refused for capacity by the same rule as the HTTP fake): set up services and
+// instances from qianfan types, record every call, script failures, and override what
+// DescribeService reports. Replicas start ready (no startup delay) and the instances accept
+// any resource type; DescribeComputeUnit sends no availableComputeUnitCount, so units held by
+// unlisted services surprise the controller as they would on a console that does not report them;
+// DescribeServiceMetric leaves unknown services out of its reply instead of refusing the call.
 
 #include <cstdint>
 #include <functional>
@@ -13,20 +18,14 @@
 #include <utility>
 #include <vector>
 
+#include "qfscale/fake/memory_qianfan_api.h"
+#include "qfscale/model/qianfan_action.h"
 #include "qfscale/qianfan/api.h"
+#include "qfscale/util/clock.h"
 
 namespace qfscale::testing {
 
-enum class QianfanAction {
-  DescribeService,
-  DescribeServices,
-  ScaleService,
-  ModifyService,
-  DescribeComputeUnit,
-  DescribeServiceMetric,
-};
-
-[[nodiscard]] std::string_view to_string(QianfanAction action);
+using model::QianfanAction;
 
 struct FakeCall {
   QianfanAction action = QianfanAction::DescribeService;
@@ -35,28 +34,29 @@ struct FakeCall {
   friend bool operator==(const FakeCall&, const FakeCall&) = default;
 };
 
-/// Thread-safety: every method may be called concurrently (one mutex).
+/// Thread-safety: every method may be called concurrently.
 class FakeQianfanApi final : public qianfan::QianfanApi {
  public:
-  /// Codes the fake answers with (chosen here; the real console's codes are undocumented).
-  static constexpr std::string_view kNotFound = "ResourceNotFound";
-  static constexpr std::string_view kInsufficientCapacity = "InsufficientComputeUnits";
-  static constexpr std::string_view kInvalidParameter = "InvalidParameter";
+  /// Times come from `clock` (startup delays, model-update windows); by default a clock that
+  /// stays at 2024-01-01T00:00:00Z.
+  FakeQianfanApi();
+  explicit FakeQianfanApi(const util::Clock& clock);
 
-  /// Adds or replaces a service. `resource_config.replicas` is kept equal to the sum of its
-  /// placements from then on (it starts at whatever `place` sets; 0 without placements).
-  void add_service(qianfan::ServiceInfo service);
-  /// Changes a stored service in place (run status, isModelUpdating, qps ...).
-  void update_service(const model::ServiceId& id,
-                      const std::function<void(qianfan::ServiceInfo&)>& f);
+  /// Adds or replaces a service from what DescribeService would report (id, name, type, qps,
+  /// models, a runStatus other than Serving/Unknown is kept fixed); no replicas.
+  void add_service(const qianfan::ServiceInfo& service);
+  /// From now until the next `place` of the service, DescribeService reports what `f` makes of
+  /// the cloud's answer (a run status, isModelUpdating, a replicasCount the usage lists do not
+  /// show). The cloud itself does not change.
+  void update_service(const model::ServiceId& id, std::function<void(qianfan::ServiceInfo&)> f);
+  /// An instance of `capacity` units that any service type may run on.
   void add_instance(const model::InstanceId& id, model::ComputeUnits capacity);
-  /// Units taken on `id` that DescribeComputeUnit neither lists nor reports as unavailable (it
-  /// sends no availableComputeUnitCount) but ScaleService counts: another team's services.
+  /// Units taken on `id` by services the usage list does not show; ScaleService counts them.
   void set_unlisted(const model::InstanceId& id, model::ComputeUnits units);
-  /// Sets replicas of a service on an instance directly, without the capacity check (setup).
+  /// Sets replicas of a service on an instance directly, ready, without the capacity check.
   void place(const model::ServiceId& service, const model::InstanceId& instance,
              model::Replicas replicas);
-  /// What DescribeServiceMetric reports as callTotal for `service` (one app, id 1).
+  /// DescribeServiceMetric reports `calls` as callTotal for `service` over any window.
   void set_call_total(const model::ServiceId& service, std::int64_t calls);
   /// The next `times` calls of `action` fail with `error` (before any other check).
   void fail_next(QianfanAction action, Error error, int times = 1);
@@ -68,8 +68,10 @@ class FakeQianfanApi final : public qianfan::QianfanApi {
   [[nodiscard]] std::size_t count(QianfanAction action) const;
   [[nodiscard]] model::Replicas replicas(const model::ServiceId& service,
                                          const model::InstanceId& instance) const;
+  /// Capacity minus every use, unlisted units included.
   [[nodiscard]] model::ComputeUnits free_units(const model::InstanceId& instance) const;
-  [[nodiscard]] std::optional<qianfan::ServiceInfo> service(const model::ServiceId& id) const;
+  [[nodiscard]] std::optional<qianfan::ServiceInfo> service(const model::ServiceId& id);
+  [[nodiscard]] fake::MemoryQianfanApi& memory() { return api_; }
 
   Result<qianfan::ServiceInfo> describe_service(const model::ServiceId& service) override;
   Result<qianfan::ServicePage> describe_services(
@@ -82,33 +84,23 @@ class FakeQianfanApi final : public qianfan::QianfanApi {
       const qianfan::DescribeServiceMetricRequest& request) override;
 
  private:
-  struct Instance {
-    model::ComputeUnits capacity;
-    model::ComputeUnits unlisted;
-    std::map<model::ServiceId, model::Replicas> placements;
-  };
   struct Fault {
     Error error;
     int remaining = 0;
   };
+  /// Records the call; the scripted failure if one is due.
+  std::optional<Error> enter(QianfanAction action, const std::string& subject,
+                             std::optional<qianfan::ScaleServiceRequest> scale = std::nullopt);
+  void patch(qianfan::ServiceInfo& info) const;
 
-  // All below require mutex_ held.
-  std::optional<Error> take_fault(QianfanAction action, const std::string& subject = {});
-  Error remote(std::string_view code, std::string message, int http_status);
-  void record(QianfanAction action, std::string subject,
-              std::optional<qianfan::ScaleServiceRequest> scale = std::nullopt);
-  [[nodiscard]] model::ComputeUnits used_units(const Instance& instance,
-                                               const model::ServiceId* except) const;
-  void refresh_replicas(const model::ServiceId& service);
-
-  mutable std::mutex mutex_;
-  std::map<model::ServiceId, qianfan::ServiceInfo> services_;
-  std::map<model::InstanceId, Instance> instances_;
+  util::ManualClock own_clock_;
+  fake::MemoryQianfanApi api_;
+  mutable std::mutex mutex_;  // guards everything below
+  std::map<model::ServiceId, std::function<void(qianfan::ServiceInfo&)>> patches_;
   std::map<model::ServiceId, std::int64_t> call_totals_;
   std::map<QianfanAction, Fault> faults_;
   std::map<std::pair<QianfanAction, std::string>, Fault> subject_faults_;
   std::vector<FakeCall> calls_;
-  std::uint64_t next_request_ = 1;
 };
 
 }  // namespace qfscale::testing

@@ -1,7 +1,8 @@
 #pragma once
 
 /// A local fake of the Qianfan console API v2 (docs/QIANFAN-API.md), for development, end-to-end
-/// tests and demos. It keeps services and compute-unit instances in memory and answers
+/// tests and demos. It keeps services and compute-unit instances in a `fake::Cloud` (cloud.h)
+/// and answers
 ///
 ///   POST /v2/service?Action=DescribeService|DescribeServices|ScaleService|ModifyService|
 ///                           DescribeServiceMetric
@@ -39,6 +40,7 @@
 #include <tl/expected.hpp>
 
 #include "qfscale/bce/signer.h"
+#include "qfscale/fake/cloud.h"
 #include "qfscale/http/message.h"
 #include "qfscale/http/server.h"
 #include "qfscale/model/ids.h"
@@ -49,44 +51,6 @@
 #include "qfscale/util/result.h"
 
 namespace qfscale::fake {
-
-/// Replicas of a service on one compute-unit instance at start (all ready at once).
-struct Deployment {
-  model::InstanceId instance;
-  model::Replicas replicas;
-  friend bool operator==(const Deployment&, const Deployment&) = default;
-};
-
-/// A custom model service (定制服务) as the fake starts it.
-struct ServiceSpec {
-  model::ServiceId id;  ///< "svco-" + 12 lower-case letters or digits
-  std::string name;     ///< 2 to 20 characters
-  std::string type;     ///< resourceConfig.type, e.g. "GPU-I-2" (2 units per replica)
-  double qps = 0;       ///< resourceConfig.qps: requests per second one replica serves
-  std::string service_type = "chat";
-  std::string base_model = "ERNIE-Speed-8K";
-  std::string model_set_id = "am-fakeset0001";  ///< am-…
-  std::string model_id = "amv-fakever0001";     ///< amv-…
-  std::string region = "bj";
-  std::string url;  ///< reported `url`; empty = "http://qianfan.fake/traffic/<id>"
-  /// Fixed runStatus (e.g. Failed, Stopped, New) instead of the one derived from replicas.
-  std::optional<model::RunStatus> run_status;
-  std::vector<Deployment> deployments;
-  friend bool operator==(const ServiceSpec&, const ServiceSpec&) = default;
-};
-
-/// A compute-unit instance (算力单元): `capacity` units, of which `foreign_usage` are taken by
-/// something the fake does not model (another team's services); those never appear in
-/// `serviceUsageList` but do count against ScaleService.
-struct InstanceSpec {
-  model::InstanceId id;  ///< "unit-" + 8 letters or digits
-  std::string region = "bj";
-  std::string type = "gpu-1";
-  std::string status = "Running";
-  model::ComputeUnits capacity;
-  model::ComputeUnits foreign_usage;
-  friend bool operator==(const InstanceSpec&, const InstanceSpec&) = default;
-};
 
 /// Faults for one action (or for every action without its own entry, under the key "*").
 struct ActionFaults {

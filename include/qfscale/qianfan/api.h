@@ -9,7 +9,8 @@
 /// x-bce-date`, one timestamp for `x-bce-date` and the signature), decodes replies strictly
 /// (`types.h`) and maps errors (`errors.h`). Transient failures are retried with capped
 /// exponential backoff and full jitter, never sooner than the server's Retry-After
-/// (`RetryPolicy`). Tests use `FakeQianfanApi` (tests/support).
+/// (`RetryPolicy`). `fake::MemoryQianfanApi` implements it in memory over the fake cloud; tests use
+/// `FakeQianfanApi` (tests/support) on top of that.
 
 #include <chrono>
 #include <functional>
@@ -20,6 +21,7 @@
 #include "qfscale/bce/signer.h"
 #include "qfscale/http/client.h"
 #include "qfscale/model/ids.h"
+#include "qfscale/model/qianfan_action.h"
 #include "qfscale/qianfan/types.h"
 #include "qfscale/util/clock.h"
 #include "qfscale/util/random.h"
@@ -74,7 +76,7 @@ inline constexpr const char* kFencingTokenHeader = "x-qfscale-fencing-token";
 
 /// One HTTP attempt of a call: a call that is retried makes several (RetryPolicy).
 struct Attempt {
-  std::string_view action;             ///< "ScaleService", "DescribeComputeUnit", ...
+  model::QianfanAction action = model::QianfanAction::DescribeService;
   const util::Error* error = nullptr;  ///< why the attempt failed; null when it succeeded
 };
 

@@ -21,27 +21,21 @@
 
 #include "qfscale/model/decision.h"
 #include "qfscale/model/ids.h"
+#include "qfscale/model/qianfan_action.h"
 #include "qfscale/model/units.h"
 #include "qfscale/util/clock.h"
 
 namespace qfscale::telemetry {
 
-/// Qianfan actions the controller calls (the `action` label).
-enum class ApiAction {
-  DescribeService,
-  ScaleService,
-  ModifyService,
-  DescribeComputeUnit,
-  DescribeServiceMetric,
-};
+/// A Qianfan action (the `action` label): the one enum of model/qianfan_action.h.
+using ApiAction = model::QianfanAction;
+using model::to_string;
 
+/// The actions the controller calls, whose series are created up front.
 inline constexpr std::array kAllApiActions = {
     ApiAction::DescribeService,     ApiAction::ScaleService,          ApiAction::ModifyService,
     ApiAction::DescribeComputeUnit, ApiAction::DescribeServiceMetric,
 };
-
-/// The action name exactly as in `?Action=`, e.g. "DescribeService".
-[[nodiscard]] std::string_view to_string(ApiAction action);
 
 /// How an API call ended (the `code` label). BCE codes keep their spelling; every other remote
 /// code is `Other`, so a misbehaving server cannot create unbounded series.

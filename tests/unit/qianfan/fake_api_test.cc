@@ -45,7 +45,7 @@ TEST_SUITE("qianfan") {
                                       .replicas = Replicas{3}});
     REQUIRE_FALSE(refused.has_value());
     CHECK(refused.error().code == ErrorCode::Remote);
-    CHECK(refused.error().remote_code == FakeQianfanApi::kInsufficientCapacity);
+    CHECK(refused.error().remote_code == "InsufficientComputeUnits");
     CHECK(api.replicas(ServiceId{"svco-a"}, InstanceId{"unit-1"}) == Replicas{2});
 
     // to zero frees the units
@@ -65,9 +65,10 @@ TEST_SUITE("qianfan") {
   }
 
   TEST_CASE("fake api: unknown ids, injected faults, paging, ModifyService") {
-    FakeQianfanApi api;
+    util::ManualClock clock{util::SystemTime{std::chrono::seconds{1'704'067'200}}};
+    FakeQianfanApi api(clock);
     CHECK(api.describe_service(ServiceId{"svco-x"}).error().remote_code ==
-          FakeQianfanApi::kNotFound);
+          "ResourceNotFound");
     for (const char* id : {"svco-a", "svco-b", "svco-c"}) api.add_service(service(id, "GPU-I-2"));
 
     Error throttled = util::make_error(ErrorCode::Transient, "slow down");
@@ -91,10 +92,15 @@ TEST_SUITE("qianfan") {
     REQUIRE(api.modify_service(
                    {.service = ServiceId{"svco-b"}, .model_set_id = "am-2", .model_id = "amv-3"})
                 .has_value());
-    const auto b = api.service(ServiceId{"svco-b"});
+    // The old model serves until the 60 s window ends.
+    auto b = api.service(ServiceId{"svco-b"});
     REQUIRE(b.has_value());
-    CHECK(b->model_id == "amv-3");
+    CHECK(b->model_id == "amv-fakever0001");
     CHECK(b->to_snapshot().model_updating);
+    clock.advance(std::chrono::seconds{60});
+    b = api.service(ServiceId{"svco-b"});
+    CHECK(b->model_id == "amv-3");
+    CHECK_FALSE(b->to_snapshot().model_updating);
   }
 }
 

@@ -11,6 +11,7 @@
 # and the policy meets the held-out half with the history a live controller would have (its
 # engine state, the previous day). CU-hours subtract exactly; late requests too, except for the
 # few still queued at the split (the first-half run drains them, at most --abandon-after worth).
+# The whole trace is reported too ("whole"): a held-out trace is judged whole, bursty parts and all.
 #
 # Each emulation runs at target.utilization 0.30, 0.35, ... 0.95 (its other fields as shipped).
 # Its cost at the candidate's attainment A on a part is the cheapest of: any sweep point with
@@ -69,10 +70,12 @@ const att = (f) => (f.req > 0 ? (100 * (f.req - f.late)) / f.req : 100);
 const parts = {
   tune: (i) => figures(first.policies[i]),
   held: (i) => minus(figures(whole.policies[i]), figures(first.policies[i])),
+  whole: (i) => figures(whole.policies[i]),
 };
 const oracle = {
   tune: first.oracle.compute_unit_hours,
   held: whole.oracle.compute_unit_hours - first.oracle.compute_unit_hours,
+  whole: whole.oracle.compute_unit_hours,
 };
 // The cheapest cost reaching attainment a on one emulation's sweep (points in utilization order).
 function costAt(points, a) {
@@ -86,7 +89,7 @@ function costAt(points, a) {
   return best;
 }
 const fmt = (x, d = 2) => (x === null ? "unreachable" : x.toFixed(d));
-for (const part of ["tune", "held"]) {
+for (const part of ["tune", "held", "whole"]) {
   const sweep = {};
   whole.policies.slice(candidates).forEach((p, k) => {
     const m = /^(.*)-u(\d+)$/.exec(p.policy);

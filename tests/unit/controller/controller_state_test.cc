@@ -86,7 +86,7 @@ TEST_SUITE("controller") {
     // 10 qps on 5 replicas of 10 qps: raw ceil(10 / (10 x utilization)) = 2 for hpa-default and
     // cost-saver; balanced sizes for its SLO, 10.44 qps (slo_sizing.h, Poisson at 10 qps), also
     // 2. Each one's scale-down rate limit lets 5 -> 2 through in one step.
-    const Case cases[] = {{"balanced", 300s}, {"hpa-default", 300s}, {"cost-saver", 120s}};
+    const Case cases[] = {{"balanced", 180s}, {"hpa-default", 300s}, {"cost-saver", 120s}};
     for (const auto& c : cases) {
       CAPTURE(c.policy);
       qfscale::test::TempDir dir("qfscale-controller-");

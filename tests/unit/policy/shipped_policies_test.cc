@@ -60,6 +60,15 @@ TEST_SUITE("policy") {
     CHECK_FALSE(p.scale_to_zero.enabled);
   }
 
+  TEST_CASE("shipped policies: balanced keeps idle capacity for twice the startup delay") {
+    // policies/README.md "How long to keep capacity": a replica given back and needed again
+    // costs the startup delay twice, so the rent-or-buy break-even keeps it that long.
+    const auto p = load_shipped("balanced").spec();
+    CHECK(p.forecast.horizon == seconds{90});  // the startup delay the policy is written for
+    CHECK(p.scale_down.stabilization_window == 2 * p.forecast.horizon);
+    CHECK(p.scale_up.stabilization_window == seconds{0});
+  }
+
   TEST_CASE("shipped policies: kpa-default has the Knative KPA defaults") {
     const auto p = load_shipped("kpa-default").spec();
     CHECK(p.target.utilization == 0.7);

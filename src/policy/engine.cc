@@ -183,7 +183,7 @@ int metric_window_stage(Tick& t) {
     variance = per_second_variance(fit, level);
     if (slo->follow_level_shifts && fit) {
       shift = level_shift(t.state.samples.back().qps, level, variance, fit->spacing,
-                          static_cast<double>(t.spec.metric_window.count()), *slo);
+                          static_cast<double>(t.spec.metric_window.count()), t.slo_z);
       if (shift->shifted) {
         level = shift->latest;
         variance = per_second_variance(fit, level);
@@ -299,7 +299,12 @@ EngineResult recommend(const Policy& policy, const EngineInput& input, EngineSta
   const PolicySpec& spec = policy.spec();
   Recommendation rec;
   rec.steps.reserve(model::kAllStages.size());
-  Tick t{.spec = spec, .input = input, .state = state, .rec = rec, .current = input.current.value};
+  Tick t{.spec = spec,
+         .slo_z = policy.slo_z(),
+         .input = input,
+         .state = state,
+         .rec = rec,
+         .current = input.current.value};
 
   // Frozen (not Serving, or a model update in progress): keep the current count, and leave the
   // state exactly as it was, so nothing seen while frozen (deploy churn, odd traffic) leaks into

@@ -27,6 +27,7 @@ inline constexpr double kEpsilon = 1e-9;
 /// The state of one tick while the stages run.
 struct Tick {
   const PolicySpec& spec;
+  double slo_z = 0;  ///< Policy::slo_z()
   const EngineInput& input;
   EngineState& state;
   Recommendation& rec;

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "qfscale/policy/duration.h"
+#include "qfscale/policy/slo_sizing.h"
 
 namespace qfscale::policy {
 
@@ -232,7 +233,8 @@ Result<Policy> Policy::create(PolicySpec spec) {
     return fail(ErrorCode::InvalidInput,
                 fmt::format("policy {} is invalid:\n{}", spec.name, util::to_string(diagnostics)));
   }
-  return Policy(std::make_shared<const PolicySpec>(std::move(spec)));
+  const double slo_z = spec.target.slo ? normal_quantile(spec.target.slo->attainment) : 0;
+  return Policy(std::make_shared<const PolicySpec>(std::move(spec)), slo_z);
 }
 
 }  // namespace qfscale::policy

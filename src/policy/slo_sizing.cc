@@ -62,23 +62,10 @@ double per_second_variance(const std::optional<LineFit>& fit, double level) {
 
 namespace qfscale::policy {
 
-static double solve_normal_quantile(double p);
-
 double normal_quantile(double p) {
-  // Every tick of a policy asks for the same p: remember the last answer (per thread, so the
-  // function stays deterministic and lock-free). Saves a few Newton steps per decision.
-  thread_local double last_p = -1;
-  thread_local double last_z = 0;
-  if (p == last_p) return last_z;
-  last_p = p;
-  last_z = solve_normal_quantile(p);
-  return last_z;
-}
-
-static double solve_normal_quantile(double p) {
   // Newton's method on the standard normal CDF from z = 0: the CDF is concave above 0, so for
   // p >= 0.5 the iterates rise monotonically to the root; 0.9999 (z = 3.719) takes 8 steps.
-  if (!(p > 0.5)) return p == 0.5 ? 0 : -solve_normal_quantile(1 - p);
+  if (!(p > 0.5)) return p == 0.5 ? 0 : -normal_quantile(1 - p);
   double z = 0;
   for (int i = 0; i < 50; ++i) {
     const double cdf = 0.5 * std::erfc(-z / std::sqrt(2.0));
@@ -91,11 +78,11 @@ static double solve_normal_quantile(double p) {
 }
 
 LevelShift level_shift(double latest, double level, double variance, double tick_seconds,
-                       double window_seconds, const SloTarget& slo) {
+                       double window_seconds, double z) {
   LevelShift out{.latest = latest, .level = level};
   const double v = std::max(variance, 0.0);
   out.noise = std::sqrt(v / std::max(tick_seconds, 1.0) + v / std::max(window_seconds, 1.0));
-  out.z = normal_quantile(slo.attainment);
+  out.z = z;
   out.threshold = level + out.z * out.noise;
   out.shifted = latest > out.threshold;
   return out;

@@ -196,10 +196,15 @@ class Policy {
   [[nodiscard]] static Result<Policy> create(PolicySpec spec);
   [[nodiscard]] const PolicySpec& spec() const { return *spec_; }
   [[nodiscard]] const std::string& name() const { return spec_->name; }
+  /// Phi^-1(target.slo.attainment) (2.326 at 99%; 0 without target.slo): solved once here, so a
+  /// tick never solves for it.
+  [[nodiscard]] double slo_z() const { return slo_z_; }
 
  private:
-  explicit Policy(std::shared_ptr<const PolicySpec> spec) : spec_(std::move(spec)) {}
+  Policy(std::shared_ptr<const PolicySpec> spec, double slo_z)
+      : spec_(std::move(spec)), slo_z_(slo_z) {}
   std::shared_ptr<const PolicySpec> spec_;
+  double slo_z_ = 0;
 };
 
 }  // namespace qfscale::policy

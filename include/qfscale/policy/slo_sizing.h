@@ -105,12 +105,11 @@ struct LevelShift {
   double latest = 0;     ///< the newest tick mean, qps
   double level = 0;      ///< the window's level, qps
   double noise = 0;      ///< sqrt(V / tick + V / window): the spread of latest - level, qps
-  double z = 0;          ///< normal_quantile(attainment)
+  double z = 0;          ///< normal_quantile(attainment): Policy::slo_z()
   double threshold = 0;  ///< level + z x noise
   bool shifted = false;  ///< latest > threshold: size for latest
 };
 [[nodiscard]] LevelShift level_shift(double latest, double level, double variance,
-                                     double tick_seconds, double window_seconds,
-                                     const SloTarget& slo);
+                                     double tick_seconds, double window_seconds, double z);
 
 }  // namespace qfscale::policy

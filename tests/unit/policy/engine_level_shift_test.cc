@@ -45,6 +45,20 @@ TEST_SUITE("policy") {
     }
   }
 
+  TEST_CASE("level shift: a policy solves its z once, at load") {
+    // The engine reads Policy::slo_z() on every tick; it is solved when the policy is created.
+    PolicySpec spec;
+    spec.name = "slo-999";
+    spec.target.slo = SloTarget{.wait = 5s, .attainment = 0.999};
+    const auto with_slo = Policy::create(spec);
+    REQUIRE(with_slo.has_value());
+    CHECK(with_slo->slo_z() == doctest::Approx(3.090232).epsilon(1e-6));
+    spec.target.slo.reset();
+    const auto without = Policy::create(spec);
+    REQUIRE(without.has_value());
+    CHECK(without->slo_z() == 0);
+  }
+
   TEST_CASE("level shift: latest > level + z x sqrt(V / tick + V / window)") {
     const SloTarget slo{.wait = 5s, .attainment = 0.99};
     struct Case {
@@ -69,7 +83,8 @@ TEST_SUITE("policy") {
     };
     for (const auto& c : cases) {
       CAPTURE(c.name);
-      const auto s = level_shift(c.latest, c.level, c.variance, c.tick, c.window, slo);
+      const auto s = level_shift(c.latest, c.level, c.variance, c.tick, c.window,
+                                 normal_quantile(slo.attainment));
       CHECK(s.noise == doctest::Approx(c.noise).epsilon(1e-6));
       CHECK(s.z == doctest::Approx(2.326348).epsilon(1e-6));
       CHECK(s.threshold == doctest::Approx(c.threshold).epsilon(1e-6));

@@ -116,3 +116,29 @@ std::vector<std::string> services_of(const Assignment& assignment, std::string_v
 }
 
 }  // namespace qfscale::coordination
+
+namespace qfscale::coordination {
+
+ClaimPlan plan_claims(const Assignment& assignment, const std::map<int, ShardClaim>& claims,
+                      std::string_view member, std::int64_t lease) {
+  ClaimPlan plan;
+  const int shards = static_cast<int>(assignment.owner_of_shard.size());
+  for (int k = 0; k < shards; ++k) {
+    const bool mine = assignment.owner_of_shard[static_cast<std::size_t>(k)] == member;
+    const auto it = claims.find(k);
+    const bool held = it != claims.end() && it->second.member == member &&
+                      it->second.lease == lease && lease != 0;
+    if (held && !mine) plan.release.push_back(k);
+    if (!mine) continue;
+    if (held) {
+      plan.keep.push_back(k);
+    } else if (it == claims.end()) {
+      plan.claim.push_back(k);
+    } else {
+      plan.waiting.push_back(k);
+    }
+  }
+  return plan;
+}
+
+}  // namespace qfscale::coordination

@@ -71,3 +71,40 @@ struct Assignment {
                                                    std::string_view member);
 
 }  // namespace qfscale::coordination
+
+namespace qfscale::coordination {
+
+/// A shard's owner key (`<prefix>/shards/<k>`) as read from etcd: the member in its value, the
+/// lease it was put with, and its create revision, which is the fencing token of every call on
+/// the shard's services (a later owner always has a larger one).
+struct ShardClaim {
+  std::string member;
+  std::int64_t lease = 0;
+  std::int64_t revision = 0;
+  friend bool operator==(const ShardClaim&, const ShardClaim&) = default;
+};
+
+/// What a member does about the owner keys at the start of a tick, before it acts.
+struct ClaimPlan {
+  /// Held by this member (its name and its current lease) but assigned elsewhere: delete the key
+  /// now, while no call of ours is in flight, so the new owner can take it.
+  std::vector<int> release;
+  /// Assigned to this member and unowned: create the key (txn on create revision 0).
+  std::vector<int> claim;
+  /// Assigned to this member and held already: act on their services.
+  std::vector<int> keep;
+  /// Assigned to this member but held by someone else (an owner that has not released yet, a dead
+  /// one whose lease has not ended, or this member's own previous lease): not acted on this tick.
+  std::vector<int> waiting;
+  friend bool operator==(const ClaimPlan&, const ClaimPlan&) = default;
+};
+
+/// Compares the assignment with the owner keys. Worked: shards 0..3 assigned to [m1, m2, m2, m1]
+/// and keys {0: m2 (lease 7), 1: m2 (lease 7), 3: m1 (lease 5)}; for m2 with lease 7: release
+/// [0], claim [2], keep [1], waiting []; for m1 with lease 5: release [], claim [], keep [3],
+/// waiting [0] (m2 still holds it; m1 takes it on the tick after m2 has let go).
+[[nodiscard]] ClaimPlan plan_claims(const Assignment& assignment,
+                                    const std::map<int, ShardClaim>& claims,
+                                    std::string_view member, std::int64_t lease);
+
+}  // namespace qfscale::coordination

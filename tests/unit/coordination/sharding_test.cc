@@ -124,3 +124,28 @@ TEST_SUITE("coordination") {
 
 }  // namespace
 }  // namespace qfscale::coordination
+
+namespace qfscale::coordination {
+namespace {
+
+TEST_SUITE("coordination") {
+  TEST_CASE("sharding: plan_claims, the worked example of the header") {
+    Assignment a;
+    a.owner_of_shard = {"m1", "m2", "m2", "m1"};
+    const std::map<int, ShardClaim> claims{{0, {.member = "m2", .lease = 7, .revision = 10}},
+                                           {1, {.member = "m2", .lease = 7, .revision = 11}},
+                                           {3, {.member = "m1", .lease = 5, .revision = 12}}};
+    CHECK(plan_claims(a, claims, "m2", 7) ==
+          ClaimPlan{.release = {0}, .claim = {2}, .keep = {1}, .waiting = {}});
+    CHECK(plan_claims(a, claims, "m1", 5) ==
+          ClaimPlan{.release = {}, .claim = {}, .keep = {3}, .waiting = {0}});
+    // A key of this member's previous lease is not ours to act on: it waits for it to end.
+    CHECK(plan_claims(a, claims, "m2", 8) ==
+          ClaimPlan{.release = {}, .claim = {2}, .keep = {}, .waiting = {1}});
+    // (The glue plans only while its member lease is alive, so lease 0 never reaches here.)
+    CHECK(plan_claims(a, {}, "m1", 0).claim == std::vector<int>{0, 3});
+  }
+}
+
+}  // namespace
+}  // namespace qfscale::coordination

@@ -74,6 +74,9 @@ TEST_SUITE("telemetry") {
         "qfscale_service_replica_capacity_qps",
         "qfscale_service_unmet_demand_replicas",
         "qfscale_service_utilization_ratio",
+        "qfscale_shard_members",
+        "qfscale_shard_owned_services",
+        "qfscale_shard_owned_shards",
         "qfscale_tick_errors_total",
     };
     CHECK(e->family_names() == want);

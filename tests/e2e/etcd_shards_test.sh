@@ -179,6 +179,9 @@ joined_at=$((SECONDS - started))
 moved=$(grep -o '"type":"decision".*' audit-d.jsonl | grep -o '"service":"[^"]*"' | sort -u | wc -l)
 [ "$moved" -ge 2 ] && [ "$moved" -le 12 ] || fail "$moved of $count services moved to the fourth controller"
 grep -q "taken over with their state from etcd" d.err || fail "d did not say it took state over"
+"$qfscale" status --controller "${url[d]}" >"$tmp/status.out" 2>&1 || fail "qfscale status: $(cat "$tmp/status.out")"
+head -n1 "$tmp/status.out" | grep -q "^member ctl-d of 4: owns $moved services in [0-9]* of 32 shards$" ||
+  fail "qfscale status does not say the shard: $(head -n1 "$tmp/status.out")"
 echo "ok: the fourth controller took $moved of $count services (a quarter is $((count / 4))) ${joined_at}s into the run"
 
 # The window ends about 34 s into the run (last high recommendation at 10 s, + 24 s). Nothing

@@ -50,7 +50,7 @@
 /// coordination:                             # [none: this controller acts alone]
 ///   etcd:
 ///     endpoints: [http://10.0.0.1:2379, http://10.0.0.2:2379]  # >= 1, http(s)
-///     prefix: /qfscale                      # keys: <prefix>/leader, <prefix>/state/<id>
+///     prefix: /qfscale                      # keys under it: leader, members/, shards/, state/
 ///     leaseTtl: 10s                         # leader lease [10s], 2s..5m
 ///     shards: 64                            # [1: one leader acts on all], 1..4096
 ///     username: qfscale                     # [none]; password from $QFSCALE_ETCD_PASSWORD

@@ -182,7 +182,8 @@ void ShardGate::drop(Controller& controller, std::string_view reason) {
 
 bool ShardGate::apply(Controller& controller, std::int64_t member_token,
                       const std::set<std::string>& services) {
-  if (auto reloaded = controller.reload(restricted(full_, services)); !reloaded) {
+  if (auto reloaded = controller.reload(restricted(full_, services), ReloadKind::Reshard);
+      !reloaded) {
     if (log_) log_(fmt::format("sharding: cannot apply the owned services: {}", reloaded.error()));
     return false;
   }

@@ -485,8 +485,10 @@ void Exporter::on_tick(const TickReport& report) {
 void Exporter::on_config(const ConfigReload& reload) {
   State& s = *state_;
   const std::lock_guard lock(s.mu);
-  s.config_reloads->Add(label("result", reload.success ? kSuccess : kFailure)).Increment();
-  s.config_last_success->Set(reload.success ? 1 : 0);
+  if (reload.load) {
+    s.config_reloads->Add(label("result", reload.success ? kSuccess : kFailure)).Increment();
+    s.config_last_success->Set(reload.success ? 1 : 0);
+  }
   if (!reload.success) return;
 
   s.configured_services.emplace(reload.services.begin(), reload.services.end());

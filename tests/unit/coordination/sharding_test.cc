@@ -40,9 +40,10 @@ TEST_SUITE("coordination") {
     const auto a = assign({"ctl-a", "ctl-b", "ctl-c"}, services, 64);
     const auto b = assign({"ctl-c", "ctl-a", "ctl-b", "ctl-a"}, services, 64);
     CHECK(a == b);
-    // Pinned: a change of hash would reshuffle every running fleet on upgrade.
-    CHECK(rendezvous_weight("instance:cu-1", "7") == rendezvous_weight("instance:cu-1", "7"));
-    CHECK(rendezvous_weight("shard:0", "ctl-a") != rendezvous_weight("shard:0", "ctl-b"));
+    // Pinned (computed independently): every controller, whatever its build, must compute the
+    // same weights, and a changed hash would reshuffle every running fleet on upgrade.
+    CHECK(rendezvous_weight("instance:cu-1", "7") == 10183836076833782958ULL);
+    CHECK(rendezvous_weight("shard:0", "ctl-a") == 12227969652283276539ULL);
     // Every member gets some of 200 services over 64 shards.
     for (const std::string m : {"ctl-a", "ctl-b", "ctl-c"}) {
       CHECK(services_of(a, m).size() > 30);

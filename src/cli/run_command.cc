@@ -22,6 +22,7 @@
 #include "qfscale/controller/etcd_state_store.h"
 #include "qfscale/controller/leadership.h"
 #include "qfscale/controller/run.h"
+#include "qfscale/controller/shard_gate.h"
 #include "qfscale/controller/state_store.h"
 #include "qfscale/coordination/etcd.h"
 #include "qfscale/coordination/leader.h"
@@ -163,7 +164,13 @@ struct Coordination {
   std::unique_ptr<coordination::Etcd> etcd;
   std::unique_ptr<coordination::LeaderElector> elector;
   std::unique_ptr<controller::EtcdStateStore> store;
-  std::unique_ptr<controller::LeaderGate> gate;
+  std::unique_ptr<controller::LeaderGate> gate;   ///< one leader (shards: 1)
+  std::unique_ptr<controller::ShardGate> shards;  ///< or each member on its shards
+
+  [[nodiscard]] qianfan::QianfanApi& api() { return shards ? shards->api() : gate->api(); }
+  [[nodiscard]] bool begin_tick(controller::Controller& controller) {
+    return shards ? shards->begin_tick(controller) : gate->begin_tick(controller);
+  }
 };
 
 Result<Coordination> start_coordination(const controller::EtcdConfig& e, const util::Clock& clock,
@@ -186,12 +193,22 @@ Result<Coordination> start_coordination(const controller::EtcdConfig& e, const u
                                              *c.http, random);
   if (!etcd) return fail(std::move(etcd).error());
   c.etcd = std::move(*etcd);
+  const std::string name = member_name(e);
+  // Sharded, each member "leads" its own membership key: registered while its lease lives.
   c.elector = std::make_unique<coordination::LeaderElector>(
       *c.etcd, clock,
-      coordination::LeaderOptions{.key = e.prefix + "/leader",
-                                  .name = member_name(e),
-                                  .election = {.lease_ttl = e.lease_ttl}});
+      coordination::LeaderOptions{
+          .key = e.shards > 1 ? controller::member_key(e.prefix, name) : e.prefix + "/leader",
+          .name = name,
+          .election = {.lease_ttl = e.lease_ttl}});
   c.store = std::make_unique<controller::EtcdStateStore>(*c.etcd, e.prefix);
+  if (e.shards > 1) {
+    c.shards = std::make_unique<controller::ShardGate>(
+        *c.elector, *c.etcd, api, *c.store, clock, audit, &exporter, log_line,
+        controller::ShardGateOptions{.prefix = e.prefix, .member = name, .shards = e.shards});
+    c.shards->report();
+    return c;
+  }
   c.gate = std::make_unique<controller::LeaderGate>(*c.elector, api, *c.store, clock, audit,
                                                     &exporter, log_line);
   c.gate->report();
@@ -290,7 +307,7 @@ int run_controller(controller::Config config, const bce::Credentials& credential
 
   controller::StateStore* state_store = store ? &*store : nullptr;
   if (coordination) state_store = coordination->store.get();
-  controller::Dependencies deps{.api = coordination ? &coordination->gate->api() : api->get(),
+  controller::Dependencies deps{.api = coordination ? &coordination->api() : api->get(),
                                 .qps = qps->get(),
                                 .clock = &clock,
                                 .sinks = {exporter->get()},
@@ -346,6 +363,7 @@ int run_controller(controller::Config config, const bce::Credentials& credential
                             const Status& applied) {
       if (loaded && applied) {
         log_line(fmt::format("reloaded {}: {} services", file, loaded->services.size()));
+        if (coordination && coordination->shards) coordination->shards->set_config(*loaded);
         for (const auto key : controller::restart_only_changes(started, *loaded)) {
           log_line(fmt::format("{} changed: takes effect on restart", key));
         }
@@ -366,12 +384,18 @@ int run_controller(controller::Config config, const bce::Credentials& credential
     };
   }
   if (coordination) {
-    options.before_tick = [&] { return coordination->gate->begin_tick(controller); };
+    options.before_tick = [&] { return coordination->begin_tick(controller); };
+    if (coordination->shards) coordination->shards->set_config(controller.config());
     coordination->elector->start();
-    log_line(fmt::format("coordination: etcd at {}, leader key {}/leader, this member {}",
-                         fmt::join(controller.config().coordination.etcd->endpoints, ", "),
-                         controller.config().coordination.etcd->prefix,
+    const auto& e = *controller.config().coordination.etcd;
+    log_line(fmt::format("coordination: etcd at {}, {} key {}, this member {}",
+                         fmt::join(e.endpoints, ", "), e.shards > 1 ? "member" : "leader",
+                         coordination->elector->options().key,
                          coordination->elector->options().name));
+    if (e.shards > 1) {
+      log_line(fmt::format("sharding: {} shards over the live members under {}/members/", e.shards,
+                           e.prefix));
+    }
   }
   const auto reason = controller::run_loop(controller, clock, options);
   // Hand over at once: revoking the lease deletes the leader key, so a follower takes over

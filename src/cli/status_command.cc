@@ -255,6 +255,18 @@ int run_status(const StatusOptions& options) {
       }
     } else {
       if (!header_printed) {
+        // Under coordination, who this controller is first: "member ctl-c of 3: owns 40
+        // services in 21 of 64 shards", "leader (fencing token 57)", "follower: standing by".
+        const std::string_view readyz = fetched->readyz_body;
+        const auto line = readyz.substr(0, readyz.find('\n'));
+        std::string_view role;
+        if (line.starts_with("follower:")) role = line;
+        if (line.starts_with("leader (")) role = line.substr(0, line.find(')') + 1);
+        if (const auto end = line.find(" shards");
+            line.starts_with("member ") && end != line.npos) {
+          role = line.substr(0, end + 7);
+        }
+        if (!role.empty()) fmt::print("{}\n", role);
         print_header(wide);
         header_printed = true;
       }

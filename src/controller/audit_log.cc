@@ -9,6 +9,7 @@
 #include <atomic>
 #include <cerrno>
 #include <cstring>
+#include <map>
 #include <mutex>
 #include <string>
 #include <utility>
@@ -106,6 +107,8 @@ void stamp(std::string& lines, std::int64_t token) {
 struct AuditLog::Impl {
   AuditLogOptions options;
   std::atomic<std::int64_t> fencing_token{0};
+  std::mutex tokens_mutex;
+  std::map<std::string, std::int64_t, std::less<>> service_tokens;  // guarded by tokens_mutex
   std::mutex mutex;
   int fd = -1;
   /// Bytes not written yet (after a failed or short write), oldest first.
@@ -237,14 +240,28 @@ AuditLog::~AuditLog() = default;
 
 void AuditLog::on_tick(const telemetry::TickReport& report) {
   std::string lines;
-  for (const auto& s : report.services) {
-    append_decision_line(lines, s.decision);
-    for (const auto& c : s.decision.calls) {
-      if (logged(c.outcome)) append_scale_line(lines, s.decision, c);
-    }
+  std::map<std::string, std::int64_t, std::less<>> tokens;
+  {
+    const std::lock_guard lock(impl_->tokens_mutex);
+    tokens = impl_->service_tokens;
   }
-  if (!report.errors.empty()) append_tick_line(lines, report);
-  stamp(lines, impl_->fencing_token.load());
+  const auto global = impl_->fencing_token.load();
+  for (const auto& s : report.services) {
+    std::string service_lines;
+    append_decision_line(service_lines, s.decision);
+    for (const auto& c : s.decision.calls) {
+      if (logged(c.outcome)) append_scale_line(service_lines, s.decision, c);
+    }
+    const auto it = tokens.find(s.decision.service.value);
+    stamp(service_lines, it != tokens.end() ? it->second : global);
+    lines += service_lines;
+  }
+  if (!report.errors.empty()) {
+    std::string tick_line;
+    append_tick_line(tick_line, report);
+    stamp(tick_line, global);
+    lines += tick_line;
+  }
   const std::lock_guard lock(impl_->mutex);
   if (lines.empty() && impl_->pending.empty()) return;
   impl_->append(lines);
@@ -273,6 +290,11 @@ void AuditLog::record_config(util::SystemTime at, bool success, std::string_view
 }
 
 void AuditLog::set_fencing_token(std::int64_t token) { impl_->fencing_token.store(token); }
+
+void AuditLog::set_service_tokens(std::map<std::string, std::int64_t, std::less<>> tokens) {
+  const std::lock_guard lock(impl_->tokens_mutex);
+  impl_->service_tokens = std::move(tokens);
+}
 
 Status AuditLog::last_status() const {
   const std::lock_guard lock(impl_->mutex);

@@ -19,9 +19,9 @@ void ConfigReader::read_coordination(const YAML::Node& node) {
   const auto* etcd = get(*f, "etcd");
   if (etcd == nullptr) return;
   const std::string at = child(path, "etcd");
-  const auto e = mapping(
-      *etcd, at,
-      {"endpoints", "prefix", "leaseTtl", "username", "name", "caFile", "certFile", "keyFile"});
+  const auto e = mapping(*etcd, at,
+                         {"endpoints", "prefix", "leaseTtl", "shards", "username", "name", "caFile",
+                          "certFile", "keyFile"});
   if (!e) return;
   EtcdConfig c;
   require(*e, *etcd, at, "endpoints", "a list of etcd client URLs such as http://127.0.0.1:2379");
@@ -67,6 +67,7 @@ void ConfigReader::read_coordination(const YAML::Node& node) {
     }
   }
   read_seconds(*e, at, "leaseTtl", kMinLeaseTtl, kMaxLeaseTtl, c.lease_ttl);
+  read_int(*e, at, "shards", 1, kMaxShards, c.shards);
   optional_field(*e, at, "username", c.username);
   optional_field(*e, at, "name", c.name);
   if (const auto* n = get(*e, "caFile")) read_ca_file(*n, child(at, "caFile"), c.ca_file);

@@ -141,8 +141,9 @@ std::string to_yaml(const Config& config) {
       endpoints += util::json_string(url);
     }
     out += fmt::format(
-        "coordination:\n  etcd:\n    endpoints: [{}]\n    prefix: {}\n    leaseTtl: {}\n",
-        endpoints, util::json_string(e->prefix), policy::format_duration(e->lease_ttl));
+        "coordination:\n  etcd:\n    endpoints: [{}]\n    prefix: {}\n    leaseTtl: {}\n    "
+        "shards: {}\n",
+        endpoints, util::json_string(e->prefix), policy::format_duration(e->lease_ttl), e->shards);
     out += e->username.empty() ? std::string("    # username: not set: no authentication\n")
                                : fmt::format("    username: {}\n", util::json_string(e->username));
     out += e->name.empty() ? std::string("    # name: not set: <host>:<pid>\n")

@@ -26,8 +26,8 @@ struct Controller::Impl {
                   [&](const auto& entry) { return !layout.service_index.contains(entry.first); });
   }
 
-  void report_config(bool success) const {
-    telemetry::ConfigReload reload{.success = success};
+  void report_config(bool success, bool load = true) const {
+    telemetry::ConfigReload reload{.success = success, .load = load};
     if (success) {
       reload.services = layout.service_ids;
       reload.instances = layout.instance_ids;
@@ -72,13 +72,14 @@ Controller::~Controller() = default;
 
 telemetry::TickReport Controller::tick(util::SystemTime now) { return impl_->tick(now); }
 
-Status Controller::reload(Config config) {
+Status Controller::reload(Config config, ReloadKind kind) {
+  const bool load = kind == ReloadKind::Load;
   if (auto checked = detail::check_config(config); !checked) {
-    impl_->report_config(false);
+    impl_->report_config(false, load);
     return checked;
   }
   impl_->adopt(std::move(config));
-  impl_->report_config(true);
+  impl_->report_config(true, load);
   return util::ok();
 }
 

@@ -1,6 +1,7 @@
 #include "qfscale/controller/etcd_state_store.h"
 
 #include <algorithm>
+#include <functional>
 #include <utility>
 
 #include <fmt/format.h>
@@ -45,53 +46,123 @@ Result<EngineStates> EtcdStateStore::load() const {
       states[id] = std::move(state);
     }
   }
+  if (auto actuations = load_actuations(); !actuations) return fail(std::move(actuations).error());
   return states;
 }
 
-void EtcdStateStore::refresh(const std::vector<model::ServiceId>& services) const {
-  for (const auto& id : services) {
-    auto got = etcd_.range({.key = key_of(id)});
-    if (!got) return;
-    known_[id].mod_revision = got->kvs.empty() ? 0 : got->kvs.front().mod_revision;
-  }
+std::string EtcdStateStore::actuation_key_of(const model::ServiceId& id) const {
+  return fmt::format("{}/actuation/{}", prefix_, id.value);
 }
+
+Status EtcdStateStore::load_actuations() const {
+  const std::string prefix = prefix_ + "/actuation/";
+  auto range = etcd_.range({.key = prefix, .range_end = coordination::prefix_end(prefix)});
+  if (!range) return fail(std::move(range).error().with_context("reading the last actuations"));
+  std::map<model::ServiceId, KnownActuation> loaded;
+  for (const auto& kv : range->kvs) {
+    auto decoded = decode_actuation(kv.value);
+    if (!decoded) {
+      return fail(std::move(decoded).error().with_context(fmt::format("etcd key {}", kv.key)));
+    }
+    loaded[model::ServiceId{kv.key.substr(prefix.size())}] =
+        KnownActuation{.mod_revision = kv.mod_revision, .saved = *decoded, .latest = *decoded};
+  }
+  const std::lock_guard lock(actuations_mutex_);
+  actuations_ = std::move(loaded);
+  return util::ok();
+}
+
+void EtcdStateStore::record_actuation(const model::ServiceId& service, LastActuation actuation) {
+  const std::lock_guard lock(actuations_mutex_);
+  actuations_[service].latest = std::move(actuation);
+}
+
+std::map<model::ServiceId, LastActuation> EtcdStateStore::actuations() const {
+  const std::lock_guard lock(actuations_mutex_);
+  std::map<model::ServiceId, LastActuation> out;
+  for (const auto& [id, known] : actuations_) {
+    if (known.latest) out.emplace(id, *known.latest);
+  }
+  return out;
+}
+
+namespace {
+
+// One compare-and-swap put: `key` if its mod revision is still `expected`.
+struct Write {
+  std::string key;
+  std::int64_t expected = 0;
+  std::string value;
+  std::function<void(std::int64_t)> written;    ///< after the write, with its revision
+  std::function<void(std::int64_t)> refreshed;  ///< after a refused write, with etcd's revision
+};
+
+}  // namespace
 
 Status EtcdStateStore::save(const EngineStates& states, util::SystemTime now) const {
   if (token_ == 0) {
     return fail(ErrorCode::Internal, "no leader term: engine states are written only by a leader");
   }
-  std::vector<const EngineStates::value_type*> changed;
-  for (const auto& entry : states) {
-    const auto it = known_.find(entry.first);
-    if (it == known_.end() || !(it->second.state == entry.second)) changed.push_back(&entry);
+  std::vector<Write> writes;
+  for (const auto& [id, state] : states) {
+    const auto it = known_.find(id);
+    if (it != known_.end() && it->second.state == state) continue;
+    writes.push_back(
+        {.key = key_of(id),
+         .expected = it == known_.end() ? 0 : it->second.mod_revision,
+         .value = encode_states({{id, state}}, now),
+         .written =
+             [this, id = id, state = state](std::int64_t revision) {
+               known_[id] = Known{.mod_revision = revision, .state = state};
+             },
+         .refreshed = [this,
+                       id = id](std::int64_t revision) { known_[id].mod_revision = revision; }});
   }
-  for (std::size_t first = 0; first < changed.size(); first += kServicesPerTxn) {
-    const auto last = std::min(changed.size(), first + kServicesPerTxn);
+  {
+    const std::lock_guard lock(actuations_mutex_);
+    for (const auto& [id, known] : actuations_) {
+      if (!known.latest || known.saved == known.latest) continue;
+      writes.push_back({.key = actuation_key_of(id),
+                        .expected = known.mod_revision,
+                        .value = encode_actuation(*known.latest),
+                        .written =
+                            [this, id = id, sent = *known.latest](std::int64_t rev) {
+                              const std::lock_guard relock(actuations_mutex_);
+                              auto& entry = actuations_[id];
+                              entry.mod_revision = rev;
+                              entry.saved = sent;
+                            },
+                        .refreshed =
+                            [this, id = id](std::int64_t rev) {
+                              const std::lock_guard relock(actuations_mutex_);
+                              actuations_[id].mod_revision = rev;
+                            }});
+    }
+  }
+  for (std::size_t first = 0; first < writes.size(); first += kServicesPerTxn) {
+    const auto last = std::min(writes.size(), first + kServicesPerTxn);
     coordination::TxnRequest txn;
     txn.compare.push_back({.key = leader_key_,
                            .target = coordination::CompareTarget::Create,
                            .result = coordination::CompareResult::Equal,
                            .number = token_});
-    std::vector<model::ServiceId> ids;
-    std::vector<std::string> values;
+    std::vector<std::string> keys;
     for (std::size_t i = first; i < last; ++i) {
-      const auto& [id, state] = *changed[i];
-      const auto it = known_.find(id);
-      txn.compare.push_back({.key = key_of(id),
+      const auto& w = writes[i];
+      txn.compare.push_back({.key = w.key,
                              .target = coordination::CompareTarget::Mod,
                              .result = coordination::CompareResult::Equal,
-                             .number = it == known_.end() ? 0 : it->second.mod_revision});
-      values.push_back(encode_states({{id, state}}, now));
-      bytes_ += static_cast<std::int64_t>(values.back().size());
-      txn.success.push_back(coordination::put_op(key_of(id), values.back()));
-      ids.push_back(id);
+                             .number = w.expected});
+      bytes_ += static_cast<std::int64_t>(w.value.size());
+      txn.success.push_back(coordination::put_op(w.key, w.value));
+      keys.push_back(w.key);
     }
     txn.failure.push_back(coordination::range_op(leader_key_));
     ++writes_;
     auto result = etcd_.txn(txn);
     if (!result) {
       return fail(std::move(result).error().with_context(
-          fmt::format("writing the engine states of {} services", ids.size())));
+          fmt::format("writing the engine states of {} services", keys.size())));
     }
     if (!result->succeeded) {
       std::int64_t holder = 0;
@@ -100,20 +171,22 @@ Status EtcdStateStore::save(const EngineStates& states, util::SystemTime now) co
       }
       if (holder != token_) {
         return fail(ErrorCode::Remote,
-                    fmt::format("engine states not written: this controller is no longer the "
-                                "leader (the leader key's revision is {}, ours {})",
-                                holder, token_));
+                    fmt::format("engine states not written: this controller is no longer the {} "
+                                "(the {} key's revision is {}, ours {})",
+                                guard_ == Guard::Leader ? "leader" : "registered member",
+                                guard_ == Guard::Leader ? "leader" : "member", holder, token_));
       }
-      refresh(ids);
+      for (std::size_t i = first; i < last; ++i) {
+        auto got = etcd_.range({.key = writes[i].key});
+        if (!got) break;
+        writes[i].refreshed(got->kvs.empty() ? 0 : got->kvs.front().mod_revision);
+      }
       return fail(ErrorCode::Remote,
-                  fmt::format("engine states not written: the state of a service among {} "
-                              "changed in etcd since this leader read it; written next tick",
-                              fmt::join(ids, ", ")));
+                  fmt::format("engine states not written: a key among {} changed in etcd since "
+                              "this controller read it; written next tick",
+                              fmt::join(keys, ", ")));
     }
-    for (std::size_t i = first; i < last; ++i) {
-      const auto& [id, state] = *changed[i];
-      known_[id] = Known{.mod_revision = result->revision, .state = state};
-    }
+    for (std::size_t i = first; i < last; ++i) writes[i].written(result->revision);
   }
   return util::ok();
 }

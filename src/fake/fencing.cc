@@ -1,5 +1,6 @@
 #include "fake/fencing.h"
 
+#include <algorithm>
 #include <charconv>
 
 #include <fmt/format.h>
@@ -29,14 +30,16 @@ std::optional<FencingRefusal> FencingLedger::check(std::string_view action,
                       header->substr(0, 40))};
     } else {
       call.token = token;
-      if (token < newest_) {
+      auto& newest = newest_of_[std::string(service)];
+      if (token < newest) {
         refusal = FencingRefusal{
             "FencingTokenStale",
             fmt::format("fencing token {} is older than {}, which this server has already seen: "
                         "a newer leader acts now, so this {} is refused",
-                        token, newest_, action)};
+                        token, newest, action)};
       } else {
-        newest_ = token;
+        newest = token;
+        newest_ = std::max(newest_, token);
       }
     }
   }

@@ -1,11 +1,14 @@
 #pragma once
 
 // The fake's fencing check (`qfscale fake-qianfan --fencing`): every ScaleService and
-// ModifyService must carry `x-qfscale-fencing-token`; one older than the newest token seen is
-// refused with 409 FencingTokenStale, so a deposed leader's late call cannot undo its
-// successor's. Every call is recorded, accepted or not, for GET /admin/fencing.
+// ModifyService must carry `x-qfscale-fencing-token`; one older than the newest token seen for
+// that service is refused with 409 FencingTokenStale, so a deposed owner's late call cannot undo
+// its successor's. Per service because with sharding (coordination/sharding.h) each shard has
+// its own owner and token: one shard's newer token says nothing about another shard's services.
+// Every call is recorded, accepted or not, for GET /admin/fencing.
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -32,11 +35,13 @@ class FencingLedger {
   /// newest seen.
   std::optional<FencingRefusal> check(std::string_view action, std::string_view service,
                                       std::optional<std::string_view> header);
-  /// `{"newest": N, "calls": [{"action", "service", "token", "accepted"}, ...]}`, oldest first.
+  /// `{"newest": N (over all services), "calls": [{"action", "service", "token", "accepted"},
+  /// ...]}`, oldest first.
   [[nodiscard]] std::string to_json() const;
 
  private:
   std::int64_t newest_ = 0;
+  std::map<std::string, std::int64_t, std::less<>> newest_of_;
   std::vector<FencedCall> calls_;
 };
 

@@ -120,6 +120,9 @@ struct Exporter::State {
   Gauge* config_last_success = nullptr;
   Gauge* leader = nullptr;
   Gauge* fencing_token = nullptr;
+  Gauge* shard_members = nullptr;
+  Gauge* owned_shards = nullptr;
+  Gauge* owned_services = nullptr;
   Gauge* lease_remaining = nullptr;
 
   std::mutex mu;                          // guards everything below and serialises writers
@@ -260,6 +263,19 @@ void Exporter::State::build() {
                          "Seconds until this controller stops acting unless its etcd lease is "
                          "renewed; 0 without a lease.")
                          .Add({});
+  shard_members = &add(BuildGauge(), "qfscale_shard_members",
+                       "Live controllers registered in etcd, with coordination.etcd.shards >= 2; "
+                       "0 otherwise.")
+                       .Add({});
+  owned_shards =
+      &add(BuildGauge(), "qfscale_shard_owned_shards",
+           "Shards this controller owns and acts on, with coordination.etcd.shards >= 2; "
+           "0 otherwise.")
+           .Add({});
+  owned_services = &add(BuildGauge(), "qfscale_shard_owned_services",
+                        "Services in the shards this controller owns, with "
+                        "coordination.etcd.shards >= 2; 0 otherwise.")
+                        .Add({});
   for (const auto result : {kSuccess, kFailure}) {
     reconcile_runs->Add(label("result", result));
     config_reloads->Add(label("result", result));
@@ -469,8 +485,10 @@ void Exporter::on_tick(const TickReport& report) {
 void Exporter::on_config(const ConfigReload& reload) {
   State& s = *state_;
   const std::lock_guard lock(s.mu);
-  s.config_reloads->Add(label("result", reload.success ? kSuccess : kFailure)).Increment();
-  s.config_last_success->Set(reload.success ? 1 : 0);
+  if (reload.load) {
+    s.config_reloads->Add(label("result", reload.success ? kSuccess : kFailure)).Increment();
+    s.config_last_success->Set(reload.success ? 1 : 0);
+  }
   if (!reload.success) return;
 
   s.configured_services.emplace(reload.services.begin(), reload.services.end());
@@ -510,6 +528,9 @@ void Exporter::on_leadership(const Leadership& leadership) {
   s.leader->Set(leadership.leader ? 1 : 0);
   s.fencing_token->Set(static_cast<double>(leadership.fencing_token));
   s.lease_remaining->Set(std::max(leadership.lease_remaining_seconds, 0.0));
+  s.shard_members->Set(leadership.members);
+  s.owned_shards->Set(leadership.owned_shards);
+  s.owned_services->Set(leadership.owned_services);
 }
 
 Leadership Exporter::leadership() const {
@@ -544,8 +565,12 @@ Readiness Exporter::readiness() const {
                     : std::string("follower: standing by (no leader seen yet)");
     return r;
   }
-  const std::string role =
+  std::string role =
       l.coordinated ? fmt::format("leader (fencing token {}): ", l.fencing_token) : std::string();
+  if (l.shards > 0) {
+    role = fmt::format("member {} of {}: owns {} services in {} of {} shards: ", l.member,
+                       l.members, l.owned_services, l.owned_shards, l.shards);
+  }
   r = readiness_alone();
   r.message = role + r.message;
   return r;

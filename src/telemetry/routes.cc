@@ -73,6 +73,10 @@ void add_routes(http::Router& router, const Exporter& exporter) {
     w.key("lease_remaining_seconds").number(std::max(l.lease_remaining_seconds, 0.0));
     w.key("member").string(l.member);
     w.key("last_error").string(l.last_error);
+    w.key("shards").integer(l.shards);
+    w.key("members").integer(l.members);
+    w.key("owned_shards").integer(l.owned_shards);
+    w.key("owned_services").integer(l.owned_services);
     w.end_object();
     return http::json_response(200, w.take());
   });

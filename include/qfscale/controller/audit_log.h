@@ -25,6 +25,7 @@
 /// the next write.
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -64,6 +65,9 @@ class AuditLog final : public telemetry::TelemetrySink {
   /// From now on every line ends with `"fencingToken":N` (the leader key's revision under
   /// which it was decided, coordination/election.h); 0 (the default) adds nothing.
   void set_fencing_token(std::int64_t token);
+  /// With sharding each service has its own token (its shard's owner key revision): a decision
+  /// or scale line of a service in `tokens` ends with that one instead. Empty: the one above.
+  void set_service_tokens(std::map<std::string, std::int64_t, std::less<>> tokens);
 
   /// The last write or fsync error, if any (the controller reports it; the tick goes on).
   [[nodiscard]] Status last_status() const;

@@ -50,8 +50,9 @@
 /// coordination:                             # [none: this controller acts alone]
 ///   etcd:
 ///     endpoints: [http://10.0.0.1:2379, http://10.0.0.2:2379]  # >= 1, http(s)
-///     prefix: /qfscale                      # keys: <prefix>/leader, <prefix>/state/<id>
+///     prefix: /qfscale                      # keys under it: leader, members/, shards/, state/
 ///     leaseTtl: 10s                         # leader lease [10s], 2s..5m
+///     shards: 64                            # [1: one leader acts on all], 1..4096
 ///     username: qfscale                     # [none]; password from $QFSCALE_ETCD_PASSWORD
 ///     name: ctl-a                           # this member in the leader key [host:pid]
 ///     caFile: /etc/qfscale/etcd-ca.pem      # CAs for https endpoints [system store]
@@ -108,6 +109,9 @@ inline constexpr int kMaxAuditLogKeep = 100;                     ///< loop.audit
 /// timeout), and a longer one leaves services unmanaged that long after a leader dies.
 inline constexpr std::chrono::seconds kMinLeaseTtl{2};
 inline constexpr std::chrono::seconds kMaxLeaseTtl{300};
+/// coordination.etcd.shards in [1, 4096]: each shard is one owner key in etcd and one rendezvous
+/// pick per member and tick, so a few hundred are plenty for tens of thousands of services.
+inline constexpr int kMaxShards = 4096;
 /// The policy of a service that names none.
 inline constexpr std::string_view kDefaultPolicy = "balanced";
 
@@ -180,6 +184,9 @@ struct EtcdConfig {
   std::vector<std::string> endpoints;  ///< http(s) URLs, at least one
   std::string prefix = "/qfscale";     ///< starts with "/", no trailing "/"
   std::chrono::seconds lease_ttl{10};
+  /// 1: one leader acts on every service. More: services are split over this many shards, each
+  /// owned by one live member (coordination/sharding.h).
+  int shards = 1;
   std::string username;   ///< empty: no authentication
   std::string name;       ///< empty: "<host>:<pid>" at start
   std::string ca_file;    ///< PEM CAs for https endpoints, absolute; empty: the system store

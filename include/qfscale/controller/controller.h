@@ -82,6 +82,8 @@ struct Dependencies {
   AuditLog* audit_log = nullptr;
 };
 
+enum class ReloadKind { Load, Reshard };
+
 /// Thread-safety: `tick` and `reload` must be called from one thread at a time (the loop);
 /// `states()` too. Sinks may be read concurrently by their own rules.
 class Controller {
@@ -103,7 +105,9 @@ class Controller {
   /// ones start empty; removed ones are forgotten. Reports the reload to the sinks. A config that
   /// is not self-consistent (duplicate ids, a service on an unconfigured instance; the loader
   /// never produces one) is InvalidInput, reported as a failed reload, and the old one stays.
-  Status reload(Config config);
+  /// `Reshard`: the same config restricted to the services this member now owns (sharding):
+  /// reported to the sinks without counting as a config load.
+  Status reload(Config config, ReloadKind kind = ReloadKind::Load);
 
   /// Reads the engine states from the state store again, dropping services the config does not
   /// list: a controller that becomes the leader resumes the stabilization windows its

@@ -88,6 +88,12 @@ struct Leadership {
   double lease_remaining_seconds = 0;
   std::string member;      ///< this controller's name in the leader key
   std::string last_error;  ///< the last failed etcd call, empty after a success
+  /// With sharding (coordination/sharding.h): the shard count (0: not sharded), the live members
+  /// seen, and what this member owns and acts on.
+  int shards = 0;
+  int members = 0;
+  int owned_shards = 0;
+  int owned_services = 0;
 };
 
 /// Thread-safety: every method is safe to call concurrently from any thread; `on_tick` and

@@ -197,6 +197,10 @@ struct TickReport {
 /// The result of loading the controller config (the first load counts too).
 struct ConfigReload {
   bool success = true;
+  /// False when the config did not change but the part of it this controller acts on did (a
+  /// shard handed over or taken over, controller/shard_gate.h): the services and instances
+  /// apply, the config load counters do not count it.
+  bool load = true;
   /// On success, the configured services and instances: series and decisions of services and
   /// instances not listed are removed (every series, those created on first use included),
   /// and the alerted per-service counter series of listed services are created at 0 (the others

@@ -239,6 +239,21 @@ TEST_SUITE("controller") {
     }
   }
 
+  TEST_CASE("audit log: with sharding each service's lines carry its own shard's token") {
+    test::TempDir dir("qfscale-audit-");
+    const auto path = dir.file("audit.jsonl");
+    auto log = AuditLog::open({.path = path});
+    REQUIRE(log.has_value());
+    (*log)->set_fencing_token(7);
+    (*log)->set_service_tokens({{"svc-a", 41}, {"svc-b", 57}});
+    (*log)->on_tick(tick({decision("svc-a", kT0), decision("svc-b", kT0)}));
+    const auto lines = lines_of(path);
+    REQUIRE(lines.size() == 2);
+    CHECK(lines[0].find("\"service\":\"svc-a\"") != std::string::npos);
+    CHECK(lines[0].ends_with(",\"fencingToken\":41}"));
+    CHECK(lines[1].ends_with(",\"fencingToken\":57}"));
+  }
+
   TEST_CASE("audit log: a tick with no services writes nothing") {
     test::TempDir dir("qfscale-audit-");
     const auto path = dir.file("audit.jsonl");

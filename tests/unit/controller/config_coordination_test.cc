@@ -34,6 +34,7 @@ TEST_SUITE("controller") {
           std::vector<std::string>{"http://127.0.0.1:2379", "https://e2:2379"});
     CHECK(c->coordination.etcd->prefix == "/qfscale");
     CHECK(c->coordination.etcd->lease_ttl == 10s);
+    CHECK(c->coordination.etcd->shards == 1);
     // The effective config reads back the same.
     MemoryFiles files;
     auto again = parse_config(to_yaml(*c), "/etc/qfscale/qfscale.yaml", files.reader(), zones());
@@ -57,6 +58,17 @@ TEST_SUITE("controller") {
         {.name = "ttl above maximum",
          .etcd = "endpoints: [http://a:1], leaseTtl: 301s",
          .want = "8:58: coordination.etcd.leaseTtl: 301s is out of range, must be in [2s, 5m]"},
+        {.name = "one shard", .etcd = "endpoints: [http://a:1], shards: 1", .want = ""},
+        {.name = "most shards", .etcd = "endpoints: [http://a:1], shards: 4096", .want = ""},
+        {.name = "no shard",
+         .etcd = "endpoints: [http://a:1], shards: 0",
+         .want = "8:56: coordination.etcd.shards: 0 is out of range, must be in [1, 4096]"},
+        {.name = "too many shards",
+         .etcd = "endpoints: [http://a:1], shards: 4097",
+         .want = "8:56: coordination.etcd.shards: 4097 is out of range, must be in [1, 4096]"},
+        {.name = "shards not a number",
+         .etcd = "endpoints: [http://a:1], shards: many",
+         .want = "8:56: coordination.etcd.shards: many is not an integer"},
         {.name = "no endpoints",
          .etcd = "prefix: /x",
          .want = "8:22: coordination.etcd.endpoints: is required, must be a list of etcd client "
@@ -85,9 +97,9 @@ TEST_SUITE("controller") {
          .etcd = "endpoints: [http://a:1], certFile: c, keyFile: k"},
         {.name = "unknown key",
          .etcd = "endpoints: [http://a:1], leaseTTL: 10s",
-         .want =
-             "8:48: coordination.etcd.leaseTTL: unknown field, did you mean 'leaseTtl'? "
-             "(allowed: endpoints, prefix, leaseTtl, username, name, caFile, certFile, keyFile)"},
+         .want = "8:48: coordination.etcd.leaseTTL: unknown field, did you mean 'leaseTtl'? "
+                 "(allowed: endpoints, prefix, leaseTtl, shards, username, name, caFile, certFile, "
+                 "keyFile)"},
     };
     for (const auto& c : cases) {
       CAPTURE(c.name);
@@ -99,6 +111,16 @@ TEST_SUITE("controller") {
       REQUIRE_FALSE(r.has_value());
       CHECK(joined(lines_of(r.error())) == std::string(c.want) + "\n");
     }
+  }
+
+  TEST_CASE("config coordination: shards reads back through the effective config") {
+    auto c = parse_with("endpoints: [http://a:1], shards: 64");
+    REQUIRE(c.has_value());
+    CHECK(c->coordination.etcd->shards == 64);
+    MemoryFiles files;
+    auto again = parse_config(to_yaml(*c), "/etc/qfscale/qfscale.yaml", files.reader(), zones());
+    REQUIRE(again.has_value());
+    CHECK(again->coordination.etcd->shards == 64);
   }
 
   TEST_CASE("config coordination: a changed coordination section waits for a restart") {

@@ -13,10 +13,11 @@ using testing::Harness;
 using testing::kAlpha;
 using testing::kUnitA;
 
-http::Response fenced_scale(Harness& h, int replicas, std::string token) {
+http::Response fenced_scale(Harness& h, int replicas, std::string token,
+                            std::string_view service = kAlpha, std::string_view unit = kUnitA) {
   auto request = testing::signed_request(
       h.clock, "/v2/service", "ScaleService",
-      R"({"serviceId":")" + std::string(kAlpha) + R"(","instanceId":")" + std::string(kUnitA) +
+      R"({"serviceId":")" + std::string(service) + R"(","instanceId":")" + std::string(unit) +
           R"(","deploymentReplicasCount":)" + std::to_string(replicas) + "}");
   if (!token.empty()) request.headers.push_back({"x-qfscale-fencing-token", std::move(token)});
   return h.fake->handle(request);
@@ -59,6 +60,17 @@ TEST_SUITE("fake") {
           "\"accepted\":false},"
           "{\"action\":\"ScaleService\",\"service\":\"svco-aaaaaaaaaaa1\",\"token\":0,"
           "\"accepted\":false}]}\n");
+  }
+
+  TEST_CASE("fake fencing: tokens are compared per service (one owner per shard)") {
+    Scenario s = testing::test_scenario();
+    s.fencing = true;
+    Harness h(s);
+    CHECK(fenced_scale(h, 1, "57", kAlpha).status == 200);          // the owner of alpha's shard
+    CHECK(fenced_scale(h, 1, "41", testing::kBeta).status == 200);  // another shard's owner
+    CHECK(fenced_scale(h, 1, "41", kAlpha).status == 409);          // alpha has seen 57
+    const auto log = h.get("/admin/fencing");
+    CHECK(log.body.starts_with("{\"newest\":57,"));
   }
 
   TEST_CASE("fake fencing: off by default, tokens are ignored") {

@@ -74,6 +74,9 @@ TEST_SUITE("telemetry") {
         "qfscale_service_replica_capacity_qps",
         "qfscale_service_unmet_demand_replicas",
         "qfscale_service_utilization_ratio",
+        "qfscale_shard_members",
+        "qfscale_shard_owned_services",
+        "qfscale_shard_owned_shards",
         "qfscale_tick_errors_total",
     };
     CHECK(e->family_names() == want);
@@ -448,6 +451,22 @@ TEST_SUITE("telemetry") {
     CHECK(after.find("compute_unit=\"unit-2\"") == std::string::npos);
     REQUIRE(e->last_decisions().size() == 1);
     CHECK(e->last_decisions()[0].service == ServiceId{"svc-a"});
+  }
+
+  TEST_CASE("exporter: a shard handed over drops its services' series, not counted as a load") {
+    util::ManualClock clock;
+    const auto e = make_exporter(clock);
+    e->on_config({.success = true,
+                  .services = {ServiceId{"svc-a"}, ServiceId{"svc-c"}},
+                  .instances = {InstanceId{"unit-1"}, InstanceId{"unit-2"}}});
+    e->on_tick(test::golden_tick());
+    e->on_config({.success = true,
+                  .load = false,
+                  .services = {ServiceId{"svc-a"}},
+                  .instances = {InstanceId{"unit-1"}}});
+    const std::string t = e->render_metrics();
+    CHECK(t.find("service=\"svc-c\"") == std::string::npos);
+    CHECK(value_of(t, R"(qfscale_config_reloads_total{result="success"})") == 1.0);
   }
 
   TEST_CASE("exporter: a failed first config load reports 0 for last reload success") {

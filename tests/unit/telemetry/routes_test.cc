@@ -229,7 +229,8 @@ TEST_SUITE("telemetry") {
     auto res = get(f.router, "/api/v1/status");
     CHECK(res.status == 200);
     CHECK(res.body == R"({"role":"leader","fencing_token":null,"coordination":"none",)"
-                      R"("lease_remaining_seconds":0,"member":"","last_error":""})");
+                      R"("lease_remaining_seconds":0,"member":"","last_error":"",)"
+                      R"("shards":0,"members":0,"owned_shards":0,"owned_services":0})");
 
     f.exporter->on_leadership({.coordinated = true,
                                .leader = false,
@@ -238,7 +239,8 @@ TEST_SUITE("telemetry") {
                                .member = "ctl-b"});
     res = get(f.router, "/api/v1/status");
     CHECK(res.body == R"({"role":"follower","fencing_token":41,"coordination":"etcd",)"
-                      R"("lease_remaining_seconds":2.5,"member":"ctl-b","last_error":""})");
+                      R"("lease_remaining_seconds":2.5,"member":"ctl-b","last_error":"",)"
+                      R"("shards":0,"members":0,"owned_shards":0,"owned_services":0})");
     res = get(f.router, "/readyz");
     CHECK(res.status == 200);  // standing by is a follower's job
     CHECK(res.body.starts_with("follower: standing by (the leader's fencing token is 41)\n"));
@@ -255,6 +257,26 @@ TEST_SUITE("telemetry") {
     res = get(f.router, "/readyz");
     CHECK(res.status == 200);
     CHECK(res.body.starts_with("leader (fencing token 57): ok\n"));
+
+    // Sharded: every live member acts on its own shards.
+    f.exporter->on_leadership({.coordinated = true,
+                               .leader = true,
+                               .fencing_token = 60,
+                               .member = "ctl-c",
+                               .shards = 64,
+                               .members = 3,
+                               .owned_shards = 21,
+                               .owned_services = 40});
+    res = get(f.router, "/api/v1/status");
+    CHECK(res.body.ends_with(
+        R"("member":"ctl-c","last_error":"","shards":64,"members":3,"owned_shards":21,)"
+        R"("owned_services":40})"));
+    CHECK(get(f.router, "/readyz")
+              .body.starts_with("member ctl-c of 3: owns 40 services in 21 of 64 shards: ok\n"));
+    const auto sharded = f.exporter->render_metrics();
+    CHECK(sharded.find("\nqfscale_shard_members 3\n") != std::string::npos);
+    CHECK(sharded.find("\nqfscale_shard_owned_shards 21\n") != std::string::npos);
+    CHECK(sharded.find("\nqfscale_shard_owned_services 40\n") != std::string::npos);
   }
 }
 

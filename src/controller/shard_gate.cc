@@ -1,0 +1,326 @@
+#include "qfscale/controller/shard_gate.h"
+
+#include <charconv>
+#include <mutex>
+#include <utility>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "qfscale/coordination/sharding.h"
+
+namespace qfscale::controller {
+namespace {
+
+std::string shards_prefix(std::string_view prefix) { return fmt::format("{}/shards/", prefix); }
+std::string members_prefix(std::string_view prefix) { return fmt::format("{}/members/", prefix); }
+
+// The config with only `services` and the instances they may use.
+Config restricted(const Config& full, const std::set<std::string>& services) {
+  Config out = full;
+  out.services.clear();
+  std::set<std::string> instances;
+  for (const auto& s : full.services) {
+    if (services.count(s.id.value) == 0) continue;
+    out.services.push_back(s);
+    for (const auto& i : s.instances) instances.insert(i.value);
+  }
+  out.instances.clear();
+  for (const auto& i : full.instances) {
+    if (instances.count(i.id.value) != 0) out.instances.push_back(i);
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string member_key(std::string_view prefix, std::string_view member) {
+  return members_prefix(prefix) + std::string(member);
+}
+
+class ShardGate::FencedApi final : public qianfan::QianfanApi {
+ public:
+  FencedApi(qianfan::QianfanApi& inner, const coordination::LeaderElector& membership,
+            EtcdStateStore& store, const util::Clock& clock)
+      : inner_(inner), membership_(membership), store_(store), clock_(clock) {}
+
+  void begin(util::MonotonicTime started, std::int64_t member_token,
+             std::map<std::string, std::int64_t, std::less<>> tokens) {
+    const std::lock_guard lock(mutex_);
+    started_ = started;
+    member_token_ = member_token;
+    tokens_ = std::move(tokens);
+  }
+
+  Result<qianfan::ServiceInfo> describe_service(const model::ServiceId& service) override {
+    return inner_.describe_service(service);
+  }
+  Result<qianfan::ServicePage> describe_services(
+      const qianfan::DescribeServicesRequest& request) override {
+    return inner_.describe_services(request);
+  }
+  Result<qianfan::Ack> scale_service(const qianfan::ScaleServiceRequest& request) override {
+    auto token = allowed("ScaleService", request.service);
+    if (!token) return fail(std::move(token).error());
+    auto fenced = request;
+    fenced.fencing_token = *token;
+    auto ack = inner_.scale_service(fenced);
+    if (ack) {
+      store_.record_actuation(request.service, {.instance = request.instance,
+                                                .replicas = request.replicas.value,
+                                                .at = clock_.system_now(),
+                                                .fencing_token = *token});
+    }
+    return ack;
+  }
+  Result<qianfan::Ack> modify_service(const qianfan::ModifyServiceRequest& request) override {
+    auto token = allowed("ModifyService", request.service);
+    if (!token) return fail(std::move(token).error());
+    auto fenced = request;
+    fenced.fencing_token = *token;
+    return inner_.modify_service(fenced);
+  }
+  Result<qianfan::ComputeUnitInfo> describe_compute_unit(
+      const model::InstanceId& instance) override {
+    return inner_.describe_compute_unit(instance);
+  }
+  Result<qianfan::ServiceMetrics> describe_service_metric(
+      const qianfan::DescribeServiceMetricRequest& request) override {
+    return inner_.describe_service_metric(request);
+  }
+
+ private:
+  // The service's shard token, if this member may still act on it right now.
+  Result<std::int64_t> allowed(std::string_view action, const model::ServiceId& service) const {
+    util::MonotonicTime started;
+    std::int64_t member_token = 0;
+    std::int64_t token = 0;
+    {
+      const std::lock_guard lock(mutex_);
+      started = started_;
+      member_token = member_token_;
+      const auto it = tokens_.find(service.value);
+      if (it != tokens_.end()) token = it->second;
+    }
+    const auto decision = membership_.may_act(started);
+    std::string_view why;
+    if (!decision.act) {
+      why = decision.reason;
+    } else if (decision.token != member_token || member_token == 0) {
+      why = "this member's registration changed during the tick";
+    } else if (token == 0) {
+      why = "its shard is not owned by this member";
+    } else {
+      return token;
+    }
+    Error e = util::make_error(ErrorCode::Remote,
+                               fmt::format("{} of {} not sent: {}", action, service, why));
+    e.remote_code = "NotOwner";
+    return fail(std::move(e));
+  }
+
+  qianfan::QianfanApi& inner_;
+  const coordination::LeaderElector& membership_;
+  EtcdStateStore& store_;
+  const util::Clock& clock_;
+  mutable std::mutex mutex_;
+  util::MonotonicTime started_;
+  std::int64_t member_token_ = 0;
+  std::map<std::string, std::int64_t, std::less<>> tokens_;
+};
+
+ShardGate::ShardGate(coordination::LeaderElector& membership, coordination::Etcd& etcd,
+                     qianfan::QianfanApi& api, EtcdStateStore& store, const util::Clock& clock,
+                     AuditLog* audit, telemetry::Exporter* exporter,
+                     std::function<void(const std::string&)> log, ShardGateOptions options)
+    : membership_(membership),
+      etcd_(etcd),
+      store_(store),
+      clock_(clock),
+      audit_(audit),
+      exporter_(exporter),
+      log_(std::move(log)),
+      options_(std::move(options)),
+      fenced_(std::make_unique<FencedApi>(api, membership, store, clock)) {}
+
+ShardGate::~ShardGate() = default;
+
+qianfan::QianfanApi& ShardGate::api() { return *fenced_; }
+
+void ShardGate::set_config(Config config) {
+  full_ = std::move(config);
+  config_changed_ = true;
+}
+
+std::set<std::string> ShardGate::owned_services() const { return owned_services_; }
+
+void ShardGate::report() const {
+  if (exporter_ == nullptr) return;
+  const auto view = membership_.view();
+  exporter_->on_leadership({.coordinated = true,
+                            .leader = view.role == coordination::Role::Leader,
+                            .fencing_token = view.fencing_token,
+                            .lease_remaining_seconds = view.lease_remaining_seconds,
+                            .member = options_.member,
+                            .last_error = view.last_error,
+                            .shards = options_.shards,
+                            .members = members_,
+                            .owned_shards = owned_shards_,
+                            .owned_services = static_cast<int>(owned_services_.size())});
+}
+
+void ShardGate::drop(Controller& controller, std::string_view reason) {
+  if (!owned_services_.empty() && log_) {
+    log_(fmt::format("no longer acting on {} services: {}", owned_services_.size(), reason));
+  }
+  // Forget them: a later take-over must read their states from etcd again.
+  if (!owned_services_.empty() || config_changed_) (void)apply(controller, 0, {});
+  owned_shards_ = 0;
+  fenced_->begin(clock_.monotonic_now(), 0, {});
+  report();
+}
+
+bool ShardGate::apply(Controller& controller, std::int64_t member_token,
+                      const std::set<std::string>& services) {
+  if (auto reloaded = controller.reload(restricted(full_, services), ReloadKind::Reshard);
+      !reloaded) {
+    if (log_) log_(fmt::format("sharding: cannot apply the owned services: {}", reloaded.error()));
+    return false;
+  }
+  config_changed_ = false;
+  owned_services_.clear();
+  if (services.empty()) return true;
+  store_.set_member_guard(member_key(options_.prefix, options_.member), member_token);
+  if (auto loaded = controller.reload_states(); !loaded) {
+    if (log_) {
+      log_(
+          fmt::format("the engine states of the owned services could not be read from etcd, so "
+                      "this tick does not act: {}",
+                      loaded.error()));
+    }
+    return false;
+  }
+  owned_services_ = services;
+  return true;
+}
+
+bool ShardGate::begin_tick(Controller& controller) {
+  const auto started = clock_.monotonic_now();
+  const auto decision = membership_.may_act(started);
+  if (!decision.act) {
+    drop(controller, decision.reason);
+    return false;
+  }
+  const auto lease = membership_.state().lease_id;
+  auto members =
+      etcd_.range({.key = members_prefix(options_.prefix),
+                   .range_end = coordination::prefix_end(members_prefix(options_.prefix))});
+  auto owners =
+      etcd_.range({.key = shards_prefix(options_.prefix),
+                   .range_end = coordination::prefix_end(shards_prefix(options_.prefix))});
+  if (!members || !owners) {
+    if (log_) {
+      log_(
+          fmt::format("sharding: cannot read the members and shard owners, so this tick does "
+                      "not act: {}",
+                      (members ? owners.error() : members.error())));
+    }
+    fenced_->begin(started, 0, {});
+    report();
+    return false;
+  }
+  std::vector<std::string> names;
+  for (const auto& kv : members->kvs) {
+    names.push_back(kv.key.substr(members_prefix(options_.prefix).size()));
+  }
+  members_ = static_cast<int>(names.size());
+  std::map<int, coordination::ShardClaim> claims;
+  for (const auto& kv : owners->kvs) {
+    const auto digits = std::string_view(kv.key).substr(shards_prefix(options_.prefix).size());
+    int shard = 0;
+    const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), shard);
+    if (ec != std::errc() || end != digits.data() + digits.size()) continue;
+    claims[shard] = {.member = kv.value, .lease = kv.lease, .revision = kv.create_revision};
+  }
+  std::vector<coordination::ShardedService> services;
+  for (const auto& s : full_.services) {
+    coordination::ShardedService sharded{.id = s.id.value, .instances = {}};
+    for (const auto& i : s.instances) sharded.instances.push_back(i.value);
+    services.push_back(std::move(sharded));
+  }
+  const auto assignment = coordination::assign(names, services, options_.shards);
+  const auto plan = coordination::plan_claims(assignment, claims, options_.member, lease);
+
+  for (const int k : plan.release) {
+    const auto key = shards_prefix(options_.prefix) + std::to_string(k);
+    auto released = etcd_.txn({.compare = {{.key = key,
+                                            .target = coordination::CompareTarget::Lease,
+                                            .result = coordination::CompareResult::Equal,
+                                            .number = lease}},
+                               .success = {coordination::delete_op(key)},
+                               .failure = {}});
+    if (log_) {
+      log_(released ? fmt::format("sharding: released shard {} to {}", k,
+                                  assignment.owner_of_shard[static_cast<std::size_t>(k)])
+                    : fmt::format("sharding: could not release shard {}: {}", k, released.error()));
+    }
+  }
+  std::map<int, std::int64_t> tokens;
+  for (const int k : plan.keep) tokens[k] = claims[k].revision;
+  for (const int k : plan.claim) {
+    const auto key = shards_prefix(options_.prefix) + std::to_string(k);
+    auto claimed = etcd_.txn({.compare = {{.key = key,
+                                           .target = coordination::CompareTarget::Create,
+                                           .result = coordination::CompareResult::Equal,
+                                           .number = 0}},
+                              .success = {coordination::put_op(key, options_.member, lease)},
+                              .failure = {coordination::range_op(key)}});
+    if (!claimed) continue;  // tried again next tick
+    if (claimed->succeeded && !claimed->responses.empty()) {
+      tokens[k] = claimed->responses.front().revision;
+    } else if (!claimed->responses.empty() && !claimed->responses.front().range.kvs.empty()) {
+      const auto& kv = claimed->responses.front().range.kvs.front();
+      if (kv.lease == lease) tokens[k] = kv.create_revision;  // a retried txn that had won
+    }
+  }
+  std::set<std::string> owned;
+  std::map<std::string, std::int64_t, std::less<>> service_tokens;
+  for (const auto& [service, shard] : assignment.shard_of) {
+    const auto it = tokens.find(shard);
+    if (it == tokens.end()) continue;
+    owned.insert(service);
+    service_tokens[service] = it->second;
+  }
+  owned_shards_ = static_cast<int>(tokens.size());
+  if (owned != owned_services_ || config_changed_) {
+    const auto before = owned_services_;
+    if (!apply(controller, decision.token, owned)) {
+      fenced_->begin(started, 0, {});
+      report();
+      return false;
+    }
+    if (log_) {
+      int in = 0;
+      int out = 0;
+      for (const auto& s : owned) in += before.count(s) == 0 ? 1 : 0;
+      for (const auto& s : before) out += owned.count(s) == 0 ? 1 : 0;
+      log_(fmt::format(
+          "sharding: member {} of {} owns {} services in {} of {} shards ({} taken "
+          "over with their state from etcd, {} handed over{})",
+          options_.member, members_, owned.size(), owned_shards_, options_.shards, in, out,
+          plan.waiting.empty() ? std::string()
+                               : fmt::format("; {} shards still held by their previous owner",
+                                             plan.waiting.size())));
+    }
+  }
+  store_.set_member_guard(member_key(options_.prefix, options_.member), decision.token);
+  if (audit_ != nullptr) {
+    audit_->set_fencing_token(decision.token);
+    audit_->set_service_tokens(service_tokens);
+  }
+  fenced_->begin(started, decision.token, std::move(service_tokens));
+  report();
+  return !owned_services_.empty();
+}
+
+}  // namespace qfscale::controller

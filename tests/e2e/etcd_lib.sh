@@ -23,7 +23,8 @@
 #                            --allow-refused) when any call was refused or came with a token
 #                            older than one already seen: two leaders' calls interleaved.
 
-# shellcheck disable=SC2034 # etcd_all, etcd_endpoint_yaml, ctl_url: for the sourcing script
+# shellcheck disable=SC2034,SC2154,SC2016 # etcd_all, ctl_url: for the sourcing script; tmp,
+# qfscale: from it and lib.sh; the node programs are single-quoted on purpose
 command -v etcd >/dev/null || fail "etcd is not installed (Debian package etcd-server; .ci/setup)"
 
 # A stopped process ignores SIGTERM until continued: lib.sh's cleanup would wait forever.

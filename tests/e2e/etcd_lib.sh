@@ -14,9 +14,10 @@
 # Controllers (`qfscale run`; stderr appends to $tmp/NAME.err across restarts):
 #   ctl_start NAME CONFIG    starts one and waits for its address; sets ctl_pid[NAME] and
 #                            ctl_url[NAME]
-#   ctl_role NAME            prints leader, follower or none (no answer within 1 s: dead or paused)
+#   ctl_role NAME            prints leader, follower or none (no answer within 3 s: dead or paused)
 #   ctl_token NAME           prints the fencing token on its /api/v1/status
-#   ctl_leader NAMES...      prints the one that says leader, and fails when not exactly one does
+#   ctl_leader NAMES...      prints the one that says leader, and fails when not exactly one does;
+#                            $tmp/roles.txt has what each said, with its token
 # The fake's fencing log (GET /admin/fencing):
 #   fencing_check FILE [--allow-refused]   prints "calls=N tokens=T1,T2,... refused=R" and fails
 #                            when a token went backwards among accepted calls, or (unless
@@ -84,6 +85,9 @@ etcd_start_cluster() {
 declare -A ctl_pid ctl_url
 ctl_start() {
   local name=$1 config=$2
+  # A restart must not read the old process's address: the new one truncates the file only
+  # once it is forked, which may be after the wait below has looked.
+  rm -f "$tmp/$name.out"
   "$qfscale" run --config "$config" -q >"$tmp/$name.out" 2>>"$tmp/$name.err" &
   ctl_pid[$name]=$!
   pids+=("$!")
@@ -93,7 +97,7 @@ ctl_start() {
 
 # Reads one field of /api/v1/status; "none" when there is no answer.
 ctl_status_field() {
-  curl -s -m 1 "${ctl_url[$1]}/api/v1/status" 2>/dev/null | node -e '
+  curl -s -m 3 "${ctl_url[$1]}/api/v1/status" 2>/dev/null | node -e '
     let s = ""; process.stdin.on("data", d => s += d).on("end", () => {
       try { const v = JSON.parse(s)[process.argv[1]]; console.log(v === undefined || v === null ? "none" : v); }
       catch (e) { console.log("none"); }
@@ -102,9 +106,12 @@ ctl_status_field() {
 ctl_role() { ctl_status_field "$1" role; }
 ctl_token() { ctl_status_field "$1" fencing_token; }
 ctl_leader() {
-  local name found="" count=0
+  local name role found="" count=0
+  : >"$tmp/roles.txt"  # what the last look saw, for a failure message (fail_logs)
   for name in "$@"; do
-    if [ "$(ctl_role "$name")" = leader ]; then
+    role=$(ctl_role "$name")
+    echo "$name: $role $(ctl_token "$name")" >>"$tmp/roles.txt"
+    if [ "$role" = leader ]; then
       found=$name
       count=$((count + 1))
     fi

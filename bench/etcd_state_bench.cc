@@ -10,7 +10,7 @@
 //   changing:0  steady: every reading is 15 QPS (2 replicas): no scale calls.
 //   changing:1  readings alternate 15 / 25 QPS: the window holds 3, scale-ups every other tick.
 // Counters: writes/tick (etcd txns; at most 60 services each), bytes/tick (state values sent),
-// services_written/tick, tick_ms.
+// tick_ms (wall).
 //
 //   cmake --build --preset ci --target qfscale_bench && bash bench/etcd_state_bench.sh build/ci
 
@@ -108,8 +108,11 @@ void BM_EtcdState10000Services(benchmark::State& st) {
   std::int64_t failed = 0;
   for (auto _ : st) {
     now += std::chrono::seconds{15};
+    const auto started = std::chrono::steady_clock::now();
     const auto report = controller.tick(now);
-    tick_seconds += report.duration.count();
+    // (report.duration is on the ManualClock, which does not move.)
+    tick_seconds +=
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     if (!report.success) ++failed;
   }
   using benchmark::Counter;

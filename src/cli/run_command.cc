@@ -294,6 +294,18 @@ int run_controller(controller::Config config, const bce::Credentials& credential
       return 2;
     }
     coordination = std::move(*started_coordination);
+    // Read once to tell a configuration problem (a refused certificate or password: stop here)
+    // from etcd being down (start anyway: stand by and campaign once it answers). The states
+    // themselves are read when this member becomes leader.
+    if (auto probe = coordination->store->load(); !probe) {
+      const auto what = fmt::format("loading the controller state from {}: {}",
+                                    coordination->store->path(), probe.error().to_string());
+      if (!probe.error().retryable()) {
+        log_line(what);
+        return 2;
+      }
+      log_line(what + "; starting anyway: standing by until etcd answers");
+    }
   }
 
   http::Router router;
@@ -312,7 +324,8 @@ int run_controller(controller::Config config, const bce::Credentials& credential
                                 .clock = &clock,
                                 .sinks = {exporter->get()},
                                 .state_store = state_store,
-                                .audit_log = audit.get()};
+                                .audit_log = audit.get(),
+                                .load_states_on_create = !coordination};
   const auto interval = config.loop.interval;
   const bool dry_run = config.loop.dry_run;
   const std::string file = config.file;

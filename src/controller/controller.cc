@@ -52,7 +52,7 @@ Result<std::unique_ptr<Controller>> Controller::create(Config config, Dependenci
   }
   auto impl = std::make_unique<Impl>();
   impl->deps = std::move(deps);
-  if (impl->deps.state_store != nullptr) {
+  if (impl->deps.state_store != nullptr && impl->deps.load_states_on_create) {
     auto loaded = impl->deps.state_store->load();
     if (!loaded) {
       return fail(std::move(loaded).error().with_context(

@@ -106,6 +106,36 @@ Error transient(std::string message) {
   return util::make_error(ErrorCode::Transient, std::move(message));
 }
 
+// The server sent a TLS alert about this client's certificate (missing, unknown CA, bad,
+// expired, revoked): retrying cannot help until someone changes the certificate or the server.
+bool refused_client_certificate(const boost::system::error_code& ec) {
+  if (ec.category() != asio::error::get_ssl_category()) return false;
+  switch (ERR_GET_REASON(static_cast<unsigned long>(ec.value()))) {  // NOLINT(google-runtime-int)
+    case SSL_R_SSLV3_ALERT_BAD_CERTIFICATE:
+    case SSL_R_SSLV3_ALERT_CERTIFICATE_EXPIRED:
+    case SSL_R_SSLV3_ALERT_CERTIFICATE_REVOKED:
+    case SSL_R_SSLV3_ALERT_CERTIFICATE_UNKNOWN:
+    case SSL_R_SSLV3_ALERT_UNSUPPORTED_CERTIFICATE:
+    case SSL_R_TLSV1_ALERT_UNKNOWN_CA:
+    case SSL_R_TLSV13_ALERT_CERTIFICATE_REQUIRED:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// A failed read or handshake: InvalidInput when the server refused our certificate, else
+// Transient.
+Error exchange_error(const boost::system::error_code& ec, std::string message) {
+  if (refused_client_certificate(ec)) {
+    return util::make_error(ErrorCode::InvalidInput,
+                            message +
+                                ": the server refused this client's certificate; check "
+                                "the client certificate and key (certFile, keyFile)");
+  }
+  return transient(std::move(message));
+}
+
 bool valid_token(std::string_view s) {
   if (s.empty()) return false;
   for (const char c : s) {
@@ -409,7 +439,7 @@ class ClientImpl final : public Client {
                               "trusted; check the CA file (caFile) and the server certificate",
                               where, detail, X509_verify_cert_error_string(verify)));
     }
-    return fail(transient("TLS handshake with " + where + ": " + detail));
+    return fail(exchange_error(ec, "TLS handshake with " + where + ": " + detail));
   }
 
   template <class Stream>
@@ -444,8 +474,8 @@ class ClientImpl final : public Client {
       }
       const bool timed_out = rec == beast::error::timeout;
       const bool nothing_read = !parser.got_some() && conn.buffer.size() == 0;
-      return {fail(transient(fmt::format("read response from {}: {}", where,
-                                         timed_out ? timeout_text : rec.message()))),
+      return {fail(exchange_error(rec, fmt::format("read response from {}: {}", where,
+                                                   timed_out ? timeout_text : rec.message()))),
               conn.reused && nothing_read && !timed_out};
     }
 

@@ -557,6 +557,12 @@ Readiness Exporter::readiness() const {
   const std::lock_guard lock(state_->mu);
   Readiness r{.ready = false, .message = {}, .errors = state_->last_errors};
   const Leadership& l = state_->leadership;
+  if (l.coordinated && !l.leader && !l.last_error.empty()) {
+    // Not a standby that could take over: it cannot reach etcd to campaign.
+    r.message =
+        fmt::format("follower: cannot reach etcd, so it cannot take over: {}", l.last_error);
+    return r;
+  }
   if (l.coordinated && !l.leader) {
     r.ready = true;
     r.message = l.fencing_token > 0

@@ -14,31 +14,12 @@ qfscale=$(realpath "$1")
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 fail_logs=(a.err b.err fake.err check.err fencing.json describe.json describe.err decision.json)
-command -v etcd >/dev/null || fail "etcd is not installed (Debian package etcd-server; .ci/setup)"
+# shellcheck source=etcd_lib.sh
+. "$(dirname "$0")/etcd_lib.sh"
 
 # --- the etcd cluster -----------------------------------------------------------------------
-cluster="" endpoints=()
-declare -a client_ports peer_ports
-for i in 1 2 3; do
-  client_ports[i]=$(free_port)
-  peer_ports[i]=$(free_port)
-  cluster+="${cluster:+,}e$i=http://127.0.0.1:${peer_ports[i]}"
-  endpoints+=("http://127.0.0.1:${client_ports[i]}")
-done
-for i in 1 2 3; do
-  etcd --name "e$i" --data-dir "$tmp/etcd$i" \
-    --listen-client-urls "http://127.0.0.1:${client_ports[i]}" \
-    --advertise-client-urls "http://127.0.0.1:${client_ports[i]}" \
-    --listen-peer-urls "http://127.0.0.1:${peer_ports[i]}" \
-    --initial-advertise-peer-urls "http://127.0.0.1:${peer_ports[i]}" \
-    --initial-cluster "$cluster" --initial-cluster-state new \
-    --initial-cluster-token "qfscale-e2e-$$" >"$tmp/etcd$i.out" 2>"$tmp/etcd$i.err" &
-  pids+=("$!")
-done
-all_endpoints=$(IFS=,; echo "${endpoints[*]}")
-healthy() { ETCDCTL_API=3 etcdctl --endpoints "$all_endpoints" endpoint health >/dev/null 2>&1; }
-wait_until 30 "a healthy 3-member etcd cluster" healthy
-echo "ok: etcd cluster of 3 on $all_endpoints"
+etcd_start_cluster 3
+echo "ok: etcd cluster of 3 on $etcd_all"
 
 # --- the fake and the config ----------------------------------------------------------------
 service=svco-windowtest01
@@ -74,7 +55,6 @@ spec:
     stabilizationWindow: 20s
     policies: [{type: Percent, value: 100, period: 1s}]
 YAML
-endpoint_list=$(printf '"%s", ' "${endpoints[@]}")
 for name in a b; do
   cat >"$tmp/$name.yaml" <<YAML
 apiVersion: qfscale/v1
@@ -84,25 +64,15 @@ metrics: {trace: {file: trace.csv}}
 instances: [{id: $instance}]
 services: [{id: $service, instances: [$instance], policy: window.yaml}]
 loop: {interval: 1s, listen: "127.0.0.1:0", auditLog: audit-$name.jsonl}
-coordination: {etcd: {endpoints: [${endpoint_list%, }], prefix: /e2e, leaseTtl: 3s, name: ctl-$name}}
+coordination: {etcd: {endpoints: [$etcd_endpoint_yaml], prefix: /e2e, leaseTtl: 3s, name: ctl-$name}}
 YAML
 done
 "$qfscale" config check "$tmp/a.yaml" >"$tmp/check.out" 2>"$tmp/check.err" || fail "config check"
 
 cd "$tmp"
-declare -A pid url
-for name in a b; do
-  "$qfscale" run --config "$tmp/$name.yaml" -q >"$tmp/$name.out" 2>"$tmp/$name.err" &
-  pid[$name]=$!
-  pids+=("$!")
-done
-for name in a b; do
-  wait_until 20 "controller $name's address" grep -qs "^listening on" "$tmp/$name.out"
-  url[$name]=$(sed -n 's/^listening on //p' "$tmp/$name.out" | head -n1)
-done
-
-role() { curl -s "${url[$1]}/api/v1/status" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{try{console.log(JSON.parse(s).role)}catch(e){console.log("none")}})'; }
-token() { curl -s "${url[$1]}/api/v1/status" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).fencing_token))'; }
+for name in a b; do ctl_start "$name" "$tmp/$name.yaml"; done
+role() { ctl_role "$1"; }
+token() { ctl_token "$1"; }
 one_leader() {
   local ra rb
   ra=$(role a)
@@ -112,10 +82,10 @@ one_leader() {
 wait_until 15 "exactly one leader" one_leader
 if [ "$(role a)" = leader ]; then leader=a follower=b; else leader=b follower=a; fi
 # (Into files first: grep -q closing a pipe early would fail curl under pipefail.)
-curl -s "${url[$follower]}/readyz" >"$tmp/readyz.out"
+curl -s "${ctl_url[$follower]}/readyz" >"$tmp/readyz.out"
 grep -q "^follower: standing by" "$tmp/readyz.out" || fail "the follower's /readyz: $(cat "$tmp/readyz.out")"
-curl -s "${url[$follower]}/metrics" >"$tmp/follower.metrics"
-curl -s "${url[$leader]}/metrics" >"$tmp/leader.metrics"
+curl -s "${ctl_url[$follower]}/metrics" >"$tmp/follower.metrics"
+curl -s "${ctl_url[$leader]}/metrics" >"$tmp/leader.metrics"
 grep -q "^qfscale_leader 0" "$tmp/follower.metrics" || fail "the follower's qfscale_leader is not 0"
 grep -q "^qfscale_leader 1" "$tmp/leader.metrics" || fail "the leader's qfscale_leader is not 1"
 grep -q "^qfscale_leader_fencing_token [1-9]" "$tmp/leader.metrics" || fail "no fencing token gauge"
@@ -133,7 +103,7 @@ echo "ok: scaled to 5 replicas under token $first_token; the audit log carries i
 
 # Traffic drops at 12 s: the leader decides 1 replica but the 20 s window holds 5.
 low_seen() {
-  curl -s "${url[$1]}/api/v1/decisions/$service" >"$tmp/decision.json"
+  curl -s "${ctl_url[$1]}/api/v1/decisions/$service" >"$tmp/decision.json"
   grep -q '"qps":2[,}]' "$tmp/decision.json"
 }
 wait_until 20 "the leader sees the low traffic" low_seen "$leader"
@@ -141,9 +111,9 @@ wait_until 5 "a second tick at low traffic" low_seen "$leader"
 [ "$(replicas)" = 5 ] || fail "the leader scaled down inside its window"
 
 # --- failover -------------------------------------------------------------------------------
-kill -9 "${pid[$leader]}"
+kill -9 "${ctl_pid[$leader]}"
 killed_at=$SECONDS
-wait_until 10 "the follower takes over" bash -c "[ \"\$(curl -s ${url[$follower]}/api/v1/status | grep -o '\"role\":\"leader\"')\" != '' ]"
+wait_until 10 "the follower takes over" bash -c "[ \"\$(curl -s ${ctl_url[$follower]}/api/v1/status | grep -o '\"role\":\"leader\"')\" != '' ]"
 took=$((SECONDS - killed_at))
 # Lease TTL 3 s, then at most one campaign (1 s), plus this script's polling.
 [ "$took" -le 7 ] || fail "the takeover took ${took}s"
@@ -170,16 +140,28 @@ echo "ok: the new leader held 5 replicas, then scaled down $((SECONDS - took_ove
 grep -q "\"fencingToken\":$second_token" "$tmp/audit-$follower.jsonl" ||
   fail "the new leader's audit lines lack its token"
 
+# The times in the audit logs: the scale-down (a "scale" record to 1 replica, by the new leader)
+# comes no earlier than 20 s after the old leader's last decision whose input to the
+# stabilization stage was 5 (the window's last high entry), and not much later: the window was
+# carried over, not restarted.
+node -e '
+  const fs = require("fs");
+  const lines = f => fs.readFileSync(f, "utf8").split("\n").filter(Boolean).map(l => JSON.parse(l));
+  const old = lines(process.argv[1]), now = lines(process.argv[2]);
+  const intoWindow = r => r.steps[r.steps.findIndex(s => s.stage === "stabilization") - 1].output;
+  const highs = old.filter(r => r.type === "decision" && intoWindow(r) >= 5).map(r => Date.parse(r.at));
+  const downs = now.filter(r => r.type === "scale" && r.to === 1).map(r => Date.parse(r.at));
+  if (!highs.length || !downs.length) { console.error("no high decision or no scale-down"); process.exit(1); }
+  const after = (Math.min(...downs) - Math.max(...highs)) / 1000;
+  console.log(after.toFixed(1));
+  if (after < 20 || after > 23) { console.error("scale-down " + after + " s after the last high recommendation"); process.exit(1); }
+' "$tmp/audit-$leader.jsonl" "$tmp/audit-$follower.jsonl" >"$tmp/window.out" 2>"$tmp/window.err" ||
+  fail "the window in the audit logs: $(cat "$tmp/window.err")"
+echo "ok: the audit logs show the scale-down $(cat "$tmp/window.out")s after the old leader's last high recommendation (window 20s)"
+
 # The fake's token log: never backwards, nothing refused.
 curl -s "$fake_url/admin/fencing" >"$tmp/fencing.json"
-node -e '
-  const log = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
-  let last = 0;
-  for (const c of log.calls) {
-    if (!c.accepted) { console.error("refused call", JSON.stringify(c)); process.exit(1); }
-    if (c.token < last) { console.error("token went backwards", last, "->", c.token); process.exit(1); }
-    last = c.token;
-  }
-  if (log.calls.length === 0) { console.error("no calls"); process.exit(1); }
-' "$tmp/fencing.json" || fail "the fake's fencing log: $(cat "$tmp/fencing.json")"
-echo "ok: the fake saw $(grep -o '"token"' "$tmp/fencing.json" | wc -l) fenced calls, tokens never backwards, none refused"
+grep -q "\"token\"" "$tmp/fencing.json" || fail "the fake saw no fenced calls"
+summary=$(fencing_check "$tmp/fencing.json" 2>"$tmp/fencing.err") ||
+  fail "the fake's fencing log: $(cat "$tmp/fencing.err")"
+echo "ok: the fake's fencing log ($summary): tokens never backwards, none refused"

@@ -80,6 +80,10 @@ struct Dependencies {
   StateStore* state_store = nullptr;             ///< optional: no persistence when null
   /// Optional. Gets each report before `sinks`, so a failed audit write is in what they get.
   AuditLog* audit_log = nullptr;
+  /// Whether `create` loads the states from `state_store`. A coordinated run (etcd) says no:
+  /// it loads them when it becomes leader (Controller::reload_states), and it must start, and
+  /// stand by, while etcd is unreachable.
+  bool load_states_on_create = true;
 };
 
 enum class ReloadKind { Load, Reshard };
@@ -88,9 +92,10 @@ enum class ReloadKind { Load, Reshard };
 /// `states()` too. Sinks may be read concurrently by their own rules.
 class Controller {
  public:
-  /// Loads the saved states (when a store is given), dropping services the config does not
-  /// list. Fails when a store's file exists but cannot be decoded: starting with empty history
-  /// could scale down inside a stabilization window. Reports the config to the sinks.
+  /// Loads the saved states (when a store is given and `load_states_on_create`), dropping services
+  /// the config does not list. Fails when a store's file exists but cannot be decoded: starting
+  /// with empty history could scale down inside a stabilization window. Reports the config to the
+  /// sinks.
   [[nodiscard]] static Result<std::unique_ptr<Controller>> create(Config config, Dependencies deps);
   ~Controller();
   Controller(const Controller&) = delete;

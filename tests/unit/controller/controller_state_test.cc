@@ -169,6 +169,26 @@ TEST_SUITE("controller") {
     CHECK(text.find("move the file away") != std::string::npos);
   }
 
+  TEST_CASE("controller: a store read later (etcd) does not stop the start; the reload fails") {
+    qfscale::test::TempDir dir("qfscale-controller-");
+    const auto path = dir.file("state.json");
+    std::ofstream(path) << "{\"version\": 1, \"services\": ";  // unreadable, like etcd down
+    StateStore store(path);
+    Harness h;
+    h.add_instance("cu-a", 40);
+    h.add_service("svc-a", {"cu-a"});
+    auto made = Controller::create(h.config, Dependencies{.api = &h.api,
+                                                          .qps = &h.qps,
+                                                          .clock = &h.clock,
+                                                          .state_store = &store,
+                                                          .load_states_on_create = false});
+    REQUIRE(made.has_value());
+    CHECK((*made)->states().empty());
+    const auto reloaded = (*made)->reload_states();
+    REQUIRE_FALSE(reloaded.has_value());
+    CHECK(reloaded.error().to_string().find(path) != std::string::npos);
+  }
+
   TEST_CASE("controller: saved states of services no longer configured are dropped at start") {
     qfscale::test::TempDir dir("qfscale-controller-");
     StateStore store(dir.file("state.json"));

@@ -102,6 +102,37 @@ TEST_SUITE("coordination") {
     CHECK_FALSE(may_act(kConfig, ElectionState{}, t0, t0).act);
   }
 
+  TEST_CASE("election: a tick paused past the lease does not act after it, even if re-elected") {
+    // SIGSTOP at 1.2 s, in a tick that began at 1 s; SIGCONT at 12 s. The tick resumes first:
+    // its next call asks at 12 s, past safe_until (9 s).
+    const auto tick = t0 + 1s;
+    CHECK(may_act(kConfig, leader(), tick, t0 + 1200ms).act);
+    const auto resumed = may_act(kConfig, leader(), tick, t0 + 12s);
+    CHECK_FALSE(resumed.act);
+    CHECK(resumed.reason == "the lease was not renewed in time and may expire");
+    // The election thread resumes: it steps down, takes a new lease and wins again (nobody else
+    // did meanwhile) with a newer token. The paused tick still may not act; the next one may.
+    auto r = elect(kConfig, at(12s), leader());
+    CHECK(r.step.stepped_down);
+    CHECK(r.step.next == Next::GrantLease);
+    auto granted = at(12010ms, Event::LeaseGranted);
+    granted.sent_at = t0 + 12s;
+    granted.lease_id = 8;
+    granted.ttl = 10s;
+    r = elect(kConfig, granted, r.state);
+    REQUIRE(r.step.next == Next::Campaign);
+    auto won = at(12020ms, Event::CampaignWon);
+    won.leader_revision = 57;
+    r = elect(kConfig, won, r.state);
+    REQUIRE(r.state.role == Role::Leader);
+    const auto again = may_act(kConfig, r.state, tick, t0 + 12030ms);
+    CHECK_FALSE(again.act);
+    CHECK(again.reason == "the tick began before the election");
+    const auto next = may_act(kConfig, r.state, t0 + 13s, t0 + 13s);
+    CHECK(next.act);
+    CHECK(next.token == 57);
+  }
+
   TEST_CASE("election: failed renewals are retried each second and the leader steps down at 9 s") {
     auto s = leader();
     auto r = elect(kConfig, at(3400ms), s);

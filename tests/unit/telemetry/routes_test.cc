@@ -249,6 +249,17 @@ TEST_SUITE("telemetry") {
     CHECK(metrics.find("\nqfscale_leader_fencing_token 41\n") != std::string::npos);
     CHECK(metrics.find("\nqfscale_leader_lease_remaining_seconds 2.5\n") != std::string::npos);
 
+    // A follower that cannot reach etcd could not take over: not ready, and says why.
+    f.exporter->on_leadership({.coordinated = true,
+                               .leader = false,
+                               .member = "ctl-b",
+                               .last_error = "lease grant 3s: connection refused"});
+    res = get(f.router, "/readyz");
+    CHECK(res.status == 503);
+    CHECK(
+        res.body.starts_with("follower: cannot reach etcd, so it cannot take over: lease grant "
+                             "3s: connection refused\n"));
+
     f.exporter->on_leadership({.coordinated = true, .leader = true, .fencing_token = 57});
     res = get(f.router, "/readyz");
     CHECK(res.status == 503);  // a leader is ready only after a good tick, as alone

@@ -112,7 +112,7 @@ void print_tick(const telemetry::TickReport& report, PrintedKeys* printed) {
     const std::string qps = d.qps ? fmt::format("{:7.1f}", *d.qps) : "    n/a";
     const std::string per_replica = s.observed ? fmt::format("{:.1f}", d.replica_qps) : "?";
     const std::string replicas =
-        s.observed ? fmt::format("{:>3} -> {:<3}", d.current.value, d.desired.value) : "  ? -> ?  ";
+        s.observed ? fmt::format("{:>3} -> {:<3}", d.current.value, d.granted.value) : "  ? -> ?  ";
     if (!changed(printed, "service " + d.service.value,
                  fmt::format("{}|{}|{}|{}|{}", replicas, model::to_string(d.reason),
                              model::to_string(d.outcome), d.unmet.value, d.errors.size()))) {

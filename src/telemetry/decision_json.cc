@@ -72,7 +72,7 @@ void write_decision(JsonWriter& w, const model::Decision& d) {
   w.key("reason").string(model::to_string(d.reason));
 
   w.key("allocation").begin_object();
-  w.key("desired").integer(d.desired.value);
+  w.key("desired").integer(d.granted.value);
   w.key("unmet").integer(d.unmet.value);
   w.end_object();
 

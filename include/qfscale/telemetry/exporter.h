@@ -140,9 +140,10 @@ class Exporter final : public TelemetrySink {
 /// The JSON object for one decision, as served by /api/v1/decisions and written to the audit
 /// log: `service`, `at` (RFC 3339 UTC), `inputs{qps (null when missing), replicaQps, current}`,
 /// `steps[{stage, output, changed, reason, detail}]`, `recommended`, `reason`,
-/// `allocation{desired, unmet}`, `calls[{instanceId, from, to, outcome, requestId, error}]`,
-/// `outcome`, `errors[]` (what went wrong for the service this tick, one sentence each). One line,
-/// no trailing newline; strings escaped, invalid UTF-8 replaced by U+FFFD.
+/// `allocation{desired (= Decision::granted), unmet}`, `calls[{instanceId, from, to, outcome,
+/// requestId, error}]`, `outcome`, `errors[]` (what went wrong for the service this tick, one
+/// sentence each). One line, no trailing newline; strings escaped, invalid UTF-8 replaced by
+/// U+FFFD.
 [[nodiscard]] std::string decision_to_json(const model::Decision& decision);
 
 /// Adds GET /metrics, /healthz, /readyz, /api/v1/status, /api/v1/decisions and

@@ -58,8 +58,8 @@ Granted through_controller() {
     h.qps.set(ServiceId{"lo"}, lo->mean(from, static_cast<double>(t)));
     const auto report = h.tick_at(std::chrono::seconds{t});
     REQUIRE(report.success);
-    out.push_back(fmt::format("t={} hi={} lo={}", t, decision(report, "hi").desired,
-                              decision(report, "lo").desired));
+    out.push_back(fmt::format("t={} hi={} lo={}", t, decision(report, "hi").granted,
+                              decision(report, "lo").granted));
   }
   return out;
 }

@@ -49,7 +49,7 @@ std::vector<telemetry::InstanceUsage> instance_usage(const capacity::Allocation&
   for (const auto& usage : allocation.instances) {
     out.push_back({.instance = usage.id,
                    .capacity = usage.capacity,
-                   .allocated = usage.allocated + usage.foreign,
+                   .allocated = usage.foreign + usage.managed,
                    .free = usage.free});
   }
   return out;

@@ -75,7 +75,7 @@
 #include "qfscale/bce/signer.h"
 #include "qfscale/metrics/prometheus_source.h"
 #include "qfscale/metrics/synthetic.h"
-#include "qfscale/metrics/trace.h"
+#include "qfscale/metrics/trace_source.h"
 #include "qfscale/model/ids.h"
 #include "qfscale/model/units.h"
 #include "qfscale/policy/loader.h"

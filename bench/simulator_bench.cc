@@ -36,11 +36,11 @@ constexpr std::size_t kWeek = 7 * 86'400;
 constexpr std::array<std::string_view, 5> kPolicies = {"balanced", "latency-first", "cost-saver",
                                                        "hpa-default", "kpa-default"};
 
-std::shared_ptr<const qfscale::metrics::Trace> week_trace() {
+std::shared_ptr<const qfscale::trace::Trace> week_trace() {
   static const auto trace = [] {
     auto traffic = qfscale::metrics::SyntheticTraffic::create(
         {.seed = 42, .base_qps = 50, .amplitude = 0.6, .noise = 0.15, .bursts_per_hour = 2});
-    return std::make_shared<const qfscale::metrics::Trace>(traffic->trace(kWeek));
+    return std::make_shared<const qfscale::trace::Trace>(traffic->trace(kWeek));
   }();
   return trace;
 }
@@ -154,7 +154,7 @@ const std::vector<sim::ServiceSpec>& fleet() {
                                                       .noise = 0.15,
                                                       .bursts_per_hour = 2});
       out.push_back({.id = qfscale::model::ServiceId{fmt::format("svc-{:04}", i)},
-                     .trace = std::make_shared<const qfscale::metrics::Trace>(traffic->trace(kDay)),
+                     .trace = std::make_shared<const qfscale::trace::Trace>(traffic->trace(kDay)),
                      .replica_qps = 10,
                      .units_per_replica = qfscale::model::ComputeUnits{2},
                      .priority = i % 3});

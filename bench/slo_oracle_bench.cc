@@ -19,10 +19,10 @@ namespace {
 using namespace std::chrono_literals;
 namespace sim = qfscale::sim;
 
-std::shared_ptr<const qfscale::metrics::Trace> trace(std::size_t seconds) {
+std::shared_ptr<const qfscale::trace::Trace> trace(std::size_t seconds) {
   auto traffic = qfscale::metrics::SyntheticTraffic::create(
       {.seed = 42, .base_qps = 50, .amplitude = 0.6, .noise = 0.15, .bursts_per_hour = 2});
-  return std::make_shared<const qfscale::metrics::Trace>(traffic->trace(seconds));
+  return std::make_shared<const qfscale::trace::Trace>(traffic->trace(seconds));
 }
 
 double peak_rss_mb() {

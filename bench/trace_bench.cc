@@ -7,7 +7,7 @@
 
 #include <benchmark/benchmark.h>
 
-#include "qfscale/metrics/trace.h"
+#include "qfscale/trace/trace.h"
 #include "qfscale/util/file.h"
 
 namespace {
@@ -22,7 +22,7 @@ void BM_ParseServeGenTwoDays(benchmark::State& state) {
   }
   std::size_t rows = 0;
   for (auto _ : state) {
-    auto trace = qfscale::metrics::parse_trace(*text, kServeGen);
+    auto trace = qfscale::trace::parse_trace(*text, kServeGen);
     if (!trace) {
       state.SkipWithError("trace did not parse");
       return;
@@ -37,7 +37,7 @@ void BM_ParseServeGenTwoDays(benchmark::State& state) {
 BENCHMARK(BM_ParseServeGenTwoDays)->Unit(benchmark::kMillisecond);
 
 void BM_WindowMean60s(benchmark::State& state) {
-  auto trace = qfscale::metrics::load_trace(kServeGen);
+  auto trace = qfscale::trace::load_trace(kServeGen);
   if (!trace) {
     state.SkipWithError("trace not available");
     return;

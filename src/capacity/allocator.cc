@@ -936,13 +936,13 @@ Allocation Allocator::result() const {
   out.instances.reserve(in_->instances.size());
   for (std::size_t i = 0; i < in_->instances.size(); ++i) {
     const auto& spec = in_->instances[i];
-    const model::ComputeUnits allocated{insts_[i].usable - insts_[i].free};
+    const model::ComputeUnits managed{insts_[i].usable - insts_[i].free};
     QFS_CHECK(insts_[i].free >= 0, "allocator left an instance over capacity");
     out.instances.push_back(InstanceUsage{.id = spec.id,
                                           .capacity = spec.capacity,
                                           .foreign = spec.foreign,
-                                          .allocated = allocated,
-                                          .free = spec.capacity - spec.foreign - allocated});
+                                          .managed = managed,
+                                          .free = spec.capacity - spec.foreign - managed});
   }
   return out;
 }

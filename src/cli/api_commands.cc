@@ -23,16 +23,16 @@
 #include "qfscale/qianfan/api.h"
 #include "qfscale/qianfan/errors.h"
 #include "qfscale/util/clock.h"
+#include "qfscale/util/json_writer.h"
 #include "qfscale/util/random.h"
 
 #include "cli/command.h"
 #include "cli/usage.h"
-#include "qianfan/json_writer.h"
 
 namespace qfscale::cli {
 namespace {
 
-using qianfan::detail::JsonObjectWriter;
+using util::JsonObjectWriter;
 
 /// Bounds a whole command, retries included, when --timeout is not given.
 constexpr std::chrono::seconds kDefaultCommandTimeout{30};

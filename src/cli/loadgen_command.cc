@@ -1,6 +1,6 @@
 // `qfscale loadgen`: replays a trace or synthetic traffic as real HTTP requests at a target, e.g.
-// the fake's traffic endpoint. Wiring only: schedules from metrics/load_schedule.h, the run from
-// metrics/load_generator.h, signals, printing.
+// the fake's traffic endpoint. Wiring only: schedules from loadgen/load_schedule.h, the run from
+// loadgen/load_generator.h, signals, printing.
 
 #include <algorithm>
 #include <csignal>
@@ -18,11 +18,11 @@
 #include <pthread.h>
 
 #include "qfscale/http/client.h"
-#include "qfscale/metrics/load_generator.h"
-#include "qfscale/metrics/load_schedule.h"
+#include "qfscale/loadgen/load_generator.h"
+#include "qfscale/loadgen/load_schedule.h"
 #include "qfscale/metrics/synthetic.h"
-#include "qfscale/metrics/trace.h"
 #include "qfscale/policy/duration.h"
+#include "qfscale/trace/trace.h"
 #include "qfscale/util/duration.h"
 
 #include "cli/command.h"
@@ -75,19 +75,19 @@ std::string rate(std::uint64_t count, std::chrono::microseconds over) {
 }
 
 void print_line(std::string_view head, std::chrono::microseconds elapsed,
-                const metrics::LoadCounts& counts, std::chrono::microseconds over) {
+                const loadgen::LoadCounts& counts, std::chrono::microseconds over) {
   fmt::print("loadgen: {}{:.1f}s: {} rate={} target={}\n", head,
-             std::chrono::duration<double>(elapsed).count(), metrics::format_counts(counts),
+             std::chrono::duration<double>(elapsed).count(), loadgen::format_counts(counts),
              rate(counts.sent, over), rate(counts.scheduled, over));
   std::fflush(stdout);
 }
 
 /// The streams: one per service (each with its own synthetic stream), else one at the target.
-tl::expected<std::vector<metrics::LoadStream>, std::string> build_streams(const LoadgenOptions& o) {
-  std::optional<metrics::Trace> trace;
+tl::expected<std::vector<loadgen::LoadStream>, std::string> build_streams(const LoadgenOptions& o) {
+  std::optional<trace::Trace> trace;
   std::optional<metrics::SyntheticTraffic> synthetic;
   if (!o.trace.empty()) {
-    auto loaded = metrics::load_trace(o.trace);
+    auto loaded = trace::load_trace(o.trace);
     if (!loaded) return tl::unexpected("invalid trace:\n" + util::to_string(loaded.error()));
     trace = std::move(*loaded);
   } else {
@@ -113,17 +113,17 @@ tl::expected<std::vector<metrics::LoadStream>, std::string> build_streams(const 
     while (!base.empty() && base.back() == '/') base.pop_back();
     for (const auto& id : o.services) targets.emplace_back(id, fmt::format("{}/{}", base, id));
   }
-  std::vector<metrics::LoadStream> streams;
+  std::vector<loadgen::LoadStream> streams;
   for (const auto& [name, url] : targets) {
-    Result<metrics::LoadSchedule> schedule =
-        trace ? metrics::LoadSchedule::for_trace(*trace, o.speedup)
-              : metrics::LoadSchedule::create(
+    Result<loadgen::LoadSchedule> schedule =
+        trace ? loadgen::LoadSchedule::for_trace(*trace, o.speedup)
+              : loadgen::LoadSchedule::create(
                     [traffic = *synthetic,
                      stream = o.services.empty() ? 0 : metrics::SyntheticTraffic::stream_for(name)](
                         std::int64_t second) { return traffic.rate_at(second, stream); },
                     std::nullopt, o.speedup);
     if (!schedule) return tl::unexpected(schedule.error().to_string());
-    streams.push_back(metrics::LoadStream{.name = name, .url = url, .schedule = *schedule});
+    streams.push_back(loadgen::LoadStream{.name = name, .url = url, .schedule = *schedule});
   }
   return streams;
 }
@@ -136,7 +136,7 @@ int run_loadgen(const LoadgenOptions& o) {
   auto streams = build_streams(o);
   if (!streams) return fail_usage(streams.error());
 
-  metrics::LoadOptions options{.streams = std::move(*streams),
+  loadgen::LoadOptions options{.streams = std::move(*streams),
                                .method = o.method,
                                .body = o.body,
                                .concurrency = o.concurrency};
@@ -164,7 +164,7 @@ int run_loadgen(const LoadgenOptions& o) {
     if (!parsed) return fail_usage(parsed.error());
     options.duration = *parsed;
   }
-  if (auto valid = metrics::validate(options); !valid) return fail_usage(valid.error().to_string());
+  if (auto valid = loadgen::validate(options); !valid) return fail_usage(valid.error().to_string());
 
   // Block the stop signals before any thread starts, so that only the watcher below sees them.
   sigset_t signals;
@@ -195,8 +195,8 @@ int run_loadgen(const LoadgenOptions& o) {
              options.streams.size(), o.target, o.concurrency);
   std::vector<std::string> names;
   for (const auto& s : options.streams) names.push_back(s.name);
-  auto report = metrics::run_load(
-      std::move(options), **client, stop.get_token(), [](const metrics::LoadProgress& p) {
+  auto report = loadgen::run_load(
+      std::move(options), **client, stop.get_token(), [](const loadgen::LoadProgress& p) {
         if (p.final) return;
         print_line(fmt::format("last {:.1f}s to ",
                                std::chrono::duration<double>(p.interval_length).count()),
@@ -210,7 +210,7 @@ int run_loadgen(const LoadgenOptions& o) {
              report->elapsed);
   if (report->per_stream.size() > 1) {
     for (std::size_t i = 0; i < names.size(); ++i) {
-      fmt::print("loadgen:   {}: {}\n", names[i], metrics::format_counts(report->per_stream[i]));
+      fmt::print("loadgen:   {}: {}\n", names[i], loadgen::format_counts(report->per_stream[i]));
     }
   }
   if (!report->last_error.empty()) fmt::print("loadgen: last error: {}\n", report->last_error);

@@ -31,7 +31,7 @@
 #include "qfscale/metrics/prometheus_source.h"
 #include "qfscale/metrics/qianfan_metric_source.h"
 #include "qfscale/metrics/synthetic.h"
-#include "qfscale/metrics/trace.h"
+#include "qfscale/metrics/trace_source.h"
 #include "qfscale/policy/duration.h"
 #include "qfscale/qianfan/api.h"
 #include "qfscale/telemetry/exporter.h"
@@ -62,12 +62,12 @@ Result<std::unique_ptr<metrics::QpsSource>> make_qps_source(const controller::Co
     case controller::MetricSourceKind::QianfanMetric:
       return metrics::make_qianfan_metric_source({.window = m.qianfan_window}, api);
     case controller::MetricSourceKind::Trace: {
-      std::map<model::ServiceId, metrics::Trace> traces;
+      std::map<model::ServiceId, trace::Trace> traces;
       for (const auto& service : config.services) {
         const auto it = m.service_traces.find(service.id);
         const std::string& file = it != m.service_traces.end() ? it->second : m.trace_file;
         if (file.empty()) continue;  // no trace: the source reports it missing
-        auto trace = metrics::load_trace(file);
+        auto trace = trace::load_trace(file);
         if (!trace) {
           return tl::unexpected(
               Error{.code = ErrorCode::InvalidInput, .message = util::to_string(trace.error())});
@@ -113,7 +113,7 @@ void print_tick(const telemetry::TickReport& report, PrintedKeys* printed) {
     const std::string qps = d.qps ? fmt::format("{:7.1f}", *d.qps) : "    n/a";
     const std::string per_replica = s.observed ? fmt::format("{:.1f}", d.replica_qps) : "?";
     const std::string replicas =
-        s.observed ? fmt::format("{:>3} -> {:<3}", d.current.value, d.desired.value) : "  ? -> ?  ";
+        s.observed ? fmt::format("{:>3} -> {:<3}", d.current.value, d.granted.value) : "  ? -> ?  ";
     if (!changed(printed, "service " + d.service.value,
                  fmt::format("{}|{}|{}|{}|{}", replicas, model::to_string(d.reason),
                              model::to_string(d.outcome), d.unmet.value, d.errors.size()))) {

@@ -141,12 +141,12 @@ OrExit<std::vector<policy::Policy>> load_policies(std::string_view command,
   return out;
 }
 
-OrExit<std::vector<std::shared_ptr<const metrics::Trace>>> load_traces(
+OrExit<std::vector<std::shared_ptr<const trace::Trace>>> load_traces(
     const std::vector<std::string>& files, unsigned workers) {
-  std::vector<tl::expected<metrics::Trace, util::Diagnostics>> loaded(files.size());
+  std::vector<tl::expected<trace::Trace, util::Diagnostics>> loaded(files.size());
   util::for_each_concurrently(files.size(), static_cast<int>(workers),
-                              [&](std::size_t i) { loaded[i] = metrics::load_trace(files[i]); });
-  std::vector<std::shared_ptr<const metrics::Trace>> out;
+                              [&](std::size_t i) { loaded[i] = trace::load_trace(files[i]); });
+  std::vector<std::shared_ptr<const trace::Trace>> out;
   bool bad = false;
   for (auto& t : loaded) {
     if (!t) {
@@ -154,7 +154,7 @@ OrExit<std::vector<std::shared_ptr<const metrics::Trace>>> load_traces(
       bad = true;
       continue;
     }
-    out.push_back(std::make_shared<const metrics::Trace>(std::move(*t)));
+    out.push_back(std::make_shared<const trace::Trace>(std::move(*t)));
   }
   if (bad) return tl::unexpected(1);
   return out;

@@ -14,12 +14,12 @@
 
 #include <tl/expected.hpp>
 
-#include "qfscale/metrics/trace.h"
 #include "qfscale/model/ids.h"
 #include "qfscale/model/units.h"
 #include "qfscale/policy/policy.h"
 #include "qfscale/sim/queue.h"
 #include "qfscale/sim/sweep.h"
+#include "qfscale/trace/trace.h"
 
 namespace qfscale::cli {
 
@@ -68,7 +68,7 @@ struct Model {
 
 /// Reads and parses the traces on `workers` threads (parsing dominates a thousand-service run);
 /// problems are printed in the order the files were given.
-[[nodiscard]] OrExit<std::vector<std::shared_ptr<const metrics::Trace>>> load_traces(
+[[nodiscard]] OrExit<std::vector<std::shared_ptr<const trace::Trace>>> load_traces(
     const std::vector<std::string>& files, unsigned workers);
 
 /// --sweep: at most one (exit 2 naming the flag otherwise), parsed by sim::parse_sweep.

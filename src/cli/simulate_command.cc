@@ -1,5 +1,5 @@
 // `qfscale simulate`: replays recorded traffic through policies offline and compares them with
-// the oracle. Wiring only: traces from metrics/trace.h, policies as `policy check` and the
+// the oracle. Wiring only: traces from trace/trace.h, policies as `policy check` and the
 // controller config find them (cli/sim_inputs.h), the run and the reports from sim/report.h,
 // a --sweep from sim/sweep.h, then printing and atomic file writes.
 

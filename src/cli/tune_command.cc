@@ -118,7 +118,7 @@ OrExit<std::chrono::seconds> parse_range(const std::string& text) {
 /// One history: its id, where it came from, and the trace.
 struct History {
   std::string source;
-  std::shared_ptr<const metrics::Trace> trace;
+  std::shared_ptr<const trace::Trace> trace;
 };
 
 OrExit<std::vector<History>> read_prometheus(const TuneOptions& o, std::int64_t& start_unix) {
@@ -176,7 +176,7 @@ OrExit<std::vector<History>> read_prometheus(const TuneOptions& o, std::int64_t&
   }
   return std::vector<History>{
       {.source = util::redact_url(o.prometheus),
-       .trace = std::make_shared<const metrics::Trace>(std::move(history->trace))}};
+       .trace = std::make_shared<const trace::Trace>(std::move(history->trace))}};
 }
 
 std::string point_json(const sim::CurvePoint& p, double target) {

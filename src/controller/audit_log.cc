@@ -20,15 +20,15 @@
 #include <unistd.h>
 
 #include "qfscale/model/decision.h"
+#include "qfscale/telemetry/decision_json.h"
 #include "qfscale/telemetry/exporter.h"
-
-#include "telemetry/decision_json.h"
-#include "telemetry/json.h"
+#include "qfscale/util/json_writer.h"
+#include "qfscale/util/time_text.h"
 
 namespace qfscale::controller {
 namespace {
 
-using telemetry::detail::JsonWriter;
+using util::JsonWriter;
 
 /// Lines kept while the file cannot be written. Past this the oldest are dropped: a controller
 /// that cannot log for hours must not grow without bound. 8 MiB holds some hundred ticks of a
@@ -55,9 +55,9 @@ void append_scale_line(std::string& out, const model::Decision& d, const model::
   JsonWriter w;
   w.begin_object();
   w.key("type").string("scale");
-  w.key("at").string(telemetry::detail::rfc3339(d.at));
+  w.key("at").string(util::format_rfc3339(d.at));
   w.key("service").string(d.service.value);
-  telemetry::detail::write_call_fields(w, c);
+  telemetry::write_call_fields(w, c);
   w.key("dryRun").boolean(c.outcome == model::ActuationOutcome::DryRun);
   w.end_object();
   out += w.str();
@@ -69,7 +69,7 @@ void append_tick_line(std::string& out, const telemetry::TickReport& report) {
   JsonWriter w;
   w.begin_object();
   w.key("type").string("tick");
-  w.key("at").string(telemetry::detail::rfc3339(report.finished_at));
+  w.key("at").string(util::format_rfc3339(report.finished_at));
   w.key("success").boolean(report.success);
   w.key("errors").begin_array();
   for (const auto& e : report.errors) {
@@ -277,7 +277,7 @@ void AuditLog::record_config(util::SystemTime at, bool success, std::string_view
   JsonWriter w;
   w.begin_object();
   w.key("type").string("config");
-  w.key("at").string(telemetry::detail::rfc3339(at));
+  w.key("at").string(util::format_rfc3339(at));
   w.key("success").boolean(success);
   w.key("file").string(file);
   w.key("error").string(error);

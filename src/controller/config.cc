@@ -95,7 +95,7 @@ std::string format_bytes(std::uint64_t bytes) {
 }  // namespace
 
 ConfigReader::ConfigReader(const std::string& file_name, const FileReader& read,
-                           const policy::ZoneSource& zones, const OutputPathCheck& check_output)
+                           const util::ZoneSource& zones, const OutputPathCheck& check_output)
     : YamlReader(file_name),
       file_name_(file_name),
       dir_(std::filesystem::path(file_name).parent_path()),
@@ -523,7 +523,7 @@ void ConfigReader::read_bytes(const YAML::Node& node, const std::string& path, s
 tl::expected<Config, util::Diagnostics> parse_config(std::string_view yaml_text,
                                                      const std::string& file_name,
                                                      const FileReader& read,
-                                                     const policy::ZoneSource& zones,
+                                                     const util::ZoneSource& zones,
                                                      const OutputPathCheck& check_output) {
   return detail::ConfigReader(file_name, read, zones, check_output).load(yaml_text);
 }
@@ -549,7 +549,7 @@ std::optional<std::string> output_path_problem(const std::string& path) {
 }
 
 tl::expected<Config, util::Diagnostics> load_config(const std::string& path,
-                                                    const policy::ZoneSource& zones) {
+                                                    const util::ZoneSource& zones) {
   auto text = util::read_file(path);
   if (!text) {
     return tl::unexpected(

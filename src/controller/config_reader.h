@@ -38,7 +38,7 @@ struct ServiceDraft {
 class ConfigReader : public util::yaml::YamlReader {
  public:
   ConfigReader(const std::string& file_name, const FileReader& read,
-               const policy::ZoneSource& zones, const OutputPathCheck& check_output);
+               const util::ZoneSource& zones, const OutputPathCheck& check_output);
 
   tl::expected<Config, util::Diagnostics> load(std::string_view text);
 
@@ -92,7 +92,7 @@ class ConfigReader : public util::yaml::YamlReader {
   std::string file_name_;
   std::filesystem::path dir_;
   const FileReader& read_file_;
-  const policy::ZoneSource& zones_;
+  const util::ZoneSource& zones_;
   const OutputPathCheck& check_output_;
   Config config_;
   std::optional<MetricSourceKind> kind_;  ///< set when exactly one source parsed

@@ -23,16 +23,16 @@
 #include <sys/stat.h>
 
 #include "qfscale/util/file.h"
+#include "qfscale/util/json_writer.h"
+#include "qfscale/util/time_text.h"
 
-#include "telemetry/decision_json.h"
-#include "telemetry/json.h"
 #include "util/simdjson_names.h"
 
 namespace qfscale::controller {
 namespace {
 
 namespace dom = simdjson::dom;
-using telemetry::detail::JsonWriter;
+using util::JsonWriter;
 
 constexpr std::int64_t kVersion = 1;
 
@@ -316,7 +316,7 @@ std::string encode_states(const EngineStates& states, util::SystemTime saved_at)
   JsonWriter w;
   w.begin_object();
   w.key("version").integer(kVersion);
-  w.key("savedAt").string(telemetry::detail::rfc3339(saved_at));
+  w.key("savedAt").string(util::format_rfc3339(saved_at));
   w.key("services").begin_object();
   for (const auto& [id, state] : states) {
     w.key(id.value);

@@ -49,7 +49,7 @@ std::vector<telemetry::InstanceUsage> instance_usage(const capacity::Allocation&
   for (const auto& usage : allocation.instances) {
     out.push_back({.instance = usage.id,
                    .capacity = usage.capacity,
-                   .allocated = usage.allocated + usage.foreign,
+                   .allocated = usage.foreign + usage.managed,
                    .free = usage.free});
   }
   return out;
@@ -75,7 +75,7 @@ capacity::ServiceRequest request_for(const TickContext& tick, std::size_t k, con
 }
 
 void apply_grant(const capacity::ServiceAllocation& granted, model::Decision& d) {
-  d.desired = granted.granted;
+  d.granted = granted.granted;
   d.unmet = granted.unmet;
   if (granted.shortfall != capacity::Shortfall::None) {
     d.reason = capacity::to_reason(granted.shortfall);
@@ -175,7 +175,7 @@ model::Decision decide(std::size_t k, const TickContext& tick, const Recommended
                     .current = r.current,
                     .recommended = r.recommendation.replicas,
                     .reason = r.reason,
-                    .desired = r.current};
+                    .granted = r.current};
   d.steps = r.recommendation.steps;
   d.calls = std::move(acted.calls[k]);
   if (!r.frozen && allocation) {
@@ -185,7 +185,7 @@ model::Decision decide(std::size_t k, const TickContext& tick, const Recommended
   d.errors = std::move(errors.of_service[k]);
   if (r.frozen || !acted.ok) {
     // Nothing was sent for it: it keeps what it has (the unmet figure still says what did not fit).
-    d.desired = r.current;
+    d.granted = r.current;
     d.outcome = model::ActuationOutcome::Skipped;
     return d;
   }

@@ -146,7 +146,7 @@ Result<RangeHistory> history_from_points(std::span<const RangePoint> points,
                       static_cast<float>(v));
   }
   if (!any) return fail(ErrorCode::InvalidInput, "the query returned no data in the range");
-  out.trace = Trace(std::move(per_second));
+  out.trace = trace::Trace(std::move(per_second));
   return out;
 }
 

@@ -122,8 +122,8 @@ std::vector<float> SyntheticTraffic::series(std::size_t seconds, std::uint64_t s
   return out;
 }
 
-Trace SyntheticTraffic::trace(std::size_t seconds, std::uint64_t stream) const {
-  return Trace(series(seconds, stream));
+trace::Trace SyntheticTraffic::trace(std::size_t seconds, std::uint64_t stream) const {
+  return trace::Trace(series(seconds, stream));
 }
 
 std::uint64_t SyntheticTraffic::stream_for(std::string_view name) {

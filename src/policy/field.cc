@@ -156,7 +156,7 @@ std::string field_value_text(const NumericField& field, double value) {
 
 tl::expected<Policy, util::Diagnostics> with_field(const PolicySpec& spec,
                                                    const NumericField& field, double value,
-                                                   const ZoneSource& zones) {
+                                                   const util::ZoneSource& zones) {
   const auto label =
       fmt::format("{} with {}={}", spec.name, field.path, field_value_text(field, value));
   const auto full_path = "spec." + field.path;

@@ -65,7 +65,7 @@ const yaml::ForeignNames kHpaPolicyTypes = {
 
 class Loader : public yaml::YamlReader {
  public:
-  Loader(std::string_view file, const ZoneSource& zones)
+  Loader(std::string_view file, const util::ZoneSource& zones)
       : YamlReader(std::string(file)), zones_(zones) {}
 
   tl::expected<Policy, util::Diagnostics> load(std::string_view text) {
@@ -369,7 +369,7 @@ class Loader : public yaml::YamlReader {
     }
   }
 
-  const ZoneSource& zones_;
+  const util::ZoneSource& zones_;
   std::map<std::string, ZoneRules, std::less<>> zone_cache_;
 };
 
@@ -407,7 +407,7 @@ std::string rules_yaml(std::string_view key, const ScalingRules& r) {
 
 tl::expected<Policy, util::Diagnostics> load_policy(std::string_view yaml_text,
                                                     std::string_view file_name,
-                                                    const ZoneSource& zones) {
+                                                    const util::ZoneSource& zones) {
   return Loader(file_name, zones).load(yaml_text);
 }
 

@@ -7,10 +7,10 @@
 #include <simdjson.h>
 
 #include "qfscale/qianfan/errors.h"
+#include "qfscale/util/json_writer.h"
 
 #include "qianfan/client_impl.h"
 #include "qianfan/decode.h"
-#include "qianfan/json_writer.h"
 #include "qianfan/util.h"
 
 namespace qfscale::qianfan {
@@ -188,7 +188,7 @@ Result<T> QianfanClientImpl::call(model::QianfanAction action_id, std::string_vi
 
 Result<ServiceInfo> QianfanClientImpl::describe_service(const model::ServiceId& service) {
   if (auto s = require_id("serviceId", service.value); !s) return fail(std::move(s).error());
-  auto body = detail::JsonObjectWriter{}.string("serviceId", service.value).finish();
+  auto body = util::JsonObjectWriter{}.string("serviceId", service.value).finish();
   return call<ServiceInfo>(model::QianfanAction::DescribeService, service.value, std::move(body),
                            detail::decode_describe_service);
 }
@@ -198,7 +198,7 @@ Result<ServicePage> QianfanClientImpl::describe_services(const DescribeServicesR
     return fail(ErrorCode::InvalidInput,
                 fmt::format("maxKeys must not be negative, got {}", request.max_keys));
   }
-  detail::JsonObjectWriter writer;
+  util::JsonObjectWriter writer;
   if (!request.marker.empty()) writer.string("marker", request.marker);
   if (request.max_keys > 0) writer.integer("maxKeys", request.max_keys);
   if (!request.name.empty()) writer.string("name", request.name);
@@ -220,7 +220,7 @@ Result<Ack> QianfanClientImpl::scale_service(const ScaleServiceRequest& request)
                 fmt::format("deploymentReplicasCount must not be negative, got {}",
                             request.replicas.value));
   }
-  auto body = detail::JsonObjectWriter{}
+  auto body = util::JsonObjectWriter{}
                   .string("serviceId", request.service.value)
                   .string("instanceId", request.instance.value)
                   .integer("deploymentReplicasCount", request.replicas.value)
@@ -242,7 +242,7 @@ Result<Ack> QianfanClientImpl::modify_service(const ModifyServiceRequest& reques
   if (auto s = require_id("modelSetId", request.model_set_id); !s)
     return fail(std::move(s).error());
   if (auto s = require_id("modelId", request.model_id); !s) return fail(std::move(s).error());
-  auto body = detail::JsonObjectWriter{}
+  auto body = util::JsonObjectWriter{}
                   .string("serviceId", request.service.value)
                   .string("modelSetId", request.model_set_id)
                   .string("modelId", request.model_id)
@@ -258,7 +258,7 @@ Result<Ack> QianfanClientImpl::modify_service(const ModifyServiceRequest& reques
 Result<ComputeUnitInfo> QianfanClientImpl::describe_compute_unit(
     const model::InstanceId& instance) {
   if (auto s = require_id("instanceId", instance.value); !s) return fail(std::move(s).error());
-  auto body = detail::JsonObjectWriter{}.string("instanceId", instance.value).finish();
+  auto body = util::JsonObjectWriter{}.string("instanceId", instance.value).finish();
   return call<ComputeUnitInfo>(model::QianfanAction::DescribeComputeUnit, instance.value,
                                std::move(body), detail::decode_describe_compute_unit);
 }
@@ -278,7 +278,7 @@ Result<ServiceMetrics> QianfanClientImpl::describe_service_metric(
   if (end <= start) {
     return fail(ErrorCode::InvalidInput, "DescribeServiceMetric endTime must be after startTime");
   }
-  auto body = detail::JsonObjectWriter{}
+  auto body = util::JsonObjectWriter{}
                   .string_array("serviceIds", ids)
                   .string("startTime", bce::format_timestamp(start))
                   .string("endTime", bce::format_timestamp(end))

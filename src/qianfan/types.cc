@@ -2,18 +2,6 @@
 
 namespace qfscale::qianfan {
 
-model::ServiceSnapshot ServiceInfo::to_snapshot() const {
-  return model::ServiceSnapshot{
-      .id = service_id,
-      .name = name,
-      .run_status = run_status,
-      .model_updating = is_model_updating,
-      .resource_type = resource_config.type,
-      .replicas = resource_config.replicas,
-      .replica_qps = resource_config.qps,
-  };
-}
-
 model::ComputeUnits ComputeUnitInfo::used() const {
   model::ComputeUnits total;
   for (const auto& u : usage) total += u.compute_unit_count;

@@ -46,7 +46,7 @@ int replicas_needed(double demand, double replica_qps) {
   return n;
 }
 
-Result<OracleResult> oracle(const metrics::Trace& trace, double replica_qps,
+Result<OracleResult> oracle(const trace::Trace& trace, double replica_qps,
                             model::ComputeUnits units_per_replica, const OracleOptions& options) {
   if (!std::isfinite(replica_qps) || replica_qps <= 0) {
     return fail(ErrorCode::InvalidInput,
@@ -93,7 +93,7 @@ Result<OracleResult> oracle(const metrics::Trace& trace, double replica_qps,
                          std::move(on), options.keep_schedule);
 }
 
-OracleResult schedule_result(const metrics::Trace& trace, double replica_qps,
+OracleResult schedule_result(const trace::Trace& trace, double replica_qps,
                              model::ComputeUnits units_per_replica,
                              std::chrono::seconds startup_delay, std::vector<int> on,
                              bool keep_schedule) {

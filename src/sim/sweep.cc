@@ -120,7 +120,7 @@ std::vector<double> sweep_values(const SweepRange& range) {
 
 Result<std::vector<Curve>> sweep(std::span<const policy::Policy> policies,
                                  std::span<const ServiceSpec> services, const SweepRange& range,
-                                 const policy::ZoneSource& zones, const SweepOptions& options) {
+                                 const util::ZoneSource& zones, const SweepOptions& options) {
   const auto values = sweep_values(range);
   std::vector<Curve> curves(policies.size());
   struct Run {

@@ -1,6 +1,6 @@
 // decision_to_json: one decision record as JSON, shared by /api/v1/decisions and the audit log.
 
-#include "telemetry/decision_json.h"
+#include "qfscale/telemetry/decision_json.h"
 
 #include <chrono>
 #include <string>
@@ -8,31 +8,11 @@
 #include <fmt/format.h>
 
 #include "qfscale/model/decision.h"
-#include "qfscale/telemetry/exporter.h"
-
-#include "telemetry/json.h"
+#include "qfscale/util/time_text.h"
 
 namespace qfscale::telemetry {
 
-namespace detail {
-
-std::string rfc3339(util::SystemTime at) {
-  using namespace std::chrono;
-  const auto ms = floor<milliseconds>(at);
-  const auto day = floor<days>(ms);
-  const year_month_day ymd{day};
-  const hh_mm_ss<milliseconds> tod{ms - day};
-  std::string out =
-      fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}", static_cast<int>(ymd.year()),
-                  static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
-                  tod.hours().count(), tod.minutes().count(), tod.seconds().count());
-  // Milliseconds only when there are any, so whole-second stamps stay short.
-  if (tod.subseconds().count() != 0) out += fmt::format(".{:03}", tod.subseconds().count());
-  out.push_back('Z');
-  return out;
-}
-
-void write_call_fields(JsonWriter& w, const model::ScaleCall& call) {
+void write_call_fields(util::JsonWriter& w, const model::ScaleCall& call) {
   w.key("instanceId").string(call.instance.value);
   w.key("from").integer(call.from.value);
   w.key("to").integer(call.to.value);
@@ -41,10 +21,10 @@ void write_call_fields(JsonWriter& w, const model::ScaleCall& call) {
   w.key("error").string(call.error);
 }
 
-void write_decision(JsonWriter& w, const model::Decision& d) {
+void write_decision(util::JsonWriter& w, const model::Decision& d) {
   w.begin_object();
   w.key("service").string(d.service.value);
-  w.key("at").string(rfc3339(d.at));
+  w.key("at").string(util::format_rfc3339(d.at));
 
   w.key("inputs").begin_object();
   w.key("qps");
@@ -72,7 +52,7 @@ void write_decision(JsonWriter& w, const model::Decision& d) {
   w.key("reason").string(model::to_string(d.reason));
 
   w.key("allocation").begin_object();
-  w.key("desired").integer(d.desired.value);
+  w.key("desired").integer(d.granted.value);
   w.key("unmet").integer(d.unmet.value);
   w.end_object();
 
@@ -90,11 +70,9 @@ void write_decision(JsonWriter& w, const model::Decision& d) {
   w.end_object();
 }
 
-}  // namespace detail
-
 std::string decision_to_json(const model::Decision& decision) {
-  detail::JsonWriter w;
-  detail::write_decision(w, decision);
+  util::JsonWriter w;
+  write_decision(w, decision);
   return w.take();
 }
 

@@ -331,7 +331,7 @@ void Exporter::State::record_replicas(const ServiceReport& report) {
   replica_capacity_qps->Add(l).Set(d.replica_qps);
   current_replicas->Add(l).Set(d.current.value);
   recommended_replicas->Add(l).Set(d.recommended.value);
-  desired_replicas->Add(l).Set(d.desired.value);
+  desired_replicas->Add(l).Set(d.granted.value);
   model::Replicas applied = d.current;
   for (const auto& call : d.calls) {
     if (call.outcome == model::ActuationOutcome::Applied) applied += call.to - call.from;

@@ -10,7 +10,6 @@
 #include "qfscale/http/server.h"
 #include "qfscale/telemetry/exporter.h"
 
-#include "telemetry/decision_json.h"
 #include "telemetry/json.h"
 
 namespace qfscale::telemetry {
@@ -83,7 +82,7 @@ void add_routes(http::Router& router, const Exporter& exporter) {
   router.add("GET", std::string(kDecisionsPath), [e](const http::Request&) {
     detail::JsonWriter w;
     w.begin_object().key("decisions").begin_array();
-    for (const auto& d : e->last_decisions()) detail::write_decision(w, d);
+    for (const auto& d : e->last_decisions()) write_decision(w, d);
     w.end_array().end_object();
     return http::json_response(200, w.take());
   });

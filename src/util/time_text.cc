@@ -3,6 +3,8 @@
 #include <charconv>
 #include <chrono>
 
+#include <fmt/format.h>
+
 namespace qfscale::util {
 
 namespace {
@@ -53,6 +55,22 @@ std::optional<std::int64_t> parse_wall_time(std::string_view text) {
     return seconds;
   }
   return parse_rfc3339(text);
+}
+
+std::string format_rfc3339(SystemTime at) {
+  using namespace std::chrono;
+  const auto ms = floor<milliseconds>(at);
+  const auto day = floor<days>(ms);
+  const year_month_day ymd{day};
+  const hh_mm_ss<milliseconds> tod{ms - day};
+  std::string out =
+      fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}", static_cast<int>(ymd.year()),
+                  static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
+                  tod.hours().count(), tod.minutes().count(), tod.seconds().count());
+  // Milliseconds only when there are any, so whole-second stamps stay short.
+  if (tod.subseconds().count() != 0) out += fmt::format(".{:03}", tod.subseconds().count());
+  out.push_back('Z');
+  return out;
 }
 
 }  // namespace qfscale::util

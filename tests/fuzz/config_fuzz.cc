@@ -13,7 +13,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string_view text(reinterpret_cast<const char*>(data), size);
   const qfscale::controller::FileReader read =
       [text](const std::string&) -> qfscale::Result<std::string> { return std::string(text); };
-  const qfscale::policy::ZoneSource zones = [](std::string_view) -> std::optional<std::string> {
+  const qfscale::util::ZoneSource zones = [](std::string_view) -> std::optional<std::string> {
     return std::nullopt;
   };
   auto config = qfscale::controller::parse_config(text, "/fuzz/qfscale.yaml", read, zones);

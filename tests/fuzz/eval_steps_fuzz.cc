@@ -21,7 +21,7 @@ namespace {
 const std::vector<qfscale::policy::Policy>& shipped_policies() {
   static const auto policies = [] {
     std::vector<qfscale::policy::Policy> out;
-    const qfscale::policy::ZoneSource no_zones = [](std::string_view) {
+    const qfscale::util::ZoneSource no_zones = [](std::string_view) {
       return std::optional<std::string>();
     };
     for (const auto& shipped : qfscale::controller::detail::shipped_policy_table()) {

@@ -15,7 +15,7 @@
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);
   // Every zone name "exists" and has the fuzz input as its TZif bytes.
-  const qfscale::policy::ZoneSource zones = [text](std::string_view) -> std::optional<std::string> {
+  const qfscale::util::ZoneSource zones = [text](std::string_view) -> std::optional<std::string> {
     return std::string(text);
   };
   auto policy = qfscale::policy::load_policy(text, "fuzz.yaml", zones);

@@ -1,4 +1,4 @@
-// `qfscale loadgen`'s core (metrics::run_load over the real HTTP client) against the real fake
+// `qfscale loadgen`'s core (loadgen::run_load over the real HTTP client) against the real fake
 // (FakeQianfan on http::start_server at 127.0.0.1:0). The fake runs on a ManualClock that never
 // moves, so every request lands in the same traffic second and the fake serves exactly
 // floor(ready replicas x qps) of them, whatever the wall-clock timing of the run; the rest get
@@ -18,8 +18,8 @@
 
 #include "qfscale/http/client.h"
 #include "qfscale/http/server.h"
-#include "qfscale/metrics/load_generator.h"
-#include "qfscale/metrics/load_schedule.h"
+#include "qfscale/loadgen/load_generator.h"
+#include "qfscale/loadgen/load_schedule.h"
 #include "qfscale/metrics/qianfan_metric_source.h"
 #include "qfscale/metrics/synthetic.h"
 #include "qfscale/qianfan/api.h"
@@ -27,7 +27,7 @@
 
 #include "unit/fake/fixture.h"
 
-namespace qfscale::metrics {
+namespace qfscale::loadgen {
 namespace {
 
 using namespace std::chrono_literals;
@@ -81,7 +81,7 @@ struct Live {
 };
 
 LoadSchedule trace_schedule(std::vector<float> rates, double speedup) {
-  auto s = LoadSchedule::for_trace(Trace(std::move(rates)), speedup);
+  auto s = LoadSchedule::for_trace(trace::Trace(std::move(rates)), speedup);
   REQUIRE(s.has_value());
   return std::move(*s);
 }
@@ -106,7 +106,7 @@ TEST_SUITE("loadgen") {
 
   TEST_CASE("loadgen: synthetic streams per service, each capped by its own capacity") {
     Live live;
-    auto traffic = SyntheticTraffic::create({.seed = 7, .base_qps = 4, .noise = 0.3});
+    auto traffic = metrics::SyntheticTraffic::create({.seed = 7, .base_qps = 4, .noise = 0.3});
     REQUIRE(traffic.has_value());
     struct Service {
       std::string_view id;
@@ -116,7 +116,7 @@ TEST_SUITE("loadgen") {
     std::vector<LoadStream> streams;
     std::vector<std::uint64_t> want_sent;
     for (const auto& s : services) {
-      const auto stream = SyntheticTraffic::stream_for(s.id);
+      const auto stream = metrics::SyntheticTraffic::stream_for(s.id);
       const RateFunction rate = [t = *traffic, stream](std::int64_t k) {
         return t.rate_at(k, stream);
       };
@@ -171,7 +171,7 @@ TEST_SUITE("loadgen") {
     auto api = qianfan::make_qianfan_client(config, *live.client, live.harness.clock, random,
                                             [](std::chrono::milliseconds) {});
     REQUIRE(api.has_value());
-    auto source = make_qianfan_metric_source({.window = 60s}, **api);
+    auto source = metrics::make_qianfan_metric_source({.window = 60s}, **api);
     REQUIRE(source.has_value());
     // The load fell in second kStart; the window [kStart + 1 s - 60 s, kStart + 1 s) holds it:
     // callTotal = 5 served + 25 rejected = 30, / 60 s = 0.5 qps.
@@ -187,7 +187,7 @@ TEST_SUITE("loadgen") {
     CHECK(got[1]->qps == 0.0);  // no traffic: a real zero
     // The fake refuses the whole call for the unknown id; the source asks one by one.
     REQUIRE_FALSE(got[2].has_value());
-    CHECK(got[2].error().kind == FailureKind::Missing);
+    CHECK(got[2].error().kind == metrics::FailureKind::Missing);
 
     // A window that ends at kStart excludes the load's second.
     const auto before = (*source)->read(std::span(ids, 1), fake::testing::kStart);
@@ -197,4 +197,4 @@ TEST_SUITE("loadgen") {
 }
 
 }  // namespace
-}  // namespace qfscale::metrics
+}  // namespace qfscale::loadgen

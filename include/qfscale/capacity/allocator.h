@@ -63,7 +63,7 @@
 ///   L = 10 / 3 = 3.33: a = 2 x 3.33 = 6.67, b = 3.33.
 /// - Whole replicas: floors a = 6, b = 3 (9 units, 1 left). Lowest total/w first:
 ///   b = 3/1 = 3 vs a = 6/2 = 3, tie -> id: a gets 1 -> a = 7, 0 units left.
-/// - Result: a 7 (unmet 3, CappedCapacity), b 3 (unmet 7, CappedCapacity), c 1; X allocated 12,
+/// - Result: a 7 (unmet 3, CappedCapacity), b 3 (unmet 7, CappedCapacity), c 1; X managed 12,
 ///   free 0.
 
 #include <cstddef>
@@ -146,8 +146,10 @@ struct InstanceUsage {
   model::InstanceId id;
   model::ComputeUnits capacity;
   model::ComputeUnits foreign;
-  model::ComputeUnits allocated;  ///< by managed services, after this allocation
-  model::ComputeUnits free;  ///< capacity - foreign - allocated (< 0 only if foreign > capacity)
+  /// Granted to the managed services (the ones in the input), after this allocation. Not
+  /// telemetry's `allocated`, which is foreign + managed.
+  model::ComputeUnits managed;
+  model::ComputeUnits free;  ///< capacity - foreign - managed (< 0 only if foreign > capacity)
   friend bool operator==(const InstanceUsage&, const InstanceUsage&) = default;
 };
 
@@ -216,7 +218,7 @@ struct fmt::formatter<qfscale::capacity::ServiceAllocationText> : fmt::formatter
 template <>
 struct fmt::formatter<qfscale::capacity::InstanceUsage> : fmt::formatter<std::string_view> {
   auto format(const qfscale::capacity::InstanceUsage& u, format_context& ctx) const {
-    return fmt::format_to(ctx.out(), "{}: capacity {} foreign {} allocated {} free {}", u.id,
-                          u.capacity, u.foreign, u.allocated, u.free);
+    return fmt::format_to(ctx.out(), "{}: capacity {} foreign {} managed {} free {}", u.id,
+                          u.capacity, u.foreign, u.managed, u.free);
   }
 };

@@ -76,7 +76,7 @@
 #include "qfscale/bce/signer.h"
 #include "qfscale/metrics/prometheus_source.h"
 #include "qfscale/metrics/synthetic.h"
-#include "qfscale/metrics/trace.h"
+#include "qfscale/metrics/trace_source.h"
 #include "qfscale/model/ids.h"
 #include "qfscale/model/units.h"
 #include "qfscale/policy/loader.h"
@@ -235,11 +235,11 @@ using OutputPathCheck = std::function<std::optional<std::string>(const std::stri
 /// line, so a missing directory stops `config check` and the start, not the first save).
 [[nodiscard]] tl::expected<Config, util::Diagnostics> parse_config(
     std::string_view yaml_text, const std::string& file_name, const FileReader& read,
-    const policy::ZoneSource& zones, const OutputPathCheck& check_output = {});
+    const util::ZoneSource& zones, const OutputPathCheck& check_output = {});
 
 /// Reads `path` and parses it with the real file system (`output_path_problem` included).
 [[nodiscard]] tl::expected<Config, util::Diagnostics> load_config(const std::string& path,
-                                                                  const policy::ZoneSource& zones);
+                                                                  const util::ZoneSource& zones);
 
 /// The effective config as YAML in the file schema: every default filled in, every path
 /// absolute, each service's policy as a shipped name or an absolute file with the policy's

@@ -33,7 +33,7 @@
 #include <vector>
 
 #include "qfscale/http/client.h"
-#include "qfscale/metrics/trace.h"
+#include "qfscale/trace/trace.h"
 #include "qfscale/util/result.h"
 
 namespace qfscale::metrics {
@@ -77,7 +77,7 @@ using RangePoint = std::pair<double, double>;
 
 /// The history and what was filled in.
 struct RangeHistory {
-  Trace trace;                      ///< range seconds long
+  trace::Trace trace;               ///< range seconds long
   std::int64_t points = 0;          ///< range / step
   std::int64_t missing_points = 0;  ///< filled from the point before (see the header)
   std::int64_t requests = 0;        ///< query_range requests sent

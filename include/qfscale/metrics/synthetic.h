@@ -19,7 +19,7 @@
 #include <vector>
 
 #include "qfscale/metrics/qps_source.h"
-#include "qfscale/metrics/trace.h"
+#include "qfscale/trace/trace.h"
 #include "qfscale/util/result.h"
 
 namespace qfscale::metrics {
@@ -52,7 +52,7 @@ class SyntheticTraffic {
   [[nodiscard]] std::vector<float> series(std::size_t seconds, std::uint64_t stream = 0) const;
 
   /// The series as a Trace.
-  [[nodiscard]] Trace trace(std::size_t seconds, std::uint64_t stream = 0) const;
+  [[nodiscard]] trace::Trace trace(std::size_t seconds, std::uint64_t stream = 0) const;
 
   /// A stable stream number for a name (FNV-1a), so each service gets its own traffic.
   [[nodiscard]] static std::uint64_t stream_for(std::string_view name);

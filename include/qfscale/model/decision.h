@@ -52,7 +52,7 @@ struct Step {
 };
 
 enum class ActuationOutcome {
-  NotNeeded,  ///< desired equals current
+  NotNeeded,  ///< granted equals current
   Applied,    ///< ScaleService succeeded
   DryRun,     ///< would have called ScaleService
   Failed,     ///< ScaleService failed after retries
@@ -86,8 +86,12 @@ struct Decision {
   Replicas recommended;          ///< the engine's answer
   Reason reason = Reason::None;  ///< the deciding reason (last step that changed, or hold reason)
   // allocation
-  Replicas desired;  ///< after the capacity allocator
-  Replicas unmet;    ///< recommended - desired when capacity ran out
+  /// What the capacity allocator granted of `recommended` (the count the service is scaled to;
+  /// `current` when frozen or when nothing could be sent). Operator-facing names predate this
+  /// field and keep their spelling: the decisions API and audit log write it as
+  /// `allocation.desired`, the exporter as `qfscale_service_desired_replicas`.
+  Replicas granted;
+  Replicas unmet;  ///< recommended - granted when capacity ran out
   // actuation
   std::vector<ScaleCall> calls;
   ActuationOutcome outcome = ActuationOutcome::NotNeeded;

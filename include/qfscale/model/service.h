@@ -1,12 +1,9 @@
 #pragma once
 
-/// What the controller knows about one service at one tick, decoded from DescribeService.
+/// A service's run status as DescribeService reports it (the reply itself is
+/// `qianfan::ServiceInfo`; the controller reads it directly).
 
-#include <string>
 #include <string_view>
-
-#include "qfscale/model/ids.h"
-#include "qfscale/model/units.h"
 
 namespace qfscale::model {
 
@@ -16,17 +13,5 @@ enum class RunStatus { New, Deploying, Serving, Failed, Stopped, Done, Unknown }
 [[nodiscard]] std::string_view to_string(RunStatus status);
 /// Exact, case-sensitive match of the documented spellings; anything else is Unknown.
 [[nodiscard]] RunStatus parse_run_status(std::string_view text);
-
-struct ServiceSnapshot {
-  ServiceId id;
-  std::string name;
-  RunStatus run_status = RunStatus::Unknown;
-  bool model_updating = false;
-  std::string resource_type;  ///< resourceConfig.type, e.g. "GPU-I-2"
-  Replicas replicas;          ///< resourceConfig.replicasCount
-  double replica_qps = 0;     ///< resourceConfig.qps: QPS one replica is sized for
-
-  friend bool operator==(const ServiceSnapshot&, const ServiceSnapshot&) = default;
-};
 
 }  // namespace qfscale::model

@@ -63,7 +63,7 @@ struct NumericField {
 [[nodiscard]] tl::expected<Policy, util::Diagnostics> with_field(const PolicySpec& spec,
                                                                  const NumericField& field,
                                                                  double value,
-                                                                 const ZoneSource& zones);
+                                                                 const util::ZoneSource& zones);
 
 /// How `value` is written in YAML for `field`: "0.55", "3", "300s" (shortest round-trip form).
 [[nodiscard]] std::string field_value_text(const NumericField& field, double value);

@@ -15,18 +15,15 @@
 
 #include "qfscale/policy/policy.h"
 #include "qfscale/util/diagnostic.h"
+#include "qfscale/util/zone_source.h"
 
 namespace qfscale::policy {
-
-/// Returns the TZif bytes of a zone such as "Asia/Shanghai", or nullopt when there is no such
-/// zone. "UTC" never reaches it. Same type as `util::ZoneSource`.
-using ZoneSource = std::function<std::optional<std::string>(std::string_view zone_name)>;
 
 /// Parses and validates one policy document. `file_name` only labels diagnostics.
 /// Thread-safety: reentrant; `zones` is called from the calling thread only.
 [[nodiscard]] tl::expected<Policy, util::Diagnostics> load_policy(std::string_view yaml_text,
                                                                   std::string_view file_name,
-                                                                  const ZoneSource& zones);
+                                                                  const util::ZoneSource& zones);
 
 /// The effective policy as a complete YAML document (every field, defaults filled in), in the
 /// file schema: `load_policy(to_yaml(p.spec()))` gives back an equal spec.

@@ -78,8 +78,6 @@ struct ServiceInfo {
   std::string creator;
   std::string create_time;  ///< as sent, e.g. "2024-05-01T08:00:00Z"
 
-  /// What the controller needs from this reply.
-  [[nodiscard]] model::ServiceSnapshot to_snapshot() const;
   friend bool operator==(const ServiceInfo&, const ServiceInfo&) = default;
 };
 

@@ -66,9 +66,9 @@
 #include <span>
 #include <vector>
 
-#include "qfscale/metrics/trace.h"
 #include "qfscale/model/units.h"
 #include "qfscale/sim/simulator.h"
+#include "qfscale/trace/trace.h"
 #include "qfscale/util/result.h"
 
 namespace qfscale::sim {
@@ -93,7 +93,7 @@ struct OracleResult {
 /// The optimal schedule for one service (see above). Fails with InvalidInput on replica_qps
 /// <= 0 or not finite, units_per_replica < 1, startup_delay < 0 or max_replicas < 0.
 /// Thread-safety: a pure function.
-[[nodiscard]] Result<OracleResult> oracle(const metrics::Trace& trace, double replica_qps,
+[[nodiscard]] Result<OracleResult> oracle(const trace::Trace& trace, double replica_qps,
                                           model::ComputeUnits units_per_replica,
                                           const OracleOptions& options);
 
@@ -101,7 +101,7 @@ struct OracleResult {
 /// replicas ready(t) = min on over [max(0, t - D), t], and the summary as `oracle` computes it
 /// (`oracle` is this at on = n). `on` and `ready` are kept in the result when keep_schedule.
 /// Thread-safety: a pure function.
-[[nodiscard]] OracleResult schedule_result(const metrics::Trace& trace, double replica_qps,
+[[nodiscard]] OracleResult schedule_result(const trace::Trace& trace, double replica_qps,
                                            model::ComputeUnits units_per_replica,
                                            std::chrono::seconds startup_delay, std::vector<int> on,
                                            bool keep_schedule);

@@ -56,12 +56,12 @@
 #include <string>
 #include <vector>
 
-#include "qfscale/metrics/trace.h"
 #include "qfscale/model/ids.h"
 #include "qfscale/model/reason.h"
 #include "qfscale/model/units.h"
 #include "qfscale/policy/policy.h"
 #include "qfscale/sim/queue.h"
+#include "qfscale/trace/trace.h"
 #include "qfscale/util/clock.h"
 #include "qfscale/util/result.h"
 
@@ -70,8 +70,8 @@ namespace qfscale::sim {
 /// One simulated service.
 struct ServiceSpec {
   model::ServiceId id;
-  std::shared_ptr<const metrics::Trace> trace;  ///< per-second QPS; shared, never copied
-  double replica_qps = 0;                       ///< rated QPS of one replica, > 0
+  std::shared_ptr<const trace::Trace> trace;  ///< per-second QPS; shared, never copied
+  double replica_qps = 0;                     ///< rated QPS of one replica, > 0
   /// From the resource type: `model::units_per_replica("GPU-I-2")` = 2.
   model::ComputeUnits units_per_replica{1};
   /// Ready at t = 0. Empty: what the policy would hold for the first tick's demand,

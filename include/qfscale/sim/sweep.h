@@ -120,7 +120,7 @@ struct SweepOptions {
 [[nodiscard]] Result<std::vector<Curve>> sweep(std::span<const policy::Policy> policies,
                                                std::span<const ServiceSpec> services,
                                                const SweepRange& range,
-                                               const policy::ZoneSource& zones,
+                                               const util::ZoneSource& zones,
                                                const SweepOptions& options);
 
 /// The worst service's attainment at a point (the point's own when it has no services).

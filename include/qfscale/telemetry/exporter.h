@@ -48,6 +48,7 @@
 #include "qfscale/http/server.h"
 #include "qfscale/model/decision.h"
 #include "qfscale/model/ids.h"
+#include "qfscale/telemetry/decision_json.h"
 #include "qfscale/telemetry/sink.h"
 #include "qfscale/util/clock.h"
 #include "qfscale/util/result.h"
@@ -142,14 +143,6 @@ class Exporter final : public TelemetrySink {
   explicit Exporter(std::unique_ptr<State> state);
   std::unique_ptr<State> state_;
 };
-
-/// The JSON object for one decision, as served by /api/v1/decisions and written to the audit
-/// log: `service`, `at` (RFC 3339 UTC), `inputs{qps (null when missing), replicaQps, current}`,
-/// `steps[{stage, output, changed, reason, detail}]`, `recommended`, `reason`,
-/// `allocation{desired, unmet}`, `calls[{instanceId, from, to, outcome, requestId, error}]`,
-/// `outcome`, `errors[]` (what went wrong for the service this tick, one sentence each). One line,
-/// no trailing newline; strings escaped, invalid UTF-8 replaced by U+FFFD.
-[[nodiscard]] std::string decision_to_json(const model::Decision& decision);
 
 /// Adds GET /metrics, /healthz, /readyz, /api/v1/status, /api/v1/decisions and
 /// /api/v1/decisions/* to `router`.

@@ -154,10 +154,15 @@ struct TickError {
   friend bool operator==(const TickError&, const TickError&) = default;
 };
 
-/// Compute units of one instance after this tick's allocation.
+/// Compute units of one instance after this tick's allocation, as the operator sees the instance:
+/// `allocated + free == capacity`. Example: 16 units, 2 held by another team's service and 4 by
+/// ours -> allocated 6, free 10. (capacity::InstanceUsage splits `allocated` into `foreign` and
+/// `managed`.)
 struct InstanceUsage {
   model::InstanceId instance;
   model::ComputeUnits capacity;
+  /// Held by the replicas of every service on the instance, managed by qfscale or not
+  /// (qfscale_instance_allocated_compute_units).
   model::ComputeUnits allocated;
   model::ComputeUnits free;
 

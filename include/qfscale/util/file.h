@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "qfscale/util/result.h"
+#include "qfscale/util/zone_source.h"
 
 namespace qfscale::util {
 
@@ -40,9 +41,6 @@ inline constexpr std::size_t kMaxTraceFileBytes = std::size_t{1} << 30;
 /// only; the temporary file is never readable by others either). Thread-safety: concurrent
 /// calls on the same path from one process race on the temporary name; callers serialise.
 [[nodiscard]] Status write_file_atomic(const std::string& path, std::string_view content);
-
-/// Returns TZif bytes for a zone name, or nullopt. Same type as `policy::ZoneSource`.
-using ZoneSource = std::function<std::optional<std::string>(std::string_view zone_name)>;
 
 /// Reads `<root>/<name>` (default root /usr/share/zoneinfo). Names that are empty, absolute,
 /// contain "..", or use characters outside [A-Za-z0-9/_+-] are refused (nullopt), so a policy

@@ -62,4 +62,26 @@ class JsonWriter {
   bool after_key_ = false;
 };
 
+/// One compact JSON object, keys in insertion order like the SDKs' JSON.stringify: a key-and-value
+/// convenience over JsonWriter for the Qianfan client's signed request bodies and the CLI's
+/// printed replies. Bytes pass through (InvalidUtf8::Keep): the client refuses a body that is not
+/// valid UTF-8 rather than send a changed id. Not thread-safe; a local builder.
+class JsonObjectWriter {
+ public:
+  JsonObjectWriter() { writer_.begin_object(); }
+  JsonObjectWriter& string(std::string_view key, std::string_view value);
+  JsonObjectWriter& integer(std::string_view key, std::int64_t value);
+  JsonObjectWriter& string_array(std::string_view key, const std::vector<std::string>& values);
+  JsonObjectWriter& boolean(std::string_view key, bool value);
+  /// Shortest round-trip form ("5", "2.5"); non-finite values are written as null.
+  JsonObjectWriter& number(std::string_view key, double value);
+  /// `json` must already be valid JSON (a nested object or array built by the caller).
+  JsonObjectWriter& raw(std::string_view key, std::string_view json);
+  /// The finished object, e.g. {"serviceId":"svco-1"}; "{}" when nothing was added.
+  [[nodiscard]] std::string finish();
+
+ private:
+  JsonWriter writer_{InvalidUtf8::Keep};
+};
+
 }  // namespace qfscale::util

@@ -117,8 +117,8 @@ void check_invariants(const AllocationInput& in, const Allocation& out) {
   for (const auto& u : out.instances) {
     CAPTURE(fmt::format("{}", u));
     CHECK(used[u.id.value] <= usable[u.id.value]);  // never over capacity
-    CHECK(u.allocated.value == used[u.id.value]);
-    CHECK(u.free == u.capacity - u.foreign - u.allocated);
+    CHECK(u.managed.value == used[u.id.value]);
+    CHECK(u.free == u.capacity - u.foreign - u.managed);
   }
 }
 

@@ -122,7 +122,7 @@ TEST_SUITE("capacity") {
                     {.id = "c", .granted = 1}});
     CHECK(usage(got, "x") == InstanceUsage{.id = InstanceId{"x"},
                                            .capacity = ComputeUnits{12},
-                                           .allocated = ComputeUnits{12},
+                                           .managed = ComputeUnits{12},
                                            .free = ComputeUnits{0}});
   }
 
@@ -183,7 +183,7 @@ TEST_SUITE("capacity") {
       CHECK(service(got, "low").granted == Replicas{c.want_low});
       CHECK(service(got, "low").shortfall == c.want_low_shortfall);
       CHECK(service(got, "low").unmet == Replicas{c.low_desired - c.want_low});
-      CHECK(usage(got, "x").allocated == ComputeUnits{c.want_high + c.want_low});
+      CHECK(usage(got, "x").managed == ComputeUnits{c.want_high + c.want_low});
       CHECK(usage(got, "x").free == ComputeUnits{10 - c.want_high - c.want_low});
     }
   }
@@ -221,7 +221,7 @@ TEST_SUITE("capacity") {
       CAPTURE(show(got));
       CHECK(service(got, "a").granted == Replicas{c.want_a});
       CHECK(service(got, "b").granted == Replicas{c.want_b});
-      CHECK(usage(got, "x").allocated == ComputeUnits{c.want_a + c.want_b});
+      CHECK(usage(got, "x").managed == ComputeUnits{c.want_a + c.want_b});
     }
   }
 
@@ -374,7 +374,7 @@ TEST_SUITE("capacity") {
                                 .instances = {instance("x", 10), instance("z", 10)}};
     const auto got = run(input);
     CHECK(placements(got, "s") == at({{"x", 2}}));
-    CHECK(usage(got, "z").allocated == ComputeUnits{0});
+    CHECK(usage(got, "z").managed == ComputeUnits{0});
   }
 
   TEST_CASE("allocator: capacity shrinking under services gives them less and reports it") {
@@ -426,7 +426,7 @@ TEST_SUITE("capacity") {
       CHECK(to_reason(service(got, "b").shortfall) ==
             (c.want_b < 6 ? model::Reason::CappedCapacity : model::Reason::None));
       const auto& x = usage(got, "x");
-      CHECK(x.allocated == ComputeUnits{c.want_a + c.want_b});
+      CHECK(x.managed == ComputeUnits{c.want_a + c.want_b});
       CHECK(x.free == ComputeUnits{10 - c.foreign - c.want_a - c.want_b});
     }
   }
@@ -516,7 +516,7 @@ TEST_SUITE("capacity") {
       CAPTURE(show(got));
       CHECK(service(got, "a").granted == Replicas{c.want_a});
       CHECK(service(got, "b").granted == Replicas{c.want_b});
-      CHECK(usage(got, "x").allocated == ComputeUnits{2 * c.want_a + 4 * c.want_b});
+      CHECK(usage(got, "x").managed == ComputeUnits{2 * c.want_a + 4 * c.want_b});
       CHECK(usage(got, "x").free == ComputeUnits{c.want_free});
     }
   }

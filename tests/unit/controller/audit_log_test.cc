@@ -55,7 +55,7 @@ model::Decision decision(std::string service, util::SystemTime at,
               .detail = "ceil(30 / (10 x 0.75)) = 4"}};
   d.recommended = Replicas{4};
   d.reason = model::Reason::ScaleUp;
-  d.desired = Replicas{4};
+  d.granted = Replicas{4};
   d.outcome = calls.empty() ? ActuationOutcome::NotNeeded : calls.front().outcome;
   d.calls = std::move(calls);
   return d;

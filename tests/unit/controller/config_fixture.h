@@ -33,8 +33,8 @@ struct MemoryFiles {
   }
 };
 
-inline const policy::ZoneSource& zones() {
-  static const policy::ZoneSource z = util::system_zone_source();
+inline const util::ZoneSource& zones() {
+  static const util::ZoneSource z = util::system_zone_source();
   return z;
 }
 

@@ -93,11 +93,11 @@ TEST_SUITE("controller") {
         CHECK(a.reason == Reason::ObserveFailed);
         CHECK(a.outcome == ActuationOutcome::Skipped);
         CHECK(a.current == Replicas{6});  // from DescribeComputeUnit
-        CHECK(a.desired == Replicas{6});
+        CHECK(a.granted == Replicas{6});
         CHECK(a.steps.empty());
         CHECK(h.controller->states().at(ServiceId{"svc-a"}) == before);
         const auto& b = decision(r, "svc-b");
-        CHECK(b.desired == Replicas{4});
+        CHECK(b.granted == Replicas{4});
         CHECK(b.unmet == Replicas{4});
         CHECK(codes_of(r, ApiAction::DescribeService) == std::vector{c.want, ApiCode::Ok});
         REQUIRE(r.errors.size() == 1);

@@ -30,7 +30,7 @@ TEST_SUITE("controller") {
     const auto& d = decision(r, "svc-a");
     CHECK(d.current == Replicas{2});
     CHECK(d.recommended == Replicas{10});
-    CHECK(d.desired == Replicas{10});
+    CHECK(d.granted == Replicas{10});
     CHECK(d.unmet == Replicas{0});
     CHECK(d.reason == Reason::ScaleUp);
     CHECK(calls_of(d) == "cu-a:2->10:applied");
@@ -95,11 +95,11 @@ TEST_SUITE("controller") {
     CHECK(h.new_scales() == "svc-a@cu-x=7 svc-b@cu-x=3");
     const auto& da = decision(r, "svc-a");
     CHECK(da.recommended == Replicas{10});
-    CHECK(da.desired == Replicas{7});
+    CHECK(da.granted == Replicas{7});
     CHECK(da.unmet == Replicas{3});
     CHECK(da.reason == Reason::CappedCapacity);
     const auto& db = decision(r, "svc-b");
-    CHECK(db.desired == Replicas{3});
+    CHECK(db.granted == Replicas{3});
     CHECK(db.unmet == Replicas{7});
     CHECK(db.reason == Reason::CappedCapacity);
     CHECK(decision(r, "svc-c").unmet == Replicas{0});
@@ -148,7 +148,7 @@ TEST_SUITE("controller") {
     CHECK(h.new_scales() == "svc-a@cu-a=3 svc-a@cu-b=0");
     CHECK(h.replicas("svc-a", "cu-a") == 3);
     CHECK(h.replicas("svc-a", "cu-b") == 0);
-    CHECK(decision(r, "svc-a").desired == Replicas{3});
+    CHECK(decision(r, "svc-a").granted == Replicas{3});
   }
 
   TEST_CASE("controller: a frozen service is not scaled and its units are not given away") {
@@ -190,10 +190,10 @@ TEST_SUITE("controller") {
         const auto& f = decision(r, "svc-f");
         CHECK(f.reason == c.want);
         CHECK(f.outcome == ActuationOutcome::Skipped);
-        CHECK(f.desired == Replicas{4});
+        CHECK(f.granted == Replicas{4});
         CHECK(f.calls.empty());
         const auto& b = decision(r, "svc-b");
-        CHECK(b.desired == Replicas{6});
+        CHECK(b.granted == Replicas{6});
         CHECK(b.unmet == Replicas{14});
         CHECK(h.replicas("svc-f", "cu-x") == 4);
       }
@@ -246,7 +246,7 @@ TEST_SUITE("controller") {
     CHECK(raw.output == Replicas{10});
     CHECK(raw.reason == Reason::ScaleUp);
     CHECK(d.recommended == Replicas{10});
-    CHECK(d.desired == Replicas{7});
+    CHECK(d.granted == Replicas{7});
     CHECK(d.unmet == Replicas{3});
     CHECK(d.reason == Reason::CappedCapacity);
     CHECK(calls_of(d) == "cu-a:1->5:applied cu-b:0->2:applied");

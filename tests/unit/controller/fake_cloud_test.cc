@@ -56,7 +56,7 @@ TEST_SUITE("controller") {
     const auto r = cloud.tick_at(60s);
     const auto& d = decision(r, kCodeGen);
     CHECK(d.recommended == Replicas{10});
-    CHECK(d.desired == Replicas{5});
+    CHECK(d.granted == Replicas{5});
     CHECK(d.unmet == Replicas{5});
     CHECK(d.reason == Reason::CappedCapacity);
     CHECK(d.calls.empty());

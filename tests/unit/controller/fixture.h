@@ -61,7 +61,7 @@ inline policy::Policy make_policy(std::string_view spec_body) {
   const std::string text =
       "apiVersion: qfscale/v1\nkind: ScalingPolicy\nmetadata: {name: test}\nspec:" +
       std::string(spec_body);
-  const policy::ZoneSource no_zones = [](std::string_view) -> std::optional<std::string> {
+  const util::ZoneSource no_zones = [](std::string_view) -> std::optional<std::string> {
     return std::nullopt;
   };
   auto p = policy::load_policy(text, "inline.yaml", no_zones);

@@ -100,7 +100,7 @@ TEST_SUITE("controller") {
     r = h.tick_at(90s);
     const auto& d = decision(r, "svc-a");
     CHECK(calls_of(d) == "cu-b:1->5:applied");
-    CHECK(d.desired == Replicas{9});
+    CHECK(d.granted == Replicas{9});
     CHECK(d.unmet == Replicas{1});
     CHECK(d.reason == Reason::CappedCapacity);
     REQUIRE(d.errors.size() == 1);

@@ -30,12 +30,12 @@ constexpr std::int64_t kLength = 300;  ///< trace seconds: ticks at 15, 30, …,
 
 /// hi: 60 QPS, then 100 from 150 s; lo: 4 QPS throughout. At 5 QPS a replica both want more
 /// than 10 replicas of 2 units fit in 20.
-std::shared_ptr<const metrics::Trace> trace_of(std::string_view id) {
+std::shared_ptr<const trace::Trace> trace_of(std::string_view id) {
   std::vector<float> v(kLength);
   for (std::int64_t s = 0; s < kLength; ++s) {
     v[static_cast<std::size_t>(s)] = id == "hi" ? (s < 150 ? 60.0F : 100.0F) : 4.0F;
   }
-  return std::make_shared<const metrics::Trace>(std::move(v));
+  return std::make_shared<const trace::Trace>(std::move(v));
 }
 
 /// "t=15 hi=9 lo=1" per tick.
@@ -58,8 +58,8 @@ Granted through_controller() {
     h.qps.set(ServiceId{"lo"}, lo->mean(from, static_cast<double>(t)));
     const auto report = h.tick_at(std::chrono::seconds{t});
     REQUIRE(report.success);
-    out.push_back(fmt::format("t={} hi={} lo={}", t, decision(report, "hi").desired,
-                              decision(report, "lo").desired));
+    out.push_back(fmt::format("t={} hi={} lo={}", t, decision(report, "hi").granted,
+                              decision(report, "lo").granted));
   }
   return out;
 }

@@ -117,12 +117,12 @@ TEST_SUITE("metrics") {
     REQUIRE(h);
     CHECK(h->points == 5);
     CHECK(h->missing_points == 2);
-    CHECK(h->trace == Trace({1, 1, 2, 2, 2, 2, 2, 2, 4, 4}));
+    CHECK(h->trace == trace::Trace({1, 1, 2, 2, 2, 2, 2, 2, 4, 4}));
     // A leading gap is 0 until the first point.
     const RangePoint late[] = {{106, 3}};
     const auto l = history_from_points(late, 100, 6s, 2s);
     REQUIRE(l);
-    CHECK(l->trace == Trace({0, 0, 0, 0, 3, 3}));
+    CHECK(l->trace == trace::Trace({0, 0, 0, 0, 3, 3}));
 
     const RangePoint negative[] = {{102, -1}};
     const auto n = history_from_points(negative, 100, 2s, 2s);

@@ -15,7 +15,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-const ZoneSource kNoZones = [](std::string_view) -> std::optional<std::string> {
+const util::ZoneSource kNoZones = [](std::string_view) -> std::optional<std::string> {
   return std::nullopt;
 };
 

@@ -13,12 +13,12 @@ namespace {
 
 using std::chrono::seconds;
 
-const ZoneSource& system_zones() {
-  static const ZoneSource zones = util::system_zone_source();
+const util::ZoneSource& system_zones() {
+  static const util::ZoneSource zones = util::system_zone_source();
   return zones;
 }
 
-const ZoneSource kNoZones = [](std::string_view) -> std::optional<std::string> {
+const util::ZoneSource kNoZones = [](std::string_view) -> std::optional<std::string> {
   return std::nullopt;
 };
 
@@ -597,7 +597,8 @@ TEST_SUITE("policy") {
 
   TEST_CASE("loader: the zone source is never asked for UTC or unsafe names") {
     std::vector<std::string> asked;
-    const ZoneSource recording = [&asked](std::string_view name) -> std::optional<std::string> {
+    const util::ZoneSource recording =
+        [&asked](std::string_view name) -> std::optional<std::string> {
       asked.emplace_back(name);
       return std::nullopt;
     };

@@ -30,7 +30,9 @@ TEST_SUITE("policy") {
                           {Select::Min, RateLimitType::Replicas},
                           {Select::Disabled, RateLimitType::Percent}};
     // No schedules here, so no time zone is ever asked for.
-    const ZoneSource zones = [](std::string_view) -> std::optional<std::string> { return {}; };
+    const util::ZoneSource zones = [](std::string_view) -> std::optional<std::string> {
+      return {};
+    };
     for (const auto& c : cases) {
       const std::string name =
           std::string(to_string(c.select)) + "/" + std::string(to_string(c.type));

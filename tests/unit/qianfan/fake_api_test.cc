@@ -95,11 +95,11 @@ TEST_SUITE("qianfan") {
     auto b = api.service(ServiceId{"svco-b"});
     REQUIRE(b.has_value());
     CHECK(b->model_id == "amv-fakever0001");
-    CHECK(b->to_snapshot().model_updating);
+    CHECK(b->is_model_updating);
     clock.advance(std::chrono::seconds{60});
     b = api.service(ServiceId{"svco-b"});
     CHECK(b->model_id == "amv-3");
-    CHECK_FALSE(b->to_snapshot().model_updating);
+    CHECK_FALSE(b->is_model_updating);
   }
 }
 

@@ -144,7 +144,7 @@ TEST_SUITE("sim") {
                            0.0F, 80.0F);
         v = rng() % 10 == 0 ? 3 * level : level;
       }
-      const auto trace = std::make_shared<const qfscale::metrics::Trace>(d);
+      const auto trace = std::make_shared<const qfscale::trace::Trace>(d);
       const std::array delays = {0s, 20s, 25s, 90s};
       const auto delay = delays[static_cast<std::size_t>(round) % delays.size()];
       const qfscale::sim::ServiceSpec spec{.id = qfscale::model::ServiceId{"s"},

@@ -94,7 +94,7 @@ class BruteForce {
   std::map<Key, std::optional<long>> memo_;
 };
 
-metrics::Trace trace_of(std::vector<float> v) { return metrics::Trace(std::move(v)); }
+trace::Trace trace_of(std::vector<float> v) { return trace::Trace(std::move(v)); }
 
 TEST_SUITE("sim") {
   TEST_CASE("oracle: replicas_needed agrees with the over-capacity test") {
@@ -253,7 +253,7 @@ TEST_SUITE("sim") {
     std::vector<float> qps(120, 0.0F);
     std::fill_n(qps.begin(), 10, 10.0F);
     std::fill_n(qps.end() - 10, 10, 10.0F);
-    auto r = oracle(metrics::Trace(std::move(qps)), 10, ComputeUnits{1},
+    auto r = oracle(trace::Trace(std::move(qps)), 10, ComputeUnits{1},
                     {.startup_delay = 200s, .max_replicas = {}, .keep_schedule = false});
     REQUIRE(r);
     CHECK(r->summary.mean_replicas == 1.0);
@@ -301,7 +301,7 @@ TEST_SUITE("sim") {
   TEST_CASE("oracle: schedule_result of a cut schedule waits the startup delay again") {
     // on = 2, 2, 1, 2, 2 with D = 1: the second slot, off at second 2, is ready again only at
     // second 4. Demand 20 QPS throughout at 10 QPS a replica.
-    auto r = schedule_result(metrics::Trace(std::vector<float>(5, 20.0F)), 10, ComputeUnits{1}, 1s,
+    auto r = schedule_result(trace::Trace(std::vector<float>(5, 20.0F)), 10, ComputeUnits{1}, 1s,
                              {2, 2, 1, 2, 2}, true);
     CHECK(r.ready == std::vector<int>{2, 2, 1, 1, 2});
     CHECK(r.summary.requests_over_capacity == 20);

@@ -381,7 +381,7 @@ TEST_SUITE("sim") {
     std::vector<float> qps(20'000, 10.0F);
     qps[12'345] = 95.0F;
     auto service = step_service();
-    service.trace = std::make_shared<const metrics::Trace>(std::move(qps));
+    service.trace = std::make_shared<const trace::Trace>(std::move(qps));
     const policy::Policy policies[] = {exact_policy()};
     const ServiceSpec services[] = {service};
     auto c = compare(policies, services, step_inputs(), step_options());

@@ -35,11 +35,11 @@ inline policy::Policy exact_policy(std::string name = "exact") {
 }
 
 /// `seconds` seconds at `qps`, then the next run, …
-inline std::shared_ptr<const metrics::Trace> steps(
+inline std::shared_ptr<const trace::Trace> steps(
     std::initializer_list<std::pair<int, float>> runs) {
   std::vector<float> v;
   for (auto [seconds, qps] : runs) v.insert(v.end(), static_cast<std::size_t>(seconds), qps);
-  return std::make_shared<const metrics::Trace>(std::move(v));
+  return std::make_shared<const trace::Trace>(std::move(v));
 }
 
 /// 100 s at 10 QPS, 100 s at 30, 100 s at 10; replicas of 10 QPS and 2 units (GPU-I-2), one

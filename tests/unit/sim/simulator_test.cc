@@ -209,7 +209,7 @@ TEST_SUITE("sim") {
     for (std::uint64_t k = 0; k < 3; ++k) {
       svcs.push_back(ServiceSpec{
           .id = ServiceId{"svc-" + std::to_string(k)},
-          .trace = std::make_shared<const metrics::Trace>(traffic->trace(4 * 3600, k)),
+          .trace = std::make_shared<const trace::Trace>(traffic->trace(4 * 3600, k)),
           .replica_qps = 5,
           .units_per_replica = ComputeUnits{2},
           .priority = static_cast<int>(k % 2),

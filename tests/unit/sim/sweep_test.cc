@@ -17,7 +17,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-const policy::ZoneSource kNoZones = [](std::string_view) -> std::optional<std::string> {
+const util::ZoneSource kNoZones = [](std::string_view) -> std::optional<std::string> {
   return std::nullopt;
 };
 

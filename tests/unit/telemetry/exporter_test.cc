@@ -331,7 +331,7 @@ TEST_SUITE("telemetry") {
     a.decision.qps.reset();  // metrics went missing: the observed series disappears
     a.decision.current = Replicas{4};
     a.decision.recommended = Replicas{3};
-    a.decision.desired = Replicas{3};
+    a.decision.granted = Replicas{3};
     a.decision.calls = {{.instance = InstanceId{"unit-1"},
                          .from = Replicas{4},
                          .to = Replicas{3},

@@ -49,7 +49,7 @@ inline ServiceReport service_a(util::SystemTime at = kT0) {
   };
   d.recommended = Replicas{4};
   d.reason = Reason::RateLimited;
-  d.desired = Replicas{4};
+  d.granted = Replicas{4};
   d.calls = {{.instance = InstanceId{"unit-1"},
               .from = Replicas{2},
               .to = Replicas{4},
@@ -69,7 +69,7 @@ inline ServiceReport service_b(util::SystemTime at = kT0) {
   d.steps = {step(Stage::MetricWindow, 3, false, Reason::MetricsMissing, "no sample: hold")};
   d.recommended = Replicas{3};
   d.reason = Reason::MetricsMissing;
-  d.desired = Replicas{3};
+  d.granted = Replicas{3};
   d.outcome = ActuationOutcome::Skipped;
   d.errors = {
       "service svc-b: no QPS from the metric source: no sample in the reply; the "
@@ -93,7 +93,7 @@ inline ServiceReport service_c(util::SystemTime at = kT0) {
   };
   d.recommended = Replicas{12};
   d.reason = Reason::CappedCapacity;
-  d.desired = Replicas{8};
+  d.granted = Replicas{8};
   d.unmet = Replicas{4};
   d.calls = {{.instance = InstanceId{"unit-2"},
               .from = Replicas{4},

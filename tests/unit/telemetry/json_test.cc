@@ -11,7 +11,6 @@
 #include "qfscale/telemetry/exporter.h"
 #include "qfscale/util/json_string.h"
 
-#include "telemetry/decision_json.h"
 #include "unit/telemetry/fixtures.h"
 
 namespace qfscale::telemetry {
@@ -107,21 +106,6 @@ TEST_SUITE("telemetry") {
     w.key("c").string("x");
     w.end_object();
     CHECK(w.str() == R"({"a":1,"b":[-2,true,null,{}],"c":"x"})");
-  }
-
-  TEST_CASE("json: timestamps are RFC 3339 UTC, with milliseconds only when present") {
-    using std::chrono::milliseconds;
-    using std::chrono::seconds;
-    CHECK(detail::rfc3339(test::kT0) == "2023-11-14T22:13:20Z");
-    CHECK(detail::rfc3339(test::kT0 + milliseconds{250}) == "2023-11-14T22:13:20.250Z");
-    CHECK(detail::rfc3339(test::kT0 + milliseconds{7}) == "2023-11-14T22:13:20.007Z");
-    // Microseconds are truncated.
-    CHECK(detail::rfc3339(test::kT0 + std::chrono::microseconds{999}) == "2023-11-14T22:13:20Z");
-    CHECK(detail::rfc3339(util::SystemTime{}) == "1970-01-01T00:00:00Z");
-    // 2024-02-29T12:00:00Z = 1709208000 (leap day).
-    CHECK(detail::rfc3339(util::SystemTime{seconds{1'709'208'000}}) == "2024-02-29T12:00:00Z");
-    // One millisecond before the epoch floors to the previous day.
-    CHECK(detail::rfc3339(util::SystemTime{milliseconds{-1}}) == "1969-12-31T23:59:59.999Z");
   }
 
   TEST_CASE("json: decision_to_json carries every field and survives odd characters") {

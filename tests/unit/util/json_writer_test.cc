@@ -10,13 +10,13 @@
 #include <doctest/doctest.h>
 
 #include "fake/detail.h"
-#include "qianfan/json_writer.h"
 #include "telemetry/json.h"
 
 namespace {
 
 using qfscale::util::InvalidUtf8;
 using qfscale::util::json_number;
+using qfscale::util::JsonObjectWriter;
 using qfscale::util::JsonWriter;
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
@@ -34,14 +34,13 @@ TEST_SUITE("util") {
     CHECK(json_number(-kInf) == "null");
   }
 
-  TEST_CASE("json_number: the fake, the Qianfan body writer and telemetry agree") {
+  TEST_CASE("json_number: the fake, the object writer and telemetry agree") {
     // The fake wrote 0 for a non-finite number, the others null.
     for (const double v : {4.0, 2.5, kNaN, kInf}) {
       CAPTURE(v);
       const std::string want = json_number(v);
       CHECK(qfscale::fake::detail::json_number(v) == want);
-      CHECK(qfscale::qianfan::detail::JsonObjectWriter{}.number("qps", v).finish() ==
-            "{\"qps\":" + want + "}");
+      CHECK(JsonObjectWriter{}.number("qps", v).finish() == "{\"qps\":" + want + "}");
       qfscale::telemetry::detail::JsonWriter w;
       CHECK(w.number(v).str() == want);
     }
@@ -65,7 +64,7 @@ TEST_SUITE("util") {
   }
 
   TEST_CASE("JsonObjectWriter: a ScaleService body is byte for byte what is signed") {
-    const auto body = qfscale::qianfan::detail::JsonObjectWriter{}
+    const auto body = JsonObjectWriter{}
                           .string("serviceId", "svco-chatsmall001")
                           .string("instanceId", "unit-gpua0001")
                           .integer("deploymentReplicasCount", 3)
@@ -73,11 +72,9 @@ TEST_SUITE("util") {
     CHECK(
         body ==
         R"({"serviceId":"svco-chatsmall001","instanceId":"unit-gpua0001","deploymentReplicasCount":3})");
-    CHECK(qfscale::qianfan::detail::JsonObjectWriter{}.finish() == "{}");
-    CHECK(qfscale::qianfan::detail::JsonObjectWriter{}
-              .string_array("serviceIds", {"a", "b"})
-              .boolean("x", false)
-              .finish() == R"({"serviceIds":["a","b"],"x":false})");
+    CHECK(JsonObjectWriter{}.finish() == "{}");
+    CHECK(JsonObjectWriter{}.string_array("serviceIds", {"a", "b"}).boolean("x", false).finish() ==
+          R"({"serviceIds":["a","b"],"x":false})");
   }
 }
 

@@ -1,5 +1,6 @@
 #include "qfscale/util/time_text.h"
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string_view>
@@ -30,6 +31,22 @@ TEST_SUITE("util") {
       CAPTURE(bad);
       CHECK_FALSE(parse_wall_time(bad).has_value());
     }
+  }
+
+  TEST_CASE("time_text: timestamps are RFC 3339 UTC, with milliseconds only when present") {
+    using std::chrono::milliseconds;
+    using std::chrono::seconds;
+    const SystemTime kT0{seconds{1'700'000'000}};
+    CHECK(format_rfc3339(kT0) == "2023-11-14T22:13:20Z");
+    CHECK(format_rfc3339(kT0 + milliseconds{250}) == "2023-11-14T22:13:20.250Z");
+    CHECK(format_rfc3339(kT0 + milliseconds{7}) == "2023-11-14T22:13:20.007Z");
+    // Microseconds are truncated.
+    CHECK(format_rfc3339(kT0 + std::chrono::microseconds{999}) == "2023-11-14T22:13:20Z");
+    CHECK(format_rfc3339(SystemTime{}) == "1970-01-01T00:00:00Z");
+    // 2024-02-29T12:00:00Z = 1709208000 (leap day).
+    CHECK(format_rfc3339(SystemTime{seconds{1'709'208'000}}) == "2024-02-29T12:00:00Z");
+    // One millisecond before the epoch floors to the previous day.
+    CHECK(format_rfc3339(SystemTime{milliseconds{-1}}) == "1969-12-31T23:59:59.999Z");
   }
 }
 

@@ -1,4 +1,4 @@
-#include "qfscale/metrics/trace.h"
+#include "qfscale/trace/trace.h"
 
 #include <algorithm>
 #include <charconv>
@@ -13,7 +13,7 @@
 #include "qfscale/util/file.h"
 #include "qfscale/util/redact.h"
 
-namespace qfscale::metrics {
+namespace qfscale::trace {
 
 Trace::Trace(std::vector<float> per_second) : values_(std::move(per_second)) {
   prefix_.resize(values_.size() + 1);
@@ -263,49 +263,4 @@ std::string to_csv(const Trace& trace) {
   return out;
 }
 
-TraceQpsSource::TraceQpsSource(std::map<model::ServiceId, Trace> traces, TraceReplayOptions options)
-    : traces_(std::move(traces)), options_(options) {
-  QFS_CHECK(std::isfinite(options_.speedup) && options_.speedup > 0, "speedup must be > 0");
-  QFS_CHECK(options_.window >= std::chrono::seconds::zero(), "window must be >= 0");
-}
-
-double TraceQpsSource::trace_time(util::SystemTime now) const {
-  return std::chrono::duration<double>(now - options_.start).count() * options_.speedup;
-}
-
-std::vector<QpsReading> TraceQpsSource::read(std::span<const model::ServiceId> services,
-                                             util::SystemTime now) {
-  std::vector<QpsReading> out;
-  out.reserve(services.size());
-  const double t0 = trace_time(now);
-  const auto missing = [](std::string message) -> QpsReading {
-    return tl::unexpected(QpsFailure{.kind = FailureKind::Missing, .message = std::move(message)});
-  };
-  for (const auto& service : services) {
-    const auto it = traces_.find(service);
-    if (it == traces_.end() || it->second.empty()) {
-      out.push_back(missing("no trace for service"));
-      continue;
-    }
-    const Trace& trace = it->second;
-    const auto length = static_cast<double>(trace.size());
-    double t = t0;
-    if (t < 0) {
-      out.push_back(missing(fmt::format("trace starts in {:.3f} s", -t)));
-      continue;
-    }
-    if (t >= length) {
-      if (!options_.loop) {
-        out.push_back(missing(fmt::format("trace ended {:.3f} s ago", t - length)));
-        continue;
-      }
-      t = std::fmod(t, length);
-    }
-    const auto window = static_cast<double>(options_.window.count());
-    const double qps = window > 0 ? trace.mean(t - window, t) : trace.rate_at(t);
-    out.emplace_back(QpsSample{.qps = qps, .timestamp = now});
-  }
-  return out;
-}
-
-}  // namespace qfscale::metrics
+}  // namespace qfscale::trace

@@ -1,13 +1,12 @@
 #pragma once
 
 /// Recorded request-rate traces: per-second QPS from t=0, loaded from CSV (`t_seconds,qps`, the
-/// format of the shared dev traces), replayed by the simulator and by `TraceQpsSource`.
-/// This header is the only part of `metrics` the simulator may use: it has no HTTP or
-/// Prometheus dependency.
+/// format of the shared dev traces). A data type with no live source behind it: the simulator,
+/// `metrics::TraceQpsSource` (replay as a QPS source), `loadgen` and `metrics::SyntheticTraffic`
+/// all use it. Depends on util only.
 
 #include <chrono>
 #include <cstddef>
-#include <map>
 #include <span>
 #include <string>
 #include <string_view>
@@ -15,12 +14,10 @@
 
 #include <tl/expected.hpp>
 
-#include "qfscale/metrics/qps_source.h"
-#include "qfscale/model/ids.h"
 #include "qfscale/util/clock.h"
 #include "qfscale/util/diagnostic.h"
 
-namespace qfscale::metrics {
+namespace qfscale::trace {
 
 /// A per-second rate series: `per_second()[k]` is the QPS during [k, k+1) seconds.
 /// Prefix sums make window means O(1). Thread-safety: immutable after construction; safe to
@@ -78,35 +75,4 @@ inline constexpr std::size_t kMaxTraceDiagnostics = 20;
 /// Writes a trace as CSV in the format `parse_trace` reads (shortest round-trip numbers).
 [[nodiscard]] std::string to_csv(const Trace& trace);
 
-struct TraceReplayOptions {
-  util::SystemTime start{};  ///< wall time at which trace time 0 plays
-  /// Trace seconds per wall second: 60 plays an hour of trace in a minute.
-  double speedup = 1.0;
-  /// When positive, a reading is the mean over the last `window` trace seconds (clipped to the
-  /// trace); when zero, the rate of the current trace second.
-  std::chrono::seconds window{0};
-  /// Wrap around at the end instead of reporting `missing`.
-  bool loop = false;
-};
-
-/// Replays one trace per service as a QpsSource. Trace time is
-/// `(now - start) * speedup` seconds. A service without a trace, a time before the start, or a
-/// time past the end (unless `loop`) is `missing`. Samples are stamped `now`.
-/// Thread-safety: `read` is const in effect and safe to call concurrently.
-class TraceQpsSource final : public QpsSource {
- public:
-  /// Precondition (QFS_CHECK): speedup > 0 and finite, window >= 0.
-  TraceQpsSource(std::map<model::ServiceId, Trace> traces, TraceReplayOptions options);
-
-  [[nodiscard]] std::vector<QpsReading> read(std::span<const model::ServiceId> services,
-                                             util::SystemTime now) override;
-
-  /// Trace time in seconds for a wall time (may be negative or past the end).
-  [[nodiscard]] double trace_time(util::SystemTime now) const;
-
- private:
-  std::map<model::ServiceId, Trace> traces_;
-  TraceReplayOptions options_;
-};
-
-}  // namespace qfscale::metrics
+}  // namespace qfscale::trace

@@ -1,4 +1,4 @@
-#include "qfscale/metrics/load_generator.h"
+#include "qfscale/loadgen/load_generator.h"
 
 #include <algorithm>
 #include <atomic>
@@ -11,7 +11,7 @@
 
 #include <fmt/format.h>
 
-namespace qfscale::metrics {
+namespace qfscale::loadgen {
 namespace {
 
 using SteadyClock = std::chrono::steady_clock;
@@ -348,4 +348,4 @@ std::string format_counts(const LoadCounts& counts) {
                      counts.rejected, counts.errors, counts.dropped);
 }
 
-}  // namespace qfscale::metrics
+}  // namespace qfscale::loadgen

@@ -6,11 +6,11 @@
 
 #include <doctest/doctest.h>
 
-#include "qfscale/metrics/trace.h"
 #include "qfscale/policy/eval.h"
+#include "qfscale/trace/trace.h"
 #include "qfscale/util/redact.h"
 
-namespace qfscale::metrics {
+namespace qfscale::trace {
 namespace {
 
 constexpr std::string_view kAccessKey = "9d3c0e5b1a7f4e2d8c6b0a9f1e3d5c7b";
@@ -27,7 +27,7 @@ void check_no_key(const util::Diagnostics& ds) {
   CHECK(text.find(util::kHiddenSecret) != std::string::npos);
 }
 
-TEST_SUITE("metrics") {
+TEST_SUITE("trace") {
   TEST_CASE("trace: the credentials file as a trace is reported without the keys") {
     const auto got = parse_trace(credentials_file(), "creds");
     REQUIRE_FALSE(got.has_value());
@@ -50,4 +50,4 @@ TEST_SUITE("metrics") {
 }
 
 }  // namespace
-}  // namespace qfscale::metrics
+}  // namespace qfscale::trace

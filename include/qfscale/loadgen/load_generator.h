@@ -18,10 +18,10 @@
 #include <vector>
 
 #include "qfscale/http/client.h"
-#include "qfscale/metrics/load_schedule.h"
+#include "qfscale/loadgen/load_schedule.h"
 #include "qfscale/util/result.h"
 
-namespace qfscale::metrics {
+namespace qfscale::loadgen {
 
 /// One stream of requests: where they go and when.
 struct LoadStream {
@@ -95,4 +95,4 @@ using ProgressCallback = std::function<void(const LoadProgress&)>;
 /// "sent=30 ok=28 rejected=2 errors=0 dropped=0": the counts as a report line fragment.
 [[nodiscard]] std::string format_counts(const LoadCounts& counts);
 
-}  // namespace qfscale::metrics
+}  // namespace qfscale::loadgen

@@ -1,4 +1,4 @@
-#include "qfscale/metrics/load_schedule.h"
+#include "qfscale/loadgen/load_schedule.h"
 
 #include <algorithm>
 #include <cmath>
@@ -7,7 +7,7 @@
 
 #include <fmt/format.h>
 
-namespace qfscale::metrics {
+namespace qfscale::loadgen {
 namespace {
 
 constexpr std::int64_t kMicros = 1'000'000;
@@ -39,8 +39,8 @@ Result<LoadSchedule> LoadSchedule::create(RateFunction rate, std::optional<std::
   return LoadSchedule(std::move(rate), length, speedup);
 }
 
-Result<LoadSchedule> LoadSchedule::for_trace(const Trace& trace, double speedup) {
-  auto shared = std::make_shared<const Trace>(trace);
+Result<LoadSchedule> LoadSchedule::for_trace(const trace::Trace& trace, double speedup) {
+  auto shared = std::make_shared<const trace::Trace>(trace);
   return create(
       [shared](std::int64_t second) -> double {
         const auto values = shared->per_second();
@@ -125,4 +125,4 @@ std::optional<std::chrono::microseconds> LoadSchedule::wall_length() const {
       std::ceil(static_cast<double>(*length_) * static_cast<double>(kMicros) / speedup_))};
 }
 
-}  // namespace qfscale::metrics
+}  // namespace qfscale::loadgen

@@ -18,10 +18,10 @@
 #include <functional>
 #include <optional>
 
-#include "qfscale/metrics/trace.h"
+#include "qfscale/trace/trace.h"
 #include "qfscale/util/result.h"
 
-namespace qfscale::metrics {
+namespace qfscale::loadgen {
 
 /// Requests per second during trace second `second` (>= 0). Values that are not finite or are
 /// negative count as 0, values above `kMaxScheduleRate` as that.
@@ -45,7 +45,7 @@ class LoadSchedule {
                                                    std::optional<std::int64_t> length,
                                                    double speedup);
   /// The whole trace, `trace.size()` seconds.
-  [[nodiscard]] static Result<LoadSchedule> for_trace(const Trace& trace, double speedup);
+  [[nodiscard]] static Result<LoadSchedule> for_trace(const trace::Trace& trace, double speedup);
 
   /// Consumes and returns the requests due before wall offset `until` (from the start).
   [[nodiscard]] std::uint64_t take(std::chrono::microseconds until);
@@ -83,4 +83,4 @@ class LoadSchedule {
   std::uint64_t taken_ = 0;
 };
 
-}  // namespace qfscale::metrics
+}  // namespace qfscale::loadgen

@@ -1,4 +1,4 @@
-#include "qfscale/metrics/load_generator.h"
+#include "qfscale/loadgen/load_generator.h"
 
 #include <chrono>
 #include <condition_variable>
@@ -12,14 +12,14 @@
 
 #include "support/fake_http_client.h"
 
-namespace qfscale::metrics {
+namespace qfscale::loadgen {
 namespace {
 
 using namespace std::chrono_literals;
 using testing::FakeHttpClient;
 
 LoadSchedule trace_schedule(std::vector<float> rates, double speedup) {
-  auto s = LoadSchedule::for_trace(Trace(std::move(rates)), speedup);
+  auto s = LoadSchedule::for_trace(trace::Trace(std::move(rates)), speedup);
   REQUIRE(s.has_value());
   return std::move(*s);
 }
@@ -35,7 +35,7 @@ LoadOptions options_for(std::vector<LoadStream> streams) {
   return LoadOptions{.streams = std::move(streams), .concurrency = 4, .max_lag = 60s};
 }
 
-TEST_SUITE("metrics") {
+TEST_SUITE("loadgen") {
   TEST_CASE("loadgen: answers count as ok, rejected or errors per stream") {
     FakeHttpClient client;
     client.set_handler([](const http::ClientRequest& r) -> FakeHttpClient::Reply {
@@ -222,4 +222,4 @@ TEST_SUITE("metrics") {
 }
 
 }  // namespace
-}  // namespace qfscale::metrics
+}  // namespace qfscale::loadgen

@@ -1,4 +1,4 @@
-#include "qfscale/metrics/load_schedule.h"
+#include "qfscale/loadgen/load_schedule.h"
 
 #include <chrono>
 #include <cmath>
@@ -11,16 +11,16 @@
 #include <doctest/doctest.h>
 
 #include "qfscale/metrics/synthetic.h"
-#include "qfscale/metrics/trace.h"
+#include "qfscale/trace/trace.h"
 
-namespace qfscale::metrics {
+namespace qfscale::loadgen {
 namespace {
 
 using namespace std::chrono_literals;
 using std::chrono::microseconds;
 
 LoadSchedule schedule_for(std::vector<float> rates, double speedup = 1.0) {
-  auto s = LoadSchedule::for_trace(Trace(std::move(rates)), speedup);
+  auto s = LoadSchedule::for_trace(trace::Trace(std::move(rates)), speedup);
   REQUIRE_MESSAGE(s.has_value(), s.error().to_string());
   return std::move(*s);
 }
@@ -44,7 +44,7 @@ std::vector<std::int64_t> due_milliseconds(LoadSchedule s, std::int64_t until_ms
   return out;
 }
 
-TEST_SUITE("metrics") {
+TEST_SUITE("loadgen") {
   TEST_CASE("load schedule: per-second counts carry fractions so totals are exact") {
     struct Case {
       std::string_view name;
@@ -139,7 +139,7 @@ TEST_SUITE("metrics") {
 
   TEST_CASE("load schedule: an example trace replays to its exact request count") {
     // examples/traces/README.md: azure-conv-2023-first30m.csv holds 10108 requests in 1800 s.
-    auto trace = load_trace(QFS_EXAMPLES_DIR "/traces/azure-conv-2023-first30m.csv");
+    auto trace = trace::load_trace(QFS_EXAMPLES_DIR "/traces/azure-conv-2023-first30m.csv");
     REQUIRE_MESSAGE(trace.has_value(), util::to_string(trace.error()));
     auto s = LoadSchedule::for_trace(*trace, 1000);
     REQUIRE(s.has_value());
@@ -178,9 +178,9 @@ TEST_SUITE("metrics") {
   }
 
   TEST_CASE("load schedule: synthetic traffic plays its own per-second rates") {
-    auto traffic = SyntheticTraffic::create({.seed = 3, .base_qps = 7.3});
+    auto traffic = metrics::SyntheticTraffic::create({.seed = 3, .base_qps = 7.3});
     REQUIRE(traffic.has_value());
-    const auto stream = SyntheticTraffic::stream_for("svco-a");
+    const auto stream = metrics::SyntheticTraffic::stream_for("svco-a");
     auto s = LoadSchedule::create([&](std::int64_t k) { return traffic->rate_at(k, stream); },
                                   std::nullopt, 1.0);
     REQUIRE(s.has_value());
@@ -230,4 +230,4 @@ TEST_SUITE("metrics") {
 }
 
 }  // namespace
-}  // namespace qfscale::metrics
+}  // namespace qfscale::loadgen

@@ -67,8 +67,7 @@ TEST_SUITE("qianfan") {
   TEST_CASE("fake api: unknown ids, injected faults, paging, ModifyService") {
     util::ManualClock clock{util::SystemTime{std::chrono::seconds{1'704'067'200}}};
     FakeQianfanApi api(clock);
-    CHECK(api.describe_service(ServiceId{"svco-x"}).error().remote_code ==
-          "ResourceNotFound");
+    CHECK(api.describe_service(ServiceId{"svco-x"}).error().remote_code == "ResourceNotFound");
     for (const char* id : {"svco-a", "svco-b", "svco-c"}) api.add_service(service(id, "GPU-I-2"));
 
     Error throttled = util::make_error(ErrorCode::Transient, "slow down");

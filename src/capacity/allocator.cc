@@ -610,9 +610,7 @@ void Allocator::fill_class(Index begin, Index end) {
     s.phase = Phase::Waiting;
     s.seg = kNone;
     s.poured = 0;
-    if (s.total >= s.demand) {
-      s.phase = Phase::Done;
-    } else if (pour_alone(k)) {
+    if (s.total >= s.demand || pour_alone(k)) {
       s.phase = Phase::Done;
     } else if (s.total == 0) {
       enter_next(k, 0.0, s.seg_begin);

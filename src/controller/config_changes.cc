@@ -12,7 +12,7 @@ namespace {
 
 /// The `metrics:` section of the effective config: every source setting, defaults filled in.
 std::string metrics_section(const Config& config) {
-  const std::string yaml = to_yaml(config);
+  std::string yaml = to_yaml(config);  // not const: the early return moves it
   const auto begin = yaml.find("\nmetrics:\n");
   const auto end = yaml.find("\ninstances:", begin == std::string::npos ? 0 : begin);
   if (begin == std::string::npos) return yaml;

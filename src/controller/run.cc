@@ -134,10 +134,11 @@ StopReason run_loop(Controller& controller, const util::Clock& clock, const RunO
     reason = loop.run();
   }
   // signal_set restores nothing by itself once destroyed; give the defaults back so a second
-  // SIGTERM after the loop ends the process as usual.
-  std::signal(SIGHUP, SIG_DFL);
-  std::signal(SIGTERM, SIG_DFL);
-  std::signal(SIGINT, SIG_DFL);
+  // SIGTERM after the loop ends the process as usual. std::signal fails only for an invalid
+  // signal number, and the previous handlers are not wanted back, so the results are dropped.
+  static_cast<void>(std::signal(SIGHUP, SIG_DFL));
+  static_cast<void>(std::signal(SIGTERM, SIG_DFL));
+  static_cast<void>(std::signal(SIGINT, SIG_DFL));
   return reason;
 }
 

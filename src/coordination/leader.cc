@@ -26,7 +26,7 @@ ElectionInput LeaderElector::perform(Next next) {
     const std::lock_guard lock(mutex_);
     lease = state_.lease_id;
   }
-  const auto failed = [&](Error error, Event event) {
+  const auto failed = [&](const Error& error, Event event) {
     in.event = event;
     in.lease_id = lease;
     const std::lock_guard lock(mutex_);

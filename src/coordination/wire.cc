@@ -149,9 +149,12 @@ Result<std::int64_t> header_revision(std::string_view what, const dom::object& o
   return number(what, **header, "revision", path + ".header");
 }
 
+// `var` is a declared name, which cannot be parenthesised.
+// NOLINTBEGIN(bugprone-macro-parentheses)
 #define QFS_ETCD_TRY(var, expr) \
   auto var = (expr);            \
   if (!var) return tl::unexpected<Error>(std::move(var).error())
+// NOLINTEND(bugprone-macro-parentheses)
 
 Result<RangeResult> range_from(std::string_view what, const dom::object& o,
                                const std::string& path) {

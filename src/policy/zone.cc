@@ -15,7 +15,7 @@ using std::chrono::seconds;
 
 constexpr std::size_t kHeaderSize = 44;
 constexpr std::uint32_t kMaxCount = 1U << 20;  // far above any real zone, bounds memory use
-constexpr std::int64_t kMaxOffset = 26 * 3600;
+constexpr std::int64_t kMaxOffset = std::int64_t{26} * 3600;
 
 tl::unexpected<Error> bad(std::string_view name, std::string message) {
   return fail(ErrorCode::InvalidInput, fmt::format("time zone {}: {}", name, message));
@@ -47,8 +47,8 @@ struct Header {
   char version = 0;
   std::uint32_t isutcnt = 0, isstdcnt = 0, leapcnt = 0, timecnt = 0, typecnt = 0, charcnt = 0;
   [[nodiscard]] std::size_t data_size(std::size_t time_size) const {
-    return timecnt * time_size + timecnt + typecnt * 6 + charcnt + leapcnt * (time_size + 4) +
-           isstdcnt + isutcnt;
+    return timecnt * time_size + timecnt + std::size_t{typecnt} * 6 + charcnt +
+           leapcnt * (time_size + 4) + isstdcnt + isutcnt;
   }
 };
 
@@ -162,7 +162,7 @@ class TzParser {
     if (eat(':')) {
       const auto m = number();
       if (!m || *m > 59) return std::nullopt;
-      v += *m * 60;
+      v += std::int64_t{*m} * 60;
       if (eat(':')) {
         const auto sec = number();
         if (!sec || *sec > 59) return std::nullopt;

@@ -37,8 +37,8 @@ struct ServiceDraft {
 
 class ConfigReader : public util::yaml::YamlReader {
  public:
-  ConfigReader(const std::string& file_name, const FileReader& read,
-               const util::ZoneSource& zones, const OutputPathCheck& check_output);
+  ConfigReader(const std::string& file_name, const FileReader& read, const util::ZoneSource& zones,
+               const OutputPathCheck& check_output);
 
   tl::expected<Config, util::Diagnostics> load(std::string_view text);
 

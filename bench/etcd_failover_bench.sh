@@ -33,19 +33,7 @@ start_fake --scenario "$tmp/scenario.yaml" --fencing
   echo "t_seconds,qps"
   for t in $(seq 0 3599); do echo "$t,$((5 + 10 * (t % 3)))"; done
 } >"$tmp/trace.csv"
-cat >"$tmp/follow.yaml" <<'YAML'
-apiVersion: qfscale/v1
-kind: ScalingPolicy
-metadata: {name: bench-follow}
-spec:
-  target: {utilization: 1.0, tolerance: 0}
-  replicas: {min: 1, max: 20}
-  metricWindow: 1s
-  panic: {enabled: false}
-  forecast: {enabled: false}
-  scaleUp: {stabilizationWindow: 0s, policies: [{type: Replicas, value: 20, period: 1s}]}
-  scaleDown: {stabilizationWindow: 0s, policies: [{type: Percent, value: 100, period: 1s}]}
-YAML
+etcd_test_policy "$tmp/follow.yaml" bench-follow 20 20 0s
 for name in a b; do
   cat >"$tmp/$name.yaml" <<YAML
 apiVersion: qfscale/v1

@@ -50,23 +50,7 @@ services:
 YAML
 start_fake --scenario "$tmp/scenario.yaml" --fencing
 
-cat >"$tmp/chaos.yaml" <<'YAML'
-apiVersion: qfscale/v1
-kind: ScalingPolicy
-metadata: {name: e2e-chaos}
-spec:
-  target: {utilization: 1.0, tolerance: 0}
-  replicas: {min: 1, max: 40}
-  metricWindow: 1s
-  panic: {enabled: false}
-  forecast: {enabled: false}
-  scaleUp:
-    stabilizationWindow: 0s
-    policies: [{type: Replicas, value: 40, period: 1s}]
-  scaleDown:
-    stabilizationWindow: 10s
-    policies: [{type: Percent, value: 100, period: 1s}]
-YAML
+etcd_test_policy "$tmp/chaos.yaml" e2e-chaos 40 40 10s
 
 # Each controller replays the traces from where the run is when it starts (trace time is counted
 # from a controller's own start), so a restarted one sees the same demand as the others.

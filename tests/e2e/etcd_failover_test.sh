@@ -38,23 +38,7 @@ start_fake --scenario "$tmp/scenario.yaml" --fencing
   echo "t_seconds,qps"
   for t in $(seq 0 599); do if [ "$t" -lt 12 ]; then echo "$t,25"; else echo "$t,2"; fi; done
 } >"$tmp/trace.csv"
-cat >"$tmp/window.yaml" <<'YAML'
-apiVersion: qfscale/v1
-kind: ScalingPolicy
-metadata: {name: e2e-window}
-spec:
-  target: {utilization: 1.0, tolerance: 0}
-  replicas: {min: 1, max: 20}
-  metricWindow: 1s
-  panic: {enabled: false}
-  forecast: {enabled: false}
-  scaleUp:
-    stabilizationWindow: 0s
-    policies: [{type: Replicas, value: 10, period: 1s}]
-  scaleDown:
-    stabilizationWindow: 20s
-    policies: [{type: Percent, value: 100, period: 1s}]
-YAML
+etcd_test_policy "$tmp/window.yaml" e2e-window 20 10 20s
 for name in a b; do
   cat >"$tmp/$name.yaml" <<YAML
 apiVersion: qfscale/v1

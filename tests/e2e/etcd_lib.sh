@@ -144,3 +144,23 @@ fencing_check() {
     if (problems.length) { console.error(problems.join("\n")); process.exit(1); }
   ' "$@"
 }
+
+# The policy every etcd scenario scales with: full utilization of 1 s demand, no panic or
+# forecast, so each tick's call is predictable; only the scale-up step and the scale-down window
+# (the state a failover must carry) vary.
+# etcd_test_policy FILE NAME MAX_REPLICAS SCALE_UP_STEP SCALE_DOWN_WINDOW
+etcd_test_policy() {
+  cat >"$1" <<YAML
+apiVersion: qfscale/v1
+kind: ScalingPolicy
+metadata: {name: $2}
+spec:
+  target: {utilization: 1.0, tolerance: 0}
+  replicas: {min: 1, max: $3}
+  metricWindow: 1s
+  panic: {enabled: false}
+  forecast: {enabled: false}
+  scaleUp: {stabilizationWindow: 0s, policies: [{type: Replicas, value: $4, period: 1s}]}
+  scaleDown: {stabilizationWindow: $5, policies: [{type: Percent, value: 100, period: 1s}]}
+YAML
+}

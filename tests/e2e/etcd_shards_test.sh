@@ -14,31 +14,12 @@ qfscale=$(realpath "$1")
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 fail_logs=(a.err b.err c.err d.err fake.err fencing.json status.json)
-command -v etcd >/dev/null || fail "etcd is not installed (Debian package etcd-server; .ci/setup)"
+# shellcheck source=etcd_lib.sh
+. "$(dirname "$0")/etcd_lib.sh"
 
-# --- the etcd cluster (as in etcd_failover_test.sh) -----------------------------------------
-cluster="" endpoints=()
-declare -a client_ports peer_ports
-for i in 1 2 3; do
-  client_ports[i]=$(free_port)
-  peer_ports[i]=$(free_port)
-  cluster+="${cluster:+,}e$i=http://127.0.0.1:${peer_ports[i]}"
-  endpoints+=("http://127.0.0.1:${client_ports[i]}")
-done
-for i in 1 2 3; do
-  etcd --name "e$i" --data-dir "$tmp/etcd$i" \
-    --listen-client-urls "http://127.0.0.1:${client_ports[i]}" \
-    --advertise-client-urls "http://127.0.0.1:${client_ports[i]}" \
-    --listen-peer-urls "http://127.0.0.1:${peer_ports[i]}" \
-    --initial-advertise-peer-urls "http://127.0.0.1:${peer_ports[i]}" \
-    --initial-cluster "$cluster" --initial-cluster-state new \
-    --initial-cluster-token "qfscale-e2e-$$" >"$tmp/etcd$i.out" 2>"$tmp/etcd$i.err" &
-  pids+=("$!")
-done
-all_endpoints=$(IFS=,; echo "${endpoints[*]}")
-healthy() { ETCDCTL_API=3 etcdctl --endpoints "$all_endpoints" endpoint health >/dev/null 2>&1; }
-wait_until 30 "a healthy 3-member etcd cluster" healthy
-echo "ok: etcd cluster of 3 on $all_endpoints"
+# --- the etcd cluster -----------------------------------------------------------------------
+etcd_start_cluster 3
+echo "ok: etcd cluster of 3 on $etcd_all"
 
 # --- the fake, 24 services, the configs -----------------------------------------------------
 count=24
@@ -69,24 +50,7 @@ start_fake --scenario "$tmp/scenario.yaml" --fencing
   echo "t_seconds,qps"
   for t in $(seq 0 599); do echo "$t,2"; done
 } >"$tmp/low.csv"
-cat >"$tmp/window.yaml" <<'YAML'
-apiVersion: qfscale/v1
-kind: ScalingPolicy
-metadata: {name: e2e-window}
-spec:
-  target: {utilization: 1.0, tolerance: 0}
-  replicas: {min: 1, max: 20}
-  metricWindow: 1s
-  panic: {enabled: false}
-  forecast: {enabled: false}
-  scaleUp:
-    stabilizationWindow: 0s
-    policies: [{type: Replicas, value: 10, period: 1s}]
-  scaleDown:
-    stabilizationWindow: 24s
-    policies: [{type: Percent, value: 100, period: 1s}]
-YAML
-endpoint_list=$(printf '"%s", ' "${endpoints[@]}")
+etcd_test_policy "$tmp/window.yaml" e2e-window 20 10 24s
 for name in a b c d; do
   trace=trace.csv
   [ "$name" = d ] && trace=low.csv
@@ -102,7 +66,7 @@ for name in a b c d; do
       echo "  - {id: ${services[i]}, instances: [${instances[i]}], policy: window.yaml}"
     done
     echo "loop: {interval: 1s, listen: \"127.0.0.1:0\", auditLog: audit-$name.jsonl}"
-    echo "coordination: {etcd: {endpoints: [${endpoint_list%, }], prefix: /shards, leaseTtl: 3s, shards: 32, name: ctl-$name}}"
+    echo "coordination: {etcd: {endpoints: [$etcd_endpoint_yaml], prefix: /shards, leaseTtl: 3s, shards: 32, name: ctl-$name}}"
   } >"$tmp/$name.yaml"
 done
 "$qfscale" config check "$tmp/a.yaml" >"$tmp/check.out" 2>"$tmp/check.err" || fail "config check: $(cat "$tmp/check.err")"

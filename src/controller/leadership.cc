@@ -5,12 +5,14 @@
 
 #include <fmt/format.h>
 
+#include "controller/fencing_api.h"
+
 namespace qfscale::controller {
 
-class LeaderGate::FencedApi final : public qianfan::QianfanApi {
+class LeaderGate::FencedApi final : public FencingApi {
  public:
   FencedApi(qianfan::QianfanApi& inner, const coordination::LeaderElector& elector)
-      : inner_(inner), elector_(elector) {}
+      : FencingApi(inner), elector_(elector) {}
 
   void begin(util::MonotonicTime started, std::int64_t token) {
     const std::lock_guard lock(mutex_);
@@ -18,39 +20,10 @@ class LeaderGate::FencedApi final : public qianfan::QianfanApi {
     token_ = token;
   }
 
-  Result<qianfan::ServiceInfo> describe_service(const model::ServiceId& service) override {
-    return inner_.describe_service(service);
-  }
-  Result<qianfan::ServicePage> describe_services(
-      const qianfan::DescribeServicesRequest& request) override {
-    return inner_.describe_services(request);
-  }
-  Result<qianfan::Ack> scale_service(const qianfan::ScaleServiceRequest& request) override {
-    auto token = allowed("ScaleService");
-    if (!token) return fail(std::move(token).error());
-    auto fenced = request;
-    fenced.fencing_token = *token;
-    return inner_.scale_service(fenced);
-  }
-  Result<qianfan::Ack> modify_service(const qianfan::ModifyServiceRequest& request) override {
-    auto token = allowed("ModifyService");
-    if (!token) return fail(std::move(token).error());
-    auto fenced = request;
-    fenced.fencing_token = *token;
-    return inner_.modify_service(fenced);
-  }
-  Result<qianfan::ComputeUnitInfo> describe_compute_unit(
-      const model::InstanceId& instance) override {
-    return inner_.describe_compute_unit(instance);
-  }
-  Result<qianfan::ServiceMetrics> describe_service_metric(
-      const qianfan::DescribeServiceMetricRequest& request) override {
-    return inner_.describe_service_metric(request);
-  }
-
  private:
   // The tick's token, if this member may still act on it right now.
-  Result<std::int64_t> allowed(std::string_view action) const {
+  Result<std::int64_t> token_for(std::string_view action,
+                                 const model::ServiceId& /*service*/) const override {
     util::MonotonicTime started;
     std::int64_t token = 0;
     {
@@ -69,7 +42,6 @@ class LeaderGate::FencedApi final : public qianfan::QianfanApi {
     return fail(std::move(e));
   }
 
-  qianfan::QianfanApi& inner_;
   const coordination::LeaderElector& elector_;
   mutable std::mutex mutex_;
   util::MonotonicTime started_;

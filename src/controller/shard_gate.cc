@@ -9,6 +9,8 @@
 
 #include "qfscale/coordination/sharding.h"
 
+#include "controller/fencing_api.h"
+
 namespace qfscale::controller {
 namespace {
 
@@ -38,11 +40,11 @@ std::string member_key(std::string_view prefix, std::string_view member) {
   return members_prefix(prefix) + std::string(member);
 }
 
-class ShardGate::FencedApi final : public qianfan::QianfanApi {
+class ShardGate::FencedApi final : public FencingApi {
  public:
   FencedApi(qianfan::QianfanApi& inner, const coordination::LeaderElector& membership,
             EtcdStateStore& store, const util::Clock& clock)
-      : inner_(inner), membership_(membership), store_(store), clock_(clock) {}
+      : FencingApi(inner), membership_(membership), store_(store), clock_(clock) {}
 
   void begin(util::MonotonicTime started, std::int64_t member_token,
              std::map<std::string, std::int64_t, std::less<>> tokens) {
@@ -52,46 +54,17 @@ class ShardGate::FencedApi final : public qianfan::QianfanApi {
     tokens_ = std::move(tokens);
   }
 
-  Result<qianfan::ServiceInfo> describe_service(const model::ServiceId& service) override {
-    return inner_.describe_service(service);
-  }
-  Result<qianfan::ServicePage> describe_services(
-      const qianfan::DescribeServicesRequest& request) override {
-    return inner_.describe_services(request);
-  }
-  Result<qianfan::Ack> scale_service(const qianfan::ScaleServiceRequest& request) override {
-    auto token = allowed("ScaleService", request.service);
-    if (!token) return fail(std::move(token).error());
-    auto fenced = request;
-    fenced.fencing_token = *token;
-    auto ack = inner_.scale_service(fenced);
-    if (ack) {
-      store_.record_actuation(request.service, {.instance = request.instance,
-                                                .replicas = request.replicas.value,
-                                                .at = clock_.system_now(),
-                                                .fencing_token = *token});
-    }
-    return ack;
-  }
-  Result<qianfan::Ack> modify_service(const qianfan::ModifyServiceRequest& request) override {
-    auto token = allowed("ModifyService", request.service);
-    if (!token) return fail(std::move(token).error());
-    auto fenced = request;
-    fenced.fencing_token = *token;
-    return inner_.modify_service(fenced);
-  }
-  Result<qianfan::ComputeUnitInfo> describe_compute_unit(
-      const model::InstanceId& instance) override {
-    return inner_.describe_compute_unit(instance);
-  }
-  Result<qianfan::ServiceMetrics> describe_service_metric(
-      const qianfan::DescribeServiceMetricRequest& request) override {
-    return inner_.describe_service_metric(request);
+ private:
+  void on_scaled(const qianfan::ScaleServiceRequest& request, std::int64_t token) override {
+    store_.record_actuation(request.service, {.instance = request.instance,
+                                              .replicas = request.replicas.value,
+                                              .at = clock_.system_now(),
+                                              .fencing_token = token});
   }
 
- private:
   // The service's shard token, if this member may still act on it right now.
-  Result<std::int64_t> allowed(std::string_view action, const model::ServiceId& service) const {
+  Result<std::int64_t> token_for(std::string_view action,
+                                 const model::ServiceId& service) const override {
     util::MonotonicTime started;
     std::int64_t member_token = 0;
     std::int64_t token = 0;
@@ -119,7 +92,6 @@ class ShardGate::FencedApi final : public qianfan::QianfanApi {
     return fail(std::move(e));
   }
 
-  qianfan::QianfanApi& inner_;
   const coordination::LeaderElector& membership_;
   EtcdStateStore& store_;
   const util::Clock& clock_;

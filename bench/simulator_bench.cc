@@ -19,7 +19,7 @@
 #include <fmt/format.h>
 
 #include "qfscale/controller/config.h"
-#include "qfscale/metrics/synthetic.h"
+#include "qfscale/demand/synthetic.h"
 #include "qfscale/policy/loader.h"
 #include "qfscale/sim/floor.h"
 #include "qfscale/sim/oracle.h"
@@ -38,7 +38,7 @@ constexpr std::array<std::string_view, 5> kPolicies = {"balanced", "latency-firs
 
 std::shared_ptr<const qfscale::trace::Trace> week_trace() {
   static const auto trace = [] {
-    auto traffic = qfscale::metrics::SyntheticTraffic::create(
+    auto traffic = qfscale::demand::SyntheticTraffic::create(
         {.seed = 42, .base_qps = 50, .amplitude = 0.6, .noise = 0.15, .bursts_per_hour = 2});
     return std::make_shared<const qfscale::trace::Trace>(traffic->trace(kWeek));
   }();
@@ -148,11 +148,11 @@ const std::vector<sim::ServiceSpec>& fleet() {
     out.reserve(kFleet);
     for (int i = 0; i < kFleet; ++i) {
       auto traffic =
-          qfscale::metrics::SyntheticTraffic::create({.seed = static_cast<std::uint64_t>(1000 + i),
-                                                      .base_qps = 5.0 + (i % 40) * 5.0,
-                                                      .amplitude = 0.6,
-                                                      .noise = 0.15,
-                                                      .bursts_per_hour = 2});
+          qfscale::demand::SyntheticTraffic::create({.seed = static_cast<std::uint64_t>(1000 + i),
+                                                     .base_qps = 5.0 + (i % 40) * 5.0,
+                                                     .amplitude = 0.6,
+                                                     .noise = 0.15,
+                                                     .bursts_per_hour = 2});
       out.push_back({.id = qfscale::model::ServiceId{fmt::format("svc-{:04}", i)},
                      .trace = std::make_shared<const qfscale::trace::Trace>(traffic->trace(kDay)),
                      .replica_qps = 10,

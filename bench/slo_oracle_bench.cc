@@ -11,7 +11,7 @@
 #include <benchmark/benchmark.h>
 #include <sys/resource.h>
 
-#include "qfscale/metrics/synthetic.h"
+#include "qfscale/demand/synthetic.h"
 #include "qfscale/sim/slo_oracle.h"
 
 namespace {
@@ -20,7 +20,7 @@ using namespace std::chrono_literals;
 namespace sim = qfscale::sim;
 
 std::shared_ptr<const qfscale::trace::Trace> trace(std::size_t seconds) {
-  auto traffic = qfscale::metrics::SyntheticTraffic::create(
+  auto traffic = qfscale::demand::SyntheticTraffic::create(
       {.seed = 42, .base_qps = 50, .amplitude = 0.6, .noise = 0.15, .bursts_per_hour = 2});
   return std::make_shared<const qfscale::trace::Trace>(traffic->trace(seconds));
 }

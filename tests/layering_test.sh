@@ -17,19 +17,19 @@ declare -A allowed=(
   [http]="util http"
   [qianfan]="util model bce http qianfan"
   [trace]="util trace"
-  [metrics]="util model bce http qianfan trace metrics"
+  [demand]="util model bce http qianfan trace demand"
   [loadgen]="util http trace loadgen"
   [telemetry]="util model http telemetry"
   [sim]="util model policy capacity trace sim"
   [fake]="util model bce http qianfan fake"
   [coordination]="util http coordination"
-  [controller]="util model bce http qianfan trace metrics policy capacity telemetry coordination controller"
+  [controller]="util model bce http qianfan trace demand policy capacity telemetry coordination controller"
 )
 
 # util's private headers that wrap a library public headers may not include, and who may use them.
 declare -A shared_private=(
   [util/yaml_reader.h]="policy fake controller"
-  [util/simdjson_names.h]="qianfan metrics fake coordination controller"
+  [util/simdjson_names.h]="qianfan demand fake coordination controller"
 )
 
 # Prints every violation under the tree at $1; returns 1 if there was one.
@@ -125,7 +125,7 @@ if [ "${1:-}" = --self-test ]; then
   self_test_case "upward public edge" include/qfscale/policy/x.h \
     '#include "qfscale/controller/config.h"' "includes qfscale/controller"
   self_test_case "sim on a live QPS source" include/qfscale/sim/x.h \
-    '#include "qfscale/metrics/qps_source.h"' "includes qfscale/metrics"
+    '#include "qfscale/demand/qps_source.h"' "includes qfscale/demand"
   self_test_case "heavy include in a public header" include/qfscale/http/x.h \
     '#include <boost/beast.hpp>' "must not include Boost"
   self_test_case "HTTP fake on the client it checks" src/fake/fake_qianfan.cc \

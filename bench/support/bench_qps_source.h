@@ -11,22 +11,22 @@
 #include <utility>
 #include <vector>
 
-#include "qfscale/metrics/qps_source.h"
+#include "qfscale/demand/qps_source.h"
 
 namespace qfscale::bench {
 
 /// Thread-safety: none; the controller reads from its tick thread only.
-class BenchQpsSource final : public metrics::QpsSource {
+class BenchQpsSource final : public demand::QpsSource {
  public:
   using Level = std::function<double(std::size_t service, std::int64_t read)>;
   explicit BenchQpsSource(Level level) : level_(std::move(level)) {}
 
-  [[nodiscard]] std::vector<metrics::QpsReading> read(std::span<const model::ServiceId> services,
-                                                      util::SystemTime now) override {
-    std::vector<metrics::QpsReading> out;
+  [[nodiscard]] std::vector<demand::QpsReading> read(std::span<const model::ServiceId> services,
+                                                     util::SystemTime now) override {
+    std::vector<demand::QpsReading> out;
     out.reserve(services.size());
     for (std::size_t k = 0; k < services.size(); ++k) {
-      out.emplace_back(metrics::QpsSample{.qps = level_(k, reads_), .timestamp = now});
+      out.emplace_back(demand::QpsSample{.qps = level_(k, reads_), .timestamp = now});
     }
     ++reads_;
     return out;

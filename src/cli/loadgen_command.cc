@@ -17,10 +17,10 @@
 #include <fmt/format.h>
 #include <pthread.h>
 
+#include "qfscale/demand/synthetic.h"
 #include "qfscale/http/client.h"
 #include "qfscale/loadgen/load_generator.h"
 #include "qfscale/loadgen/load_schedule.h"
-#include "qfscale/metrics/synthetic.h"
 #include "qfscale/policy/duration.h"
 #include "qfscale/trace/trace.h"
 #include "qfscale/util/duration.h"
@@ -47,8 +47,8 @@ struct LoadgenOptions {
   std::vector<std::string> headers;
   std::string body;
   std::string ca_file;
-  // Synthetic traffic (metrics/synthetic.h); durations as text.
-  metrics::SyntheticConfig synth;
+  // Synthetic traffic (demand/synthetic.h); durations as text.
+  demand::SyntheticConfig synth;
   std::string period = "24h";
   std::string peak_at = "20h";
   std::string burst_duration = "60s";
@@ -85,13 +85,13 @@ void print_line(std::string_view head, std::chrono::microseconds elapsed,
 /// The streams: one per service (each with its own synthetic stream), else one at the target.
 tl::expected<std::vector<loadgen::LoadStream>, std::string> build_streams(const LoadgenOptions& o) {
   std::optional<trace::Trace> trace;
-  std::optional<metrics::SyntheticTraffic> synthetic;
+  std::optional<demand::SyntheticTraffic> synthetic;
   if (!o.trace.empty()) {
     auto loaded = trace::load_trace(o.trace);
     if (!loaded) return tl::unexpected("invalid trace:\n" + util::to_string(loaded.error()));
     trace = std::move(*loaded);
   } else {
-    metrics::SyntheticConfig config = o.synth;
+    demand::SyntheticConfig config = o.synth;
     for (auto [option, text, out] :
          {std::tuple{"--period", &o.period, &config.period},
           std::tuple{"--peak-at", &o.peak_at, &config.peak_at},
@@ -100,7 +100,7 @@ tl::expected<std::vector<loadgen::LoadStream>, std::string> build_streams(const 
       if (!parsed) return tl::unexpected(parsed.error());
       *out = *parsed;
     }
-    auto created = metrics::SyntheticTraffic::create(config);
+    auto created = demand::SyntheticTraffic::create(config);
     if (!created) return tl::unexpected(created.error().to_string());
     synthetic = *created;
   }
@@ -119,7 +119,7 @@ tl::expected<std::vector<loadgen::LoadStream>, std::string> build_streams(const 
         trace ? loadgen::LoadSchedule::for_trace(*trace, o.speedup)
               : loadgen::LoadSchedule::create(
                     [traffic = *synthetic,
-                     stream = o.services.empty() ? 0 : metrics::SyntheticTraffic::stream_for(name)](
+                     stream = o.services.empty() ? 0 : demand::SyntheticTraffic::stream_for(name)](
                         std::int64_t second) { return traffic.rate_at(second, stream); },
                     std::nullopt, o.speedup);
     if (!schedule) return tl::unexpected(schedule.error().to_string());

@@ -26,12 +26,12 @@
 #include "qfscale/controller/state_store.h"
 #include "qfscale/coordination/etcd.h"
 #include "qfscale/coordination/leader.h"
+#include "qfscale/demand/prometheus_source.h"
+#include "qfscale/demand/qianfan_metric_source.h"
+#include "qfscale/demand/synthetic.h"
+#include "qfscale/demand/trace_source.h"
 #include "qfscale/http/client.h"
 #include "qfscale/http/server.h"
-#include "qfscale/metrics/prometheus_source.h"
-#include "qfscale/metrics/qianfan_metric_source.h"
-#include "qfscale/metrics/synthetic.h"
-#include "qfscale/metrics/trace_source.h"
 #include "qfscale/policy/duration.h"
 #include "qfscale/qianfan/api.h"
 #include "qfscale/telemetry/exporter.h"
@@ -51,16 +51,16 @@ void log_line(const std::string& line) {
   std::fflush(stderr);
 }
 
-Result<std::unique_ptr<metrics::QpsSource>> make_qps_source(const controller::Config& config,
-                                                            http::Client& http,
-                                                            qianfan::QianfanApi& api,
-                                                            util::SystemTime start) {
+Result<std::unique_ptr<demand::QpsSource>> make_qps_source(const controller::Config& config,
+                                                           http::Client& http,
+                                                           qianfan::QianfanApi& api,
+                                                           util::SystemTime start) {
   const auto& m = config.metrics;
   switch (m.kind) {
     case controller::MetricSourceKind::Prometheus:
-      return metrics::make_prometheus_source(m.prometheus, http);
+      return demand::make_prometheus_source(m.prometheus, http);
     case controller::MetricSourceKind::QianfanMetric:
-      return metrics::make_qianfan_metric_source({.window = m.qianfan_window}, api);
+      return demand::make_qianfan_metric_source({.window = m.qianfan_window}, api);
     case controller::MetricSourceKind::Trace: {
       std::map<model::ServiceId, trace::Trace> traces;
       for (const auto& service : config.services) {
@@ -76,14 +76,14 @@ Result<std::unique_ptr<metrics::QpsSource>> make_qps_source(const controller::Co
       }
       auto options = m.trace_options;
       options.start = start;
-      return std::unique_ptr<metrics::QpsSource>(
-          std::make_unique<metrics::TraceQpsSource>(std::move(traces), options));
+      return std::unique_ptr<demand::QpsSource>(
+          std::make_unique<demand::TraceQpsSource>(std::move(traces), options));
     }
     case controller::MetricSourceKind::Synthetic: {
-      auto traffic = metrics::SyntheticTraffic::create(m.synthetic);
+      auto traffic = demand::SyntheticTraffic::create(m.synthetic);
       if (!traffic) return tl::unexpected(traffic.error());
-      return std::unique_ptr<metrics::QpsSource>(
-          std::make_unique<metrics::SyntheticQpsSource>(*traffic, start));
+      return std::unique_ptr<demand::QpsSource>(
+          std::make_unique<demand::SyntheticQpsSource>(*traffic, start));
     }
   }
   return tl::unexpected(Error{.code = ErrorCode::Internal, .message = "unknown metric source"});

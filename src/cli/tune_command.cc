@@ -18,8 +18,8 @@
 
 #include <fmt/format.h>
 
+#include "qfscale/demand/prometheus_range.h"
 #include "qfscale/http/client.h"
-#include "qfscale/metrics/prometheus_range.h"
 #include "qfscale/policy/duration.h"
 #include "qfscale/policy/loader.h"
 #include "qfscale/sim/report.h"
@@ -160,12 +160,12 @@ OrExit<std::vector<History>> read_prometheus(const TuneOptions& o, std::int64_t&
     usage(client.error().to_string());
     return tl::unexpected(2);
   }
-  auto history = metrics::read_range_history(**client, {.base_url = o.prometheus,
-                                                        .query = o.query,
-                                                        .start_unix_seconds = start_unix,
-                                                        .range = *range,
-                                                        .step = *step,
-                                                        .headers = {}});
+  auto history = demand::read_range_history(**client, {.base_url = o.prometheus,
+                                                       .query = o.query,
+                                                       .start_unix_seconds = start_unix,
+                                                       .range = *range,
+                                                       .step = *step,
+                                                       .headers = {}});
   if (!history) {
     usage(fmt::format("--prometheus: {}", history.error().to_string()));
     return tl::unexpected(2);

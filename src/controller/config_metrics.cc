@@ -6,7 +6,7 @@
 
 #include <fmt/format.h>
 
-#include "qfscale/metrics/synthetic.h"
+#include "qfscale/demand/synthetic.h"
 
 #include "controller/config_reader.h"
 
@@ -173,7 +173,7 @@ void ConfigReader::check_metrics() {
                fmt::format("is required unless every service sets its own query (none for: {})",
                            util::yaml::join(missing)));
       }
-      if (auto status = metrics::validate(m.prometheus); !status) {
+      if (auto status = demand::validate(m.prometheus); !status) {
         report_problems("metrics.prometheus", "prometheus source: ", status.error().message,
                         {{"base_url", "url"},
                          {"label", "label"},
@@ -196,7 +196,7 @@ void ConfigReader::check_metrics() {
       break;
     }
     case MetricSourceKind::Synthetic:
-      if (auto traffic = metrics::SyntheticTraffic::create(m.synthetic); !traffic) {
+      if (auto traffic = demand::SyntheticTraffic::create(m.synthetic); !traffic) {
         report_problems("metrics.synthetic", "synthetic traffic: ", traffic.error().message,
                         {{"base_qps", "baseQps"},
                          {"amplitude", "amplitude"},

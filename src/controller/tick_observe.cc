@@ -16,8 +16,8 @@ using telemetry::TickStage;
 
 namespace {
 
-telemetry::MetricSourceErrorKind error_kind(metrics::FailureKind kind) {
-  using metrics::FailureKind;
+telemetry::MetricSourceErrorKind error_kind(demand::FailureKind kind) {
+  using demand::FailureKind;
   using telemetry::MetricSourceErrorKind;
   switch (kind) {
     case FailureKind::Transport:
@@ -67,8 +67,8 @@ void check_reading_count(Observed& observed, std::size_t services, TickErrors& e
                          "reading as failed",
                          observed.readings.size(), services));
   observed.readings.assign(
-      services, tl::unexpected(metrics::QpsFailure{.kind = metrics::FailureKind::Malformed,
-                                                   .message = "wrong number of readings"}));
+      services, tl::unexpected(demand::QpsFailure{.kind = demand::FailureKind::Malformed,
+                                                  .message = "wrong number of readings"}));
 }
 
 /// Records where the managed services run on instance `i`; the rest of its use is foreign.
@@ -98,7 +98,7 @@ void read_usage(const TickContext& tick, std::size_t i, const qianfan::ComputeUn
 
 // ---- 2. recommend -------------------------------------------------------------------------
 
-void read_qps(const TickContext& tick, std::size_t k, const metrics::QpsReading& reading,
+void read_qps(const TickContext& tick, std::size_t k, const demand::QpsReading& reading,
               Recommended& r, TickErrors& errors) {
   if (reading) {
     r.qps = reading->qps;

@@ -17,7 +17,7 @@
 #include "qfscale/controller/config.h"
 #include "qfscale/controller/controller.h"
 #include "qfscale/controller/state_store.h"
-#include "qfscale/metrics/qps_source.h"
+#include "qfscale/demand/qps_source.h"
 #include "qfscale/model/decision.h"
 #include "qfscale/policy/engine.h"
 #include "qfscale/qianfan/api.h"
@@ -61,7 +61,7 @@ struct Seen {
 /// 1. What the API and the metric source said.
 struct Observed {
   std::vector<telemetry::ApiCall> api_calls;           ///< the Describe* calls
-  std::vector<metrics::QpsReading> readings;           ///< one per service
+  std::vector<demand::QpsReading> readings;            ///< one per service
   std::vector<Result<qianfan::ServiceInfo>> services;  ///< one per service
   std::vector<std::vector<Seen>> seen;                 ///< per service, from the usage lists
   /// Per instance: capacity and foreign units, empty when it could not be described.

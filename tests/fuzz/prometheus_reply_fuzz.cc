@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "qfscale/demand/prometheus_source.h"
 #include "qfscale/http/client.h"
-#include "qfscale/metrics/prometheus_source.h"
 
 namespace {
 
@@ -31,10 +31,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     skip = 1;
   }
   client.reply.body.assign(reinterpret_cast<const char*>(data) + skip, size - skip);
-  qfscale::metrics::PrometheusConfig config{.base_url = "http://127.0.0.1:9090",
-                                            .query = "sum by (service) (rate(x[1m]))"};
+  qfscale::demand::PrometheusConfig config{.base_url = "http://127.0.0.1:9090",
+                                           .query = "sum by (service) (rate(x[1m]))"};
   config.per_service_queries.emplace(qfscale::model::ServiceId("svco-override"), "sum(y)");
-  auto source = qfscale::metrics::make_prometheus_source(config, client);
+  auto source = qfscale::demand::make_prometheus_source(config, client);
   if (!source) __builtin_trap();
   const std::vector<qfscale::model::ServiceId> services = {
       qfscale::model::ServiceId("svco-a1b2c3"), qfscale::model::ServiceId("svco-d4e5f6"),

@@ -16,12 +16,12 @@
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 
+#include "qfscale/demand/qianfan_metric_source.h"
+#include "qfscale/demand/synthetic.h"
 #include "qfscale/http/client.h"
 #include "qfscale/http/server.h"
 #include "qfscale/loadgen/load_generator.h"
 #include "qfscale/loadgen/load_schedule.h"
-#include "qfscale/metrics/qianfan_metric_source.h"
-#include "qfscale/metrics/synthetic.h"
 #include "qfscale/qianfan/api.h"
 #include "qfscale/util/random.h"
 
@@ -106,7 +106,7 @@ TEST_SUITE("loadgen") {
 
   TEST_CASE("loadgen: synthetic streams per service, each capped by its own capacity") {
     Live live;
-    auto traffic = metrics::SyntheticTraffic::create({.seed = 7, .base_qps = 4, .noise = 0.3});
+    auto traffic = demand::SyntheticTraffic::create({.seed = 7, .base_qps = 4, .noise = 0.3});
     REQUIRE(traffic.has_value());
     struct Service {
       std::string_view id;
@@ -116,7 +116,7 @@ TEST_SUITE("loadgen") {
     std::vector<LoadStream> streams;
     std::vector<std::uint64_t> want_sent;
     for (const auto& s : services) {
-      const auto stream = metrics::SyntheticTraffic::stream_for(s.id);
+      const auto stream = demand::SyntheticTraffic::stream_for(s.id);
       const RateFunction rate = [t = *traffic, stream](std::int64_t k) {
         return t.rate_at(k, stream);
       };
@@ -171,7 +171,7 @@ TEST_SUITE("loadgen") {
     auto api = qianfan::make_qianfan_client(config, *live.client, live.harness.clock, random,
                                             [](std::chrono::milliseconds) {});
     REQUIRE(api.has_value());
-    auto source = metrics::make_qianfan_metric_source({.window = 60s}, **api);
+    auto source = demand::make_qianfan_metric_source({.window = 60s}, **api);
     REQUIRE(source.has_value());
     // The load fell in second kStart; the window [kStart + 1 s - 60 s, kStart + 1 s) holds it:
     // callTotal = 5 served + 25 rejected = 30, / 60 s = 0.5 qps.
@@ -187,7 +187,7 @@ TEST_SUITE("loadgen") {
     CHECK(got[1]->qps == 0.0);  // no traffic: a real zero
     // The fake refuses the whole call for the unknown id; the source asks one by one.
     REQUIRE_FALSE(got[2].has_value());
-    CHECK(got[2].error().kind == metrics::FailureKind::Missing);
+    CHECK(got[2].error().kind == demand::FailureKind::Missing);
 
     // A window that ends at kStart excludes the load's second.
     const auto before = (*source)->read(std::span(ids, 1), fake::testing::kStart);

@@ -26,16 +26,16 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "qfscale/demand/prometheus_source.h"
 #include "qfscale/http/client.h"
 #include "qfscale/http/server.h"
-#include "qfscale/metrics/prometheus_source.h"
 #include "qfscale/util/file.h"
 
 #include "support/temp_dir.h"
 
 extern char** environ;  // NOLINT(readability-redundant-declaration): POSIX, for posix_spawn
 
-namespace qfscale::metrics {
+namespace qfscale::demand {
 namespace {
 
 using namespace std::chrono_literals;
@@ -297,4 +297,4 @@ TEST_SUITE("prometheus") {
 }
 
 }  // namespace
-}  // namespace qfscale::metrics
+}  // namespace qfscale::demand

@@ -11,7 +11,7 @@
 #include <utility>
 #include <vector>
 
-#include "qfscale/metrics/qps_source.h"
+#include "qfscale/demand/qps_source.h"
 
 namespace qfscale::testing {
 
@@ -23,22 +23,22 @@ struct QpsRead {
 
 /// A service with nothing set reads as `Missing`. Samples are stamped with the read's `now`.
 /// Thread-safety: every method may be called concurrently (one mutex).
-class FakeQpsSource final : public metrics::QpsSource {
+class FakeQpsSource final : public demand::QpsSource {
  public:
   void set(const model::ServiceId& service, double qps) {
     const std::lock_guard lock(mutex_);
     readings_[service] = Setting{.qps = qps};
   }
-  void fail(const model::ServiceId& service, metrics::FailureKind kind,
+  void fail(const model::ServiceId& service, demand::FailureKind kind,
             std::string message = "injected") {
     const std::lock_guard lock(mutex_);
     readings_[service] =
-        Setting{.failure = metrics::QpsFailure{.kind = kind, .message = std::move(message)}};
+        Setting{.failure = demand::QpsFailure{.kind = kind, .message = std::move(message)}};
   }
   /// Every service fails with `kind` until `restore()` (the per-service settings are kept).
-  void outage(metrics::FailureKind kind, std::string message = "injected outage") {
+  void outage(demand::FailureKind kind, std::string message = "injected outage") {
     const std::lock_guard lock(mutex_);
-    outage_ = metrics::QpsFailure{.kind = kind, .message = std::move(message)};
+    outage_ = demand::QpsFailure{.kind = kind, .message = std::move(message)};
   }
   void restore() {
     const std::lock_guard lock(mutex_);
@@ -50,11 +50,11 @@ class FakeQpsSource final : public metrics::QpsSource {
     return reads_;
   }
 
-  std::vector<metrics::QpsReading> read(std::span<const model::ServiceId> services,
-                                        util::SystemTime now) override {
+  std::vector<demand::QpsReading> read(std::span<const model::ServiceId> services,
+                                       util::SystemTime now) override {
     const std::lock_guard lock(mutex_);
     reads_.push_back(QpsRead{.services = {services.begin(), services.end()}, .now = now});
-    std::vector<metrics::QpsReading> out;
+    std::vector<demand::QpsReading> out;
     out.reserve(services.size());
     for (const auto& id : services) {
       if (outage_) {
@@ -64,11 +64,11 @@ class FakeQpsSource final : public metrics::QpsSource {
       const auto it = readings_.find(id);
       if (it == readings_.end()) {
         out.emplace_back(tl::unexpected(
-            metrics::QpsFailure{.kind = metrics::FailureKind::Missing, .message = "not set"}));
+            demand::QpsFailure{.kind = demand::FailureKind::Missing, .message = "not set"}));
       } else if (it->second.failure) {
         out.emplace_back(tl::unexpected(*it->second.failure));
       } else {
-        out.emplace_back(metrics::QpsSample{.qps = it->second.qps, .timestamp = now});
+        out.emplace_back(demand::QpsSample{.qps = it->second.qps, .timestamp = now});
       }
     }
     return out;
@@ -77,12 +77,12 @@ class FakeQpsSource final : public metrics::QpsSource {
  private:
   struct Setting {
     double qps = 0;
-    std::optional<metrics::QpsFailure> failure;
+    std::optional<demand::QpsFailure> failure;
   };
 
   mutable std::mutex mutex_;
   std::map<model::ServiceId, Setting> readings_;
-  std::optional<metrics::QpsFailure> outage_;
+  std::optional<demand::QpsFailure> outage_;
   std::vector<QpsRead> reads_;
 };
 

@@ -74,9 +74,9 @@
 #include <tl/expected.hpp>
 
 #include "qfscale/bce/signer.h"
-#include "qfscale/metrics/prometheus_source.h"
-#include "qfscale/metrics/synthetic.h"
-#include "qfscale/metrics/trace_source.h"
+#include "qfscale/demand/prometheus_source.h"
+#include "qfscale/demand/synthetic.h"
+#include "qfscale/demand/trace_source.h"
 #include "qfscale/model/ids.h"
 #include "qfscale/model/units.h"
 #include "qfscale/policy/loader.h"
@@ -137,16 +137,16 @@ enum class MetricSourceKind { Prometheus, QianfanMetric, Trace, Synthetic };
 struct MetricSourceConfig {
   MetricSourceKind kind = MetricSourceKind::Synthetic;
   /// kind Prometheus. `per_service_queries` is filled from the services' `query` keys.
-  metrics::PrometheusConfig prometheus;
+  demand::PrometheusConfig prometheus;
   /// kind QianfanMetric: QPS = callTotal over [now - window, now) / window.
   std::chrono::seconds qianfan_window{60};
   /// kind Trace: the default trace file (absolute) and per-service overrides; `options.start`
   /// is left at the epoch: whoever builds the source sets it.
   std::string trace_file;
   std::map<model::ServiceId, std::string> service_traces;
-  metrics::TraceReplayOptions trace_options;
+  demand::TraceReplayOptions trace_options;
   /// kind Synthetic.
-  metrics::SyntheticConfig synthetic;
+  demand::SyntheticConfig synthetic;
 };
 
 struct InstanceConfig {

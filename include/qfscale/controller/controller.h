@@ -63,7 +63,7 @@
 #include "qfscale/controller/audit_log.h"
 #include "qfscale/controller/config.h"
 #include "qfscale/controller/state_store.h"
-#include "qfscale/metrics/qps_source.h"
+#include "qfscale/demand/qps_source.h"
 #include "qfscale/qianfan/api.h"
 #include "qfscale/telemetry/sink.h"
 #include "qfscale/util/clock.h"
@@ -74,7 +74,7 @@ namespace qfscale::controller {
 /// What the controller talks to. Everything must outlive the controller.
 struct Dependencies {
   qianfan::QianfanApi* api = nullptr;
-  metrics::QpsSource* qps = nullptr;
+  demand::QpsSource* qps = nullptr;
   const util::Clock* clock = nullptr;            ///< monotonic time for latencies and tick duration
   std::vector<telemetry::TelemetrySink*> sinks;  ///< each gets every TickReport and reload
   StateStore* state_store = nullptr;             ///< optional: no persistence when null

@@ -2,7 +2,7 @@
 
 /// Recorded request-rate traces: per-second QPS from t=0, loaded from CSV (`t_seconds,qps`, the
 /// format of the shared dev traces). A data type with no live source behind it: the simulator,
-/// `metrics::TraceQpsSource` (replay as a QPS source), `loadgen` and `metrics::SyntheticTraffic`
+/// `demand::TraceQpsSource` (replay as a QPS source), `loadgen` and `demand::SyntheticTraffic`
 /// all use it. Depends on util only.
 
 #include <chrono>

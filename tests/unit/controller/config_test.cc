@@ -286,11 +286,11 @@ TEST_SUITE("controller") {
          {.metrics = "trace: {speedup: 60}"},
          {"4:18: metrics.trace.file: is required unless every service sets its own trace (none "
           "for: svc-1)"}},
-        {"prometheus url checked by metrics::validate",
+        {"prometheus url checked by demand::validate",
          {.metrics = "prometheus: {url: ftp://p, query: q}"},
          {"4:29: metrics.prometheus.url: \"ftp://p\" must be http://host[:port][/prefix] or "
           "https://…"}},
-        {"prometheus label checked by metrics::validate",
+        {"prometheus label checked by demand::validate",
          {.metrics = "prometheus: {url: http://p:1, query: q, label: 1x}"},
          {"4:58: metrics.prometheus.label: \"1x\" is not a label name ([a-zA-Z_][a-zA-Z0-9_]*)"}},
         {"synthetic checked by SyntheticTraffic::create",

@@ -246,7 +246,7 @@ TEST_SUITE("controller") {
     h.place("svc-a", "cu-a", 10);
     h.start();
     h.qps.set(ServiceId{"svc-a"}, 10);  // would be 2
-    h.qps.outage(metrics::FailureKind::Transport);
+    h.qps.outage(demand::FailureKind::Transport);
     // onMetricsFailure {after: 3, action: Hold}: held before and after the 3rd failed tick.
     for (int i = 0; i < 5; ++i) {
       CAPTURE(i);
@@ -267,10 +267,10 @@ TEST_SUITE("controller") {
 
   TEST_CASE("controller: metric failures map to the metric source error kinds") {
     struct Case {
-      metrics::FailureKind kind;
+      demand::FailureKind kind;
       telemetry::MetricSourceErrorKind want;
     };
-    using K = metrics::FailureKind;
+    using K = demand::FailureKind;
     using W = telemetry::MetricSourceErrorKind;
     const Case cases[] = {
         {K::Transport, W::Unreachable}, {K::Missing, W::Missing},    {K::Stale, W::Stale},
@@ -278,7 +278,7 @@ TEST_SUITE("controller") {
         {K::NotFinite, W::BadReply},    {K::Negative, W::BadReply},
     };
     for (const auto& c : cases) {
-      CAPTURE(metrics::to_string(c.kind));
+      CAPTURE(demand::to_string(c.kind));
       Harness h;
       h.add_instance("cu-a", 40);
       h.add_service("svc-a", {"cu-a"});

@@ -10,7 +10,7 @@
 
 #include <doctest/doctest.h>
 
-#include "qfscale/metrics/synthetic.h"
+#include "qfscale/demand/synthetic.h"
 #include "qfscale/trace/trace.h"
 
 namespace qfscale::loadgen {
@@ -178,9 +178,9 @@ TEST_SUITE("loadgen") {
   }
 
   TEST_CASE("load schedule: synthetic traffic plays its own per-second rates") {
-    auto traffic = metrics::SyntheticTraffic::create({.seed = 3, .base_qps = 7.3});
+    auto traffic = demand::SyntheticTraffic::create({.seed = 3, .base_qps = 7.3});
     REQUIRE(traffic.has_value());
-    const auto stream = metrics::SyntheticTraffic::stream_for("svco-a");
+    const auto stream = demand::SyntheticTraffic::stream_for("svco-a");
     auto s = LoadSchedule::create([&](std::int64_t k) { return traffic->rate_at(k, stream); },
                                   std::nullopt, 1.0);
     REQUIRE(s.has_value());

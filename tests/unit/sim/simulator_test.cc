@@ -8,7 +8,7 @@
 
 #include <doctest/doctest.h>
 
-#include "qfscale/metrics/synthetic.h"
+#include "qfscale/demand/synthetic.h"
 
 #include "unit/sim/sim_fixtures.h"
 
@@ -202,7 +202,7 @@ TEST_SUITE("sim") {
   }
 
   TEST_CASE("simulator: the same inputs give identical outputs") {
-    auto traffic = metrics::SyntheticTraffic::create(
+    auto traffic = demand::SyntheticTraffic::create(
         {.seed = 7, .base_qps = 40, .bursts_per_hour = 6, .burst_height = 4});
     REQUIRE(traffic);
     std::vector<ServiceSpec> svcs;

@@ -1,4 +1,4 @@
-#include "qfscale/metrics/qianfan_metric_source.h"
+#include "qfscale/demand/qianfan_metric_source.h"
 
 #include <chrono>
 #include <optional>
@@ -10,7 +10,7 @@
 
 #include "support/fake_qianfan_api.h"
 
-namespace qfscale::metrics {
+namespace qfscale::demand {
 namespace {
 
 using namespace std::chrono_literals;
@@ -74,7 +74,7 @@ Error remote_error(ErrorCode code, int status, std::string_view remote_code) {
   return e;
 }
 
-TEST_SUITE("metrics") {
+TEST_SUITE("demand") {
   TEST_CASE("qianfan metric: qps is callTotal over the window in seconds") {
     struct Case {
       std::string_view name;
@@ -371,4 +371,4 @@ TEST_SUITE("metrics") {
 }
 
 }  // namespace
-}  // namespace qfscale::metrics
+}  // namespace qfscale::demand

@@ -32,11 +32,11 @@
 #include <cstddef>
 #include <memory>
 
-#include "qfscale/metrics/qps_source.h"
+#include "qfscale/demand/qps_source.h"
 #include "qfscale/qianfan/api.h"
 #include "qfscale/util/result.h"
 
-namespace qfscale::metrics {
+namespace qfscale::demand {
 
 struct QianfanMetricConfig {
   std::chrono::seconds window{60};          ///< averaging window, >= 1 s
@@ -57,4 +57,4 @@ struct QianfanMetricConfig {
 /// The failure kind a DescribeServiceMetric error maps to (see above). Exposed for tests.
 [[nodiscard]] QpsFailure failure_from_error(const Error& error);
 
-}  // namespace qfscale::metrics
+}  // namespace qfscale::demand

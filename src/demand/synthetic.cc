@@ -1,4 +1,4 @@
-#include "qfscale/metrics/synthetic.h"
+#include "qfscale/demand/synthetic.h"
 
 #include <cmath>
 #include <numbers>
@@ -7,7 +7,7 @@
 
 #include <fmt/format.h>
 
-namespace qfscale::metrics {
+namespace qfscale::demand {
 
 namespace {
 
@@ -153,4 +153,4 @@ std::vector<QpsReading> SyntheticQpsSource::read(std::span<const model::ServiceI
   return out;
 }
 
-}  // namespace qfscale::metrics
+}  // namespace qfscale::demand

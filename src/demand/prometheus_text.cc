@@ -1,11 +1,11 @@
-#include "metrics/prometheus_text.h"
+#include "demand/prometheus_text.h"
 
 #include <charconv>
 #include <limits>
 
 #include <fmt/format.h>
 
-namespace qfscale::metrics::detail {
+namespace qfscale::demand::detail {
 
 /// The start of a body for a message: at most 120 bytes, control characters as spaces.
 std::string snippet(std::string_view body) {
@@ -86,4 +86,4 @@ std::string format_unix_seconds(util::SystemTime t) {
   return fmt::format("{}.{}", secs, digits);
 }
 
-}  // namespace qfscale::metrics::detail
+}  // namespace qfscale::demand::detail

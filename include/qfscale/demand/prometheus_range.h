@@ -36,7 +36,7 @@
 #include "qfscale/trace/trace.h"
 #include "qfscale/util/result.h"
 
-namespace qfscale::metrics {
+namespace qfscale::demand {
 
 /// Evaluation points per query_range request (Prometheus' limit is 11,000 per series).
 inline constexpr std::int64_t kPointsPerChunk = 10'000;
@@ -94,4 +94,4 @@ struct RangeHistory {
 /// come, naming the chunk. Thread-safety: reentrant; `client` must be thread-safe.
 [[nodiscard]] Result<RangeHistory> read_range_history(http::Client& client, RangeQuery query);
 
-}  // namespace qfscale::metrics
+}  // namespace qfscale::demand

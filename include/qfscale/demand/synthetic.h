@@ -18,11 +18,11 @@
 #include <string_view>
 #include <vector>
 
-#include "qfscale/metrics/qps_source.h"
+#include "qfscale/demand/qps_source.h"
 #include "qfscale/trace/trace.h"
 #include "qfscale/util/result.h"
 
-namespace qfscale::metrics {
+namespace qfscale::demand {
 
 struct SyntheticConfig {
   std::uint64_t seed = 1;
@@ -82,4 +82,4 @@ class SyntheticQpsSource final : public QpsSource {
   util::SystemTime start_;
 };
 
-}  // namespace qfscale::metrics
+}  // namespace qfscale::demand

@@ -1,4 +1,4 @@
-#include "qfscale/metrics/prometheus_range.h"
+#include "qfscale/demand/prometheus_range.h"
 
 #include <algorithm>
 #include <cmath>
@@ -7,12 +7,12 @@
 #include <fmt/format.h>
 #include <simdjson.h>
 
-#include "qfscale/metrics/prometheus_source.h"
+#include "qfscale/demand/prometheus_source.h"
 #include "qfscale/util/redact.h"
 
-#include "metrics/prometheus_text.h"
+#include "demand/prometheus_text.h"
 
-namespace qfscale::metrics {
+namespace qfscale::demand {
 namespace {
 
 Error remote(std::string message) {
@@ -184,4 +184,4 @@ Result<RangeHistory> read_range_history(http::Client& client, RangeQuery query) 
   return history;
 }
 
-}  // namespace qfscale::metrics
+}  // namespace qfscale::demand

@@ -9,7 +9,7 @@
 
 #include "qfscale/util/clock.h"
 
-namespace qfscale::metrics::detail {
+namespace qfscale::demand::detail {
 
 /// The start of a body for a message: at most 120 bytes, control characters as spaces.
 [[nodiscard]] std::string snippet(std::string_view body);
@@ -24,4 +24,4 @@ namespace qfscale::metrics::detail {
 /// Unix seconds with millisecond precision and no trailing zeros: "1700000000.25".
 [[nodiscard]] std::string format_unix_seconds(util::SystemTime t);
 
-}  // namespace qfscale::metrics::detail
+}  // namespace qfscale::demand::detail

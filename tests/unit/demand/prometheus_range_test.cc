@@ -1,4 +1,4 @@
-#include "qfscale/metrics/prometheus_range.h"
+#include "qfscale/demand/prometheus_range.h"
 
 #include <chrono>
 #include <cstdint>
@@ -11,7 +11,7 @@
 
 #include "support/scripted_http_client.h"
 
-namespace qfscale::metrics {
+namespace qfscale::demand {
 namespace {
 
 using namespace std::chrono_literals;
@@ -37,7 +37,7 @@ std::int64_t param(const std::string& url, std::string_view name) {
   return std::stoll(url.substr(at + name.size() + 2));
 }
 
-TEST_SUITE("metrics") {
+TEST_SUITE("demand") {
   TEST_CASE("prometheus range: chunks stay under the 11,000-point limit") {
     // 7 days at 15 s: 40,320 points = 4 x 10,000 + 320.
     const auto week15 = plan_range_chunks(1000, 40'320, 15s);
@@ -174,4 +174,4 @@ TEST_SUITE("metrics") {
 }
 
 }  // namespace
-}  // namespace qfscale::metrics
+}  // namespace qfscale::demand

@@ -1,4 +1,4 @@
-#include "qfscale/metrics/prometheus_source.h"
+#include "qfscale/demand/prometheus_source.h"
 
 #include <algorithm>
 #include <charconv>
@@ -17,9 +17,9 @@
 #include "qfscale/http/url.h"
 #include "qfscale/util/redact.h"
 
-#include "metrics/prometheus_text.h"
+#include "demand/prometheus_text.h"
 
-namespace qfscale::metrics {
+namespace qfscale::demand {
 
 namespace {
 
@@ -470,4 +470,4 @@ Result<std::unique_ptr<QpsSource>> make_prometheus_source(PrometheusConfig confi
   return std::make_unique<PrometheusQpsSource>(std::move(*authorized), client);
 }
 
-}  // namespace qfscale::metrics
+}  // namespace qfscale::demand

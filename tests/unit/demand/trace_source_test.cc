@@ -1,4 +1,4 @@
-#include "qfscale/metrics/trace_source.h"
+#include "qfscale/demand/trace_source.h"
 
 #include <chrono>
 #include <map>
@@ -8,7 +8,7 @@
 
 #include <doctest/doctest.h>
 
-namespace qfscale::metrics {
+namespace qfscale::demand {
 namespace {
 
 using namespace std::chrono_literals;
@@ -17,7 +17,7 @@ using trace::Trace;
 
 const util::SystemTime kStart{1'700'000'000s};
 
-TEST_SUITE("metrics") {
+TEST_SUITE("demand") {
   TEST_CASE("trace replay: offset from start, speed-up, window, loop and missing") {
     // 10 s trace: rate k at second k.
     std::vector<float> ramp(10);
@@ -73,4 +73,4 @@ TEST_SUITE("metrics") {
 }
 
 }  // namespace
-}  // namespace qfscale::metrics
+}  // namespace qfscale::demand

@@ -1,4 +1,4 @@
-#include "qfscale/metrics/qianfan_metric_source.h"
+#include "qfscale/demand/qianfan_metric_source.h"
 
 #include <algorithm>
 #include <map>
@@ -10,7 +10,7 @@
 
 #include <fmt/format.h>
 
-namespace qfscale::metrics {
+namespace qfscale::demand {
 namespace {
 
 /// The fake's code for an unknown id (ASSUMPTION in the header): the real console's is
@@ -173,4 +173,4 @@ QpsFailure failure_from_error(const Error& error) {
   return f;
 }
 
-}  // namespace qfscale::metrics
+}  // namespace qfscale::demand

@@ -7,12 +7,12 @@
 #include <span>
 #include <vector>
 
-#include "qfscale/metrics/qps_source.h"
+#include "qfscale/demand/qps_source.h"
 #include "qfscale/model/ids.h"
 #include "qfscale/trace/trace.h"
 #include "qfscale/util/clock.h"
 
-namespace qfscale::metrics {
+namespace qfscale::demand {
 
 struct TraceReplayOptions {
   util::SystemTime start{};  ///< wall time at which trace time 0 plays
@@ -45,4 +45,4 @@ class TraceQpsSource final : public QpsSource {
   TraceReplayOptions options_;
 };
 
-}  // namespace qfscale::metrics
+}  // namespace qfscale::demand

@@ -1,4 +1,4 @@
-#include "qfscale/metrics/synthetic.h"
+#include "qfscale/demand/synthetic.h"
 
 #include <chrono>
 #include <cmath>
@@ -8,7 +8,7 @@
 
 #include <doctest/doctest.h>
 
-namespace qfscale::metrics {
+namespace qfscale::demand {
 namespace {
 
 using namespace std::chrono_literals;
@@ -26,7 +26,7 @@ double mean_of(const std::vector<float>& v) {
          static_cast<double>(v.size());
 }
 
-TEST_SUITE("metrics") {
+TEST_SUITE("demand") {
   TEST_CASE("synthetic: the same seed gives the same traffic; other seeds and streams differ") {
     const SyntheticConfig config{.seed = 42, .base_qps = 100, .period = 3600s};
     const auto a = make(config).series(7200);
@@ -158,4 +158,4 @@ TEST_SUITE("metrics") {
 }
 
 }  // namespace
-}  // namespace qfscale::metrics
+}  // namespace qfscale::demand

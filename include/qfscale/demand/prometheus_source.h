@@ -20,12 +20,12 @@
 #include <memory>
 #include <string>
 
+#include "qfscale/demand/qps_source.h"
 #include "qfscale/http/client.h"
-#include "qfscale/metrics/qps_source.h"
 #include "qfscale/model/ids.h"
 #include "qfscale/util/result.h"
 
-namespace qfscale::metrics {
+namespace qfscale::demand {
 
 struct PrometheusConfig {
   std::string base_url;  ///< "http://127.0.0.1:9090" or with a path prefix; no query string
@@ -69,4 +69,4 @@ struct PrometheusConfig {
 [[nodiscard]] std::string prometheus_query_url(std::string_view base_url, std::string_view query,
                                                util::SystemTime time);
 
-}  // namespace qfscale::metrics
+}  // namespace qfscale::demand

@@ -1,4 +1,4 @@
-#include "qfscale/metrics/trace_source.h"
+#include "qfscale/demand/trace_source.h"
 
 #include <chrono>
 #include <cmath>
@@ -9,7 +9,7 @@
 
 #include "qfscale/util/check.h"
 
-namespace qfscale::metrics {
+namespace qfscale::demand {
 
 TraceQpsSource::TraceQpsSource(std::map<model::ServiceId, trace::Trace> traces,
                                TraceReplayOptions options)
@@ -57,4 +57,4 @@ std::vector<QpsReading> TraceQpsSource::read(std::span<const model::ServiceId> s
   return out;
 }
 
-}  // namespace qfscale::metrics
+}  // namespace qfscale::demand

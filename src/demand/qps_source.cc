@@ -1,6 +1,6 @@
-#include "qfscale/metrics/qps_source.h"
+#include "qfscale/demand/qps_source.h"
 
-namespace qfscale::metrics {
+namespace qfscale::demand {
 
 std::string_view to_string(FailureKind kind) {
   switch (kind) {
@@ -24,4 +24,4 @@ std::string_view to_string(FailureKind kind) {
   return "malformed";
 }
 
-}  // namespace qfscale::metrics
+}  // namespace qfscale::demand

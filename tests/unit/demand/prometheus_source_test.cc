@@ -1,4 +1,4 @@
-#include "qfscale/metrics/prometheus_source.h"
+#include "qfscale/demand/prometheus_source.h"
 
 #include <chrono>
 #include <cmath>
@@ -14,7 +14,7 @@
 
 #include "support/scripted_http_client.h"
 
-namespace qfscale::metrics {
+namespace qfscale::demand {
 namespace {
 
 using namespace std::chrono_literals;
@@ -48,7 +48,7 @@ struct Want {
   FailureKind kind = FailureKind::Missing;
 };
 
-TEST_SUITE("metrics") {
+TEST_SUITE("demand") {
   TEST_CASE("prometheus: recorded replies decode to samples or distinct typed failures") {
     struct Case {
       std::string_view name;
@@ -512,4 +512,4 @@ TEST_SUITE("metrics") {
 }
 
 }  // namespace
-}  // namespace qfscale::metrics
+}  // namespace qfscale::demand

@@ -19,7 +19,7 @@
 #include "qfscale/model/ids.h"
 #include "qfscale/util/clock.h"
 
-namespace qfscale::metrics {
+namespace qfscale::demand {
 
 /// Why a source has no usable QPS for a service. The set is closed: `to_string` values are
 /// metric label values (bounded cardinality) and audit-log spellings.
@@ -80,21 +80,21 @@ class QpsSource {
                                                      util::SystemTime now) = 0;
 };
 
-}  // namespace qfscale::metrics
+}  // namespace qfscale::demand
 
 template <>
-struct fmt::formatter<qfscale::metrics::FailureKind> : fmt::formatter<std::string_view> {
-  auto format(qfscale::metrics::FailureKind k, format_context& ctx) const {
-    return fmt::formatter<std::string_view>::format(qfscale::metrics::to_string(k), ctx);
+struct fmt::formatter<qfscale::demand::FailureKind> : fmt::formatter<std::string_view> {
+  auto format(qfscale::demand::FailureKind k, format_context& ctx) const {
+    return fmt::formatter<std::string_view>::format(qfscale::demand::to_string(k), ctx);
   }
 };
 
 /// "<kind>: <message>", e.g. "query_error: bad_data: invalid parameter ...". Messages carry the
 /// details (status, errorType), so logs need nothing else.
 template <>
-struct fmt::formatter<qfscale::metrics::QpsFailure> : fmt::formatter<std::string_view> {
-  auto format(const qfscale::metrics::QpsFailure& f, format_context& ctx) const {
+struct fmt::formatter<qfscale::demand::QpsFailure> : fmt::formatter<std::string_view> {
+  auto format(const qfscale::demand::QpsFailure& f, format_context& ctx) const {
     return fmt::formatter<std::string_view>::format(
-        fmt::format("{}: {}", qfscale::metrics::to_string(f.kind), f.message), ctx);
+        fmt::format("{}: {}", qfscale::demand::to_string(f.kind), f.message), ctx);
   }
 };

@@ -21,13 +21,7 @@ fail_logs=(a.err b.err fake.err)
 etcd_start_cluster 3
 service=svco-failbench001
 instance=unit-failbn01
-cat >"$tmp/scenario.yaml" <<YAML
-startupDelay: 0s
-instances: [{id: $instance, capacity: 100}]
-services:
-  - {id: $service, name: failover-bench, type: GPU-I-2, qps: 5,
-     deployments: [{instanceId: $instance, replicas: 1}]}
-YAML
+etcd_one_service_scenario "$tmp/scenario.yaml" "$service" "$instance" failover-bench 0s 100
 start_fake --scenario "$tmp/scenario.yaml" --fencing
 {
   echo "t_seconds,qps"

@@ -24,13 +24,7 @@ echo "ok: etcd cluster of 3 on $etcd_all"
 # --- the fake and the config ----------------------------------------------------------------
 service=svco-windowtest01
 instance=unit-gpue2e01
-cat >"$tmp/scenario.yaml" <<YAML
-startupDelay: 1s
-instances: [{id: $instance, capacity: 40}]
-services:
-  - {id: $service, name: window-test, type: GPU-I-2, qps: 5,
-     deployments: [{instanceId: $instance, replicas: 1}]}
-YAML
+etcd_one_service_scenario "$tmp/scenario.yaml" "$service" "$instance" window-test 1s 40
 start_fake --scenario "$tmp/scenario.yaml" --fencing
 
 # 25 QPS (5 replicas of 5) for the first 12 s of each controller's run, then 2 QPS (1 replica).

@@ -20,13 +20,7 @@ fail_logs=(a.err b.err c.err fake.err fencing.json fencing.err readyz.out etcd1.
 
 service=svco-faulttest001
 instance=unit-gpue2e02
-cat >"$tmp/scenario.yaml" <<YAML
-startupDelay: 0s
-instances: [{id: $instance, capacity: 100}]
-services:
-  - {id: $service, name: fault-test, type: GPU-I-2, qps: 5,
-     deployments: [{instanceId: $instance, replicas: 1}]}
-YAML
+etcd_one_service_scenario "$tmp/scenario.yaml" "$service" "$instance" fault-test 0s 100
 start_fake --scenario "$tmp/scenario.yaml" --fencing
 
 # 5, 15, 25 QPS in turn: 1, 3, 5 replicas, a ScaleService every tick (no windows, no limits).

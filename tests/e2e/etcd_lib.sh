@@ -19,6 +19,9 @@
 #   ctl_leader NAMES...      prints the one that says leader, and fails when not exactly one does;
 #                            $tmp/roles.txt has what each said, with its token
 # The fake's fencing log (GET /admin/fencing):
+#   etcd_one_service_scenario FILE SERVICE INSTANCE NAME STARTUP_DELAY CAPACITY
+#                            writes a fake scenario: one GPU-I-2 service of 5 QPS a replica with
+#                            1 replica on one instance of CAPACITY units
 #   fencing_check FILE [--allow-refused]   prints "calls=N tokens=T1,T2,... refused=R" and fails
 #                            when a token went backwards among accepted calls, or (unless
 #                            --allow-refused) when any call was refused or came with a token
@@ -162,5 +165,17 @@ spec:
   forecast: {enabled: false}
   scaleUp: {stabilizationWindow: 0s, policies: [{type: Replicas, value: $4, period: 1s}]}
   scaleDown: {stabilizationWindow: $5, policies: [{type: Percent, value: 100, period: 1s}]}
+YAML
+}
+
+# The one-service fake scenario of the failover and fault scripts (see the header).
+# etcd_one_service_scenario FILE SERVICE INSTANCE NAME STARTUP_DELAY CAPACITY
+etcd_one_service_scenario() {
+  cat >"$1" <<YAML
+startupDelay: $5
+instances: [{id: $3, capacity: $6}]
+services:
+  - {id: $2, name: $4, type: GPU-I-2, qps: 5,
+     deployments: [{instanceId: $3, replicas: 1}]}
 YAML
 }

@@ -16,9 +16,13 @@
 # Each emulation runs at target.utilization 0.30, 0.35, ... 0.95 (its other fields as shipped).
 # Its cost at the candidate's attainment A on a part is the cheapest of: any sweep point with
 # attainment >= A, and the linear interpolation between neighbouring points (in utilization
-# order) whose attainments bracket A. "saving" = 1 - candidate CU-h / that cost. The oracle is the
-# simulator's (every request served in its own second: 100% attainment); "gap closed" = (better
-# emulation - candidate) / (better emulation - oracle), shown only when the oracle is cheaper.
+# order) whose attainments bracket A. "saving" = 1 - candidate CU-h / that cost. "SLO oracle" is the
+# simulator's proven lower bound on the CU-hours any controller needs for the candidate's attainment
+# on that part (include/qfscale/sim/slo_oracle.h: same ticks, startup delay and queue, demand known
+# in advance), read from summary.json as CU-h / cost_ratio_to_oracle; the held-out part has none
+# (a bound of the whole minus a bound of the first half bounds nothing). "gap closed" = (better
+# emulation - candidate) / (better emulation - SLO oracle): the share of the way from the best-tuned
+# emulation to the best any controller could do.
 #
 # Simulation settings as bench/compare_shared_traces.sh: 90 s startup, 15 s tick, GPU-I-2, 5 s
 # SLO wait, 30 s abandon, unlimited capacity, --replica-qps from the same rule (peak one-minute
@@ -72,11 +76,12 @@ const parts = {
   held: (i) => minus(figures(whole.policies[i]), figures(first.policies[i])),
   whole: (i) => figures(whole.policies[i]),
 };
-const oracle = {
-  tune: first.oracle.compute_unit_hours,
-  held: whole.oracle.compute_unit_hours - first.oracle.compute_unit_hours,
-  whole: whole.oracle.compute_unit_hours,
+// The SLO oracle's lower bound at candidate i's own attainment (the simulator solves it there).
+const sloOracle = (run, i) => {
+  const p = run.policies[i];
+  return p.cost_ratio_to_oracle > 0 ? p.compute_unit_hours / p.cost_ratio_to_oracle : null;
 };
+const oracle = {tune: (i) => sloOracle(first, i), held: () => null, whole: (i) => sloOracle(whole, i)};
 // The cheapest cost reaching attainment a on one emulation's sweep (points in utilization order).
 function costAt(points, a) {
   let best = null;
@@ -103,11 +108,12 @@ for (const part of ["tune", "held", "whole"]) {
     const reachable = Object.values(costs).filter((c) => c !== null);
     const better = reachable.length ? Math.min(...reachable) : null;
     const save = (c) => (c === null ? "-" : `${(100 * (1 - f.cuh / c)).toFixed(1)}%`);
-    const gap = better !== null && oracle[part] < better
-      ? `${((100 * (better - f.cuh)) / (better - oracle[part])).toFixed(0)}%` : "-";
+    const bound = oracle[part](i);
+    const gap = better !== null && bound !== null && bound < better
+      ? `${((100 * (better - f.cuh)) / (better - bound)).toFixed(0)}%` : "-";
     console.log(`${part} ${whole.policies[i].policy}: attainment ${a.toFixed(3)}% CU-h ${fmt(f.cuh)}` +
       Object.entries(costs).map(([e, c]) => ` | ${e} ${fmt(c)} (saving ${save(c)})`).join("") +
-      ` | oracle ${fmt(oracle[part])} gap closed ${gap}`);
+      ` | SLO oracle ${bound === null ? "-" : fmt(bound)} gap closed ${gap}`);
   }
   if (process.env.SHOW_CURVES) {
     for (const [e, pts] of Object.entries(sweep)) {

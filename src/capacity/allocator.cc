@@ -13,7 +13,7 @@
 
 #include "qfscale/util/check.h"
 
-#include "capacity/id_index.h"
+#include "capacity/detail/id_index.h"
 
 namespace qfscale::capacity {
 

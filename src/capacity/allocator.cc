@@ -33,6 +33,14 @@ model::Reason to_reason(Shortfall shortfall) {
   return shortfall == Shortfall::None ? model::Reason::None : model::Reason::CappedCapacity;
 }
 
+/// Sets the placement positions `ServiceAllocation` keeps private: only the allocator writes them.
+struct detail::AllocationAccess {
+  static void set_placements(ServiceAllocation& service, std::size_t begin, std::size_t count) {
+    service.placement_begin_ = begin;
+    service.placement_count_ = count;
+  }
+};
+
 namespace {
 
 using detail::IdIndex;
@@ -816,7 +824,7 @@ Allocation Allocator::result() const {
   for (std::size_t input = 0; input < in_->services.size(); ++input) {
     const auto& req = in_->services[input];
     const auto& s = svcs_[rank_of_input_[input]];
-    // Built in place: moving a finished ServiceAllocation in costs a string and a vector move.
+    // Built in place: moving a finished ServiceAllocation in costs a string move.
     ServiceAllocation& a = out.services.emplace_back();
     a.id = req.id;
     a.desired = req.desired;
@@ -827,7 +835,7 @@ Allocation Allocator::result() const {
     } else if (s.total < s.demand) {
       a.shortfall = Shortfall::CappedCapacity;
     }
-    a.placement_begin = out.placements.size();
+    const std::size_t begin = out.placements.size();
     for (Index j = s.slot_begin; j < s.slot_end; ++j) {
       if (slots_[j].granted > 0) {
         auto& placement = out.placements.emplace_back();  // in place, as above
@@ -835,7 +843,7 @@ Allocation Allocator::result() const {
         placement.replicas = model::Replicas{slots_[j].granted};
       }
     }
-    a.placement_count = out.placements.size() - a.placement_begin;
+    detail::AllocationAccess::set_placements(a, begin, out.placements.size() - begin);
   }
   out.instances.reserve(in_->instances.size());
   for (std::size_t i = 0; i < in_->instances.size(); ++i) {

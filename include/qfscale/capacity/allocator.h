@@ -128,18 +128,27 @@ enum class Shortfall {
 /// The decision-record reason: both shortfalls are `Reason::CappedCapacity`.
 [[nodiscard]] model::Reason to_reason(Shortfall shortfall);
 
+namespace detail {
+struct AllocationAccess;  // the allocator's write access to the placement positions below
+}  // namespace detail
+
+/// One service's answer. Its placements are read through `Allocation::placements_of`.
 struct ServiceAllocation {
   model::ServiceId id;
   model::Replicas desired;
   model::Replicas granted;
   model::Replicas unmet;  ///< desired - granted
   Shortfall shortfall = Shortfall::None;
-  /// Where its placements are in `Allocation::placements`: read them through
-  /// `Allocation::placements_of`. Positions, so two allocations of the same services compare
-  /// equal service by service only through `placements_of`.
-  std::size_t placement_begin = 0;
-  std::size_t placement_count = 0;
+  /// Equal also in where the placements are in `Allocation::placements`, which depends on the
+  /// input order: compare services of differently ordered inputs with their placements, e.g. as
+  /// `ServiceAllocationText`.
   friend bool operator==(const ServiceAllocation&, const ServiceAllocation&) = default;
+
+ private:
+  friend struct Allocation;
+  friend struct detail::AllocationAccess;
+  std::size_t placement_begin_ = 0;
+  std::size_t placement_count_ = 0;
 };
 
 struct InstanceUsage {
@@ -166,7 +175,7 @@ struct Allocation {
   /// scaled to 0. Valid while this Allocation is alive and unchanged.
   [[nodiscard]] std::span<const Placement> placements_of(const ServiceAllocation& service) const {
     return std::span<const Placement>(placements)
-        .subspan(service.placement_begin, service.placement_count);
+        .subspan(service.placement_begin_, service.placement_count_);
   }
   friend bool operator==(const Allocation&, const Allocation&) = default;
 };

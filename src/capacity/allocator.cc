@@ -863,8 +863,8 @@ Allocation Allocator::result() const {
 
 Result<Allocation> allocate(const AllocationInput& input) {
   // The scratch buffers (about 2.5 MB at 10,000 services) stay with the thread for its next call:
-  // fresh memory costs a page fault per 4 KiB page on first touch, which on the benchmark machine
-  // was more than the allocation itself (bench/RESULTS.md, fourth pass).
+  // fresh memory costs a page fault per 4 KiB page on first touch, which on a VM can cost more
+  // than the allocation itself.
   thread_local Allocator allocator;
   if (auto status = allocator.build(input); !status) return fail(std::move(status.error()));
   allocator.reserve_mins();

@@ -2,9 +2,7 @@
 
 #include <algorithm>
 #include <bit>
-#include <cmath>
 #include <cstdint>
-#include <cstring>
 #include <functional>
 #include <limits>
 #include <string>
@@ -13,7 +11,9 @@
 
 #include "qfscale/util/check.h"
 
-#include "capacity/id_index.h"
+#include "capacity/detail/id_index.h"
+#include "capacity/detail/radix_sort.h"
+#include "capacity/detail/sort_keys.h"
 
 namespace qfscale::capacity {
 
@@ -32,6 +32,14 @@ std::string_view to_string(Shortfall shortfall) {
 model::Reason to_reason(Shortfall shortfall) {
   return shortfall == Shortfall::None ? model::Reason::None : model::Reason::CappedCapacity;
 }
+
+/// Sets the placement positions `ServiceAllocation` keeps private: only the allocator writes them.
+struct detail::AllocationAccess {
+  static void set_placements(ServiceAllocation& service, std::size_t begin, std::size_t count) {
+    service.placement_begin_ = begin;
+    service.placement_count_ = count;
+  }
+};
 
 namespace {
 
@@ -101,27 +109,25 @@ struct Inst {
 };
 
 /// A point on the level axis where something happens. 16 bytes: the heap moves many of these.
-/// Order: lower level first; at one level services before instances, then by index and tag.
-/// Levels are >= 0 (never -0.0 or NaN), where IEEE-754 bit patterns order like the values, so
-/// the order is that of the pair (`level_bits`, `id`) of unsigned words.
+/// Order: lower level first; at one level services before instances, then by index and tag,
+/// which is the order of the pair (`level_bits`, `id`) of unsigned words (detail::level_bits).
 constexpr Index kInstanceBit = Index{1} << 31;
 struct Event {
   std::uint64_t level_bits = 0;
   std::uint64_t id = 0;  ///< who << 32 | tag
 
   /// `who`: service index, or kInstanceBit | instance index. `tag`: for a service, the segment
-  /// the event was computed for; kNone = activation.
+  /// the event was computed for; kNone = activation. Levels are >= 0, never NaN.
   static Event make(double level, Index who, Index tag = kNone) {
-    // + 0.0 turns a -0.0 into +0.0, whose bits order correctly.
-    return Event{.level_bits = std::bit_cast<std::uint64_t>(level + 0.0),
-                 .id = std::uint64_t{who} << 32 | tag};
+    return Event{.level_bits = detail::level_bits(level), .id = std::uint64_t{who} << 32 | tag};
   }
   [[nodiscard]] double level() const { return std::bit_cast<double>(level_bits); }
   [[nodiscard]] Index who() const { return static_cast<Index>(id >> 32); }
   [[nodiscard]] Index tag() const { return static_cast<Index>(id); }
 };
 
-/// Heap order: `a` comes after `b`.
+/// Heap order: `a` comes after `b`; detail::level_less(b, a), written out, as GCC compiles this
+/// form of the heap's hottest comparison into fewer instructions.
 bool later(const Event& a, const Event& b) {
   if (a.level_bits != b.level_bits) return a.level_bits > b.level_bits;
   return a.id > b.id;
@@ -131,98 +137,6 @@ bool later(const Event& a, const Event& b) {
 struct Later {
   bool operator()(const Event& a, const Event& b) const { return later(a, b); }
 };
-/// Sorts `events`, which must already be in `id` order with unique ids, into event order. A
-/// stable LSD radix sort on the top 33 level bits (3 passes of 11 bits, skipping passes where
-/// every key has the same digit) leaves events whose top bits tie in `id` order; a run of those
-/// is then sorted on the full key, which is usually a check that it is sorted already (equal
-/// levels, in id order). Ids are unique, so the order is the one `later` defines, whatever
-/// sorted it. `tmp` and `counts` are scratch space.
-void sort_events(std::vector<Event>& events, std::vector<Event>& tmp,
-                 std::vector<std::uint32_t>& counts) {
-  constexpr int kBits = 11;
-  constexpr int kLow = 64 - 3 * kBits;  // bits below this are left to the run sort
-  constexpr int kPasses = 3;
-  constexpr std::size_t kBuckets = std::size_t{1} << kBits;
-  auto in_order = [](const Event& a, const Event& b) { return later(b, a); };
-  const std::size_t n = events.size();
-  if (n < 2) return;
-  if (n < 64) {
-    std::sort(events.begin(), events.end(), in_order);
-    return;
-  }
-  counts.assign(kBuckets * kPasses, 0);
-  auto digit = [](const Event& e, int p) {
-    return (e.level_bits >> (kLow + p * kBits)) & (kBuckets - 1);
-  };
-  for (const auto& e : events) {
-    for (int p = 0; p < kPasses; ++p)
-      ++counts[static_cast<std::size_t>(p) * kBuckets + digit(e, p)];
-  }
-  tmp.resize(n);
-  for (int p = 0; p < kPasses; ++p) {
-    std::uint32_t* count = counts.data() + static_cast<std::size_t>(p) * kBuckets;
-    if (count[digit(events.front(), p)] == n) continue;  // every key has this digit
-    std::uint32_t sum = 0;
-    for (std::size_t b = 0; b < kBuckets; ++b) {
-      const std::uint32_t c = count[b];
-      count[b] = sum;
-      sum += c;
-    }
-    for (const auto& e : events) tmp[count[digit(e, p)]++] = e;
-    events.swap(tmp);
-  }
-  for (std::size_t begin = 0; begin < n;) {
-    const std::uint64_t top = events[begin].level_bits >> kLow;
-    std::size_t end = begin + 1;
-    while (end < n && events[end].level_bits >> kLow == top) ++end;
-    const auto first = events.begin() + static_cast<std::ptrdiff_t>(begin);
-    const auto last = events.begin() + static_cast<std::ptrdiff_t>(end);
-    if (end - begin > 1 && !std::is_sorted(first, last, in_order)) std::sort(first, last, in_order);
-    begin = end;
-  }
-}
-
-/// The 8 bytes at `p` as a big-endian number: the first byte is the most significant, so
-/// numbers order like the byte strings (memcmp order, which is std::string_view's).
-std::uint64_t load_be8(const char* p) {
-  std::uint64_t word = 0;
-  std::memcpy(&word, p, 8);
-  if constexpr (std::endian::native == std::endian::little) word = __builtin_bswap64(word);
-  return word;
-}
-
-/// The length of the common prefix of `a` and `b`, at most `limit`. Compares 8 bytes at a time,
-/// even past `limit` when both strings have the bytes (the answer is clamped): in big-endian
-/// words, the first differing byte holds the highest differing bit.
-std::size_t common_prefix(std::string_view a, std::string_view b, std::size_t limit) {
-  const std::size_t n = std::min(a.size(), b.size());
-  std::size_t at = 0;
-  for (; at < limit && at + 8 <= n; at += 8) {
-    const std::uint64_t diff = load_be8(a.data() + at) ^ load_be8(b.data() + at);
-    if (diff != 0) {
-      return std::min(limit, at + static_cast<std::size_t>(std::countl_zero(diff)) / 8);
-    }
-  }
-  const std::size_t end = std::min(limit, n);
-  while (at < end && a[at] == b[at]) ++at;
-  return std::min(at, limit);
-}
-
-/// The 8 bytes of `id` after `skip`, big-endian, zero-padded: comparing these orders ids as
-/// strings do, except that equal keys need the full comparison.
-std::uint64_t order_key(std::string_view id, std::size_t skip) {
-  if (skip + 8 <= id.size()) return load_be8(id.data() + skip);
-  if (id.size() >= 8 && skip < id.size()) {
-    // The last 8 bytes, shifted up past the ones before `skip`: zeros fill the bottom.
-    return load_be8(id.data() + id.size() - 8) << (8 * (skip + 8 - id.size()));
-  }
-  std::uint64_t key = 0;
-  for (std::size_t b = 0; b < 8; ++b) {
-    key <<= 8;
-    if (skip + b < id.size()) key |= static_cast<unsigned char>(id[skip + b]);
-  }
-  return key;
-}
 
 /// A service's place in the (priority desc, id asc) order while it is being ranked.
 struct Rank {  // no default values: the scratch array is written before it is read
@@ -334,11 +248,11 @@ Status Allocator::build(const AllocationInput& input) {
   const auto& services = input.services;
   std::size_t common = services.empty() ? 0 : services.front().id.value.size();
   for (const auto& r : services) {
-    common = common_prefix(services.front().id.value, r.id.value, common);
+    common = detail::common_prefix(services.front().id.value, r.id.value, common);
   }
   std::uint64_t* const keys = overwrite(keys_, services.size());
   for (std::size_t i = 0; i < services.size(); ++i) {
-    keys[i] = order_key(services[i].id.value, common);
+    keys[i] = detail::order_key(services[i].id.value, common);
   }
   auto id_less = [&](std::size_t a, std::size_t b) {
     if (keys[a] != keys[b]) return keys[a] < keys[b];
@@ -619,7 +533,7 @@ void Allocator::fill_class(Index begin, Index end) {
     }
   }
   // The batch holds one event per service, in service order; instance events follow in
-  // instance order, so the batch is in `id` order, as sort_events needs.
+  // instance order, so the batch is in `id` order, which keeps radix_sort's run sorts short.
   std::sort(batched_.begin(), batched_.end());
   for (const Index i : batched_) {
     auto& inst = insts_[i];
@@ -627,7 +541,7 @@ void Allocator::fill_class(Index begin, Index end) {
     queue(Event::make(inst.queued, kInstanceBit | i));
   }
   batched_.clear();
-  sort_events(sorted_, sort_scratch_, sort_counts_);
+  detail::radix_sort(sorted_, sort_scratch_, sort_counts_);
   batch_ = false;
   Event e;
   while (pop(e)) {
@@ -910,7 +824,7 @@ Allocation Allocator::result() const {
   for (std::size_t input = 0; input < in_->services.size(); ++input) {
     const auto& req = in_->services[input];
     const auto& s = svcs_[rank_of_input_[input]];
-    // Built in place: moving a finished ServiceAllocation in costs a string and a vector move.
+    // Built in place: moving a finished ServiceAllocation in costs a string move.
     ServiceAllocation& a = out.services.emplace_back();
     a.id = req.id;
     a.desired = req.desired;
@@ -921,7 +835,7 @@ Allocation Allocator::result() const {
     } else if (s.total < s.demand) {
       a.shortfall = Shortfall::CappedCapacity;
     }
-    a.placement_begin = out.placements.size();
+    const std::size_t begin = out.placements.size();
     for (Index j = s.slot_begin; j < s.slot_end; ++j) {
       if (slots_[j].granted > 0) {
         auto& placement = out.placements.emplace_back();  // in place, as above
@@ -929,7 +843,7 @@ Allocation Allocator::result() const {
         placement.replicas = model::Replicas{slots_[j].granted};
       }
     }
-    a.placement_count = out.placements.size() - a.placement_begin;
+    detail::AllocationAccess::set_placements(a, begin, out.placements.size() - begin);
   }
   out.instances.reserve(in_->instances.size());
   for (std::size_t i = 0; i < in_->instances.size(); ++i) {
@@ -949,8 +863,8 @@ Allocation Allocator::result() const {
 
 Result<Allocation> allocate(const AllocationInput& input) {
   // The scratch buffers (about 2.5 MB at 10,000 services) stay with the thread for its next call:
-  // fresh memory costs a page fault per 4 KiB page on first touch, which on the benchmark machine
-  // was more than the allocation itself (bench/RESULTS.md, fourth pass).
+  // fresh memory costs a page fault per 4 KiB page on first touch, which on a VM can cost more
+  // than the allocation itself.
   thread_local Allocator allocator;
   if (auto status = allocator.build(input); !status) return fail(std::move(status.error()));
   allocator.reserve_mins();

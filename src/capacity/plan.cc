@@ -5,7 +5,7 @@
 #include <string_view>
 #include <vector>
 
-#include "capacity/id_index.h"
+#include "capacity/detail/id_index.h"
 
 namespace qfscale::capacity {
 

@@ -49,9 +49,9 @@
 /// `Allocation::services` and `Allocation::instances` follow the input order. The targets per
 /// instance of all services are one array, `Allocation::placements`, service after service;
 /// `placements_of(service)` gives one service's part as a span (replicas > 0 only, in its
-/// preference order). One array instead of a vector per service: at 10,000 services, building
-/// and freeing the small vectors was a sixth of the call (bench/RESULTS.md, fourth pass).
-/// `ServiceAllocationText` prints a service with its placements.
+/// preference order). One array rather than a vector per service, as 10,000 small vectors cost a
+/// good part of the call to build and free. `ServiceAllocationText` prints a service with its
+/// placements.
 ///
 /// ## Worked example
 ///
@@ -128,18 +128,27 @@ enum class Shortfall {
 /// The decision-record reason: both shortfalls are `Reason::CappedCapacity`.
 [[nodiscard]] model::Reason to_reason(Shortfall shortfall);
 
+namespace detail {
+struct AllocationAccess;  // the allocator's write access to the placement positions below
+}  // namespace detail
+
+/// One service's answer. Its placements are read through `Allocation::placements_of`.
 struct ServiceAllocation {
   model::ServiceId id;
   model::Replicas desired;
   model::Replicas granted;
   model::Replicas unmet;  ///< desired - granted
   Shortfall shortfall = Shortfall::None;
-  /// Where its placements are in `Allocation::placements`: read them through
-  /// `Allocation::placements_of`. Positions, so two allocations of the same services compare
-  /// equal service by service only through `placements_of`.
-  std::size_t placement_begin = 0;
-  std::size_t placement_count = 0;
+  /// Equal also in where the placements are in `Allocation::placements`, which depends on the
+  /// input order: compare services of differently ordered inputs with their placements, e.g. as
+  /// `ServiceAllocationText`.
   friend bool operator==(const ServiceAllocation&, const ServiceAllocation&) = default;
+
+ private:
+  friend struct Allocation;
+  friend struct detail::AllocationAccess;
+  std::size_t placement_begin_ = 0;
+  std::size_t placement_count_ = 0;
 };
 
 struct InstanceUsage {
@@ -156,9 +165,8 @@ struct InstanceUsage {
 struct Allocation {
   std::vector<ServiceAllocation> services;  ///< same order as the input
   std::vector<InstanceUsage> instances;     ///< same order as the input
-  /// Every service's placements, service after service in `services` order. One array rather
-  /// than a vector per service: 10,000 small vectors cost more to build and free than the
-  /// allocation itself.
+  /// Every service's placements, service after service in `services` order (one array: see the
+  /// header comment).
   std::vector<Placement> placements;
 
   /// Target per instance of `service` (an element of `services`): replicas > 0 only, in the
@@ -166,7 +174,7 @@ struct Allocation {
   /// scaled to 0. Valid while this Allocation is alive and unchanged.
   [[nodiscard]] std::span<const Placement> placements_of(const ServiceAllocation& service) const {
     return std::span<const Placement>(placements)
-        .subspan(service.placement_begin, service.placement_count);
+        .subspan(service.placement_begin_, service.placement_count_);
   }
   friend bool operator==(const Allocation&, const Allocation&) = default;
 };
@@ -183,7 +191,7 @@ struct ServiceAllocationText {
 /// duplicate ids, unknown instances, units per replica or weight < 1, or negative counts.
 /// Thread-safety: safe to call from several threads at once; the answer depends on `input` only.
 /// Each calling thread keeps its scratch buffers (about 2.5 MB at 10,000 services) for its next
-/// call, as fresh memory costs page faults (bench/RESULTS.md, fourth pass).
+/// call, as fresh memory costs page faults.
 [[nodiscard]] Result<Allocation> allocate(const AllocationInput& input);
 
 }  // namespace qfscale::capacity

@@ -213,7 +213,7 @@ TEST_SUITE("capacity") {
         const auto it = std::find_if(first->services.begin(), first->services.end(),
                                      [&](const ServiceAllocation& f) { return f.id == s.id; });
         REQUIRE(it != first->services.end());
-        // Every field and the placements; `placement_begin` differs with the input order.
+        // Every field and the placements; where the placements are differs with the input order.
         CHECK(fmt::format("{}", ServiceAllocationText{*it, first->placements_of(*it)}) ==
               fmt::format("{}", ServiceAllocationText{s, other->placements_of(s)}));
       }

@@ -1,6 +1,7 @@
 #pragma once
 
-/// Private to the capacity module: id -> position lookups for the allocator and the planner.
+/// Private to the capacity module: id -> position lookups for the allocator and the planner, which
+/// resolve every service's and instance's id on each tick, so the lookup is a hot path.
 
 #include <cstddef>
 #include <cstdint>
@@ -37,7 +38,7 @@ class IdIndex {
  public:
   IdIndex() = default;
   explicit IdIndex(std::size_t expected) { reset(expected); }
-  /// Empties the index for about `expected` ids, reusing its table's memory.
+  /// Empties the index for up to `expected` ids (the table does not grow), reusing its memory.
   void reset(std::size_t expected) {
     std::size_t size = 16;
     while (size < expected * 2) size *= 2;

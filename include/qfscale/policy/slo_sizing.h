@@ -41,6 +41,15 @@
 /// independent users are at least that variable), which is also what is used before there are
 /// three samples to fit a line to.
 ///
+/// What the seconds inside a tick would add was measured (bench/RESULTS.md, "A sub-tick
+/// signal"): little, and the wrong way. V here is the long-run variance rate the diffusion needs:
+/// the seconds' variance plus twice their covariances. Where bursts cost, seconds are positively
+/// correlated and the tick means show more than the seconds inside a tick (azure-code: 400 from
+/// the tick means against 19.5 per second within ticks); where the seconds inside a tick vary
+/// more (mooncake's 3-second pulses: 22 against 6.6) they alternate, the covariances are
+/// negative, and the queue absorbs them within the wait, so taking the larger would buy
+/// capacity (C 3.80 -> 5.02 qps at L = 3) for nothing.
+///
 /// ## A level that moves (target.slo.followLevelShifts)
 ///
 /// The formula covers noise about a level, not a level that moves: a replica asked for now

@@ -197,11 +197,13 @@ bool ShardGate::agreed_with(const std::vector<coordination::KeyValue>& members,
   const auto own = member_key(options_.prefix, options_.member);
   const auto value = coordination::member_value(options_.member, fingerprint_);
   std::vector<coordination::PeerConfig> peers;
+  bool changed = false;
   for (const auto& kv : members) {
     if (kv.key == own) {
       // Registered before a reload changed the config: tell the others (same lease, so the
       // key's create revision, this member's token, stays).
       if (kv.value != value && kv.lease == lease && lease != 0) {
+        changed = true;
         auto rewritten = etcd_.txn({.compare = {{.key = own,
                                                  .target = coordination::CompareTarget::Lease,
                                                  .result = coordination::CompareResult::Equal,
@@ -231,7 +233,14 @@ bool ShardGate::agreed_with(const std::vector<coordination::KeyValue>& members,
                            fmt::join(agreement.disagreeing, ", ")));
   }
   disagreeing_ = agreement.disagreeing;
-  return agreement.act;
+  if (changed && agreement.act && log_) {
+    log_(
+        "sharding: this member's config changed: releasing its shards to claim them again, so "
+        "that a service moved to another shard never gets an older fencing token");
+  }
+  // A reload may move a group to a shard whose key is older than its old shard's: releasing
+  // everything once makes every key claimed afterwards newer than any call made before.
+  return agreement.act && !changed;
 }
 
 bool ShardGate::begin_tick(Controller& controller) {

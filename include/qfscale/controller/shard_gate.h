@@ -27,6 +27,9 @@
 /// when `set_config` changes it). While any other live member's differs, or a `<prefix>/leader`
 /// key exists (a leader-mode controller on the same prefix), the member is assigned nothing: it
 /// releases what it holds and does not act, and says so once per change (log, status, gauge).
+/// The first tick after a reload that changed the fingerprint does the same, so that every
+/// owner key claimed afterwards, hence every token sent, is newer than any sent before it (a
+/// reload that joins two instance groups moves a service to a shard whose key may be older).
 ///
 /// `api()` wraps the Qianfan client: ScaleService and ModifyService go out only for a service of
 /// an owned shard, while the member's lease is safely alive, with that shard's token; each sent
@@ -91,7 +94,7 @@ class ShardGate {
              const std::set<std::string>& services);
   void drop(Controller& controller, std::string_view reason);
   /// Whether every other live member (and no leader key) has this member's config fingerprint;
-  /// rewrites this member's own key when a reload changed its fingerprint.
+  /// on the tick that rewrites this member's own key after a reload changed it, false.
   bool agreed_with(const std::vector<coordination::KeyValue>& members,
                    const std::vector<coordination::KeyValue>& leader_key, std::int64_t lease);
 

@@ -271,6 +271,58 @@ TEST_SUITE("controller") {
     CHECK(h.api.count(QianfanAction::ScaleService) == scales + 13);
   }
 
+  // A reload that joins two instance groups moves a service to another shard, whose key may be
+  // older than its old shard's: its token would go backwards. Every member releases all on the
+  // tick it takes a changed config in, so every key claimed afterwards is newer.
+  TEST_CASE("shard gate: after a reload every owner key is newer than any token sent before") {
+    Harness h;
+    fleet(h, 12, 50);
+    testing::FakeEtcd etcd;
+    Member a("ctl-a", etcd, h);
+    Member b("ctl-b", etcd, h);
+    for (int t = 0; t <= 10; t += 5) {
+      const auto now = at(h, t);
+      a.step(now);
+      b.step(now);
+    }
+    REQUIRE(partition({a.gate.owned_services(), b.gate.owned_services()}, 12));
+    const auto keys = [&] {
+      return etcd.range({.key = "/q/shards/", .range_end = coordination::prefix_end("/q/shards/")})
+          ->kvs;
+    };
+    std::int64_t newest = 0;
+    for (const auto& kv : keys()) newest = std::max(newest, kv.create_revision);
+    // svc-01 may now also use cu-00: its group joins svc-00's, in svc-00's shard.
+    h.config.services[1].instances.emplace_back("cu-00");
+    for (int i = 0; i < 12; ++i) h.qps.set(ServiceId{svc(i)}, 100);
+    a.gate.set_config(h.config);
+    b.gate.set_config(h.config);
+    const auto scales = h.api.count(QianfanAction::ScaleService);
+    const auto now = at(h, 15);
+    a.step(now);
+    b.step(now);
+    CHECK(h.api.count(QianfanAction::ScaleService) == scales);  // the tick that takes it in
+    // A, first, still sees B on the old config; B sees A agree, and releases for its change.
+    CHECK(b.log.find("this member's config changed: releasing its shards") != std::string::npos);
+    for (int t = 20; t <= 30; t += 5) {
+      const auto later = at(h, t);
+      a.step(later);
+      b.step(later);
+    }
+    CHECK(partition({a.gate.owned_services(), b.gate.owned_services()}, 12));
+    CHECK(h.api.count(QianfanAction::ScaleService) > scales);
+    const auto claimed = keys();
+    CHECK_FALSE(claimed.empty());
+    for (const auto& kv : claimed) CHECK(kv.create_revision > newest);
+    std::map<std::string, std::int64_t> last;
+    for (const auto& call : h.api.calls()) {
+      if (!call.scale) continue;
+      auto& seen = last[call.scale->service.value];
+      CHECK(call.scale->fencing_token >= seen);
+      seen = call.scale->fencing_token;
+    }
+  }
+
   TEST_CASE("shard gate: a leader-mode member and a shard member stand each other down") {
     Harness h;
     fleet(h, 6, 50);

@@ -209,8 +209,8 @@ Result<Coordination> start_coordination(const controller::EtcdConfig& e, const u
     c.shards->report();
     return c;
   }
-  c.gate = std::make_unique<controller::LeaderGate>(*c.elector, api, *c.store, clock, audit,
-                                                    &exporter, log_line);
+  c.gate = std::make_unique<controller::LeaderGate>(*c.elector, *c.etcd, e.prefix, api, *c.store,
+                                                    clock, audit, &exporter, log_line);
   c.gate->report();
   return c;
 }

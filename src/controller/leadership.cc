@@ -48,10 +48,13 @@ class LeaderGate::FencedApi final : public FencingApi {
   std::int64_t token_ = 0;
 };
 
-LeaderGate::LeaderGate(coordination::LeaderElector& elector, qianfan::QianfanApi& api,
-                       EtcdStateStore& store, const util::Clock& clock, AuditLog* audit,
-                       telemetry::Exporter* exporter, std::function<void(const std::string&)> log)
+LeaderGate::LeaderGate(coordination::LeaderElector& elector, coordination::Etcd& etcd,
+                       std::string prefix, qianfan::QianfanApi& api, EtcdStateStore& store,
+                       const util::Clock& clock, AuditLog* audit, telemetry::Exporter* exporter,
+                       std::function<void(const std::string&)> log)
     : elector_(elector),
+      etcd_(etcd),
+      prefix_(std::move(prefix)),
       store_(store),
       clock_(clock),
       audit_(audit),
@@ -71,7 +74,38 @@ void LeaderGate::report() const {
                             .fencing_token = view.fencing_token,
                             .lease_remaining_seconds = view.lease_remaining_seconds,
                             .member = elector_.options().name,
-                            .last_error = view.last_error});
+                            .last_error = view.last_error,
+                            .disagreeing = disagreeing_});
+}
+
+bool LeaderGate::alone_in_mode() {
+  const auto members = prefix_ + "/members/";
+  // A few names for the message; `count` says how many there are.
+  auto found =
+      etcd_.range({.key = members, .range_end = coordination::prefix_end(members), .limit = 8});
+  if (!found) {
+    if (log_) {
+      log_(fmt::format("cannot read {}, so this tick does not act: {}", members, found.error()));
+    }
+    return false;
+  }
+  std::vector<std::string> disagreeing;
+  for (const auto& kv : found->kvs) {
+    disagreeing.push_back(kv.key.substr(members.size()) + " (shard member: shards >= 2)");
+  }
+  if (found->count > static_cast<std::int64_t>(found->kvs.size())) {
+    disagreeing.push_back(
+        fmt::format("{} more", found->count - static_cast<std::int64_t>(found->kvs.size())));
+  }
+  if (disagreeing != disagreeing_ && log_) {
+    log_(disagreeing.empty()
+             ? std::string("the controllers agree on the coordination mode again")
+             : fmt::format("members disagree on the config: {}; the leader does not act until "
+                           "all run with the same coordination.etcd.shards",
+                           fmt::join(disagreeing, ", ")));
+  }
+  disagreeing_ = std::move(disagreeing);
+  return disagreeing_.empty();
 }
 
 bool LeaderGate::begin_tick(Controller& controller) {
@@ -82,6 +116,13 @@ bool LeaderGate::begin_tick(Controller& controller) {
       log_(
           fmt::format("no longer acting as leader (fencing token {}): {}", term_, decision.reason));
     }
+    term_ = 0;
+    fenced_->begin(started, 0);
+    report();
+    return false;
+  }
+  if (!alone_in_mode()) {
+    // Shard members may change the states meanwhile: read them again when acting again.
     term_ = 0;
     fenced_->begin(started, 0);
     report();

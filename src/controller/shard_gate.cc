@@ -34,6 +34,17 @@ Config restricted(const Config& full, const std::set<std::string>& services) {
   return out;
 }
 
+// What `assign` looks at: every service and its instances.
+std::vector<coordination::ShardedService> sharded(const Config& config) {
+  std::vector<coordination::ShardedService> services;
+  for (const auto& s : config.services) {
+    coordination::ShardedService service{.id = s.id.value, .instances = {}};
+    for (const auto& i : s.instances) service.instances.push_back(i.value);
+    services.push_back(std::move(service));
+  }
+  return services;
+}
+
 }  // namespace
 
 std::string member_key(std::string_view prefix, std::string_view member) {
@@ -122,6 +133,9 @@ qianfan::QianfanApi& ShardGate::api() { return *fenced_; }
 void ShardGate::set_config(Config config) {
   full_ = std::move(config);
   config_changed_ = true;
+  // Registered from now on with this value; a key already held is rewritten by begin_tick.
+  fingerprint_ = coordination::config_fingerprint(sharded(full_), options_.shards);
+  membership_.set_value(coordination::member_value(options_.member, fingerprint_));
 }
 
 std::set<std::string> ShardGate::owned_services() const { return owned_services_; }
@@ -138,7 +152,8 @@ void ShardGate::report() const {
                             .shards = options_.shards,
                             .members = members_,
                             .owned_shards = owned_shards_,
-                            .owned_services = static_cast<int>(owned_services_.size())});
+                            .owned_services = static_cast<int>(owned_services_.size()),
+                            .disagreeing = disagreeing_});
 }
 
 void ShardGate::drop(Controller& controller, std::string_view reason) {
@@ -176,6 +191,58 @@ bool ShardGate::apply(Controller& controller, std::int64_t member_token,
   return true;
 }
 
+bool ShardGate::agreed_with(const std::vector<coordination::KeyValue>& members,
+                            const std::vector<coordination::KeyValue>& leader_key,
+                            std::int64_t lease) {
+  const auto own = member_key(options_.prefix, options_.member);
+  const auto value = coordination::member_value(options_.member, fingerprint_);
+  std::vector<coordination::PeerConfig> peers;
+  bool changed = false;
+  for (const auto& kv : members) {
+    if (kv.key == own) {
+      // Registered before a reload changed the config: tell the others (same lease, so the
+      // key's create revision, this member's token, stays).
+      if (kv.value != value && kv.lease == lease && lease != 0) {
+        changed = true;
+        auto rewritten = etcd_.txn({.compare = {{.key = own,
+                                                 .target = coordination::CompareTarget::Lease,
+                                                 .result = coordination::CompareResult::Equal,
+                                                 .number = lease}},
+                                    .success = {coordination::put_op(own, value, lease)},
+                                    .failure = {}});
+        if (!rewritten && log_) {
+          log_(fmt::format("sharding: cannot write this member's config fingerprint: {}",
+                           rewritten.error()));
+        }
+      }
+      continue;
+    }
+    peers.push_back({.member = kv.key.substr(members_prefix(options_.prefix).size()),
+                     .fingerprint = coordination::fingerprint_in(kv.value)});
+  }
+  std::string leader;
+  if (!leader_key.empty()) {
+    leader = leader_key.front().value.empty() ? std::string("?") : leader_key.front().value;
+  }
+  const auto agreement = coordination::agree(options_.member, fingerprint_, peers, leader);
+  if (agreement.disagreeing != disagreeing_ && log_) {
+    log_(agreement.act
+             ? std::string("sharding: the members agree on the config again")
+             : fmt::format("sharding: members disagree on the config: {}; this member acts on "
+                           "nothing until all run the same services, instances and shards",
+                           fmt::join(agreement.disagreeing, ", ")));
+  }
+  disagreeing_ = agreement.disagreeing;
+  if (changed && agreement.act && log_) {
+    log_(
+        "sharding: this member's config changed: releasing its shards to claim them again, so "
+        "that a service moved to another shard never gets an older fencing token");
+  }
+  // A reload may move a group to a shard whose key is older than its old shard's: releasing
+  // everything once makes every key claimed afterwards newer than any call made before.
+  return agreement.act && !changed;
+}
+
 bool ShardGate::begin_tick(Controller& controller) {
   const auto started = clock_.monotonic_now();
   const auto decision = membership_.may_act(started);
@@ -190,12 +257,15 @@ bool ShardGate::begin_tick(Controller& controller) {
   auto owners =
       etcd_.range({.key = shards_prefix(options_.prefix),
                    .range_end = coordination::prefix_end(shards_prefix(options_.prefix))});
-  if (!members || !owners) {
+  auto leader_key = etcd_.range({.key = options_.prefix + "/leader"});
+  if (!members || !owners || !leader_key) {
     if (log_) {
       log_(
           fmt::format("sharding: cannot read the members and shard owners, so this tick does "
                       "not act: {}",
-                      (members ? owners.error() : members.error())));
+                      (!members  ? members.error()
+                       : !owners ? owners.error()
+                                 : leader_key.error())));
     }
     fenced_->begin(started, 0, {});
     report();
@@ -206,6 +276,7 @@ bool ShardGate::begin_tick(Controller& controller) {
     names.push_back(kv.key.substr(members_prefix(options_.prefix).size()));
   }
   members_ = static_cast<int>(names.size());
+  const bool agreed = agreed_with(members->kvs, leader_key->kvs, lease);
   std::map<int, coordination::ShardClaim> claims;
   for (const auto& kv : owners->kvs) {
     const auto digits = std::string_view(kv.key).substr(shards_prefix(options_.prefix).size());
@@ -214,13 +285,10 @@ bool ShardGate::begin_tick(Controller& controller) {
     if (ec != std::errc() || end != digits.data() + digits.size()) continue;
     claims[shard] = {.member = kv.value, .lease = kv.lease, .revision = kv.create_revision};
   }
-  std::vector<coordination::ShardedService> services;
-  for (const auto& s : full_.services) {
-    coordination::ShardedService sharded{.id = s.id.value, .instances = {}};
-    for (const auto& i : s.instances) sharded.instances.push_back(i.value);
-    services.push_back(std::move(sharded));
-  }
-  const auto assignment = coordination::assign(names, services, options_.shards);
+  // Members that disagree on the config compute different assignments: nobody is assigned
+  // anything, so this member releases all it holds and acts on nothing until they agree.
+  const auto assignment = coordination::assign(agreed ? names : std::vector<std::string>{},
+                                               sharded(full_), options_.shards);
   const auto plan = coordination::plan_claims(assignment, claims, options_.member, lease);
 
   for (const int k : plan.release) {
@@ -232,8 +300,9 @@ bool ShardGate::begin_tick(Controller& controller) {
                                .success = {coordination::delete_op(key)},
                                .failure = {}});
     if (log_) {
+      const auto& to = assignment.owner_of_shard[static_cast<std::size_t>(k)];
       log_(released ? fmt::format("sharding: released shard {} to {}", k,
-                                  assignment.owner_of_shard[static_cast<std::size_t>(k)])
+                                  to.empty() ? std::string_view("nobody") : to)
                     : fmt::format("sharding: could not release shard {}: {}", k, released.error()));
     }
   }

@@ -7,7 +7,17 @@
 namespace qfscale::coordination {
 
 LeaderElector::LeaderElector(Etcd& etcd, const util::Clock& clock, LeaderOptions options)
-    : etcd_(etcd), clock_(clock), options_(std::move(options)) {}
+    : etcd_(etcd), clock_(clock), options_(std::move(options)), value_(options_.name) {}
+
+void LeaderElector::set_value(std::string value) {
+  const std::lock_guard lock(mutex_);
+  value_ = std::move(value);
+}
+
+std::string LeaderElector::value() const {
+  const std::lock_guard lock(mutex_);
+  return value_;
+}
 
 LeaderElector::~LeaderElector() { stop(); }
 
@@ -22,9 +32,11 @@ ElectionStep LeaderElector::feed(const ElectionInput& input) {
 ElectionInput LeaderElector::perform(Next next) {
   ElectionInput in{.sent_at = clock_.monotonic_now()};
   std::int64_t lease = 0;
+  std::string value;
   {
     const std::lock_guard lock(mutex_);
     lease = state_.lease_id;
+    value = value_;
   }
   const auto failed = [&](const Error& error, Event event) {
     in.event = event;
@@ -71,7 +83,7 @@ ElectionInput LeaderElector::perform(Next next) {
                        .target = CompareTarget::Create,
                        .result = CompareResult::Equal,
                        .number = 0}},
-          .success = {put_op(options_.key, options_.name, lease)},
+          .success = {put_op(options_.key, value, lease)},
           .failure = {range_op(options_.key)},
       });
       if (!answer) {

@@ -142,3 +142,66 @@ ClaimPlan plan_claims(const Assignment& assignment, const std::map<int, ShardCla
 }
 
 }  // namespace qfscale::coordination
+
+namespace qfscale::coordination {
+
+std::string config_fingerprint(const std::vector<ShardedService>& services, int shards) {
+  std::uint64_t h = 14695981039346656037ULL;  // FNV-1a 64
+  const auto feed = [&h](std::string_view bytes) {
+    for (const char c : bytes) {
+      h ^= static_cast<unsigned char>(c);
+      h *= 1099511628211ULL;
+    }
+  };
+  // Separators that no id contains, so "a","bc" and "ab","c" hash apart.
+  feed("shards=" + std::to_string(std::max(shards, 1)) + "\n");
+  std::vector<ShardedService> sorted = services;
+  for (auto& s : sorted) std::sort(s.instances.begin(), s.instances.end());
+  std::sort(sorted.begin(), sorted.end(),
+            [](const ShardedService& a, const ShardedService& b) { return a.id < b.id; });
+  for (const auto& s : sorted) {
+    feed(s.id);
+    for (const auto& i : s.instances) {
+      feed(std::string_view("\0", 1));
+      feed(i);
+    }
+    feed("\n");
+  }
+  static constexpr std::string_view kHex = "0123456789abcdef";
+  std::string out(16, '0');
+  for (int i = 15; i >= 0; --i, h >>= 4U) out[static_cast<std::size_t>(i)] = kHex[h & 15U];
+  return out;
+}
+
+namespace {
+constexpr std::string_view kFingerprintTag = " config=";
+}  // namespace
+
+std::string member_value(std::string_view member, std::string_view fingerprint) {
+  return std::string(member) + std::string(kFingerprintTag) + std::string(fingerprint);
+}
+
+std::string fingerprint_in(std::string_view value) {
+  const auto at = value.rfind(kFingerprintTag);
+  if (at == std::string_view::npos) return {};
+  return std::string(value.substr(at + kFingerprintTag.size()));
+}
+
+Agreement agree(std::string_view member, std::string_view fingerprint,
+                const std::vector<PeerConfig>& peers, std::string_view leader) {
+  Agreement out;
+  for (const auto& peer : peers) {
+    if (peer.member == member) continue;
+    if (peer.fingerprint.empty()) {
+      out.disagreeing.push_back(peer.member + " (no config fingerprint: an older version)");
+    } else if (peer.fingerprint != fingerprint) {
+      out.disagreeing.push_back(peer.member + " (another config)");
+    }
+  }
+  if (!leader.empty()) out.disagreeing.push_back(std::string(leader) + " (leader key: shards: 1)");
+  std::sort(out.disagreeing.begin(), out.disagreeing.end());
+  out.act = out.disagreeing.empty();
+  return out;
+}
+
+}  // namespace qfscale::coordination

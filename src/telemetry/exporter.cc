@@ -123,6 +123,7 @@ struct Exporter::State {
   Gauge* shard_members = nullptr;
   Gauge* owned_shards = nullptr;
   Gauge* owned_services = nullptr;
+  Gauge* disagreeing = nullptr;
   Gauge* lease_remaining = nullptr;
 
   std::mutex mu;                          // guards everything below and serialises writers
@@ -276,6 +277,11 @@ void Exporter::State::build() {
                         "Services in the shards this controller owns, with "
                         "coordination.etcd.shards >= 2; 0 otherwise.")
                         .Add({});
+  disagreeing = &add(BuildGauge(), "qfscale_coordination_disagreeing_members",
+                     "Other controllers under the etcd prefix whose config differs from this "
+                     "one's (services, instances, shards or coordination mode); while above 0 "
+                     "this controller does not act.")
+                     .Add({});
   for (const auto result : {kSuccess, kFailure}) {
     reconcile_runs->Add(label("result", result));
     config_reloads->Add(label("result", result));
@@ -531,6 +537,7 @@ void Exporter::on_leadership(const Leadership& leadership) {
   s.shard_members->Set(leadership.members);
   s.owned_shards->Set(leadership.owned_shards);
   s.owned_services->Set(leadership.owned_services);
+  s.disagreeing->Set(static_cast<double>(leadership.disagreeing.size()));
 }
 
 Leadership Exporter::leadership() const {
@@ -557,6 +564,15 @@ Readiness Exporter::readiness() const {
   const std::lock_guard lock(state_->mu);
   Readiness r{.ready = false, .message = {}, .errors = state_->last_errors};
   const Leadership& l = state_->leadership;
+  if (l.coordinated && !l.disagreeing.empty()) {
+    // Standing down is right during a rolling change, and must not hold the rollout up.
+    r.ready = true;
+    r.message = fmt::format(
+        "standing down: the controllers disagree on the config ({}); none acts until all run "
+        "the same one",
+        fmt::join(l.disagreeing, ", "));
+    return r;
+  }
   if (l.coordinated && !l.leader && !l.last_error.empty()) {
     // Not a standby that could take over: it cannot reach etcd to campaign.
     r.message =

@@ -76,6 +76,9 @@ void add_routes(http::Router& router, const Exporter& exporter) {
     w.key("members").integer(l.members);
     w.key("owned_shards").integer(l.owned_shards);
     w.key("owned_services").integer(l.owned_services);
+    w.key("disagreeing_members").begin_array();
+    for (const auto& d : l.disagreeing) w.string(d);
+    w.end_array();
     w.end_object();
     return http::json_response(200, w.take());
   });

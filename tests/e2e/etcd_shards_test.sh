@@ -7,7 +7,10 @@
 #      one token per service and nothing refused);
 #   2. a fourth controller joins while the 24 s scale-down window holds 5 replicas: about a
 #      quarter of the services move to it, with their state: none is scaled down early, and
-#      they are scaled down when the old owners' window ends, not a fresh window later.
+#      they are scaled down when the old owners' window ends, not a fresh window later;
+#   3. a fifth controller on shards: 16 (a rolling change): every controller stands down and says
+#      so (/api/v1/status disagreeing_members, /readyz 200 "standing down", the gauge, stderr);
+#      once it is gone the four share all services again.
 # Usage: etcd_shards_test.sh path/to/qfscale
 set -euo pipefail
 qfscale=$(realpath "$1")
@@ -175,3 +178,28 @@ node -e '
   if (Object.keys(last).length !== Number(process.argv[2])) { console.error("not every service was called"); process.exit(1); }
 ' "$tmp/fencing.json" "$count" || fail "the fake's fencing log"
 echo "ok: the fake saw $(grep -o '"token"' "$tmp/fencing.json" | wc -l) fenced calls, none refused, tokens per service never backwards"
+
+# --- a controller on another shard count stands everyone down ---------------------------------
+sed -e 's/shards: 32, name: ctl-a/shards: 16, name: ctl-e/' -e 's/audit-a/audit-e/' \
+  "$tmp/a.yaml" >"$tmp/e.yaml"
+start_controller e
+fail_logs+=(e.err)
+disagreeing() { # $1 sees $2 among the members in its way
+  curl -s "${url[$1]}/api/v1/status" >"$tmp/status.json"
+  node -e 'const s=JSON.parse(require("fs").readFileSync(process.argv[1],"utf8"));
+    process.exit(s.disagreeing_members.some((d)=>d.startsWith(process.argv[2]+" ")) && s.owned_services===0 ? 0 : 1)' \
+    "$tmp/status.json" "$2"
+}
+stood_down() { disagreeing a ctl-e && disagreeing d ctl-e && disagreeing e ctl-a; }
+wait_until 10 "every controller standing down next to one on shards: 16" stood_down
+curl -s -o "$tmp/readyz.out" -w '%{http_code}' "${url[a]}/readyz" >"$tmp/readyz.code"
+[ "$(cat "$tmp/readyz.code")" = 200 ] && grep -q "^standing down: the controllers disagree on the config (ctl-e (another config))" "$tmp/readyz.out" ||
+  fail "/readyz while standing down: $(cat "$tmp/readyz.code") $(head -n1 "$tmp/readyz.out")"
+curl -s "${url[a]}/metrics" | grep -q "^qfscale_coordination_disagreeing_members 1$" || fail "the gauge on a"
+grep -q "members disagree on the config: ctl-e (another config)" a.err || fail "a does not say why it stands down"
+echo "ok: next to a controller on shards: 16 all five stand down and say why"
+kill "${pid[e]}"
+wait "${pid[e]}" 2>/dev/null || true
+wait_until 10 "the four sharing all $count services again" settled 4 a b c d
+grep -q "the members agree on the config again" a.err || fail "a does not say they agree again"
+echo "ok: with it gone the four share all $count services again"

@@ -13,11 +13,17 @@
 /// the elector again right before sending, and go out with `x-qfscale-fencing-token` only
 /// while the tick's term is still safely on; otherwise the call is not sent (Remote
 /// "NotLeader", re-planned by whoever leads next).
+///
+/// A leader also stands down while any `<prefix>/members/` key exists: a controller with
+/// `coordination.etcd.shards` >= 2 on the same prefix (a rolling change of `shards`) acts on its
+/// shards' services without looking at the leader key, and its shard gate stands down while the
+/// leader key exists, so neither acts until all run the same mode. One keys range per tick.
 
 #include <atomic>
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "qfscale/controller/audit_log.h"
 #include "qfscale/controller/controller.h"
@@ -33,8 +39,10 @@ namespace qfscale::controller {
 class LeaderGate {
  public:
   /// Everything must outlive the gate; `audit` and `exporter` may be null.
-  LeaderGate(coordination::LeaderElector& elector, qianfan::QianfanApi& api, EtcdStateStore& store,
-             const util::Clock& clock, AuditLog* audit, telemetry::Exporter* exporter,
+  /// `prefix`: the etcd prefix, e.g. "/qfscale", whose members/ keys are looked for.
+  LeaderGate(coordination::LeaderElector& elector, coordination::Etcd& etcd, std::string prefix,
+             qianfan::QianfanApi& api, EtcdStateStore& store, const util::Clock& clock,
+             AuditLog* audit, telemetry::Exporter* exporter,
              std::function<void(const std::string&)> log);
   ~LeaderGate();
   LeaderGate(const LeaderGate&) = delete;
@@ -51,14 +59,20 @@ class LeaderGate {
 
  private:
   class FencedApi;
+  /// Whether no shard member is registered under the prefix (logs a change).
+  bool alone_in_mode();
+
   coordination::LeaderElector& elector_;
+  coordination::Etcd& etcd_;
+  std::string prefix_;
   EtcdStateStore& store_;
   const util::Clock& clock_;
   AuditLog* audit_;
   telemetry::Exporter* exporter_;
   std::function<void(const std::string&)> log_;
   std::unique_ptr<FencedApi> fenced_;
-  std::int64_t term_ = 0;  ///< the token whose states were loaded
+  std::int64_t term_ = 0;                 ///< the token whose states were loaded
+  std::vector<std::string> disagreeing_;  ///< shard members seen, as last logged
 };
 
 }  // namespace qfscale::controller

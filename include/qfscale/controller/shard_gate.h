@@ -22,6 +22,15 @@
 /// A handover therefore takes one or two ticks, and the new owner starts from the old owner's
 /// last saved state, so stabilization windows resume exactly.
 ///
+/// Members must agree on the config (coordination::agree): the membership key's value carries
+/// the fingerprint of `shards` and the service -> instances map (rewritten under the same lease
+/// when `set_config` changes it). While any other live member's differs, or a `<prefix>/leader`
+/// key exists (a leader-mode controller on the same prefix), the member is assigned nothing: it
+/// releases what it holds and does not act, and says so once per change (log, status, gauge).
+/// The first tick after a reload that changed the fingerprint does the same, so that every
+/// owner key claimed afterwards, hence every token sent, is newer than any sent before it (a
+/// reload that joins two instance groups moves a service to a shard whose key may be older).
+///
 /// `api()` wraps the Qianfan client: ScaleService and ModifyService go out only for a service of
 /// an owned shard, while the member's lease is safely alive, with that shard's token; each sent
 /// ScaleService is recorded as the service's last actuation (etcd_state_store.h).
@@ -32,6 +41,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "qfscale/controller/audit_log.h"
 #include "qfscale/controller/controller.h"
@@ -83,6 +93,10 @@ class ShardGate {
   bool apply(Controller& controller, std::int64_t member_token,
              const std::set<std::string>& services);
   void drop(Controller& controller, std::string_view reason);
+  /// Whether every other live member (and no leader key) has this member's config fingerprint;
+  /// on the tick that rewrites this member's own key after a reload changed it, false.
+  bool agreed_with(const std::vector<coordination::KeyValue>& members,
+                   const std::vector<coordination::KeyValue>& leader_key, std::int64_t lease);
 
   coordination::LeaderElector& membership_;
   coordination::Etcd& etcd_;
@@ -98,6 +112,8 @@ class ShardGate {
   std::set<std::string> owned_services_;  ///< applied to the controller, states loaded
   int owned_shards_ = 0;
   int members_ = 0;
+  std::string fingerprint_;               ///< of full_ and options_.shards
+  std::vector<std::string> disagreeing_;  ///< why not acting on the config, as last logged
 };
 
 }  // namespace qfscale::controller

@@ -26,7 +26,7 @@ namespace qfscale::coordination {
 
 struct LeaderOptions {
   std::string key;   ///< e.g. "/qfscale/leader"
-  std::string name;  ///< this member, stored as the key's value
+  std::string name;  ///< this member, stored as the key's value unless `set_value` says else
   ElectionConfig election;
   std::chrono::milliseconds poll_every{100};
 };
@@ -59,6 +59,11 @@ class LeaderElector {
   /// takes over at once instead of after the TTL.
   void stop();
 
+  /// What later campaigns put as the key's value (default: the name). The key already held keeps
+  /// its value: whoever changes it rewrites the key (sharding: the shard gate, after a reload).
+  void set_value(std::string value);
+  [[nodiscard]] std::string value() const;
+
   [[nodiscard]] ActDecision may_act(MonotonicTime tick_started) const;
   [[nodiscard]] LeaderView view() const;
   [[nodiscard]] ElectionState state() const;
@@ -74,6 +79,7 @@ class LeaderElector {
   mutable std::mutex mutex_;
   ElectionState state_;
   std::string last_error_;
+  std::string value_;
   std::mutex poll_mutex_;  ///< one poll at a time
   std::mutex stop_mutex_;
   std::condition_variable stop_cv_;

@@ -108,3 +108,48 @@ struct ClaimPlan {
                                     std::string_view member, std::int64_t lease);
 
 }  // namespace qfscale::coordination
+
+namespace qfscale::coordination {
+
+/// Members must agree on what decides the assignment: `shards` and every service's instances.
+/// Shard keys fence shards, not services, so two members computing `assign` from different
+/// configs (a rolling change of `shards`, one member's SIGHUP ahead of the others) would both
+/// act on a service whose group lands in a shard of each. So every member writes a fingerprint
+/// of its config into its membership key and acts only while every live member's matches.
+///
+/// The fingerprint is 16 hex digits of FNV-1a 64 over `shards` and the services sorted by id,
+/// each with its instances sorted (the order in the file changes nothing, as in `assign`).
+[[nodiscard]] std::string config_fingerprint(const std::vector<ShardedService>& services,
+                                             int shards);
+
+/// A membership key's value: "<member> config=<fingerprint>".
+[[nodiscard]] std::string member_value(std::string_view member, std::string_view fingerprint);
+
+/// The fingerprint in a membership key's value; empty when it has none (a version before
+/// fingerprints wrote the bare name).
+[[nodiscard]] std::string fingerprint_in(std::string_view value);
+
+/// A live member as read from its membership key.
+struct PeerConfig {
+  std::string member;
+  std::string fingerprint;  ///< empty: none
+};
+
+struct Agreement {
+  bool act = true;
+  /// Why not, one entry per member in the way, sorted: "ctl-b (another config)",
+  /// "ctl-c (no config fingerprint: an older version)", "ctl-x (leader key: shards: 1)".
+  std::vector<std::string> disagreeing;
+  friend bool operator==(const Agreement&, const Agreement&) = default;
+};
+
+/// Whether `member`, whose config has `fingerprint`, may act next to `peers` (its own entry is
+/// skipped) and the holder of a `<prefix>/leader` key (`leader`: empty when there is none, or a
+/// placeholder name when the key has no value). Worked: ctl-a with "f1" among {ctl-a "f1",
+/// ctl-b "f1"} acts; with ctl-b "f2" or ctl-b "" it does not, and neither does ctl-b; with a
+/// leader key held by ctl-x nobody in shard mode acts. During a rolling change every member
+/// stands down from the first restarted one until the last, then all act again.
+[[nodiscard]] Agreement agree(std::string_view member, std::string_view fingerprint,
+                              const std::vector<PeerConfig>& peers, std::string_view leader);
+
+}  // namespace qfscale::coordination

@@ -95,6 +95,9 @@ struct Leadership {
   int members = 0;
   int owned_shards = 0;
   int owned_services = 0;
+  /// The other controllers under the prefix that run another config, so this one does not act
+  /// (controller/shard_gate.h): "ctl-b (another config)", ...; empty while they agree.
+  std::vector<std::string> disagreeing;
 };
 
 /// Thread-safety: every method is safe to call concurrently from any thread; `on_tick` and

@@ -6,7 +6,10 @@
 #include "qfscale/controller/shard_gate.h"
 
 #include <map>
+#include <optional>
 #include <set>
+
+#include "qfscale/controller/leadership.h"
 
 #include "support/fake_etcd.h"
 #include "unit/controller/fixture.h"
@@ -17,16 +20,43 @@ namespace {
 constexpr int kServices = 12;
 
 std::string svc(int i) { return fmt::format("svc-{:02}", i); }
+std::string cu(int i) { return fmt::format("cu-{:02}", i); }
+
+// `n` services, each on an instance of its own with 1 replica, at `qps` (50: 10 replicas).
+void fleet(Harness& h, int n, int qps) {
+  for (int i = 0; i < n; ++i) {
+    h.add_instance(cu(i), 100);
+    h.add_service(svc(i), {cu(i)});  // kFast: scale up at once, 60 s scale-down window
+    h.place(svc(i), cu(i), 1);
+    h.qps.set(ServiceId{svc(i)}, qps);
+  }
+}
+
+util::SystemTime at(Harness& h, int t) {
+  h.clock.set(kT0 + std::chrono::seconds{t});
+  return kT0 + std::chrono::seconds{t};
+}
+
+// Disjoint and covering: every service owned by exactly one of `members`.
+bool partition(const std::vector<std::set<std::string>>& members, int services) {
+  std::set<std::string> all;
+  std::size_t total = 0;
+  for (const auto& m : members) {
+    all.insert(m.begin(), m.end());
+    total += m.size();
+  }
+  return total == all.size() && static_cast<int>(all.size()) == services;
+}
 
 // One controller process: its membership, state store, gate and controller.
 struct Member {
-  Member(std::string name, testing::FakeEtcd& etcd, Harness& h)
+  Member(std::string name, testing::FakeEtcd& etcd, Harness& h, int shards = 32)
       : elector(etcd, h.clock,
                 {.key = member_key("/q", name), .name = name, .election = {.lease_ttl = 60s}}),
         store(etcd, "/q"),
         gate(elector, etcd, h.api, store, h.clock, nullptr, nullptr,
              [this](const std::string& line) { log += line + "\n"; },
-             {.prefix = "/q", .member = name, .shards = 32}) {
+             {.prefix = "/q", .member = name, .shards = shards}) {
     auto c = Controller::create(h.config, Dependencies{.api = &gate.api(),
                                                        .qps = &h.qps,
                                                        .clock = &h.clock,
@@ -151,6 +181,201 @@ TEST_SUITE("controller") {
     h.clock.set(kT0 + 30s);
     a.step(kT0 + 30s);
     CHECK(a.gate.owned_services().empty());
+  }
+
+  // The review's case: A restarted with shards: 32 next to B still on 16 would compute different
+  // assignments (with 12 services, "a 7, b 4, both 1": one service acted on by both, one by
+  // nobody). They stand down instead until B runs 32 too.
+  TEST_CASE("shard gate: members with different shard counts stand down until they agree") {
+    Harness h;
+    fleet(h, 12, 50);  // every service wants 10 replicas
+    testing::FakeEtcd etcd;
+    Member a("ctl-a", etcd, h, 32);
+    std::optional<Member> b;
+    b.emplace("ctl-b", etcd, h, 16);
+    a.elector.poll();  // both registered before either ticks
+    b->elector.poll();
+    for (int t = 0; t <= 10; t += 5) {
+      const auto now = at(h, t);
+      a.step(now);
+      b->step(now);
+    }
+    CHECK(a.gate.owned_services().empty());
+    CHECK(b->gate.owned_services().empty());
+    CHECK(h.api.count(QianfanAction::ScaleService) == 0);
+    CHECK(a.log.find("members disagree on the config: ctl-b (another config)") !=
+          std::string::npos);
+    CHECK(b->log.find("members disagree on the config: ctl-a (another config)") !=
+          std::string::npos);
+    // Nothing held that the other would have to wait for.
+    CHECK(etcd.range({.key = "/q/shards/", .range_end = coordination::prefix_end("/q/shards/")})
+              ->kvs.empty());
+
+    // B restarts on 32: the members agree, split the services and act.
+    b->elector.stop();
+    b.emplace("ctl-b", etcd, h, 32);
+    for (int t = 15; t <= 25; t += 5) {
+      const auto now = at(h, t);
+      a.step(now);
+      b->step(now);
+    }
+    const auto owned_a = a.gate.owned_services();
+    const auto owned_b = b->gate.owned_services();
+    CHECK_FALSE(owned_a.empty());
+    CHECK_FALSE(owned_b.empty());
+    CHECK(partition({owned_a, owned_b}, 12));
+    for (int i = 0; i < 12; ++i) CHECK(h.replicas(svc(i), cu(i)) == 10);
+    CHECK(a.log.find("the members agree on the config again") != std::string::npos);
+    // One ScaleService per service: nobody acted twice on one.
+    CHECK(h.api.count(QianfanAction::ScaleService) == 12);
+  }
+
+  TEST_CASE("shard gate: a reload on one member stands all down until the others have it") {
+    Harness h;
+    fleet(h, 12, 5);
+    testing::FakeEtcd etcd;
+    Member a("ctl-a", etcd, h);
+    Member b("ctl-b", etcd, h);
+    for (int t = 0; t <= 10; t += 5) {
+      const auto now = at(h, t);
+      a.step(now);
+      b.step(now);
+    }
+    REQUIRE(partition({a.gate.owned_services(), b.gate.owned_services()}, 12));
+    // A new service on a new instance; B is sent SIGHUP first.
+    h.add_instance(cu(12), 100);
+    h.add_service(svc(12), {cu(12)});
+    h.place(svc(12), cu(12), 1);
+    for (int i = 0; i <= 12; ++i) h.qps.set(ServiceId{svc(i)}, 50);
+    const auto scales = h.api.count(QianfanAction::ScaleService);
+    b.gate.set_config(h.config);
+    for (int t = 15; t <= 25; t += 5) {
+      const auto now = at(h, t);
+      b.step(now);  // rewrites its key with the new fingerprint, sees A's old one
+      a.step(now);
+    }
+    CHECK(a.gate.owned_services().empty());
+    CHECK(b.gate.owned_services().empty());
+    CHECK(h.api.count(QianfanAction::ScaleService) == scales);
+    CHECK(a.log.find("members disagree on the config: ctl-b (another config)") !=
+          std::string::npos);
+    // A gets it too: both act again, each service by one of them.
+    a.gate.set_config(h.config);
+    for (int t = 30; t <= 40; t += 5) {
+      const auto now = at(h, t);
+      a.step(now);
+      b.step(now);
+    }
+    CHECK(partition({a.gate.owned_services(), b.gate.owned_services()}, 13));
+    for (int i = 0; i <= 12; ++i) CHECK(h.replicas(svc(i), cu(i)) == 10);
+    CHECK(h.api.count(QianfanAction::ScaleService) == scales + 13);
+  }
+
+  // A reload that joins two instance groups moves a service to another shard, whose key may be
+  // older than its old shard's: its token would go backwards. Every member releases all on the
+  // tick it takes a changed config in, so every key claimed afterwards is newer.
+  TEST_CASE("shard gate: after a reload every owner key is newer than any token sent before") {
+    Harness h;
+    fleet(h, 12, 50);
+    testing::FakeEtcd etcd;
+    Member a("ctl-a", etcd, h);
+    Member b("ctl-b", etcd, h);
+    for (int t = 0; t <= 10; t += 5) {
+      const auto now = at(h, t);
+      a.step(now);
+      b.step(now);
+    }
+    REQUIRE(partition({a.gate.owned_services(), b.gate.owned_services()}, 12));
+    const auto keys = [&] {
+      return etcd.range({.key = "/q/shards/", .range_end = coordination::prefix_end("/q/shards/")})
+          ->kvs;
+    };
+    std::int64_t newest = 0;
+    for (const auto& kv : keys()) newest = std::max(newest, kv.create_revision);
+    // svc-01 may now also use cu-00: its group joins svc-00's, in svc-00's shard.
+    h.config.services[1].instances.emplace_back("cu-00");
+    for (int i = 0; i < 12; ++i) h.qps.set(ServiceId{svc(i)}, 100);
+    a.gate.set_config(h.config);
+    b.gate.set_config(h.config);
+    const auto scales = h.api.count(QianfanAction::ScaleService);
+    const auto now = at(h, 15);
+    a.step(now);
+    b.step(now);
+    CHECK(h.api.count(QianfanAction::ScaleService) == scales);  // the tick that takes it in
+    // A, first, still sees B on the old config; B sees A agree, and releases for its change.
+    CHECK(b.log.find("this member's config changed: releasing its shards") != std::string::npos);
+    for (int t = 20; t <= 30; t += 5) {
+      const auto later = at(h, t);
+      a.step(later);
+      b.step(later);
+    }
+    CHECK(partition({a.gate.owned_services(), b.gate.owned_services()}, 12));
+    CHECK(h.api.count(QianfanAction::ScaleService) > scales);
+    const auto claimed = keys();
+    CHECK_FALSE(claimed.empty());
+    for (const auto& kv : claimed) CHECK(kv.create_revision > newest);
+    std::map<std::string, std::int64_t> last;
+    for (const auto& call : h.api.calls()) {
+      if (!call.scale) continue;
+      auto& seen = last[call.scale->service.value];
+      CHECK(call.scale->fencing_token >= seen);
+      seen = call.scale->fencing_token;
+    }
+  }
+
+  TEST_CASE("shard gate: a leader-mode member and a shard member stand each other down") {
+    Harness h;
+    fleet(h, 6, 50);
+    testing::FakeEtcd etcd;
+    // A controller still on shards: 1 holds the leader key and acts on everything.
+    coordination::LeaderElector elector(
+        etcd, h.clock, {.key = "/q/leader", .name = "ctl-l", .election = {.lease_ttl = 60s}});
+    EtcdStateStore store(etcd, "/q");
+    std::string leader_log;
+    LeaderGate leader(elector, etcd, "/q", h.api, store, h.clock, nullptr, nullptr,
+                      [&](const std::string& line) { leader_log += line + "\n"; });
+    auto c = Controller::create(h.config, Dependencies{.api = &leader.api(),
+                                                       .qps = &h.qps,
+                                                       .clock = &h.clock,
+                                                       .sinks = {},
+                                                       .state_store = &store,
+                                                       .audit_log = nullptr});
+    REQUIRE(c.has_value());
+    const auto step = [&](util::SystemTime now) {
+      elector.poll();
+      if (leader.begin_tick(**c)) (void)(*c)->tick(now);
+    };
+    step(at(h, 0));
+    step(at(h, 5));
+    for (int i = 0; i < 6; ++i) REQUIRE(h.replicas(svc(i), cu(i)) == 10);
+    for (int i = 0; i < 6; ++i) h.qps.set(ServiceId{svc(i)}, 100);  // 20 replicas, if acted on
+
+    // A member restarted with shards: 32 registers: neither acts while both are there.
+    std::optional<Member> a;
+    a.emplace("ctl-a", etcd, h);
+    const auto scales = h.api.count(QianfanAction::ScaleService);
+    for (int t = 10; t <= 20; t += 5) {
+      const auto now = at(h, t);
+      a->step(now);
+      step(now);
+    }
+    CHECK(a->gate.owned_services().empty());
+    CHECK(h.api.count(QianfanAction::ScaleService) == scales);
+    for (int i = 0; i < 6; ++i) CHECK(h.replicas(svc(i), cu(i)) == 10);
+    CHECK(a->log.find("members disagree on the config: ctl-l (leader key: shards: 1)") !=
+          std::string::npos);
+    CHECK(leader_log.find("members disagree on the config: ctl-a (shard member: shards >= 2)") !=
+          std::string::npos);
+
+    // The shard member goes (the rollout is undone): the leader acts again, from etcd's states.
+    a->elector.stop();
+    a.reset();
+    leader_log.clear();
+    step(at(h, 25));
+    CHECK(leader_log.find("the controllers agree on the coordination mode again") !=
+          std::string::npos);
+    CHECK(leader_log.find("resuming from the engine states in etcd") != std::string::npos);
+    for (int i = 0; i < 6; ++i) CHECK(h.replicas(svc(i), cu(i)) == 20);
   }
 }
 

@@ -150,3 +150,70 @@ TEST_SUITE("coordination") {
 
 }  // namespace
 }  // namespace qfscale::coordination
+
+namespace qfscale::coordination {
+namespace {
+
+TEST_SUITE("coordination") {
+  TEST_CASE("sharding: the config fingerprint sees shards and instances, not file order") {
+    const std::vector<ShardedService> one{{.id = "a", .instances = {"cu-1", "cu-2"}},
+                                          {.id = "b", .instances = {"cu-3"}}};
+    const auto f = config_fingerprint(one, 32);
+    CHECK(f.size() == 16);
+    CHECK(f.find_first_not_of("0123456789abcdef") == std::string::npos);
+    // The same services in another order, instances too: the same assignment, the same print.
+    CHECK(config_fingerprint(
+              {{.id = "b", .instances = {"cu-3"}}, {.id = "a", .instances = {"cu-2", "cu-1"}}},
+              32) == f);
+    CHECK(config_fingerprint(one, 16) != f);
+    CHECK(config_fingerprint({{.id = "a", .instances = {"cu-1", "cu-2"}}}, 32) != f);
+    CHECK(config_fingerprint(
+              {{.id = "a", .instances = {"cu-1"}}, {.id = "b", .instances = {"cu-3"}}}, 32) != f);
+    // Separators keep ids apart: "ab" on "c" is not "a" on "bc".
+    CHECK(config_fingerprint({{.id = "ab", .instances = {"c"}}}, 2) !=
+          config_fingerprint({{.id = "a", .instances = {"bc"}}}, 2));
+    CHECK(fingerprint_in(member_value("ctl-a", f)) == f);
+    CHECK(member_value("ctl-a", "00ff") == "ctl-a config=00ff");
+    CHECK(fingerprint_in("ctl-a").empty());  // a member of a version before fingerprints
+  }
+
+  TEST_CASE("sharding: agree, a member acts only while every other runs its config") {
+    struct Row {
+      const char* name;
+      std::vector<PeerConfig> peers;
+      std::string leader;
+      Agreement want;
+    };
+    const std::vector<Row> rows{
+        {"alone", {{"ctl-a", "f1"}}, "", {.act = true, .disagreeing = {}}},
+        {"all the same", {{"ctl-a", "f1"}, {"ctl-b", "f1"}, {"ctl-c", "f1"}}, "", {true, {}}},
+        // Our own key may still carry the print from before a reload: it is ours, not a peer's.
+        {"own key stale", {{"ctl-a", "f0"}, {"ctl-b", "f1"}}, "", {true, {}}},
+        {"another shards or services",
+         {{"ctl-a", "f1"}, {"ctl-b", "f2"}},
+         "",
+         {false, {"ctl-b (another config)"}}},
+        {"an older version",
+         {{"ctl-b", ""}},
+         "",
+         {false, {"ctl-b (no config fingerprint: an older version)"}}},
+        {"a leader-mode member",
+         {{"ctl-b", "f1"}},
+         "ctl-x",
+         {false, {"ctl-x (leader key: shards: 1)"}}},
+        {"several, sorted",
+         {{"ctl-d", "f2"}, {"ctl-b", ""}, {"ctl-c", "f1"}},
+         "ctl-x",
+         {false,
+          {"ctl-b (no config fingerprint: an older version)", "ctl-d (another config)",
+           "ctl-x (leader key: shards: 1)"}}},
+    };
+    for (const auto& row : rows) {
+      CAPTURE(row.name);
+      CHECK(agree("ctl-a", "f1", row.peers, row.leader) == row.want);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace qfscale::coordination

@@ -51,6 +51,7 @@ TEST_SUITE("telemetry") {
         "qfscale_build_info",
         "qfscale_config_last_reload_successful",
         "qfscale_config_reloads_total",
+        "qfscale_coordination_disagreeing_members",
         "qfscale_decisions_limited_total",
         "qfscale_engine_stage_changes_total",
         "qfscale_instance_allocated_compute_units",

@@ -230,7 +230,8 @@ TEST_SUITE("telemetry") {
     CHECK(res.status == 200);
     CHECK(res.body == R"({"role":"leader","fencing_token":null,"coordination":"none",)"
                       R"("lease_remaining_seconds":0,"member":"","last_error":"",)"
-                      R"("shards":0,"members":0,"owned_shards":0,"owned_services":0})");
+                      R"("shards":0,"members":0,"owned_shards":0,"owned_services":0,)"
+                      R"("disagreeing_members":[]})");
 
     f.exporter->on_leadership({.coordinated = true,
                                .leader = false,
@@ -240,7 +241,8 @@ TEST_SUITE("telemetry") {
     res = get(f.router, "/api/v1/status");
     CHECK(res.body == R"({"role":"follower","fencing_token":41,"coordination":"etcd",)"
                       R"("lease_remaining_seconds":2.5,"member":"ctl-b","last_error":"",)"
-                      R"("shards":0,"members":0,"owned_shards":0,"owned_services":0})");
+                      R"("shards":0,"members":0,"owned_shards":0,"owned_services":0,)"
+                      R"("disagreeing_members":[]})");
     res = get(f.router, "/readyz");
     CHECK(res.status == 200);  // standing by is a follower's job
     CHECK(res.body.starts_with("follower: standing by (the leader's fencing token is 41)\n"));
@@ -281,13 +283,33 @@ TEST_SUITE("telemetry") {
     res = get(f.router, "/api/v1/status");
     CHECK(res.body.ends_with(
         R"("member":"ctl-c","last_error":"","shards":64,"members":3,"owned_shards":21,)"
-        R"("owned_services":40})"));
+        R"("owned_services":40,"disagreeing_members":[]})"));
     CHECK(get(f.router, "/readyz")
               .body.starts_with("member ctl-c of 3: owns 40 services in 21 of 64 shards: ok\n"));
     const auto sharded = f.exporter->render_metrics();
     CHECK(sharded.find("\nqfscale_shard_members 3\n") != std::string::npos);
     CHECK(sharded.find("\nqfscale_shard_owned_shards 21\n") != std::string::npos);
     CHECK(sharded.find("\nqfscale_shard_owned_services 40\n") != std::string::npos);
+    CHECK(sharded.find("\nqfscale_coordination_disagreeing_members 0\n") != std::string::npos);
+
+    // Members on different configs: nobody acts, and that is right during a rolling change, so
+    // ready (a rollout waiting for readiness must go on), with the reason.
+    f.exporter->on_leadership({.coordinated = true,
+                               .leader = true,
+                               .member = "ctl-c",
+                               .shards = 64,
+                               .members = 2,
+                               .disagreeing = {"ctl-b (another config)"}});
+    CHECK(get(f.router, "/api/v1/status")
+              .body.ends_with(
+                  R"x("owned_services":0,"disagreeing_members":["ctl-b (another config)"]})x"));
+    res = get(f.router, "/readyz");
+    CHECK(res.status == 200);
+    CHECK(
+        res.body.starts_with("standing down: the controllers disagree on the config (ctl-b "
+                             "(another config)); none acts until all run the same one\n"));
+    CHECK(f.exporter->render_metrics().find("\nqfscale_coordination_disagreeing_members 1\n") !=
+          std::string::npos);
   }
 }
 

@@ -107,10 +107,6 @@ struct ClaimPlan {
                                     const std::map<int, ShardClaim>& claims,
                                     std::string_view member, std::int64_t lease);
 
-}  // namespace qfscale::coordination
-
-namespace qfscale::coordination {
-
 /// Members must agree on what decides the assignment: `shards` and every service's instances.
 /// Shard keys fence shards, not services, so two members computing `assign` from different
 /// configs (a rolling change of `shards`, one member's SIGHUP ahead of the others) would both

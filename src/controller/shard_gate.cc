@@ -147,6 +147,7 @@ void ShardGate::drop(Controller& controller, std::string_view reason) {
   }
   // Forget them: a later take-over must read their states from etcd again.
   if (!owned_services_.empty() || config_changed_) (void)apply(controller, 0, {});
+  applied_tokens_.clear();
   owned_shards_ = 0;
   fenced_->begin(clock_.monotonic_now(), 0, {});
   report();
@@ -264,17 +265,25 @@ bool ShardGate::begin_tick(Controller& controller) {
     service_tokens[service] = it->second;
   }
   owned_shards_ = static_cast<int>(tokens.size());
-  if (owned != owned_services_ || config_changed_) {
+  // A new token for a service means someone else may have owned it since this member last read
+  // its state (say this member was paused, lost its lease and registered again): read it again
+  // even when the owned set is the same.
+  if (owned != owned_services_ || service_tokens != applied_tokens_ || config_changed_) {
     const auto before = owned_services_;
+    const auto before_tokens = std::exchange(applied_tokens_, {});
     if (!apply(controller, decision.token, owned)) {
       fenced_->begin(started, 0, {});
       report();
       return false;
     }
+    applied_tokens_ = service_tokens;
     if (log_) {
       int in = 0;
       int out = 0;
-      for (const auto& s : owned) in += before.count(s) == 0 ? 1 : 0;
+      for (const auto& [s, token] : service_tokens) {
+        const auto it = before_tokens.find(s);
+        in += it == before_tokens.end() || it->second != token ? 1 : 0;
+      }
       for (const auto& s : before) out += owned.count(s) == 0 ? 1 : 0;
       log_(fmt::format(
           "sharding: member {} of {} owns {} services in {} of {} shards ({} taken "

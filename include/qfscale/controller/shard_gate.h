@@ -16,9 +16,11 @@
 /// assigned shards that are free (txn on create revision 0, under its lease: the key's create
 /// revision is the shard's fencing token). A shard the previous owner has not let go of yet is
 /// waited for: the old owner releases at the start of its next tick, after it saved the states
-/// of its last one. When the owned set changes, the controller is given the config restricted to
-/// the owned services (and their instances), and the engine states are read again from etcd;
-/// a failed read skips the tick and retries on the next. A member that owns nothing skips it.
+/// of its last one. When the owned set or the token of an owned service changes (a member that
+/// lost its lease and registered again retakes its shards under new tokens, after another member
+/// may have acted on them), the controller is given the config restricted to the owned services
+/// (and their instances), and the engine states are read again from etcd; a failed read skips
+/// the tick and retries on the next. A member that owns nothing skips it.
 /// A handover therefore takes one or two ticks, and the new owner starts from the old owner's
 /// last saved state, so stabilization windows resume exactly.
 ///
@@ -96,6 +98,9 @@ class ShardGate {
   Config full_;
   bool config_changed_ = true;
   std::set<std::string> owned_services_;  ///< applied to the controller, states loaded
+  /// The shard token of each owned service when its state was last read: a service whose token
+  /// changes has been taken over again, by this member, perhaps after another one acted on it.
+  std::map<std::string, std::int64_t, std::less<>> applied_tokens_;
   int owned_shards_ = 0;
   int members_ = 0;
 };

@@ -1,0 +1,102 @@
+// Handovers of shards between members, the cases a review found unsafe: a member that
+// re-registers and retakes its shards must read their state again (a newer owner may have acted
+// meanwhile), and a reshard must not lose the in-memory state a failed save left unwritten.
+
+#include <set>
+
+#include "qfscale/controller/shard_gate.h"
+
+#include "support/fake_etcd.h"
+#include "unit/controller/fixture.h"
+
+namespace qfscale::controller::test {
+namespace {
+
+std::string svc(int i) { return fmt::format("svc-{:02}", i); }
+std::string cu(int i) { return fmt::format("cu-{:02}", i); }
+
+// One controller process, as in shard_gate_test.cc, with its lease TTL as a parameter.
+struct Member {
+  Member(std::string name, testing::FakeEtcd& etcd, Harness& h, std::chrono::seconds ttl = 60s)
+      : elector(etcd, h.clock,
+                {.key = member_key("/q", name), .name = name, .election = {.lease_ttl = ttl}}),
+        store(etcd, "/q"),
+        gate(elector, etcd, h.api, store, h.clock, nullptr, nullptr,
+             [this](const std::string& line) { log += line + "\n"; },
+             {.prefix = "/q", .member = name, .shards = 32}) {
+    auto c = Controller::create(h.config, Dependencies{.api = &gate.api(),
+                                                       .qps = &h.qps,
+                                                       .clock = &h.clock,
+                                                       .sinks = {},
+                                                       .state_store = &store,
+                                                       .audit_log = nullptr});
+    REQUIRE(c.has_value());
+    controller = std::move(*c);
+    gate.set_config(h.config);
+  }
+  void step(util::SystemTime now) {
+    elector.poll();
+    if (gate.begin_tick(*controller)) (void)controller->tick(now);
+  }
+  coordination::LeaderElector elector;
+  EtcdStateStore store;
+  ShardGate gate;
+  std::unique_ptr<Controller> controller;
+  std::string log;
+};
+
+// `n` services, one unit each, 1 replica placed, `qps` each (5: 1 replica, 50: 10 replicas).
+void fleet(Harness& h, int n, int qps) {
+  for (int i = 0; i < n; ++i) {
+    h.add_instance(cu(i), 100);
+    h.add_service(svc(i), {cu(i)});  // kFast: scale up at once, 60 s scale-down window
+    h.place(svc(i), cu(i), 1);
+    h.qps.set(ServiceId{svc(i)}, qps);
+  }
+}
+
+util::SystemTime at(Harness& h, int seconds) {
+  h.clock.set(kT0 + std::chrono::seconds{seconds});
+  return kT0 + std::chrono::seconds{seconds};
+}
+
+TEST_SUITE("controller") {
+  TEST_CASE("shard handover: a re-registered member reads the state of the shards it retakes") {
+    Harness h;
+    fleet(h, 8, 5);
+    testing::FakeEtcd etcd;
+    Member a("ctl-a", etcd, h, 10s);
+    Member b("ctl-b", etcd, h, 10s);
+    for (int t = 0; t <= 60; t += 5) {
+      const auto now = at(h, t);
+      a.step(now);
+      b.step(now);
+    }
+    const auto mine = a.gate.owned_services();
+    REQUIRE_FALSE(mine.empty());
+    // A freezes after t = 60 (a VM pause) with no tick of it in between; at t = 70 the server
+    // ends its lease and B takes every shard, reads their states and scales all up to 10.
+    b.step(at(h, 65));
+    etcd.expire(a.elector.state().lease_id);
+    for (int i = 0; i < 8; ++i) h.qps.set(ServiceId{svc(i)}, 50);
+    b.step(at(h, 70));
+    for (int i = 0; i < 8; ++i) REQUIRE(h.replicas(svc(i), cu(i)) == 10);
+    for (int i = 0; i < 8; ++i) h.qps.set(ServiceId{svc(i)}, 5);  // B's window holds 10 to t=130
+    // A resumes: its election thread registers again (new lease), B lets A's shards go, and A
+    // claims them with new tokens: the same owned set as at t = 60, but B has acted since.
+    a.log.clear();
+    at(h, 72);
+    a.elector.poll();
+    b.step(at(h, 73));
+    a.step(at(h, 75));
+    CHECK(a.gate.owned_services() == mine);
+    CHECK(a.log.find("taken over with their state from etcd") != std::string::npos);
+    for (const auto& s : mine) {  // inside the window B's scale-up opened
+      const int i = std::stoi(s.substr(4));
+      CHECK_MESSAGE(h.replicas(s, cu(i)) == 10, s << " scaled down inside B's window by A");
+    }
+  }
+}
+
+}  // namespace
+}  // namespace qfscale::controller::test

@@ -184,7 +184,14 @@ bool ShardGate::begin_tick(Controller& controller) {
     drop(controller, decision.reason);
     return false;
   }
+  // Read apart from may_act: the election thread may have dropped the lease in between. A claim
+  // put under lease 0 would be a key that never expires; act on nothing this tick instead.
   const auto lease = membership_.state().lease_id;
+  if (lease == 0) {
+    fenced_->begin(started, 0, {});
+    report();
+    return false;
+  }
   auto members =
       etcd_.range({.key = members_prefix(options_.prefix),
                    .range_end = coordination::prefix_end(members_prefix(options_.prefix))});

@@ -68,6 +68,15 @@ Status EtcdStateStore::load_actuations() const {
         KnownActuation{.mod_revision = kv.mod_revision, .saved = *decoded, .latest = *decoded};
   }
   const std::lock_guard lock(actuations_mutex_);
+  // A call sent but not yet saved (the save failed) stays the last actuation as long as nobody
+  // has written the key since: a reshard reads the states again and must not lose it.
+  for (auto& [id, known] : actuations_) {
+    if (!known.latest || known.latest == known.saved) continue;
+    const auto it = loaded.find(id);
+    const std::int64_t in_etcd = it == loaded.end() ? 0 : it->second.mod_revision;
+    if (in_etcd != known.mod_revision) continue;
+    loaded[id].latest = std::move(known.latest);
+  }
   actuations_ = std::move(loaded);
   return util::ok();
 }

@@ -146,7 +146,7 @@ void ShardGate::drop(Controller& controller, std::string_view reason) {
     log_(fmt::format("no longer acting on {} services: {}", owned_services_.size(), reason));
   }
   // Forget them: a later take-over must read their states from etcd again.
-  if (!owned_services_.empty() || config_changed_) (void)apply(controller, 0, {});
+  if (!owned_services_.empty() || config_changed_) (void)apply(controller, 0, {}, {});
   applied_tokens_.clear();
   owned_shards_ = 0;
   fenced_->begin(clock_.monotonic_now(), 0, {});
@@ -154,7 +154,7 @@ void ShardGate::drop(Controller& controller, std::string_view reason) {
 }
 
 bool ShardGate::apply(Controller& controller, std::int64_t member_token,
-                      const std::set<std::string>& services) {
+                      const std::set<std::string>& services, const std::set<std::string>& fresh) {
   if (auto reloaded = controller.reload(restricted(full_, services), ReloadKind::Reshard);
       !reloaded) {
     if (log_) log_(fmt::format("sharding: cannot apply the owned services: {}", reloaded.error()));
@@ -164,7 +164,11 @@ bool ShardGate::apply(Controller& controller, std::int64_t member_token,
   owned_services_.clear();
   if (services.empty()) return true;
   store_.set_member_guard(member_key(options_.prefix, options_.member), member_token);
-  if (auto loaded = controller.reload_states(); !loaded) {
+  // Only the services taken over are read again: a retained one keeps its in-memory state,
+  // which may hold a tick whose save failed (etcd has an older one).
+  std::set<model::ServiceId> only;
+  for (const auto& s : fresh) only.insert(model::ServiceId{s});
+  if (auto loaded = controller.reload_states(only); !loaded) {
     if (log_) {
       log_(
           fmt::format("the engine states of the owned services could not be read from etcd, so "
@@ -231,7 +235,24 @@ bool ShardGate::begin_tick(Controller& controller) {
   const auto assignment = coordination::assign(names, services, options_.shards);
   const auto plan = coordination::plan_claims(assignment, claims, options_.member, lease);
 
-  for (const int k : plan.release) {
+  // Before letting shards go, their services' last states and actuations must be in etcd, for
+  // the next owner to resume from: save again (a no-op unless the last save failed), and keep
+  // the shards while it fails (acting on them as before; the lease bounds the wait).
+  std::vector<int> release = plan.release;
+  std::map<int, std::int64_t> tokens;
+  if (!release.empty()) {
+    if (auto saved = store_.save(controller.states(), clock_.system_now()); !saved) {
+      if (log_) {
+        log_(
+            fmt::format("sharding: not releasing {} shards yet: the last states of their "
+                        "services are not saved: {}",
+                        release.size(), saved.error()));
+      }
+      for (const int k : release) tokens[k] = claims[k].revision;
+      release.clear();
+    }
+  }
+  for (const int k : release) {
     const auto key = shards_prefix(options_.prefix) + std::to_string(k);
     auto released = etcd_.txn({.compare = {{.key = key,
                                             .target = coordination::CompareTarget::Lease,
@@ -245,7 +266,6 @@ bool ShardGate::begin_tick(Controller& controller) {
                     : fmt::format("sharding: could not release shard {}: {}", k, released.error()));
     }
   }
-  std::map<int, std::int64_t> tokens;
   for (const int k : plan.keep) tokens[k] = claims[k].revision;
   for (const int k : plan.claim) {
     const auto key = shards_prefix(options_.prefix) + std::to_string(k);
@@ -278,19 +298,25 @@ bool ShardGate::begin_tick(Controller& controller) {
   if (owned != owned_services_ || service_tokens != applied_tokens_ || config_changed_) {
     const auto before = owned_services_;
     const auto before_tokens = std::exchange(applied_tokens_, {});
-    if (!apply(controller, decision.token, owned)) {
+    std::set<std::string> fresh;
+    for (const auto& [s, token] : service_tokens) {
+      const auto it = before_tokens.find(s);
+      if (it == before_tokens.end() || it->second != token) fresh.insert(s);
+    }
+    if (!apply(controller, decision.token, owned, fresh)) {
+      // The retained services' in-memory states are still good; the others are read next time.
+      for (const auto& [s, token] : before_tokens) {
+        const auto it = service_tokens.find(s);
+        if (it != service_tokens.end() && it->second == token) applied_tokens_.emplace(s, token);
+      }
       fenced_->begin(started, 0, {});
       report();
       return false;
     }
     applied_tokens_ = service_tokens;
     if (log_) {
-      int in = 0;
+      const auto in = fresh.size();
       int out = 0;
-      for (const auto& [s, token] : service_tokens) {
-        const auto it = before_tokens.find(s);
-        in += it == before_tokens.end() || it->second != token ? 1 : 0;
-      }
       for (const auto& s : before) out += owned.count(s) == 0 ? 1 : 0;
       log_(fmt::format(
           "sharding: member {} of {} owns {} services in {} of {} shards ({} taken "

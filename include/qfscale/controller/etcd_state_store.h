@@ -57,6 +57,8 @@ class EtcdStateStore final : public StateStore {
   [[nodiscard]] std::map<model::ServiceId, LastActuation> actuations() const;
 
   /// Every service's state under the prefix; remembers their mod revisions for the next save.
+  /// The last actuations are read again too, except a recorded one not yet saved whose key
+  /// nobody has written since (a failed save must not lose it).
   [[nodiscard]] Result<EngineStates> load() const override;
   [[nodiscard]] Status save(const EngineStates& states, util::SystemTime now) const override;
 

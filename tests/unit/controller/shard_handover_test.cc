@@ -96,6 +96,40 @@ TEST_SUITE("controller") {
       CHECK_MESSAGE(h.replicas(s, cu(i)) == 10, s << " scaled down inside B's window by A");
     }
   }
+
+  TEST_CASE("shard handover: a reshard keeps the state and actuation a failed save left unsaved") {
+    Harness h;
+    fleet(h, 8, 5);
+    testing::FakeEtcd etcd;
+    Member a("ctl-a", etcd, h);
+    a.step(at(h, 0));
+    for (int i = 0; i < 8; ++i) h.qps.set(ServiceId{svc(i)}, 50);
+    a.elector.poll();
+    REQUIRE(a.gate.begin_tick(*a.controller));
+    etcd.fail_next(1);  // the tick's state save fails (an etcd hiccup)
+    CHECK_FALSE(a.controller->tick(at(h, 5)).success);
+    for (int i = 0; i < 8; ++i) REQUIRE(h.replicas(svc(i), cu(i)) == 10);
+    for (int i = 0; i < 8; ++i) h.qps.set(ServiceId{svc(i)}, 5);  // the window holds 10 to t=65
+    // B joins: A's owned set shrinks (A keeps some services, hands the others over to B).
+    Member b("ctl-b", etcd, h);
+    for (int t = 10; t <= 30; t += 5) {
+      const auto now = at(h, t);
+      b.step(now);
+      a.step(now);
+    }
+    const auto kept = a.gate.owned_services();
+    const auto moved = b.gate.owned_services();
+    REQUIRE(kept.size() < 8);
+    REQUIRE(kept.size() + moved.size() == 8);
+    // Neither A (its retained services) nor B (those it took over, from what A saved before
+    // letting them go) scaled down inside the window of A's unsaved scale-up.
+    for (int i = 0; i < 8; ++i) {
+      CHECK_MESSAGE(h.replicas(svc(i), cu(i)) == 10, svc(i) << " scaled down inside its window");
+      auto actuation = decode_actuation(etcd.get("/q/actuation/" + svc(i))->value);
+      REQUIRE(actuation.has_value());
+      CHECK(actuation->replicas == 10);
+    }
+  }
 }
 
 }  // namespace

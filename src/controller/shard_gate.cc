@@ -183,6 +183,9 @@ bool ShardGate::apply(Controller& controller, std::int64_t member_token,
 
 bool ShardGate::begin_tick(Controller& controller) {
   const auto started = clock_.monotonic_now();
+  // A service whose state key a newer owner wrote (our save was refused) is read again before
+  // this member acts on it, as if taken over anew.
+  for (const auto& id : store_.take_conflicts()) applied_tokens_.erase(id.value);
   const auto decision = membership_.may_act(started);
   if (!decision.act) {
     drop(controller, decision.reason);

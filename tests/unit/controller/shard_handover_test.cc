@@ -1,6 +1,7 @@
 // Handovers of shards between members, the cases a review found unsafe: a member that
 // re-registers and retakes its shards must read their state again (a newer owner may have acted
-// meanwhile), and a reshard must not lose the in-memory state a failed save left unwritten.
+// meanwhile), a reshard must not lose the in-memory state a failed save left unwritten, and a
+// save refused because someone else wrote the key makes the member read it before acting again.
 
 #include <set>
 
@@ -129,6 +130,37 @@ TEST_SUITE("controller") {
       REQUIRE(actuation.has_value());
       CHECK(actuation->replicas == 10);
     }
+  }
+
+  TEST_CASE("shard handover: a refused state write makes the member read the newer state") {
+    Harness h;
+    fleet(h, 1, 5);
+    testing::FakeEtcd etcd;
+    Member a("ctl-a", etcd, h);
+    a.step(at(h, 0));
+    REQUIRE(a.gate.owned_services().size() == 1);
+    // Another writer (a newer owner A could not see) saves a state holding 10 replicas: its
+    // scale-up at t = 3 opens a window to t = 63.
+    {
+      Harness other;
+      fleet(other, 1, 50);
+      testing::FakeEtcd elsewhere;
+      Member c("ctl-c", elsewhere, other);
+      c.step(at(other, 3));
+      REQUIRE(other.replicas(svc(0), cu(0)) == 10);
+      REQUIRE(etcd.put({.key = "/q/state/" + svc(0),
+                        .value = elsewhere.get("/q/state/" + svc(0))->value})
+                  .has_value());
+    }
+    a.step(at(h, 5));            // A's save is refused: the key changed since A read it
+    h.place(svc(0), cu(0), 10);  // the other writer's call lands
+    a.step(at(h, 10));
+    CHECK_MESSAGE(h.replicas(svc(0), cu(0)) == 10, "scaled down inside the newer owner's window");
+    // The newer owner's window holds to t = 63, exactly: A resumed it.
+    for (int t = 15; t <= 60; t += 5) a.step(at(h, t));
+    CHECK(h.replicas(svc(0), cu(0)) == 10);
+    a.step(at(h, 65));
+    CHECK(h.replicas(svc(0), cu(0)) == 1);
   }
 }
 

@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <mutex>
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -270,6 +271,8 @@ bool ShardGate::begin_tick(Controller& controller) {
     }
   }
   for (const int k : plan.keep) tokens[k] = claims[k].revision;
+  int claims_failed = 0;
+  std::optional<Error> claim_error;
   for (const int k : plan.claim) {
     const auto key = shards_prefix(options_.prefix) + std::to_string(k);
     auto claimed = etcd_.txn({.compare = {{.key = key,
@@ -278,13 +281,21 @@ bool ShardGate::begin_tick(Controller& controller) {
                                            .number = 0}},
                               .success = {coordination::put_op(key, options_.member, lease)},
                               .failure = {coordination::range_op(key)}});
-    if (!claimed) continue;  // tried again next tick
+    if (!claimed) {  // tried again next tick
+      if (!claim_error) claim_error = claimed.error();
+      ++claims_failed;
+      continue;
+    }
     if (claimed->succeeded && !claimed->responses.empty()) {
       tokens[k] = claimed->responses.front().revision;
     } else if (!claimed->responses.empty() && !claimed->responses.front().range.kvs.empty()) {
       const auto& kv = claimed->responses.front().range.kvs.front();
       if (kv.lease == lease) tokens[k] = kv.create_revision;  // a retried txn that had won
     }
+  }
+  if (claims_failed > 0 && log_) {  // one line a tick, however many failed
+    log_(fmt::format("sharding: could not claim {} of {} shards, tried again next tick: {}",
+                     claims_failed, plan.claim.size(), *claim_error));
   }
   std::set<std::string> owned;
   std::map<std::string, std::int64_t, std::less<>> service_tokens;

@@ -162,6 +162,20 @@ TEST_SUITE("controller") {
     a.step(at(h, 65));
     CHECK(h.replicas(svc(0), cu(0)) == 1);
   }
+
+  TEST_CASE("shard handover: a failed claim is logged once and retried on the next tick") {
+    Harness h;
+    fleet(h, 4, 5);
+    testing::FakeEtcd etcd;
+    Member a("ctl-a", etcd, h);
+    a.elector.poll();
+    etcd.apply_then_fail_next();  // the first claim is made, but its answer is lost
+    (void)a.gate.begin_tick(*a.controller);
+    CHECK(a.log.find("sharding: could not claim 1 of 32 shards, tried again next tick") !=
+          std::string::npos);
+    a.step(at(h, 5));  // the key is ours (our lease): kept
+    CHECK(a.gate.owned_services().size() == 4);
+  }
 }
 
 }  // namespace

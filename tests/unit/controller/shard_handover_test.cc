@@ -5,6 +5,7 @@
 
 #include <set>
 
+#include "qfscale/controller/leadership.h"
 #include "qfscale/controller/shard_gate.h"
 
 #include "support/fake_etcd.h"
@@ -175,6 +176,45 @@ TEST_SUITE("controller") {
           std::string::npos);
     a.step(at(h, 5));  // the key is ours (our lease): kept
     CHECK(a.gate.owned_services().size() == 4);
+  }
+
+  TEST_CASE("shard handover: the leader gate too reads a state whose write was refused") {
+    Harness h;
+    fleet(h, 1, 5);
+    testing::FakeEtcd etcd;
+    coordination::LeaderElector elector(
+        etcd, h.clock, {.key = "/q/leader", .name = "ctl-a", .election = {.lease_ttl = 60s}});
+    EtcdStateStore store(etcd, "/q");
+    LeaderGate gate(elector, h.api, store, h.clock, nullptr, nullptr, nullptr);
+    auto controller = Controller::create(h.config, Dependencies{.api = &gate.api(),
+                                                                .qps = &h.qps,
+                                                                .clock = &h.clock,
+                                                                .sinks = {},
+                                                                .state_store = &store,
+                                                                .audit_log = nullptr});
+    REQUIRE(controller.has_value());
+    const auto step = [&](int t) {
+      const auto now = at(h, t);
+      elector.poll();
+      if (gate.begin_tick(**controller)) (void)(*controller)->tick(now);
+    };
+    step(0);
+    {  // as in the shard gate's case: a state holding 10 replicas to t = 63 appears in etcd
+      Harness other;
+      fleet(other, 1, 50);
+      testing::FakeEtcd elsewhere;
+      Member c("ctl-c", elsewhere, other);
+      c.step(at(other, 3));
+      REQUIRE(etcd.put({.key = "/q/state/" + svc(0),
+                        .value = elsewhere.get("/q/state/" + svc(0))->value})
+                  .has_value());
+    }
+    step(5);  // the save is refused
+    h.place(svc(0), cu(0), 10);
+    for (int t = 10; t <= 60; t += 5) step(t);
+    CHECK(h.replicas(svc(0), cu(0)) == 10);
+    step(65);
+    CHECK(h.replicas(svc(0), cu(0)) == 1);
   }
 }
 

@@ -94,6 +94,22 @@ Status Controller::reload_states() {
   return util::ok();
 }
 
+Status Controller::reload_states(const std::set<model::ServiceId>& only) {
+  if (impl_->deps.state_store == nullptr || only.empty()) return util::ok();
+  auto loaded = impl_->deps.state_store->load();
+  if (!loaded) return fail(std::move(loaded).error());
+  for (const auto& id : only) {
+    if (!impl_->layout.service_index.contains(id)) continue;
+    const auto it = loaded->find(id);
+    if (it == loaded->end()) {
+      impl_->states.erase(id);
+    } else {
+      impl_->states[id] = std::move(it->second);
+    }
+  }
+  return util::ok();
+}
+
 const Config& Controller::config() const { return impl_->config; }
 const EngineStates& Controller::states() const { return impl_->states; }
 

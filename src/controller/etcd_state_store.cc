@@ -31,6 +31,7 @@ Result<EngineStates> EtcdStateStore::load() const {
   if (!range) return fail(std::move(range).error().with_context("reading the engine states"));
   EngineStates states;
   known_.clear();
+  conflicts_.clear();
   for (const auto& kv : range->kvs) {
     auto decoded = decode_states(kv.value);
     if (!decoded) {
@@ -68,6 +69,15 @@ Status EtcdStateStore::load_actuations() const {
         KnownActuation{.mod_revision = kv.mod_revision, .saved = *decoded, .latest = *decoded};
   }
   const std::lock_guard lock(actuations_mutex_);
+  // A call sent but not yet saved (the save failed) stays the last actuation as long as nobody
+  // has written the key since: a reshard reads the states again and must not lose it.
+  for (auto& [id, known] : actuations_) {
+    if (!known.latest || known.latest == known.saved) continue;
+    const auto it = loaded.find(id);
+    const std::int64_t in_etcd = it == loaded.end() ? 0 : it->second.mod_revision;
+    if (in_etcd != known.mod_revision) continue;
+    loaded[id].latest = std::move(known.latest);
+  }
   actuations_ = std::move(loaded);
   return util::ok();
 }
@@ -86,6 +96,10 @@ std::map<model::ServiceId, LastActuation> EtcdStateStore::actuations() const {
   return out;
 }
 
+std::set<model::ServiceId> EtcdStateStore::take_conflicts() {
+  return std::exchange(conflicts_, {});
+}
+
 namespace {
 
 // One compare-and-swap put: `key` if its mod revision is still `expected`.
@@ -93,8 +107,9 @@ struct Write {
   std::string key;
   std::int64_t expected = 0;
   std::string value;
-  std::function<void(std::int64_t)> written;    ///< after the write, with its revision
-  std::function<void(std::int64_t)> refreshed;  ///< after a refused write, with etcd's revision
+  std::function<void(std::int64_t)> written;  ///< after the write, with its revision
+  /// After a refused write, with etcd's key (null: absent).
+  std::function<void(const coordination::KeyValue*)> refreshed;
 };
 
 }  // namespace
@@ -107,16 +122,30 @@ Status EtcdStateStore::save(const EngineStates& states, util::SystemTime now) co
   for (const auto& [id, state] : states) {
     const auto it = known_.find(id);
     if (it != known_.end() && it->second.state == state) continue;
-    writes.push_back(
-        {.key = key_of(id),
-         .expected = it == known_.end() ? 0 : it->second.mod_revision,
-         .value = encode_states({{id, state}}, now),
-         .written =
-             [this, id = id, state = state](std::int64_t revision) {
-               known_[id] = Known{.mod_revision = revision, .state = state};
-             },
-         .refreshed = [this,
-                       id = id](std::int64_t revision) { known_[id].mod_revision = revision; }});
+    writes.push_back({.key = key_of(id),
+                      .expected = it == known_.end() ? 0 : it->second.mod_revision,
+                      .value = encode_states({{id, state}}, now),
+                      .written =
+                          [this, id = id, state = state](std::int64_t revision) {
+                            known_[id] = Known{.mod_revision = revision, .state = state};
+                          },
+                      .refreshed =
+                          [this, id = id](const coordination::KeyValue* kv) {
+                            // Adopt etcd's value: the next save then builds on it, never over it,
+                            // and the loop reads it again before acting on the service
+                            // (take_conflicts).
+                            auto& known = known_[id];
+                            const std::int64_t revision = kv == nullptr ? 0 : kv->mod_revision;
+                            if (revision == known.mod_revision) return;
+                            known.mod_revision = revision;
+                            if (kv != nullptr) {
+                              if (auto decoded = decode_states(kv->value);
+                                  decoded && decoded->count(id) != 0) {
+                                known.state = decoded->at(id);
+                              }
+                            }
+                            conflicts_.insert(id);
+                          }});
   }
   {
     const std::lock_guard lock(actuations_mutex_);
@@ -133,9 +162,18 @@ Status EtcdStateStore::save(const EngineStates& states, util::SystemTime now) co
                               entry.saved = sent;
                             },
                         .refreshed =
-                            [this, id = id](std::int64_t rev) {
+                            [this, id = id](const coordination::KeyValue* kv) {
+                              // A newer owner's call is the last one now, not ours.
                               const std::lock_guard relock(actuations_mutex_);
-                              actuations_[id].mod_revision = rev;
+                              auto& entry = actuations_[id];
+                              const std::int64_t rev = kv == nullptr ? 0 : kv->mod_revision;
+                              if (rev == entry.mod_revision) return;
+                              entry.mod_revision = rev;
+                              if (kv == nullptr) return;
+                              if (auto decoded = decode_actuation(kv->value)) {
+                                entry.saved = *decoded;
+                                entry.latest = *decoded;
+                              }
                             }});
     }
   }
@@ -179,7 +217,7 @@ Status EtcdStateStore::save(const EngineStates& states, util::SystemTime now) co
       for (std::size_t i = first; i < last; ++i) {
         auto got = etcd_.range({.key = writes[i].key});
         if (!got) break;
-        writes[i].refreshed(got->kvs.empty() ? 0 : got->kvs.front().mod_revision);
+        writes[i].refreshed(got->kvs.empty() ? nullptr : &got->kvs.front());
       }
       return fail(ErrorCode::Remote,
                   fmt::format("engine states not written: a key among {} changed in etcd since "

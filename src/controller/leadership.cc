@@ -147,6 +147,21 @@ bool LeaderGate::begin_tick(Controller& controller) {
                        term_));
     }
   }
+  // A save refused because someone else wrote a state key: read those states before acting.
+  if (const auto stale = store_.take_conflicts(); !stale.empty()) {
+    if (auto loaded = controller.reload_states(stale); !loaded) {
+      if (log_) {
+        log_(
+            fmt::format("the engine states of {} services changed in etcd and could not be read "
+                        "again, so this tick does not act: {}",
+                        stale.size(), loaded.error()));
+      }
+      term_ = 0;  // the next tick reads every state again
+      fenced_->begin(started, 0);
+      report();
+      return false;
+    }
+  }
   fenced_->begin(started, term_);
   report();
   return true;

@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <mutex>
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -161,14 +162,15 @@ void ShardGate::drop(Controller& controller, std::string_view reason) {
     log_(fmt::format("no longer acting on {} services: {}", owned_services_.size(), reason));
   }
   // Forget them: a later take-over must read their states from etcd again.
-  if (!owned_services_.empty() || config_changed_) (void)apply(controller, 0, {});
+  if (!owned_services_.empty() || config_changed_) (void)apply(controller, 0, {}, {});
+  applied_tokens_.clear();
   owned_shards_ = 0;
   fenced_->begin(clock_.monotonic_now(), 0, {});
   report();
 }
 
 bool ShardGate::apply(Controller& controller, std::int64_t member_token,
-                      const std::set<std::string>& services) {
+                      const std::set<std::string>& services, const std::set<std::string>& fresh) {
   if (auto reloaded = controller.reload(restricted(full_, services), ReloadKind::Reshard);
       !reloaded) {
     if (log_) log_(fmt::format("sharding: cannot apply the owned services: {}", reloaded.error()));
@@ -178,7 +180,11 @@ bool ShardGate::apply(Controller& controller, std::int64_t member_token,
   owned_services_.clear();
   if (services.empty()) return true;
   store_.set_member_guard(member_key(options_.prefix, options_.member), member_token);
-  if (auto loaded = controller.reload_states(); !loaded) {
+  // Only the services taken over are read again: a retained one keeps its in-memory state,
+  // which may hold a tick whose save failed (etcd has an older one).
+  std::set<model::ServiceId> only;
+  for (const auto& s : fresh) only.insert(model::ServiceId{s});
+  if (auto loaded = controller.reload_states(only); !loaded) {
     if (log_) {
       log_(
           fmt::format("the engine states of the owned services could not be read from etcd, so "
@@ -245,12 +251,22 @@ bool ShardGate::agreed_with(const std::vector<coordination::KeyValue>& members,
 
 bool ShardGate::begin_tick(Controller& controller) {
   const auto started = clock_.monotonic_now();
+  // A service whose state key a newer owner wrote (our save was refused) is read again before
+  // this member acts on it, as if taken over anew.
+  for (const auto& id : store_.take_conflicts()) applied_tokens_.erase(id.value);
   const auto decision = membership_.may_act(started);
   if (!decision.act) {
     drop(controller, decision.reason);
     return false;
   }
+  // Read apart from may_act: the election thread may have dropped the lease in between. A claim
+  // put under lease 0 would be a key that never expires; act on nothing this tick instead.
   const auto lease = membership_.state().lease_id;
+  if (lease == 0) {
+    fenced_->begin(started, 0, {});
+    report();
+    return false;
+  }
   auto members =
       etcd_.range({.key = members_prefix(options_.prefix),
                    .range_end = coordination::prefix_end(members_prefix(options_.prefix))});
@@ -291,7 +307,24 @@ bool ShardGate::begin_tick(Controller& controller) {
                                                sharded(full_), options_.shards);
   const auto plan = coordination::plan_claims(assignment, claims, options_.member, lease);
 
-  for (const int k : plan.release) {
+  // Before letting shards go, their services' last states and actuations must be in etcd, for
+  // the next owner to resume from: save again (a no-op unless the last save failed), and keep
+  // the shards while it fails (acting on them as before; the lease bounds the wait).
+  std::vector<int> release = plan.release;
+  std::map<int, std::int64_t> tokens;
+  if (!release.empty()) {
+    if (auto saved = store_.save(controller.states(), clock_.system_now()); !saved) {
+      if (log_) {
+        log_(
+            fmt::format("sharding: not releasing {} shards yet: the last states of their "
+                        "services are not saved: {}",
+                        release.size(), saved.error()));
+      }
+      for (const int k : release) tokens[k] = claims[k].revision;
+      release.clear();
+    }
+  }
+  for (const int k : release) {
     const auto key = shards_prefix(options_.prefix) + std::to_string(k);
     auto released = etcd_.txn({.compare = {{.key = key,
                                             .target = coordination::CompareTarget::Lease,
@@ -306,8 +339,9 @@ bool ShardGate::begin_tick(Controller& controller) {
                     : fmt::format("sharding: could not release shard {}: {}", k, released.error()));
     }
   }
-  std::map<int, std::int64_t> tokens;
   for (const int k : plan.keep) tokens[k] = claims[k].revision;
+  int claims_failed = 0;
+  std::optional<Error> claim_error;
   for (const int k : plan.claim) {
     const auto key = shards_prefix(options_.prefix) + std::to_string(k);
     auto claimed = etcd_.txn({.compare = {{.key = key,
@@ -316,13 +350,21 @@ bool ShardGate::begin_tick(Controller& controller) {
                                            .number = 0}},
                               .success = {coordination::put_op(key, options_.member, lease)},
                               .failure = {coordination::range_op(key)}});
-    if (!claimed) continue;  // tried again next tick
+    if (!claimed) {  // tried again next tick
+      if (!claim_error) claim_error = claimed.error();
+      ++claims_failed;
+      continue;
+    }
     if (claimed->succeeded && !claimed->responses.empty()) {
       tokens[k] = claimed->responses.front().revision;
     } else if (!claimed->responses.empty() && !claimed->responses.front().range.kvs.empty()) {
       const auto& kv = claimed->responses.front().range.kvs.front();
       if (kv.lease == lease) tokens[k] = kv.create_revision;  // a retried txn that had won
     }
+  }
+  if (claims_failed > 0 && log_) {  // one line a tick, however many failed
+    log_(fmt::format("sharding: could not claim {} of {} shards, tried again next tick: {}",
+                     claims_failed, plan.claim.size(), *claim_error));
   }
   std::set<std::string> owned;
   std::map<std::string, std::int64_t, std::less<>> service_tokens;
@@ -333,17 +375,31 @@ bool ShardGate::begin_tick(Controller& controller) {
     service_tokens[service] = it->second;
   }
   owned_shards_ = static_cast<int>(tokens.size());
-  if (owned != owned_services_ || config_changed_) {
+  // A new token for a service means someone else may have owned it since this member last read
+  // its state (say this member was paused, lost its lease and registered again): read it again
+  // even when the owned set is the same.
+  if (owned != owned_services_ || service_tokens != applied_tokens_ || config_changed_) {
     const auto before = owned_services_;
-    if (!apply(controller, decision.token, owned)) {
+    const auto before_tokens = std::exchange(applied_tokens_, {});
+    std::set<std::string> fresh;
+    for (const auto& [s, token] : service_tokens) {
+      const auto it = before_tokens.find(s);
+      if (it == before_tokens.end() || it->second != token) fresh.insert(s);
+    }
+    if (!apply(controller, decision.token, owned, fresh)) {
+      // The retained services' in-memory states are still good; the others are read next time.
+      for (const auto& [s, token] : before_tokens) {
+        const auto it = service_tokens.find(s);
+        if (it != service_tokens.end() && it->second == token) applied_tokens_.emplace(s, token);
+      }
       fenced_->begin(started, 0, {});
       report();
       return false;
     }
+    applied_tokens_ = service_tokens;
     if (log_) {
-      int in = 0;
+      const auto in = fresh.size();
       int out = 0;
-      for (const auto& s : owned) in += before.count(s) == 0 ? 1 : 0;
       for (const auto& s : before) out += owned.count(s) == 0 ? 1 : 0;
       log_(fmt::format(
           "sharding: member {} of {} owns {} services in {} of {} shards ({} taken "

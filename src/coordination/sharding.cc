@@ -122,6 +122,9 @@ namespace qfscale::coordination {
 ClaimPlan plan_claims(const Assignment& assignment, const std::map<int, ShardClaim>& claims,
                       std::string_view member, std::int64_t lease) {
   ClaimPlan plan;
+  // No lease, no claim: a key put without one would never expire, and no member would count it
+  // as held (its lease 0 matches nobody's), so its shard would stay unmanaged until deleted.
+  if (lease == 0) return plan;
   const int shards = static_cast<int>(assignment.owner_of_shard.size());
   for (int k = 0; k < shards; ++k) {
     const bool mine = assignment.owner_of_shard[static_cast<std::size_t>(k)] == member;

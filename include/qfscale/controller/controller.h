@@ -58,6 +58,7 @@
 /// whose reading failed.
 
 #include <memory>
+#include <set>
 #include <vector>
 
 #include "qfscale/controller/audit_log.h"
@@ -118,6 +119,9 @@ class Controller {
   /// list: a controller that becomes the leader resumes the stabilization windows its
   /// predecessor saved. On failure (or without a store) the states stay as they were.
   Status reload_states();
+  /// The same for the services in `only` (those a sharded member has just taken over); the
+  /// others keep their in-memory state, which may hold a tick whose save failed.
+  Status reload_states(const std::set<model::ServiceId>& only);
 
   [[nodiscard]] const Config& config() const;
   [[nodiscard]] const EngineStates& states() const;

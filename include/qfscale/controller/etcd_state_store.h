@@ -10,7 +10,9 @@
 /// successor's state), and each state key's mod revision must be the one this process last saw
 /// (compare-and-swap: nobody else wrote it meanwhile). A refused save is an error naming which
 /// guard failed; the revisions are read again so that the next save can succeed once this
-/// process is entitled to write.
+/// process is entitled to write. A key refused because someone else wrote it has its value
+/// adopted (state and last actuation) and its service listed in `take_conflicts`: the loop reads
+/// that service's state again before acting on it, so no later save overwrites the newer one.
 ///
 /// With sharding (`coordination.etcd.shards` >= 2) the guard is the member's own registration
 /// key instead of the leader key (`set_guard`): a member whose lease has ended cannot write, and
@@ -25,6 +27,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -57,8 +60,14 @@ class EtcdStateStore final : public StateStore {
   [[nodiscard]] std::map<model::ServiceId, LastActuation> actuations() const;
 
   /// Every service's state under the prefix; remembers their mod revisions for the next save.
+  /// The last actuations are read again too, except a recorded one not yet saved whose key
+  /// nobody has written since (a failed save must not lose it).
   [[nodiscard]] Result<EngineStates> load() const override;
   [[nodiscard]] Status save(const EngineStates& states, util::SystemTime now) const override;
+
+  /// The services whose keys a refused save found written by someone else since the last
+  /// load, to be read again before acting on them; cleared by this call and by `load`.
+  [[nodiscard]] std::set<model::ServiceId> take_conflicts();
 
   /// etcd writes (transactions) and bytes of values sent so far, for benchmarks and tests.
   [[nodiscard]] std::int64_t writes() const { return writes_; }
@@ -80,6 +89,7 @@ class EtcdStateStore final : public StateStore {
   enum class Guard { Leader, Member };
   Guard guard_ = Guard::Leader;
   mutable std::map<model::ServiceId, Known> known_;
+  mutable std::set<model::ServiceId> conflicts_;
   struct KnownActuation {
     std::int64_t mod_revision = 0;
     std::optional<LastActuation> saved;   ///< as in etcd

@@ -15,10 +15,15 @@
 /// longer should (no call of its own is in flight between ticks), creates those of its newly
 /// assigned shards that are free (txn on create revision 0, under its lease: the key's create
 /// revision is the shard's fencing token). A shard the previous owner has not let go of yet is
-/// waited for: the old owner releases at the start of its next tick, after it saved the states
-/// of its last one. When the owned set changes, the controller is given the config restricted to
-/// the owned services (and their instances), and the engine states are read again from etcd;
-/// a failed read skips the tick and retries on the next. A member that owns nothing skips it.
+/// waited for: the old owner releases at the start of its next tick, and only once the states
+/// and last actuations of its services are in etcd (it saves again first if its last save
+/// failed, and keeps the shards while that fails; its lease bounds the wait). When the owned
+/// set or the token of an owned service changes (a member that lost its lease and registered
+/// again retakes its shards under new tokens, after another member may have acted on them), the
+/// controller is given the config restricted to the owned services (and their instances), and
+/// the engine states of the services taken over (new, or under a new token) are read again from
+/// etcd; retained services keep their in-memory state, unsaved ticks included. A failed read
+/// skips the tick and retries on the next. A member that owns nothing skips it.
 /// A handover therefore takes one or two ticks, and the new owner starts from the old owner's
 /// last saved state, so stabilization windows resume exactly.
 ///
@@ -91,7 +96,7 @@ class ShardGate {
  private:
   class FencedApi;
   bool apply(Controller& controller, std::int64_t member_token,
-             const std::set<std::string>& services);
+             const std::set<std::string>& services, const std::set<std::string>& fresh);
   void drop(Controller& controller, std::string_view reason);
   /// Whether every other live member (and no leader key) has this member's config fingerprint;
   /// on the tick that rewrites this member's own key after a reload changed it, false.
@@ -110,6 +115,9 @@ class ShardGate {
   Config full_;
   bool config_changed_ = true;
   std::set<std::string> owned_services_;  ///< applied to the controller, states loaded
+  /// The shard token of each owned service when its state was last read: a service whose token
+  /// changes has been taken over again, by this member, perhaps after another one acted on it.
+  std::map<std::string, std::int64_t, std::less<>> applied_tokens_;
   int owned_shards_ = 0;
   int members_ = 0;
   std::string fingerprint_;               ///< of full_ and options_.shards

@@ -102,7 +102,8 @@ struct ClaimPlan {
 /// Compares the assignment with the owner keys. Worked: shards 0..3 assigned to [m1, m2, m2, m1]
 /// and keys {0: m2 (lease 7), 1: m2 (lease 7), 3: m1 (lease 5)}; for m2 with lease 7: release
 /// [0], claim [2], keep [1], waiting []; for m1 with lease 5: release [], claim [], keep [3],
-/// waiting [0] (m2 still holds it; m1 takes it on the tick after m2 has let go).
+/// waiting [0] (m2 still holds it; m1 takes it on the tick after m2 has let go). With lease 0
+/// (no live lease) the plan is empty: nothing is claimed, kept or released.
 [[nodiscard]] ClaimPlan plan_claims(const Assignment& assignment,
                                     const std::map<int, ShardClaim>& claims,
                                     std::string_view member, std::int64_t lease);

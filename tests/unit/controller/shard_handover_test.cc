@@ -185,7 +185,7 @@ TEST_SUITE("controller") {
     coordination::LeaderElector elector(
         etcd, h.clock, {.key = "/q/leader", .name = "ctl-a", .election = {.lease_ttl = 60s}});
     EtcdStateStore store(etcd, "/q");
-    LeaderGate gate(elector, h.api, store, h.clock, nullptr, nullptr, nullptr);
+    LeaderGate gate(elector, etcd, "/q", h.api, store, h.clock, nullptr, nullptr, nullptr);
     auto controller = Controller::create(h.config, Dependencies{.api = &gate.api(),
                                                                 .qps = &h.qps,
                                                                 .clock = &h.clock,

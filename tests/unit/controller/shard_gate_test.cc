@@ -13,29 +13,12 @@
 
 #include "support/fake_etcd.h"
 #include "unit/controller/fixture.h"
+#include "unit/controller/shard_members.h"
 
 namespace qfscale::controller::test {
 namespace {
 
 constexpr int kServices = 12;
-
-std::string svc(int i) { return fmt::format("svc-{:02}", i); }
-std::string cu(int i) { return fmt::format("cu-{:02}", i); }
-
-// `n` services, each on an instance of its own with 1 replica, at `qps` (50: 10 replicas).
-void fleet(Harness& h, int n, int qps) {
-  for (int i = 0; i < n; ++i) {
-    h.add_instance(cu(i), 100);
-    h.add_service(svc(i), {cu(i)});  // kFast: scale up at once, 60 s scale-down window
-    h.place(svc(i), cu(i), 1);
-    h.qps.set(ServiceId{svc(i)}, qps);
-  }
-}
-
-util::SystemTime at(Harness& h, int t) {
-  h.clock.set(kT0 + std::chrono::seconds{t});
-  return kT0 + std::chrono::seconds{t};
-}
 
 // Disjoint and covering: every service owned by exactly one of `members`.
 bool partition(const std::vector<std::set<std::string>>& members, int services) {
@@ -47,37 +30,6 @@ bool partition(const std::vector<std::set<std::string>>& members, int services) 
   }
   return total == all.size() && static_cast<int>(all.size()) == services;
 }
-
-// One controller process: its membership, state store, gate and controller.
-struct Member {
-  Member(std::string name, testing::FakeEtcd& etcd, Harness& h, int shards = 32)
-      : elector(etcd, h.clock,
-                {.key = member_key("/q", name), .name = name, .election = {.lease_ttl = 60s}}),
-        store(etcd, "/q"),
-        gate(elector, etcd, h.api, store, h.clock, nullptr, nullptr,
-             [this](const std::string& line) { log += line + "\n"; },
-             {.prefix = "/q", .member = name, .shards = shards}) {
-    auto c = Controller::create(h.config, Dependencies{.api = &gate.api(),
-                                                       .qps = &h.qps,
-                                                       .clock = &h.clock,
-                                                       .sinks = {},
-                                                       .state_store = &store,
-                                                       .audit_log = nullptr});
-    REQUIRE(c.has_value());
-    controller = std::move(*c);
-    gate.set_config(h.config);
-  }
-  // What the loop does: poll the election (its own thread in a real run), then maybe tick.
-  void step(util::SystemTime now) {
-    elector.poll();
-    if (gate.begin_tick(*controller)) (void)controller->tick(now);
-  }
-  coordination::LeaderElector elector;
-  EtcdStateStore store;
-  ShardGate gate;
-  std::unique_ptr<Controller> controller;
-  std::string log;
-};
 
 TEST_SUITE("controller") {
   TEST_CASE("shard gate: a joining member takes over its shards with their state") {
@@ -236,11 +188,7 @@ TEST_SUITE("controller") {
     testing::FakeEtcd etcd;
     Member a("ctl-a", etcd, h);
     Member b("ctl-b", etcd, h);
-    for (int t = 0; t <= 10; t += 5) {
-      const auto now = at(h, t);
-      a.step(now);
-      b.step(now);
-    }
+    step_all(h, {&a, &b}, 0, 10);
     REQUIRE(partition({a.gate.owned_services(), b.gate.owned_services()}, 12));
     // A new service on a new instance; B is sent SIGHUP first.
     h.add_instance(cu(12), 100);
@@ -249,11 +197,8 @@ TEST_SUITE("controller") {
     for (int i = 0; i <= 12; ++i) h.qps.set(ServiceId{svc(i)}, 50);
     const auto scales = h.api.count(QianfanAction::ScaleService);
     b.gate.set_config(h.config);
-    for (int t = 15; t <= 25; t += 5) {
-      const auto now = at(h, t);
-      b.step(now);  // rewrites its key with the new fingerprint, sees A's old one
-      a.step(now);
-    }
+    // B rewrites its key with the new fingerprint and sees A's old one.
+    step_all(h, {&b, &a}, 15, 25);
     CHECK(a.gate.owned_services().empty());
     CHECK(b.gate.owned_services().empty());
     CHECK(h.api.count(QianfanAction::ScaleService) == scales);
@@ -261,11 +206,7 @@ TEST_SUITE("controller") {
           std::string::npos);
     // A gets it too: both act again, each service by one of them.
     a.gate.set_config(h.config);
-    for (int t = 30; t <= 40; t += 5) {
-      const auto now = at(h, t);
-      a.step(now);
-      b.step(now);
-    }
+    step_all(h, {&a, &b}, 30, 40);
     CHECK(partition({a.gate.owned_services(), b.gate.owned_services()}, 13));
     for (int i = 0; i <= 12; ++i) CHECK(h.replicas(svc(i), cu(i)) == 10);
     CHECK(h.api.count(QianfanAction::ScaleService) == scales + 13);
@@ -280,11 +221,7 @@ TEST_SUITE("controller") {
     testing::FakeEtcd etcd;
     Member a("ctl-a", etcd, h);
     Member b("ctl-b", etcd, h);
-    for (int t = 0; t <= 10; t += 5) {
-      const auto now = at(h, t);
-      a.step(now);
-      b.step(now);
-    }
+    step_all(h, {&a, &b}, 0, 10);
     REQUIRE(partition({a.gate.owned_services(), b.gate.owned_services()}, 12));
     const auto keys = [&] {
       return etcd.range({.key = "/q/shards/", .range_end = coordination::prefix_end("/q/shards/")})
@@ -334,16 +271,10 @@ TEST_SUITE("controller") {
     std::string leader_log;
     LeaderGate leader(elector, etcd, "/q", h.api, store, h.clock, nullptr, nullptr,
                       [&](const std::string& line) { leader_log += line + "\n"; });
-    auto c = Controller::create(h.config, Dependencies{.api = &leader.api(),
-                                                       .qps = &h.qps,
-                                                       .clock = &h.clock,
-                                                       .sinks = {},
-                                                       .state_store = &store,
-                                                       .audit_log = nullptr});
-    REQUIRE(c.has_value());
+    auto c = make_controller(h, leader.api(), store);
     const auto step = [&](util::SystemTime now) {
       elector.poll();
-      if (leader.begin_tick(**c)) (void)(*c)->tick(now);
+      if (leader.begin_tick(*c)) (void)c->tick(now);
     };
     step(at(h, 0));
     step(at(h, 5));

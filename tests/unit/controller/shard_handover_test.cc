@@ -10,70 +10,19 @@
 
 #include "support/fake_etcd.h"
 #include "unit/controller/fixture.h"
+#include "unit/controller/shard_members.h"
 
 namespace qfscale::controller::test {
 namespace {
-
-std::string svc(int i) { return fmt::format("svc-{:02}", i); }
-std::string cu(int i) { return fmt::format("cu-{:02}", i); }
-
-// One controller process, as in shard_gate_test.cc, with its lease TTL as a parameter.
-struct Member {
-  Member(std::string name, testing::FakeEtcd& etcd, Harness& h, std::chrono::seconds ttl = 60s)
-      : elector(etcd, h.clock,
-                {.key = member_key("/q", name), .name = name, .election = {.lease_ttl = ttl}}),
-        store(etcd, "/q"),
-        gate(elector, etcd, h.api, store, h.clock, nullptr, nullptr,
-             [this](const std::string& line) { log += line + "\n"; },
-             {.prefix = "/q", .member = name, .shards = 32}) {
-    auto c = Controller::create(h.config, Dependencies{.api = &gate.api(),
-                                                       .qps = &h.qps,
-                                                       .clock = &h.clock,
-                                                       .sinks = {},
-                                                       .state_store = &store,
-                                                       .audit_log = nullptr});
-    REQUIRE(c.has_value());
-    controller = std::move(*c);
-    gate.set_config(h.config);
-  }
-  void step(util::SystemTime now) {
-    elector.poll();
-    if (gate.begin_tick(*controller)) (void)controller->tick(now);
-  }
-  coordination::LeaderElector elector;
-  EtcdStateStore store;
-  ShardGate gate;
-  std::unique_ptr<Controller> controller;
-  std::string log;
-};
-
-// `n` services, one unit each, 1 replica placed, `qps` each (5: 1 replica, 50: 10 replicas).
-void fleet(Harness& h, int n, int qps) {
-  for (int i = 0; i < n; ++i) {
-    h.add_instance(cu(i), 100);
-    h.add_service(svc(i), {cu(i)});  // kFast: scale up at once, 60 s scale-down window
-    h.place(svc(i), cu(i), 1);
-    h.qps.set(ServiceId{svc(i)}, qps);
-  }
-}
-
-util::SystemTime at(Harness& h, int seconds) {
-  h.clock.set(kT0 + std::chrono::seconds{seconds});
-  return kT0 + std::chrono::seconds{seconds};
-}
 
 TEST_SUITE("controller") {
   TEST_CASE("shard handover: a re-registered member reads the state of the shards it retakes") {
     Harness h;
     fleet(h, 8, 5);
     testing::FakeEtcd etcd;
-    Member a("ctl-a", etcd, h, 10s);
-    Member b("ctl-b", etcd, h, 10s);
-    for (int t = 0; t <= 60; t += 5) {
-      const auto now = at(h, t);
-      a.step(now);
-      b.step(now);
-    }
+    Member a("ctl-a", etcd, h, 32, 10s);
+    Member b("ctl-b", etcd, h, 32, 10s);
+    step_all(h, {&a, &b}, 0, 60);
     const auto mine = a.gate.owned_services();
     REQUIRE_FALSE(mine.empty());
     // A freezes after t = 60 (a VM pause) with no tick of it in between; at t = 70 the server
@@ -114,11 +63,7 @@ TEST_SUITE("controller") {
     for (int i = 0; i < 8; ++i) h.qps.set(ServiceId{svc(i)}, 5);  // the window holds 10 to t=65
     // B joins: A's owned set shrinks (A keeps some services, hands the others over to B).
     Member b("ctl-b", etcd, h);
-    for (int t = 10; t <= 30; t += 5) {
-      const auto now = at(h, t);
-      b.step(now);
-      a.step(now);
-    }
+    step_all(h, {&b, &a}, 10, 30);
     const auto kept = a.gate.owned_services();
     const auto moved = b.gate.owned_services();
     REQUIRE(kept.size() < 8);
@@ -186,17 +131,11 @@ TEST_SUITE("controller") {
         etcd, h.clock, {.key = "/q/leader", .name = "ctl-a", .election = {.lease_ttl = 60s}});
     EtcdStateStore store(etcd, "/q");
     LeaderGate gate(elector, etcd, "/q", h.api, store, h.clock, nullptr, nullptr, nullptr);
-    auto controller = Controller::create(h.config, Dependencies{.api = &gate.api(),
-                                                                .qps = &h.qps,
-                                                                .clock = &h.clock,
-                                                                .sinks = {},
-                                                                .state_store = &store,
-                                                                .audit_log = nullptr});
-    REQUIRE(controller.has_value());
+    auto controller = make_controller(h, gate.api(), store);
     const auto step = [&](int t) {
       const auto now = at(h, t);
       elector.poll();
-      if (gate.begin_tick(**controller)) (void)(*controller)->tick(now);
+      if (gate.begin_tick(*controller)) (void)controller->tick(now);
     };
     step(0);
     {  // as in the shard gate's case: a state holding 10 replicas to t = 63 appears in etcd

@@ -140,8 +140,6 @@ class Exporter final : public TelemetrySink {
   /// readiness() without the role; the caller holds the lock.
   [[nodiscard]] Readiness readiness_alone() const;
 
- public:
- private:
   struct State;
   explicit Exporter(std::unique_ptr<State> state);
   std::unique_ptr<State> state_;

@@ -84,18 +84,13 @@ Status Controller::reload(Config config, ReloadKind kind) {
 }
 
 Status Controller::reload_states() {
-  if (impl_->deps.state_store == nullptr) return util::ok();
-  auto loaded = impl_->deps.state_store->load();
-  if (!loaded) return fail(std::move(loaded).error());
-  impl_->states = std::move(*loaded);
-  std::erase_if(impl_->states, [&](const auto& entry) {
-    return !impl_->layout.service_index.contains(entry.first);
-  });
-  return util::ok();
+  std::set<model::ServiceId> all;
+  for (const auto& [id, index] : impl_->layout.service_index) all.insert(id);
+  return reload_states(all);
 }
 
 Status Controller::reload_states(const std::set<model::ServiceId>& only) {
-  if (impl_->deps.state_store == nullptr || only.empty()) return util::ok();
+  if (impl_->deps.state_store == nullptr) return util::ok();
   auto loaded = impl_->deps.state_store->load();
   if (!loaded) return fail(std::move(loaded).error());
   for (const auto& id : only) {

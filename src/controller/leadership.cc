@@ -78,6 +78,12 @@ void LeaderGate::report() const {
                             .disagreeing = disagreeing_});
 }
 
+bool LeaderGate::skip_tick(util::MonotonicTime started) {
+  fenced_->begin(started, 0);
+  report();
+  return false;
+}
+
 bool LeaderGate::alone_in_mode() {
   const auto members = prefix_ + "/members/";
   // A few names for the message; `count` says how many there are.
@@ -117,16 +123,12 @@ bool LeaderGate::begin_tick(Controller& controller) {
           fmt::format("no longer acting as leader (fencing token {}): {}", term_, decision.reason));
     }
     term_ = 0;
-    fenced_->begin(started, 0);
-    report();
-    return false;
+    return skip_tick(started);
   }
   if (!alone_in_mode()) {
     // Shard members may change the states meanwhile: read them again when acting again.
     term_ = 0;
-    fenced_->begin(started, 0);
-    report();
-    return false;
+    return skip_tick(started);
   }
   if (decision.token != term_) {
     store_.set_fencing_token(decision.token);
@@ -157,9 +159,7 @@ bool LeaderGate::begin_tick(Controller& controller) {
                         stale.size(), loaded.error()));
       }
       term_ = 0;  // the next tick reads every state again
-      fenced_->begin(started, 0);
-      report();
-      return false;
+      return skip_tick(started);
     }
   }
   fenced_->begin(started, term_);

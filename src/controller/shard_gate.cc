@@ -157,6 +157,12 @@ void ShardGate::report() const {
                             .disagreeing = disagreeing_});
 }
 
+bool ShardGate::skip_tick(util::MonotonicTime started) {
+  fenced_->begin(started, 0, {});
+  report();
+  return false;
+}
+
 void ShardGate::drop(Controller& controller, std::string_view reason) {
   if (!owned_services_.empty() && log_) {
     log_(fmt::format("no longer acting on {} services: {}", owned_services_.size(), reason));
@@ -184,14 +190,16 @@ bool ShardGate::apply(Controller& controller, std::int64_t member_token,
   // which may hold a tick whose save failed (etcd has an older one).
   std::set<model::ServiceId> only;
   for (const auto& s : fresh) only.insert(model::ServiceId{s});
-  if (auto loaded = controller.reload_states(only); !loaded) {
-    if (log_) {
-      log_(
-          fmt::format("the engine states of the owned services could not be read from etcd, so "
-                      "this tick does not act: {}",
-                      loaded.error()));
+  if (!only.empty()) {
+    if (auto loaded = controller.reload_states(only); !loaded) {
+      if (log_) {
+        log_(fmt::format(
+            "the engine states of the owned services could not be read from etcd, so this tick "
+            "does not act: {}",
+            loaded.error()));
+      }
+      return false;
     }
-    return false;
   }
   owned_services_ = services;
   return true;
@@ -263,9 +271,7 @@ bool ShardGate::begin_tick(Controller& controller) {
   // put under lease 0 would be a key that never expires; act on nothing this tick instead.
   const auto lease = membership_.state().lease_id;
   if (lease == 0) {
-    fenced_->begin(started, 0, {});
-    report();
-    return false;
+    return skip_tick(started);
   }
   auto members =
       etcd_.range({.key = members_prefix(options_.prefix),
@@ -283,9 +289,7 @@ bool ShardGate::begin_tick(Controller& controller) {
                        : !owners ? owners.error()
                                  : leader_key.error())));
     }
-    fenced_->begin(started, 0, {});
-    report();
-    return false;
+    return skip_tick(started);
   }
   std::vector<std::string> names;
   for (const auto& kv : members->kvs) {
@@ -392,9 +396,7 @@ bool ShardGate::begin_tick(Controller& controller) {
         const auto it = service_tokens.find(s);
         if (it != service_tokens.end() && it->second == token) applied_tokens_.emplace(s, token);
       }
-      fenced_->begin(started, 0, {});
-      report();
-      return false;
+      return skip_tick(started);
     }
     applied_tokens_ = service_tokens;
     if (log_) {

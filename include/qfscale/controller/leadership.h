@@ -56,6 +56,9 @@ class LeaderGate {
   [[nodiscard]] bool begin_tick(Controller& controller);
   /// Reports the role to the exporter (between ticks too, e.g. from a timer).
   void report() const;
+  /// This tick does not act: calls get no token; the status is reported. Returns false, what
+  /// begin_tick returns then.
+  bool skip_tick(util::MonotonicTime started);
 
  private:
   class FencedApi;

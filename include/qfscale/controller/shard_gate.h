@@ -90,6 +90,9 @@ class ShardGate {
   /// Whether the tick starting now may run (see above); reports to the exporter.
   [[nodiscard]] bool begin_tick(Controller& controller);
   void report() const;
+  /// This tick does not act: calls get no token; the status is reported. Returns false, what
+  /// begin_tick returns then.
+  bool skip_tick(util::MonotonicTime started);
   /// The services this member acts on now, sorted.
   [[nodiscard]] std::set<std::string> owned_services() const;
 

@@ -2,7 +2,9 @@
 # Is a policy cheaper than hpa-default and kpa-default tuned at their best, at the same service
 # level, on traffic it was not tuned on? (issue 19). Usage:
 #   bench/compare_tuned.sh [POLICY...]        (default: balanced; a shipped name or a file)
-# QFSCALE selects the binary (default build/release/qfscale, else build/ci/qfscale).
+# QFSCALE selects the binary (default build/release/qfscale, else build/ci/qfscale). METRIC_SPAN
+# (e.g. 60s) feeds every policy means over that span instead of the tick's, as a live rate(x[1m])
+# does (simulate --metric-span).
 #
 # Every trace in examples/traces is split in time at its middle: the first half (the first day of
 # the two-day traces, the first 15 minutes of the others) is the tuning part, the second half the
@@ -62,7 +64,8 @@ for name in azure-code-2023-first30m azure-conv-2023-first30m mooncake-conv-fast
     [ $part = whole ] && trace=$csv
     "$qfscale" simulate --trace "$trace" "${candidates[@]}" "${sweep[@]}" \
       --replica-qps "${replica_qps[$name]}" --type GPU-I-2 --startup-delay 90s --tick 15s \
-      --slo-wait 5s --abandon-after 30s --out "$work/$name-$part" >/dev/null
+      --slo-wait 5s --abandon-after 30s ${METRIC_SPAN:+--metric-span "$METRIC_SPAN"} \
+      --out "$work/$name-$part" >/dev/null
   done
   echo "== $name (replica qps ${replica_qps[$name]}, split at ${rows}/2 s)"
   node - "$work/$name-first/summary.json" "$work/$name-whole/summary.json" "$#" <<'EOF'

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "qfscale/policy/duration.h"
 #include "qfscale/policy/engine.h"
 #include "qfscale/policy/eval.h"
 #include "qfscale/policy/loader.h"
@@ -21,6 +22,7 @@ struct EvalOptions {
   double replica_qps = 0;
   std::string steps_file;
   std::string start = "0";
+  std::string sample_span;  ///< empty: each qps is the mean since the previous step
 };
 
 /// `qfscale policy eval`: 0 done, 1 invalid policy or steps file, 2 unreadable file, unknown
@@ -52,11 +54,22 @@ int run_eval(const EvalOptions& o) {
     for (const auto& d : steps.error()) fmt::print(stderr, "{}\n", d.to_string());
     return 1;
   }
+  std::chrono::seconds span{0};
+  if (!o.sample_span.empty()) {
+    const auto parsed = policy::parse_duration(o.sample_span);
+    if (!parsed || parsed->count() <= 0) {
+      fmt::print(stderr, "qfscale policy eval: --sample-span '{}' must be a duration above 0s{}\n",
+                 o.sample_span, parsed ? "" : ": " + parsed.error());
+      return 2;
+    }
+    span = *parsed;
+  }
   const util::SystemTime start{std::chrono::seconds{*start_seconds}};
   policy::EngineState state;
   for (const auto& step : *steps) {
-    auto r = policy::recommend(*policy, policy::eval_input(step, start, o.replica_qps),
-                               std::move(state));
+    auto in = policy::eval_input(step, start, o.replica_qps);
+    in.sample_span = span;
+    auto r = policy::recommend(*policy, in, std::move(state));
     state = std::move(r.state);
     fmt::print("{}\n", policy::eval_json_line(step, r.recommendation));
   }
@@ -86,6 +99,9 @@ void add_policy_eval_command(CLI::App& policy_group, Context& context) {
                    fmt::format("Wall time of t_seconds 0, for schedules: {}\n"
                                "(default 0: t_seconds is Unix time)",
                                util::kTimeFormats));
+  eval->add_option("--sample-span", options->sample_span,
+                   "The seconds each qps averages over, e.g. 1m for a rate(x[1m]); target.slo\n"
+                   "reads burstiness from it (default: the time since the previous step)");
   eval->callback([options, &context] { context.exit_code = run_eval(*options); });
 }
 

@@ -83,6 +83,17 @@ OrExit<Model> check_model(std::string_view command, const ModelFlags& f) {
     print_problem(command, fmt::format("--tick '{}' must be longer than 0s", f.tick));
     return tl::unexpected(2);
   }
+  std::chrono::seconds span{0};
+  if (!f.metric_span.empty()) {
+    const auto parsed = duration_option(command, "--metric-span", f.metric_span);
+    if (!parsed) return tl::unexpected(parsed.error());
+    if (parsed->count() <= 0) {
+      print_problem(command,
+                    fmt::format("--metric-span '{}' must be longer than 0s", f.metric_span));
+      return tl::unexpected(2);
+    }
+    span = *parsed;
+  }
   const auto queue = queue_options(command, f);
   if (!queue) return tl::unexpected(queue.error());
   std::int64_t start = 0;
@@ -98,6 +109,7 @@ OrExit<Model> check_model(std::string_view command, const ModelFlags& f) {
                .units_per_replica = *units,
                .startup_delay = *delay,
                .tick = *tick,
+               .metric_span = span,
                .queue = *queue,
                .start_unix_seconds = start};
 }

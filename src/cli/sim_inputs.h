@@ -36,6 +36,7 @@ struct ModelFlags {
   std::string type;
   std::string startup_delay = "90s";
   std::string tick = "15s";
+  std::string metric_span;  ///< empty: the tick
   std::string slo_wait = "5s";
   std::string slo_wait_flag = "--slo-wait";  ///< the flag the SLO wait came from, for messages
   std::string abandon_after = "30s";
@@ -43,12 +44,14 @@ struct ModelFlags {
 };
 
 /// The model flags checked: --replica-qps finite > 0, --type ending in its units, durations,
-/// --tick > 0, the queue (--slo-wait > 0, --abandon-after longer and at most 1h), --start.
+/// --tick > 0, --metric-span > 0 when given, the queue (--slo-wait > 0, --abandon-after longer
+/// and at most 1h), --start.
 struct Model {
   double replica_qps = 0;
   model::ComputeUnits units_per_replica{1};
   std::chrono::seconds startup_delay{90};
   std::chrono::seconds tick{15};
+  std::chrono::seconds metric_span{0};  ///< 0: the tick
   sim::QueueOptions queue;
   std::int64_t start_unix_seconds = 0;
 };

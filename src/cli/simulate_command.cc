@@ -100,11 +100,13 @@ int run_simulate(const SimulateOptions& o) {
                                  .units_per_replica = model->units_per_replica,
                                  .startup_delay = model->startup_delay,
                                  .tick = model->tick,
+                                 .metric_span = model->metric_span,
                                  .queue = model->queue,
                                  .capacity_units = capacity,
                                  .start_unix_seconds = model->start_unix_seconds};
   sim::CompareOptions options;
   options.sim.tick = model->tick;
+  options.sim.metric_span = model->metric_span;
   options.sim.startup_delay = model->startup_delay;
   options.sim.capacity_units = capacity;
   options.sim.queue = model->queue;
@@ -214,6 +216,9 @@ void add_simulate_command(CLI::App& app, Context& context) {
   auto* capacity = cmd->add_option("--capacity-units", o->capacity_units,
                                    "Compute units shared by all services (default: unlimited)");
   cmd->add_option("--tick", o->model.tick, "Controller interval")->capture_default_str();
+  cmd->add_option("--metric-span", o->model.metric_span,
+                  "The seconds each QPS sample averages over, as live (a rate(x[1m]) is 1m;\n"
+                  "default: the tick)");
   cmd->add_option("--slo-wait", o->model.slo_wait,
                   "A request that waited longer in the queue is late (> 0s)")
       ->capture_default_str();

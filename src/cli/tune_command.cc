@@ -310,6 +310,7 @@ int run_tune(TuneOptions o) {
   }
   sim::SimOptions sim;
   sim.tick = model->tick;
+  sim.metric_span = model->metric_span;
   sim.startup_delay = model->startup_delay;
   sim.queue = model->queue;
   sim.start = util::SystemTime{std::chrono::seconds{model->start_unix_seconds}};
@@ -413,6 +414,9 @@ void add_tune_command(CLI::App& app, Context& context) {
   cmd->add_option("--startup-delay", o->model.startup_delay, "From scale-up to ready")
       ->capture_default_str();
   cmd->add_option("--tick", o->model.tick, "Controller interval")->capture_default_str();
+  cmd->add_option("--metric-span", o->model.metric_span,
+                  "The seconds each QPS sample averages over, as live (a rate(x[1m]) is 1m;\n"
+                  "default: the tick)");
   cmd->add_option("--abandon-after", o->model.abandon_after,
                   "A request still queued this long leaves unserved and counts as late\n"
                   "(longer than the SLO wait, at most 1h)")

@@ -83,7 +83,8 @@ void ConfigReader::read_metrics(const YAML::Node& node) {
 
 void ConfigReader::read_prometheus(const YAML::Node& node) {
   const std::string path = "metrics.prometheus";
-  const auto f = mapping(node, path, {"url", "query", "label", "timeout", "staleness", "caFile"});
+  const auto f =
+      mapping(node, path, {"url", "query", "label", "timeout", "staleness", "span", "caFile"});
   if (!f) return;
   auto& p = config_.metrics.prometheus;
   require(*f, node, path, "url", "the Prometheus HTTP API base URL such as http://127.0.0.1:9090");
@@ -94,6 +95,7 @@ void ConfigReader::read_prometheus(const YAML::Node& node) {
   read_seconds(*f, path, "timeout", kMinQianfanTimeout, kMaxQianfanTimeout, timeout);
   p.timeout = timeout;
   read_seconds(*f, path, "staleness", std::chrono::seconds{1}, kMaxStaleness, p.staleness);
+  read_seconds(*f, path, "span", std::chrono::seconds{1}, kMaxStaleness, p.span);
   if (const auto* n = get(*f, "caFile")) read_ca_file(*n, child(path, "caFile"), p.ca_file);
 }
 

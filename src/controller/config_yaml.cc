@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "qfscale/controller/config.h"
+#include "qfscale/demand/promql_span.h"
 #include "qfscale/policy/duration.h"
 #include "qfscale/util/json_string.h"
 #include "qfscale/util/redact.h"
@@ -45,6 +46,14 @@ std::string metrics_yaml(const MetricSourceConfig& m) {
       out += fmt::format("    label: {}\n    timeout: {}\n    staleness: {}\n",
                          util::json_string(p.label), duration(p.timeout),
                          policy::format_duration(p.staleness));
+      if (p.span.count() > 0) {
+        out += fmt::format("    span: {}\n", policy::format_duration(p.span));
+      } else {
+        const auto read = demand::query_span(p.query);
+        out += read ? fmt::format("    # span: not set: {} from the query's range\n",
+                                  policy::format_duration(*read))
+                    : std::string("    # span: not set: read from each query's range selector\n");
+      }
       out += path_line("    ", "caFile", p.ca_file, "the system CA store");
       break;
     }

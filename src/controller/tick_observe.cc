@@ -102,6 +102,7 @@ void read_qps(const TickContext& tick, std::size_t k, const demand::QpsReading& 
               Recommended& r, TickErrors& errors) {
   if (reading) {
     r.qps = reading->qps;
+    r.qps_span = reading->span;
     return;
   }
   r.metric_error = error_kind(reading.error().kind);
@@ -186,7 +187,8 @@ void run_engine(const TickContext& tick, const ServiceConfig& svc, const qianfan
                                    .current = r.current,
                                    .run_status = info.run_status,
                                    .model_updating = info.is_model_updating,
-                                   .explain = true},
+                                   .explain = true,
+                                   .sample_span = r.qps_span},
                                   std::move(state));
   state = std::move(result.state);
   r.recommendation = std::move(result.recommendation);

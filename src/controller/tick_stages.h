@@ -71,7 +71,8 @@ struct Observed {
 
 /// 2. One service's recommendation, or why it is held this tick.
 struct Recommended {
-  std::optional<double> qps;                                     ///< empty when its reading failed
+  std::optional<double> qps;         ///< empty when its reading failed
+  std::chrono::seconds qps_span{0};  ///< the seconds qps averages over; 0 unknown
   std::optional<telemetry::MetricSourceErrorKind> metric_error;  ///< why it failed
   bool observed = false;                                         ///< its DescribeService answered
   double replica_qps = 0;

@@ -14,6 +14,7 @@
 #include <fmt/format.h>
 #include <simdjson.h>
 
+#include "qfscale/demand/promql_span.h"
 #include "qfscale/http/url.h"
 #include "qfscale/util/redact.h"
 
@@ -242,7 +243,8 @@ util::SystemTime to_system_time(double unix_seconds) {
       std::chrono::milliseconds{std::llround(unix_seconds * 1000.0)})};
 }
 
-QpsReading to_reading(const Series& s, util::SystemTime now, std::chrono::seconds staleness) {
+QpsReading to_reading(const Series& s, util::SystemTime now, std::chrono::seconds staleness,
+                      std::chrono::seconds span) {
   if (!std::isfinite(s.value)) {
     return tl::unexpected(failure(FailureKind::NotFinite, fmt::format("value {}", s.value_text)));
   }
@@ -258,7 +260,7 @@ QpsReading to_reading(const Series& s, util::SystemTime now, std::chrono::second
                 fmt::format("sample is {:.3f} s old; bound {} s",
                             static_cast<double>(age.count()) / 1000.0, staleness.count())));
   }
-  return QpsSample{.qps = s.value, .timestamp = stamp};
+  return QpsSample{.qps = s.value, .timestamp = stamp, .span = span};
 }
 
 bool valid_label_name(std::string_view name) {
@@ -342,7 +344,7 @@ class PrometheusQpsSource final : public QpsSource {
                                         fmt::format("{} series with {}=\"{}\" (ambiguous)", m.count,
                                                     config_.label, services[i].value)));
       } else {
-        out[i] = to_reading(*m.series, now, config_.staleness);
+        out[i] = to_reading(*m.series, now, config_.staleness, span_of(config_.query));
       }
     }
     return out;
@@ -362,7 +364,12 @@ class PrometheusQpsSource final : public QpsSource {
           FailureKind::Malformed,
           fmt::format("per-service query returned {} series (ambiguous)", decoded->size())));
     }
-    return to_reading(decoded->front(), now, config_.staleness);
+    return to_reading(decoded->front(), now, config_.staleness, span_of(query));
+  }
+
+  [[nodiscard]] std::chrono::seconds span_of(std::string_view query) const {
+    if (config_.span.count() > 0) return config_.span;
+    return query_span(query).value_or(std::chrono::seconds{0});
   }
 
   [[nodiscard]] Decoded run(const std::string& query, util::SystemTime now) const {

@@ -114,8 +114,9 @@ class QianfanMetricSource final : public QpsSource {
                     FailureKind::Negative,
                     fmt::format("DescribeServiceMetric callTotal of {} is {}", id, calls))));
       } else {
-        readings.emplace(id,
-                         QpsSample{.qps = static_cast<double>(calls) / seconds, .timestamp = end});
+        readings.emplace(id, QpsSample{.qps = static_cast<double>(calls) / seconds,
+                                       .timestamp = end,
+                                       .span = config_.window});
       }
     }
   }

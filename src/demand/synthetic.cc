@@ -148,7 +148,8 @@ std::vector<QpsReading> SyntheticQpsSource::read(std::span<const model::ServiceI
     const auto second = std::chrono::floor<std::chrono::seconds>(now - start_).count();
     out.emplace_back(
         QpsSample{.qps = traffic_.rate_at(second, SyntheticTraffic::stream_for(service.value)),
-                  .timestamp = now});
+                  .timestamp = now,
+                  .span = std::chrono::seconds{1}});
   }
   return out;
 }

@@ -1,5 +1,6 @@
 #include "qfscale/demand/trace_source.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <string>
@@ -16,6 +17,7 @@ TraceQpsSource::TraceQpsSource(std::map<model::ServiceId, trace::Trace> traces,
     : traces_(std::move(traces)), options_(options) {
   QFS_CHECK(std::isfinite(options_.speedup) && options_.speedup > 0, "speedup must be > 0");
   QFS_CHECK(options_.window >= std::chrono::seconds::zero(), "window must be >= 0");
+  if (options_.speedup == 1.0) span_ = std::max(options_.window, std::chrono::seconds{1});
 }
 
 double TraceQpsSource::trace_time(util::SystemTime now) const {
@@ -52,7 +54,7 @@ std::vector<QpsReading> TraceQpsSource::read(std::span<const model::ServiceId> s
     }
     const auto window = static_cast<double>(options_.window.count());
     const double qps = window > 0 ? trace.mean(t - window, t) : trace.rate_at(t);
-    out.emplace_back(QpsSample{.qps = qps, .timestamp = now});
+    out.emplace_back(QpsSample{.qps = qps, .timestamp = now, .span = span_});
   }
   return out;
 }

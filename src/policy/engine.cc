@@ -178,15 +178,16 @@ int metric_window_stage(Tick& t) {
   // the burstiness the samples show about their trend line (slo_sizing.h has the argument and
   // worked numbers); the raw desired stage divides it by the replicas' full rated qps.
   double variance = 0;
+  const double span = sample_seconds(fit, in.sample_span);
   std::optional<LevelShift> shift;
   if (slo) {
-    variance = per_second_variance(fit, level);
+    variance = per_second_variance(fit, level, span);
     if (slo->follow_level_shifts && fit) {
-      shift = level_shift(t.state.samples.back().qps, level, variance, fit->spacing,
+      shift = level_shift(t.state.samples.back().qps, level, variance, span,
                           static_cast<double>(t.spec.metric_window.count()), t.slo_z);
       if (shift->shifted) {
         level = shift->latest;
-        variance = per_second_variance(fit, level);
+        variance = per_second_variance(fit, level, span);
       }
     }
     t.stable_qps = slo_capacity(level, variance, *slo);
@@ -215,8 +216,10 @@ int metric_window_stage(Tick& t) {
                       shift->threshold, shift->shifted ? ": a level shift, sized for it" : "");
     }
     if (slo) {
-      detail += fmt::format("; slo {:.6g}% within {}s: variance {:.6g}/s -> capacity {:.6g} qps",
-                            slo->attainment * 100, slo->wait.count(), variance, *t.stable_qps);
+      detail += fmt::format("; slo {:.6g}% within {}s: variance {:.6g}/s{} -> capacity {:.6g} qps",
+                            slo->attainment * 100, slo->wait.count(), variance,
+                            fit ? fmt::format(" from {:.6g}s means", span) : std::string(),
+                            *t.stable_qps);
     }
     if (panic) {
       detail += fmt::format("; panic {:.6g} qps over {}s ({} samples)", panic->qps,

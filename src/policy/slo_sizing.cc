@@ -52,10 +52,15 @@ std::optional<LineFit> fit_line(const std::vector<QpsSample>& samples, util::Sys
   return fit;
 }
 
-double per_second_variance(const std::optional<LineFit>& fit, double level) {
+double sample_seconds(const std::optional<LineFit>& fit, std::chrono::seconds sample_span) {
+  if (sample_span.count() > 0) return static_cast<double>(sample_span.count());
+  return fit ? fit->spacing : 1.0;
+}
+
+double per_second_variance(const std::optional<LineFit>& fit, double level, double span_seconds) {
   const double poisson = std::max(level, 0.0);
   if (!fit) return poisson;
-  return std::max(poisson, fit->spacing * fit->residual_variance);
+  return std::max(poisson, span_seconds * fit->residual_variance);
 }
 
 }  // namespace qfscale::policy
@@ -77,11 +82,14 @@ double normal_quantile(double p) {
   return z;
 }
 
-LevelShift level_shift(double latest, double level, double variance, double tick_seconds,
+LevelShift level_shift(double latest, double level, double variance, double span_seconds,
                        double window_seconds, double z) {
   LevelShift out{.latest = latest, .level = level};
   const double v = std::max(variance, 0.0);
-  out.noise = std::sqrt(v / std::max(tick_seconds, 1.0) + v / std::max(window_seconds, 1.0));
+  // A span beyond the window makes latest and level overlap; V / span for the level keeps the
+  // noise from shrinking below what one sample shows.
+  const double span = std::max(span_seconds, 1.0);
+  out.noise = std::sqrt(v / span + v / std::max({window_seconds, span, 1.0}));
   out.z = z;
   out.threshold = level + out.z * out.noise;
   out.shifted = latest > out.threshold;

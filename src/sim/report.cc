@@ -624,10 +624,11 @@ std::string summary_json(const Comparison& c, std::string_view more) {
   util::append_json_string(out, in.resource_type);
   out += fmt::format(
       ",\n    \"units_per_replica\": {},\n    \"startup_delay_s\": {},\n    \"tick_s\": {},\n"
-      "    \"slo_wait_s\": {},\n    \"abandon_after_s\": {},\n"
+      "    \"metric_span_s\": {},\n    \"slo_wait_s\": {},\n    \"abandon_after_s\": {},\n"
       "    \"capacity_units\": {},\n    \"start_unix_s\": {}\n  }},\n",
       in.units_per_replica.value, in.startup_delay.count(), in.tick.count(),
-      in.queue.slo_wait.count(), in.queue.abandon_after.count(),
+      (in.metric_span.count() > 0 ? in.metric_span : in.tick).count(), in.queue.slo_wait.count(),
+      in.queue.abandon_after.count(),
       in.capacity_units ? fmt::format("{}", in.capacity_units->value) : "null",
       in.start_unix_seconds);
   out += "  \"policies\": [";

@@ -238,10 +238,14 @@ std::string report_html(const Comparison& c, std::span<const Curve> curves) {
                             : std::string("unlimited capacity");
   const auto inputs = fmt::format(
       "traces {} · replica QPS {} · type {} ({} unit{} per replica) · startup delay {} · "
-      "tick {} · {}",
+      "tick {}{} · {}",
       files, in.replica_qps, in.resource_type, in.units_per_replica.value,
       in.units_per_replica.value == 1 ? "" : "s", policy::format_duration(in.startup_delay),
-      policy::format_duration(in.tick), capacity);
+      policy::format_duration(in.tick),
+      in.metric_span.count() > 0 && in.metric_span != in.tick
+          ? " · metric span " + policy::format_duration(in.metric_span)
+          : std::string(),
+      capacity);
 
   std::string out = "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n";
   out += fmt::format("<title>qfscale simulate: {}</title>\n", html_escape(inputs));

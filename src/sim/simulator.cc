@@ -97,6 +97,10 @@ Status validate(std::span<const ServiceSpec> services, const SimOptions& options
     return fail(ErrorCode::InvalidInput,
                 fmt::format("simulate: tick {}s must be > 0", options.tick.count()));
   }
+  if (options.metric_span.count() < 0) {
+    return fail(ErrorCode::InvalidInput,
+                fmt::format("simulate: metric span {}s must be >= 0", options.metric_span.count()));
+  }
   if (options.startup_delay.count() < 0) {
     return fail(ErrorCode::InvalidInput, fmt::format("simulate: startup delay {}s must be >= 0",
                                                      options.startup_delay.count()));
@@ -241,6 +245,7 @@ Result<SimulationResult> simulate(const policy::Policy& policy,
   const auto& p = policy.spec();
   const std::int64_t tick = options.tick.count();
   const std::int64_t delay = options.startup_delay.count();
+  const auto span = options.metric_span.count() > 0 ? options.metric_span : options.tick;
 
   std::vector<ServiceRun> runs(services.size());
   std::int64_t horizon = 0;
@@ -282,12 +287,19 @@ Result<SimulationResult> simulate(const policy::Policy& policy,
     const auto now = options.start + std::chrono::seconds{t};
     for (std::size_t i = 0; i < runs.size(); ++i) {
       auto& r = runs[i];
+      // The timeline shows the tick's demand; the engine sees the metric's span (the same
+      // unless --metric-span says otherwise).
       samples[i] = r.spec->trace->mean(static_cast<double>(t - tick), static_cast<double>(t));
+      const double seen =
+          span.count() == tick
+              ? samples[i]
+              : r.spec->trace->mean(static_cast<double>(t - span.count()), static_cast<double>(t));
       const policy::EngineInput in{.now = now,
-                                   .qps = samples[i],
+                                   .qps = seen,
                                    .replica_qps = r.spec->replica_qps,
                                    .current = Replicas{r.replicas.total()},
-                                   .explain = false};
+                                   .explain = false,
+                                   .sample_span = span};
       auto res = policy::recommend(policy, in, std::move(r.state));
       r.state = std::move(res.state);
       recs[i] = std::move(res.recommendation);

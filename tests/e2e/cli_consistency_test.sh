@@ -97,7 +97,16 @@ echo "ok: run with an invalid config exits 2"
 
 # --- Durations: every duration flag takes 1m30s (and the millisecond ones 1s500ms).
 expect 0 simulate --trace "$tmp/trace.csv" --policy balanced --replica-qps 5 --type GPU-I-2 \
-  --tick 1m30s --startup-delay 1m30s
+  --tick 1m30s --startup-delay 1m30s --metric-span 1m30s
+expect 2 simulate --trace "$tmp/trace.csv" --policy balanced --replica-qps 5 --type GPU-I-2 \
+  --metric-span 0s
+first_err_line_is "qfscale simulate: --metric-span '0s' must be longer than 0s"
+# The engine reads burstiness from values averaged over --sample-span, and says so.
+expect 0 policy eval --policy balanced --replica-qps 10 --steps "$tmp/steps.csv" --sample-span 1m30s
+tail -n 1 "$tmp/out" | grep -q "variance [0-9.]*/s from 90s means" ||
+  fail "policy eval --sample-span 1m30s: $(tail -n 1 "$tmp/out")"
+expect 2 policy eval --policy balanced --replica-qps 10 --steps "$tmp/steps.csv" --sample-span 0s
+first_err_line_is "qfscale policy eval: --sample-span '0s' must be a duration above 0s"
 expect 0 run --for 1m30s --ticks 1 -q --listen 127.0.0.1:0
 grep -q "stopped after --ticks" "$tmp/err" || fail "run --for 1m30s: $(cat "$tmp/err")"
 # loadgen checks its durations before the other options: a bad --concurrency proves they parsed.

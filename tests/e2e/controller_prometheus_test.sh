@@ -35,14 +35,17 @@ YAML
 # 1. The fake. Its stdout: address, then export lines with throwaway credentials.
 start_fake --scenario "$tmp/scenario.yaml"
 
-# 2. The controller, reading QPS from that Prometheus. Short windows keep the test quick:
-#    at 30 qps and 5 qps per replica at 0.7 utilization, demand is ceil(30 / 3.5) = 9 replicas.
+# 2. The controller, reading QPS from that Prometheus. Short windows keep the test quick. It
+#    sizes for a service level as `balanced` does: 30 qps at 5 qps per replica needs more than
+#    6 replicas. The burstiness comes from the query's values, each a 6 s rate ([6s]), and the
+#    fit over the last 60 s; after the fall the step leaves that window within a minute.
 cat >"$tmp/policy.yaml" <<'YAML'
 apiVersion: qfscale/v1
 kind: ScalingPolicy
 metadata: {name: e2e}
 spec:
-  target: {utilization: 0.7, tolerance: 0.1}
+  target: {slo: {wait: 5s, attainment: 99%}, tolerance: 0.1}
+  forecast: {enabled: false, window: 60s}
   replicas: {min: 1, max: 12}
   metricWindow: 4s
   panic: {enabled: false}
@@ -128,7 +131,13 @@ replicas_at_most() { local r; r=$(fake_replicas) && [ -n "$r" ] && [ "$r" -le "$
 
 wait_until 45 "replicas >= 7 under 30 qps" replicas_at_least 7
 echo "ok: load rose, replicas rose to $(fake_replicas) (t=${SECONDS}s)"
-wait_until 75 "replicas <= 2 after the load fell" replicas_at_most 2
+# The engine was told the span of Prometheus' values, read from the query's [6s].
+curl -sf "$controller_url/api/v1/decisions/$service" >"$tmp/decision.json" ||
+  fail "GET /api/v1/decisions/$service"
+grep -q 'variance [0-9.e+]*/s from 6s means' "$tmp/decision.json" ||
+  fail "the decision does not size from 6 s means: $(head -c 2000 "$tmp/decision.json")"
+echo "ok: SLO sizing read the burstiness of 6 s rates, as the query's [6s] says"
+wait_until 110 "replicas <= 2 after the load fell" replicas_at_most 2
 echo "ok: load fell, replicas fell to $(fake_replicas) (t=${SECONDS}s)"
 
 # 5. The controller's /metrics is valid exposition and Prometheus scraped it.

@@ -3,6 +3,7 @@
 // An in-memory QpsSource for controller tests: per-service readings (a QPS value or a typed
 // failure), a source-wide outage switch, and a record of every read.
 
+#include <chrono>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -25,9 +26,11 @@ struct QpsRead {
 /// Thread-safety: every method may be called concurrently (one mutex).
 class FakeQpsSource final : public demand::QpsSource {
  public:
-  void set(const model::ServiceId& service, double qps) {
+  /// `span`: the seconds the value averages over (demand::QpsSample::span); 0 unknown.
+  void set(const model::ServiceId& service, double qps,
+           std::chrono::seconds span = std::chrono::seconds{0}) {
     const std::lock_guard lock(mutex_);
-    readings_[service] = Setting{.qps = qps};
+    readings_[service] = Setting{.qps = qps, .span = span};
   }
   void fail(const model::ServiceId& service, demand::FailureKind kind,
             std::string message = "injected") {
@@ -68,7 +71,8 @@ class FakeQpsSource final : public demand::QpsSource {
       } else if (it->second.failure) {
         out.emplace_back(tl::unexpected(*it->second.failure));
       } else {
-        out.emplace_back(demand::QpsSample{.qps = it->second.qps, .timestamp = now});
+        out.emplace_back(
+            demand::QpsSample{.qps = it->second.qps, .timestamp = now, .span = it->second.span});
       }
     }
     return out;
@@ -77,6 +81,7 @@ class FakeQpsSource final : public demand::QpsSource {
  private:
   struct Setting {
     double qps = 0;
+    std::chrono::seconds span{0};
     std::optional<demand::QpsFailure> failure;
   };
 

@@ -35,7 +35,10 @@ struct PrometheusConfig {
   std::map<model::ServiceId, std::string> per_service_queries;  ///< overrides, one series each
   std::chrono::milliseconds timeout{5'000};                     ///< per request
   std::chrono::seconds staleness{120};  ///< samples older than now - staleness are `stale`
-  http::Headers headers;                ///< extra request headers, e.g. Authorization
+  /// The seconds each value averages over (QpsSample::span). 0: each query's own range
+  /// selector (demand/promql_span.h: `rate(x[1m])` is 60 s), unknown when it has none.
+  std::chrono::seconds span{0};
+  http::Headers headers;  ///< extra request headers, e.g. Authorization
   /// PEM CAs trusted instead of the system store for an https URL; empty: the system store.
   /// The client given to make_prometheus_source must be built with it (ClientOptions::ca_file).
   std::string ca_file;

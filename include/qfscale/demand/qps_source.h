@@ -8,6 +8,7 @@
 /// (`synthetic.h`).
 
 #include <array>
+#include <chrono>
 #include <span>
 #include <string>
 #include <string_view>
@@ -47,6 +48,9 @@ inline constexpr std::array kAllFailureKinds = {
 struct QpsSample {
   double qps = 0;                ///< requests per second, finite and >= 0
   util::SystemTime timestamp{};  ///< the time the value describes
+  /// The seconds the value averages over (a 1m rate: 60 s), ending at `timestamp`; 0 when the
+  /// source cannot tell. The engine reads burstiness from it (policy::EngineInput::sample_span).
+  std::chrono::seconds span{0};
   friend bool operator==(const QpsSample&, const QpsSample&) = default;
 };
 

@@ -27,7 +27,9 @@ struct TraceReplayOptions {
 
 /// Replays one trace per service as a QpsSource. Trace time is
 /// `(now - start) * speedup` seconds. A service without a trace, a time before the start, or a
-/// time past the end (unless `loop`) is `missing`. Samples are stamped `now`.
+/// time past the end (unless `loop`) is `missing`. Samples are stamped `now`; their span is the
+/// window (1 s without one) at speedup 1, and unknown (0) at any other speed, where a trace
+/// second is not a second of the engine's clock.
 /// Thread-safety: `read` is const in effect and safe to call concurrently.
 class TraceQpsSource final : public QpsSource {
  public:
@@ -43,6 +45,7 @@ class TraceQpsSource final : public QpsSource {
  private:
   std::map<model::ServiceId, trace::Trace> traces_;
   TraceReplayOptions options_;
+  std::chrono::seconds span_{0};  ///< QpsSample::span: the window (1 s without), at speedup 1
 };
 
 }  // namespace qfscale::demand

@@ -77,6 +77,11 @@ struct EngineInput {
   /// audit log). Formatting them is most of the cost of a decision, so a caller that will not
   /// show this tick's details can turn it off; every other field of the result is the same.
   bool explain = true;
+  /// The seconds each QPS value averages over: a Prometheus rate's range, the Qianfan metric
+  /// window, the simulator's --metric-span. target.slo reads the burstiness from the scatter of
+  /// the values, which shrinks as they average over longer (slo_sizing.h, "The burstiness the
+  /// engine can see"). 0: each value is the mean since the previous one (the tick).
+  std::chrono::seconds sample_span{0};
   friend bool operator==(const EngineInput&, const EngineInput&) = default;
 };
 

@@ -32,14 +32,19 @@
 ///
 /// ## The burstiness the engine can see
 ///
-/// The engine gets one QPS sample per tick: the mean over a tick of tau seconds. If the seconds
-/// inside a tick were independent with variance V, the tick means would vary by V / tau around
-/// the level, so V is estimated as tau x the variance of the samples about their least-squares
-/// line (a ramp is level, not noise: the forecast handles it). Bursts that last longer than a
-/// second (correlated seconds) widen the tick means more than independent seconds would, so they
-/// raise the estimate, as they should. The estimate is never below L (Poisson: arrivals from many
-/// independent users are at least that variable), which is also what is used before there are
-/// three samples to fit a line to.
+/// The engine gets one QPS sample per tick, each the mean over tau seconds: the tick in the
+/// simulator, the range of the rate() live (EngineInput::sample_span). If the seconds were
+/// independent with variance V, such means would vary by V / tau around the level, so V is
+/// estimated as tau x the variance of the samples about their least-squares line (a ramp is
+/// level, not noise: the forecast handles it). tau must be the span, not the tick: with a 1m
+/// rate read every 15 s the samples scatter by V / 60, and taking tau = 15 would see a quarter
+/// of the burstiness. Such overlapping samples are fewer independent ones, so the estimate is
+/// noisier and sees a shift later; bench/RESULTS.md ("The span of a QPS sample") measures the
+/// cost, and a span of one tick is what the simulator assumes unless told otherwise. Bursts that
+/// last longer than a second (correlated seconds) widen the means more than independent
+/// seconds would, so they raise the estimate, as they should. The estimate is never below L
+/// (Poisson: arrivals from many independent users are at least that variable), which is also what
+/// is used before there are three samples to fit a line to.
 ///
 /// What the seconds inside a tick would add was measured (bench/RESULTS.md, "A sub-tick
 /// signal"): little, and the wrong way. V here is the long-run variance rate the diffusion needs:
@@ -57,12 +62,12 @@
 /// 60 s window shows half a step 30 s after it). Until the new capacity is ready, a step of r
 /// over headroom h builds a backlog of (r - h) L per second; the wait passes w after w / (r - h)
 /// seconds: 5 s of wait absorb a 5% shortfall for 100 s, a 20% one for 25 s. So a shift must
-/// be sized for as soon as it is seen. The newest tick mean differs from the window level by
-/// noise with variance V / tick + V / window (independent seconds; the window mostly holds
-/// other ticks), so a tick more than z = Phi^-1(attainment) of those standard deviations above
-/// the level is a shift with only 1 - attainment odds of being noise, and the level becomes that
-/// tick. Only upward: a fall waits for the scale-down window as before. Worked numbers (99%:
-/// z = 2.326; 15 s ticks, 60 s window):
+/// be sized for as soon as it is seen. The newest sample differs from the window level by
+/// noise with variance V / span + V / window (independent seconds; the window mostly holds
+/// other samples; V / span for both when the span is the longer), so a tick more than z =
+/// Phi^-1(attainment) of those standard deviations above the level is a shift with only 1 -
+/// attainment odds of being noise, and the level becomes that tick. Only upward: a fall waits for
+/// the scale-down window as before. Worked numbers (99%: z = 2.326; 15 s ticks, 60 s window):
 /// - Poisson at 1500 qps: noise sqrt(1500 / 15 + 1500 / 60) = 11.18 qps, threshold 1526.0 qps
 ///   (+1.7%): a 10% step (1650) is sized for one tick after it, not after most of a window.
 /// - A bursty trickle, L = 3, V = 375: noise sqrt(25 + 6.25) = 5.59 qps, threshold 16.0 qps: a
@@ -70,6 +75,7 @@
 /// - Its cost is a tick now and then sized for a noise peak: at 99% one tick in a hundred at
 ///   most, each holding one more replica for the scale-down window.
 
+#include <chrono>
 #include <optional>
 #include <vector>
 
@@ -98,9 +104,16 @@ struct LineFit {
 [[nodiscard]] std::optional<LineFit> fit_line(const std::vector<QpsSample>& samples,
                                               util::SystemTime now, std::chrono::seconds window);
 
-/// The per-second variance of the arrivals: max(level, spacing x residual variance) from the
-/// fit, or `level` (Poisson) without one. See "The burstiness the engine can see".
-[[nodiscard]] double per_second_variance(const std::optional<LineFit>& fit, double level);
+/// The seconds each sample averages over: `sample_span` when given (> 0), else the fit's spacing
+/// (each sample the mean since the previous one), else 1.
+[[nodiscard]] double sample_seconds(const std::optional<LineFit>& fit,
+                                    std::chrono::seconds sample_span);
+
+/// The per-second variance of the arrivals: max(level, span x residual variance) from the fit,
+/// span being `sample_seconds`, or `level` (Poisson) without a fit. See "The burstiness the
+/// engine can see".
+[[nodiscard]] double per_second_variance(const std::optional<LineFit>& fit, double level,
+                                         double span_seconds);
 
 }  // namespace qfscale::policy
 
@@ -113,12 +126,12 @@ namespace qfscale::policy {
 struct LevelShift {
   double latest = 0;     ///< the newest tick mean, qps
   double level = 0;      ///< the window's level, qps
-  double noise = 0;      ///< sqrt(V / tick + V / window): the spread of latest - level, qps
+  double noise = 0;      ///< sqrt(V / span + V / window): the spread of latest - level, qps
   double z = 0;          ///< normal_quantile(attainment): Policy::slo_z()
   double threshold = 0;  ///< level + z x noise
   bool shifted = false;  ///< latest > threshold: size for latest
 };
 [[nodiscard]] LevelShift level_shift(double latest, double level, double variance,
-                                     double tick_seconds, double window_seconds, double z);
+                                     double span_seconds, double window_seconds, double z);
 
 }  // namespace qfscale::policy

@@ -96,7 +96,8 @@ struct ReportInputs {
   model::ComputeUnits units_per_replica{1};
   std::chrono::seconds startup_delay{90};
   std::chrono::seconds tick{15};
-  QueueOptions queue;  ///< slo_wait and abandon_after
+  std::chrono::seconds metric_span{0};  ///< 0: the tick (SimOptions::metric_span)
+  QueueOptions queue;                   ///< slo_wait and abandon_after
   std::optional<model::ComputeUnits> capacity_units;
   std::int64_t start_unix_seconds = 0;  ///< wall time of trace second 0
 };

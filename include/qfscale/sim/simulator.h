@@ -11,9 +11,10 @@
 ///   (schedules and cron windows see that). The controller ticks at t = tick, 2 x tick, … while
 ///   t < the longest trace. Before the first tick each service runs its initial replicas, ready.
 /// - **What the controller sees.** At a tick at t the engine is fed one sample: the mean QPS of
-///   the trace over [t - tick, t). That is what the live loop gets from a rate over the scrape
-///   interval (Prometheus `rate(x[tick])`, Qianfan's per-interval metric), and the engine's
-///   metricWindow / panic.window then average those per-tick samples exactly as they do live.
+///   the trace over [t - span, t), span being SimOptions::metric_span (default: the tick). That
+///   is what the live loop gets from a rate over that span (Prometheus `rate(x[1m])` is a span
+///   of 60 s, Qianfan's metric its `window`), and the engine's metricWindow / panic.window then
+///   average those samples exactly as they do live.
 ///   Feeding every per-second sample instead would give the simulated controller a finer view
 ///   than the real one has, flattering policies with short panic windows.
 /// - **Current count.** The engine's `current` is every replica the service has, starting or
@@ -83,8 +84,11 @@ struct ServiceSpec {
 };
 
 struct SimOptions {
-  std::chrono::seconds tick{15};                      ///< controller interval, > 0
-  std::chrono::seconds startup_delay{90};             ///< from scale-up to ready, >= 0
+  std::chrono::seconds tick{15};           ///< controller interval, > 0
+  std::chrono::seconds startup_delay{90};  ///< from scale-up to ready, >= 0
+  /// The seconds each QPS sample averages over, as the live metric does (a 1m rate: 60 s);
+  /// 0 = the tick. >= 0; the engine is told it (policy::EngineInput::sample_span).
+  std::chrono::seconds metric_span{0};
   std::optional<model::ComputeUnits> capacity_units;  ///< shared by all services; empty = unlimited
   util::SystemTime start{};                           ///< wall time of trace second 0
   QueueOptions queue;                                 ///< slo_wait and abandon_after

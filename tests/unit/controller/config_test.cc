@@ -32,6 +32,7 @@ metrics:
     label: svc
     timeout: 3s
     staleness: 5m
+    span: 45s
 instances:
   - {id: unit-a, capacity: 16}
   - {id: unit-b}
@@ -84,6 +85,7 @@ TEST_SUITE("controller") {
     CHECK(p.label == "svc");
     CHECK(p.timeout == milliseconds{3000});
     CHECK(p.staleness == seconds{300});
+    CHECK(p.span == seconds{45});
     CHECK(p.per_service_queries == std::map<model::ServiceId, std::string>{
                                        {model::ServiceId("svco-1"), "sum(rate(one_total[1m]))"}});
     CHECK(c.instances ==
@@ -133,6 +135,7 @@ TEST_SUITE("controller") {
     CHECK(got->metrics.prometheus.label == "service");
     CHECK(got->metrics.prometheus.timeout == milliseconds{5000});
     CHECK(got->metrics.prometheus.staleness == seconds{120});
+    CHECK(got->metrics.prometheus.span == seconds{0});  // read from each query's range
     REQUIRE(got->services.size() == 1);
     const auto& s = got->services[0];
     CHECK(s.policy_ref == "balanced");  // kDefaultPolicy
@@ -164,7 +167,7 @@ TEST_SUITE("controller") {
         {"prometheus",
          {.metrics = "prometheus: {url: http://p:1, query: q, lable: x}"},
          "4:51: metrics.prometheus.lable: unknown field (allowed: url, query, label, timeout, "
-         "staleness, caFile)"},
+         "staleness, span, caFile)"},
         {"synthetic",
          {.metrics = "synthetic: {baseQPS: 3}"},
          "4:23: metrics.synthetic.baseQPS: unknown field, did you mean 'baseQps'? (allowed: "

@@ -401,11 +401,33 @@ TEST_SUITE("demand") {
     CHECK(r[0]->qps == 12.5);
     REQUIRE(r[1].has_value());
     CHECK(r[1]->qps == 99.5);
+    // Each value's span is its own query's range (promql_span.h): [1m] and [2m].
+    CHECK(r[0]->span == 60s);
+    CHECK(r[1]->span == 120s);
     const auto requests = client.requests();
     REQUIRE(requests.size() == 2);
     CHECK(requests[0].url == prometheus_query_url(config.base_url, override_query, kNow));
     CHECK(requests[1].url == prometheus_query_url(config.base_url, shared_query, kNow));
 
+    SUBCASE("metrics.prometheus.span, when set, is every value's span") {
+      config.span = 15s;
+      auto spanned = make_prometheus_source(config, client);
+      REQUIRE(spanned.has_value());
+      r = (*spanned)->read(services, kNow);
+      REQUIRE(r[0].has_value());
+      REQUIRE(r[1].has_value());
+      CHECK(r[0]->span == 15s);
+      CHECK(r[1]->span == 15s);
+    }
+    SUBCASE("a query without one range selector has no span to read") {
+      config.per_service_queries.clear();
+      config.query = "sum by (service) (recorded_qps)";
+      auto gauge = make_prometheus_source(config, client);
+      REQUIRE(gauge.has_value());
+      r = (*gauge)->read(services, kNow);
+      REQUIRE(r[0].has_value());
+      CHECK(r[0]->span == 0s);
+    }
     SUBCASE("an override returning two series is ambiguous") {
       override_reply = two_series;
       r = (*source)->read(services, kNow);

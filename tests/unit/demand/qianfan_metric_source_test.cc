@@ -100,6 +100,7 @@ TEST_SUITE("demand") {
         REQUIRE(got[0].has_value());
         CHECK(got[0]->qps == doctest::Approx(c.want));
         CHECK(got[0]->timestamp == kNow);
+        CHECK(got[0]->span == c.window);  // the value is the mean over the window
       }
     }
   }

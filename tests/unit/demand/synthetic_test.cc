@@ -151,6 +151,7 @@ TEST_SUITE("demand") {
     CHECK(r[1]->qps == traffic.rate_at(125, SyntheticTraffic::stream_for("svco-b")));
     CHECK(r[0]->qps != r[1]->qps);
     CHECK(r[0]->timestamp == start + 125s + 900ms);
+    CHECK(r[0]->span == 1s);  // the rate of that second
     const auto before = source.read(services, start - 1s);
     REQUIRE(!before[0].has_value());
     CHECK(before[0].error().kind == FailureKind::Missing);

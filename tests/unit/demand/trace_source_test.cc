@@ -30,7 +30,8 @@ TEST_SUITE("demand") {
       std::string_view name;
       TraceReplayOptions options;
       util::SystemTime now;
-      std::optional<double> want;  // nullopt: missing
+      std::optional<double> want;    // nullopt: missing
+      std::chrono::seconds span{1};  ///< a second's rate, unless a window or another speed
     };
     const Case cases[] = {
         {.name = "at start", .options = {.start = kStart}, .now = kStart, .want = 0.0},
@@ -41,12 +42,14 @@ TEST_SUITE("demand") {
         {.name = "speed-up 4: 2 s wall is 8 s trace",
          .options = {.start = kStart, .speedup = 4},
          .now = kStart + 2s,
-         .want = 8.0},
+         .want = 8.0,
+         .span = 0s},  // a trace second is a quarter of the engine's: no span to give
         // Window 4 at t=6: mean of seconds 2,3,4,5 = 3.5.
         {.name = "window mean",
          .options = {.start = kStart, .window = 4s},
          .now = kStart + 6s,
-         .want = 3.5},
+         .want = 3.5,
+         .span = 4s},
         // Loop: t=23 wraps to 3.
         {.name = "loop wraps",
          .options = {.start = kStart, .loop = true},
@@ -64,6 +67,7 @@ TEST_SUITE("demand") {
         REQUIRE(r[0].has_value());
         CHECK(r[0]->qps == doctest::Approx(*c.want));
         CHECK(r[0]->timestamp == c.now);
+        CHECK(r[0]->span == c.span);
       } else {
         REQUIRE(!r[0].has_value());
         CHECK(r[0].error().kind == FailureKind::Missing);

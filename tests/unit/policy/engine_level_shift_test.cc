@@ -59,11 +59,11 @@ TEST_SUITE("policy") {
     CHECK(without->slo_z() == 0);
   }
 
-  TEST_CASE("level shift: latest > level + z x sqrt(V / tick + V / window)") {
+  TEST_CASE("level shift: latest > level + z x sqrt(V / span + V / max(window, span))") {
     const SloTarget slo{.wait = 5s, .attainment = 0.99};
     struct Case {
       std::string name;
-      double latest, level, variance, tick, window;
+      double latest, level, variance, span, window;
       double noise, threshold;
       bool shifted;
     };
@@ -78,12 +78,19 @@ TEST_SUITE("policy") {
         {"a trickle that moved", 17, 3, 375, 15, 60, 5.5901699, 16.00468, true},
         // Just under the threshold is noise.
         {"just under the threshold", 1526.0, 1500, 1500, 15, 60, 11.18034, 1526.0097, false},
-        // No variance: any rise is a shift; ticks under 1 s count as 1 s.
+        // No variance: any rise is a shift; spans under 1 s count as 1 s.
         {"no noise", 100.001, 100, 0, 0.5, 60, 0, 100, true},
+        // Poisson at 1500 qps from 1m rates: the newest value is a 60 s mean, noise sqrt(25 +
+        // 25) = 7.071, threshold 1516.45: +1% is still noise, a 10% step is seen (later: the
+        // 60 s mean shows a quarter of it one tick after it).
+        {"+1% in 60 s means", 1515, 1500, 1500, 60, 60, 7.0710678, 1516.44976, false},
+        {"+10% in 60 s means", 1650, 1500, 1500, 60, 60, 7.0710678, 1516.44976, true},
+        // A span beyond the window: V / span for both terms, sqrt(12.5 + 12.5) = 5.
+        {"120 s means, 60 s window", 1515, 1500, 1500, 120, 60, 5, 1511.63174, true},
     };
     for (const auto& c : cases) {
       CAPTURE(c.name);
-      const auto s = level_shift(c.latest, c.level, c.variance, c.tick, c.window,
+      const auto s = level_shift(c.latest, c.level, c.variance, c.span, c.window,
                                  normal_quantile(slo.attainment));
       CHECK(s.noise == doctest::Approx(c.noise).epsilon(1e-6));
       CHECK(s.z == doctest::Approx(2.326348).epsilon(1e-6));
@@ -131,12 +138,12 @@ TEST_SUITE("policy") {
     const auto shifted = after_flat_then(shift_following(true), 1100);
     CHECK(step(shifted, model::Stage::MetricWindow).detail ==
           "stable 1025 qps over 60s (4 samples); latest 1100 qps > 1025 + 2.326 x 23.7797 = "
-          "1080.32: a level shift, sized for it; slo 99% within 5s: variance 6785.71/s -> "
-          "capacity 1102.83 qps");
+          "1080.32: a level shift, sized for it; slo 99% within 5s: variance 6785.71/s from 15s "
+          "means -> capacity 1102.83 qps");
     const auto noise = after_flat_then(shift_following(true), 1020);
     CHECK(step(noise, model::Stage::MetricWindow).detail ==
           "stable 1005 qps over 60s (4 samples); latest 1020 qps <= 1005 + 2.326 x 9.1515 = "
-          "1026.29; slo 99% within 5s: variance 1005/s -> capacity 1005.46 qps");
+          "1026.29; slo 99% within 5s: variance 1005/s from 15s means -> capacity 1005.46 qps");
     const auto off = after_flat_then(shift_following(false), 1100);
     CHECK(step(off, model::Stage::MetricWindow).detail.find("latest") == std::string::npos);
   }

@@ -69,14 +69,22 @@ TEST_SUITE("policy") {
     CHECK(fit->spacing == doctest::Approx(15));
     CHECK(fit->slope == doctest::Approx(0.1142857));
     CHECK(fit->residual_variance == doctest::Approx(137.142857));
+    // Each sample the mean since the previous one: span = spacing = 15 s, and
     // 15 x 137.14 = 2057.1 > the Poisson floor of 30.
-    CHECK(per_second_variance(fit, 30) == doctest::Approx(2057.142857));
+    CHECK(sample_seconds(fit, 0s) == doctest::Approx(15));
+    CHECK(per_second_variance(fit, 30, 15) == doctest::Approx(2057.142857));
+    // The same scatter from 1m rates read every 15 s: means over 60 s scatter by V / 60, so the
+    // seconds vary four times as much: 60 x 137.14 = 8228.6.
+    CHECK(sample_seconds(fit, 60s) == 60);
+    CHECK(per_second_variance(fit, 30, 60) == doctest::Approx(8228.571429));
     // A level above that: Poisson wins.
-    CHECK(per_second_variance(fit, 3000) == doctest::Approx(3000));
-    // No fit (fewer than three samples): Poisson.
+    CHECK(per_second_variance(fit, 3000, 15) == doctest::Approx(3000));
+    // No fit (fewer than three samples): Poisson, and a span of 1 s unless told.
     CHECK_FALSE(fit_line(samples, at(75s), 30s).has_value());
-    CHECK(per_second_variance(std::nullopt, 30) == 30);
-    CHECK(per_second_variance(std::nullopt, -1) == 0);
+    CHECK(per_second_variance(std::nullopt, 30, 15) == 30);
+    CHECK(per_second_variance(std::nullopt, -1, 15) == 0);
+    CHECK(sample_seconds(std::nullopt, 0s) == 1);
+    CHECK(sample_seconds(std::nullopt, 5s) == 5);
   }
 
   TEST_CASE("engine slo: raw desired is ceil(slo capacity / replica qps)") {
@@ -90,6 +98,7 @@ TEST_SUITE("policy") {
       std::vector<Sample> samples;
       double stable_qps;
       int raw;
+      std::chrono::seconds span{0};  ///< EngineInput::sample_span; 0: the 15 s spacing
     };
     const std::vector<Case> cases = {
         // One sample, no fit: V = L. 99.5 -> (99.5 + sqrt(9900.25 + 183.27)) / 2 = 99.958 -> 10.
@@ -105,6 +114,28 @@ TEST_SUITE("policy") {
          {{0, 10}, {15, 30}, {30, 10}, {45, 30}, {60, 10}, {75, 30}},
          49.2396,
          5},
+        // The same samples said to be 60 s means (a 1m rate read every 15 s): V = 60 x 137.14 =
+        // 8228.6, C = (30 + sqrt(900 + 15157.1)) / 2 = 78.36 -> 8.
+        {"bursty, 60 s means",
+         slo_sized(),
+         {{0, 10}, {15, 30}, {30, 10}, {45, 30}, {60, 10}, {75, 30}},
+         78.3593,
+         8,
+         60s},
+        // Said to be 5 s means (a 5 s rate read every 15 s): V = 685.7, C = 38.25 -> 4.
+        {"bursty, 5 s means",
+         slo_sized(),
+         {{0, 10}, {15, 30}, {30, 10}, {45, 30}, {60, 10}, {75, 30}},
+         38.2547,
+         4,
+         5s},
+        // Said to be 15 s means: what the spacing gives.
+        {"bursty, 15 s means",
+         slo_sized(),
+         {{0, 10}, {15, 30}, {30, 10}, {45, 30}, {60, 10}, {75, 30}},
+         49.2396,
+         5,
+         15s},
         // A clear rise 10, 20, 30, 40: the forecast puts the level at 100 (+90 s), the line has no
         // residuals, V = 100: 100.458 -> 11.
         {"rising trend", slo_sized(true), {{0, 10}, {15, 20}, {30, 30}, {45, 40}}, 100.4584, 11},
@@ -119,7 +150,11 @@ TEST_SUITE("policy") {
       CAPTURE(c.name);
       Driver d{make(c.spec), {}};
       Recommendation last;
-      for (const auto& s : c.samples) last = d.tick(input(std::chrono::seconds{s.t}, s.qps, 1));
+      for (const auto& s : c.samples) {
+        auto in = input(std::chrono::seconds{s.t}, s.qps, 1);
+        in.sample_span = c.span;
+        last = d.tick(in);
+      }
       REQUIRE(last.stable_qps.has_value());
       CHECK(*last.stable_qps == doctest::Approx(c.stable_qps).epsilon(1e-5));
       CHECK(step(last, model::Stage::RawDesired).output.value == c.raw);

@@ -160,6 +160,7 @@ TEST_SUITE("sim") {
     CHECK(number(in, "units_per_replica") == 2);
     CHECK(number(in, "startup_delay_s") == 20);
     CHECK(number(in, "tick_s") == 10);
+    CHECK(number(in, "metric_span_s") == 10);  // the tick, as no span was given
     CHECK(number(in, "slo_wait_s") == 5);
     CHECK(number(in, "abandon_after_s") == 30);
     CHECK(field(in, "capacity_units").is_null());

@@ -154,6 +154,8 @@ void ShardGate::report() const {
                             .members = members_,
                             .owned_shards = owned_shards_,
                             .owned_services = static_cast<int>(owned_services_.size()),
+                            .claim_failures = claim_failures_,
+                            .release_failures = release_failures_,
                             .disagreeing = disagreeing_});
 }
 
@@ -336,6 +338,7 @@ bool ShardGate::begin_tick(Controller& controller) {
                                             .number = lease}},
                                .success = {coordination::delete_op(key)},
                                .failure = {}});
+    if (!released) ++release_failures_;  // the key stays until the next try or its lease ends
     if (log_) {
       const auto& to = assignment.owner_of_shard[static_cast<std::size_t>(k)];
       log_(released ? fmt::format("sharding: released shard {} to {}", k,
@@ -357,6 +360,7 @@ bool ShardGate::begin_tick(Controller& controller) {
     if (!claimed) {  // tried again next tick
       if (!claim_error) claim_error = claimed.error();
       ++claims_failed;
+      ++claim_failures_;
       continue;
     }
     if (claimed->succeeded && !claimed->responses.empty()) {

@@ -114,6 +114,7 @@ struct Exporter::State {
   Family<Counter>* tick_errors = nullptr;
   Family<Counter>* reconcile_runs = nullptr;
   Family<Counter>* config_reloads = nullptr;
+  Family<Counter>* shard_txn_failures = nullptr;
   // Single series.
   Histogram* reconcile_duration = nullptr;
   Gauge* last_success_timestamp = nullptr;
@@ -125,6 +126,8 @@ struct Exporter::State {
   Gauge* owned_services = nullptr;
   Gauge* disagreeing = nullptr;
   Gauge* lease_remaining = nullptr;
+  Counter* claim_failures = nullptr;
+  Counter* release_failures = nullptr;
 
   std::mutex mu;                          // guards everything below and serialises writers
   std::set<model::ServiceId> services;    ///< services that have series (configured or seen)
@@ -135,7 +138,7 @@ struct Exporter::State {
   std::optional<util::MonotonicTime> last_success;
   std::vector<TickError> last_errors;  ///< of the last tick, for /readyz
   bool save_failed = false;            ///< the last tick could not save the state
-  Leadership leadership;
+  Leadership leadership;  ///< as last reported; its failure totals are what the counters hold
 
   template <class T>
   Family<T>& add(prometheus::detail::Builder<T> builder, const std::string& name,
@@ -277,6 +280,12 @@ void Exporter::State::build() {
                         "Services in the shards this controller owns, with "
                         "coordination.etcd.shards >= 2; 0 otherwise.")
                         .Add({});
+  shard_txn_failures =
+      &add(BuildCounter(), "qfscale_shard_txn_failures_total",
+           "With coordination.etcd.shards >= 2: shard claim and release transactions that failed "
+           "(etcd unreachable or timing out), by operation; each is tried again next tick.");
+  claim_failures = &shard_txn_failures->Add(label("operation", "claim"));
+  release_failures = &shard_txn_failures->Add(label("operation", "release"));
   disagreeing = &add(BuildGauge(), "qfscale_coordination_disagreeing_members",
                      "Other controllers under the etcd prefix whose config differs from this "
                      "one's (services, instances, shards or coordination mode); while above 0 "
@@ -530,6 +539,13 @@ std::vector<std::string> Exporter::family_names() const { return state_->names; 
 void Exporter::on_leadership(const Leadership& leadership) {
   State& s = *state_;
   const std::lock_guard lock(s.mu);
+  // The gate reports totals since it started; the counters take what is new (a gate built
+  // again after a restart of coordination starts from 0 and counts on from there).
+  const auto add_new = [](Counter* counter, std::int64_t now, std::int64_t before) {
+    if (now > before) counter->Increment(static_cast<double>(now - before));
+  };
+  add_new(s.claim_failures, leadership.claim_failures, s.leadership.claim_failures);
+  add_new(s.release_failures, leadership.release_failures, s.leadership.release_failures);
   s.leadership = leadership;
   s.leader->Set(leadership.leader ? 1 : 0);
   s.fencing_token->Set(static_cast<double>(leadership.fencing_token));

@@ -123,6 +123,8 @@ class ShardGate {
   std::map<std::string, std::int64_t, std::less<>> applied_tokens_;
   int owned_shards_ = 0;
   int members_ = 0;
+  std::int64_t claim_failures_ = 0;       ///< claim txns that failed, since start
+  std::int64_t release_failures_ = 0;     ///< release txns that failed, since start
   std::string fingerprint_;               ///< of full_ and options_.shards
   std::vector<std::string> disagreeing_;  ///< why not acting on the config, as last logged
 };

@@ -95,6 +95,10 @@ struct Leadership {
   int members = 0;
   int owned_shards = 0;
   int owned_services = 0;
+  /// With sharding: shard claim and release transactions that failed since start (etcd
+  /// unreachable or timing out); each is tried again on the next tick.
+  std::int64_t claim_failures = 0;
+  std::int64_t release_failures = 0;
   /// The other controllers under the prefix that run another config, so this one does not act
   /// (controller/shard_gate.h): "ctl-b (another config)", ...; empty while they agree.
   std::vector<std::string> disagreeing;

@@ -10,10 +10,12 @@
 #include <set>
 
 #include "qfscale/controller/leadership.h"
+#include "qfscale/telemetry/exporter.h"
 
 #include "support/fake_etcd.h"
 #include "unit/controller/fixture.h"
 #include "unit/controller/shard_members.h"
+#include "unit/telemetry/fixtures.h"
 
 namespace qfscale::controller::test {
 namespace {
@@ -30,6 +32,47 @@ bool partition(const std::vector<std::set<std::string>>& members, int services) 
   }
   return total == all.size() && static_cast<int>(all.size()) == services;
 }
+
+/// The in-memory etcd, but shard claims (txns putting an owner key) or releases (txns deleting
+/// one) fail as if etcd were unreachable while the switch is on.
+class FlakyShardTxns final : public coordination::Etcd {
+ public:
+  explicit FlakyShardTxns(testing::FakeEtcd& etcd) : etcd_(etcd) {}
+  bool fail_claims = false;
+  bool fail_releases = false;
+
+  Result<coordination::TxnResult> txn(const coordination::TxnRequest& request) override {
+    for (const auto& op : request.success) {
+      const bool claim = op.kind == coordination::OpKind::Put && is_shard(op.put.key);
+      const bool release = op.kind == coordination::OpKind::Delete && is_shard(op.del.key);
+      if ((claim && fail_claims) || (release && fail_releases)) {
+        return fail(ErrorCode::Transient, "injected: etcd unreachable");
+      }
+    }
+    return etcd_.txn(request);
+  }
+  Result<coordination::RangeResult> range(const coordination::RangeRequest& r) override {
+    return etcd_.range(r);
+  }
+  Result<std::int64_t> put(const coordination::PutRequest& r) override { return etcd_.put(r); }
+  Result<coordination::DeleteResult> delete_range(const coordination::DeleteRequest& r) override {
+    return etcd_.delete_range(r);
+  }
+  Result<coordination::Lease> lease_grant(std::chrono::seconds ttl) override {
+    return etcd_.lease_grant(ttl);
+  }
+  Result<coordination::Lease> lease_keep_alive(std::int64_t id) override {
+    return etcd_.lease_keep_alive(id);
+  }
+  Status lease_revoke(std::int64_t id) override { return etcd_.lease_revoke(id); }
+  Result<coordination::LeaseTimeToLive> lease_time_to_live(std::int64_t id) override {
+    return etcd_.lease_time_to_live(id);
+  }
+
+ private:
+  static bool is_shard(const std::string& key) { return key.starts_with("/q/shards/"); }
+  testing::FakeEtcd& etcd_;
+};
 
 TEST_SUITE("controller") {
   TEST_CASE("shard gate: a joining member takes over its shards with their state") {
@@ -133,6 +176,50 @@ TEST_SUITE("controller") {
     h.clock.set(kT0 + 30s);
     a.step(kT0 + 30s);
     CHECK(a.gate.owned_services().empty());
+  }
+
+  TEST_CASE("shard gate: failed claim and release txns are retried and counted in /metrics") {
+    Harness h;
+    fleet(h, 6, 5);
+    testing::FakeEtcd memory;
+    FlakyShardTxns etcd(memory);
+    auto exporter = telemetry::Exporter::create({}, h.clock);
+    REQUIRE(exporter.has_value());
+    const auto failures = [&](std::string_view operation) {
+      return telemetry::test::value_of(
+          (*exporter)->render_metrics(),
+          fmt::format(R"(qfscale_shard_txn_failures_total{{operation="{}"}})", operation));
+    };
+    Member a("ctl-a", etcd, h, 32, 60s, exporter->get());
+
+    // etcd refuses every claim: A owns nothing, says so once a tick, and counts each txn.
+    etcd.fail_claims = true;
+    a.step(at(h, 0));
+    CHECK(a.gate.owned_services().empty());
+    CHECK(a.log.find("sharding: could not claim") != std::string::npos);
+    const auto refused = failures("claim");
+    REQUIRE(refused.has_value());
+    CHECK(*refused > 0);
+    CHECK(failures("release") == 0);
+    // etcd is back: the next tick claims them all; nothing more is counted.
+    etcd.fail_claims = false;
+    a.step(at(h, 5));
+    CHECK(a.gate.owned_services().size() == 6);
+    CHECK(failures("claim") == refused);
+
+    // B joins; A's releases fail: B cannot claim what A still holds, A no longer acts on it,
+    // and both ends see why. Once etcd lets the deletes through, B owns its share.
+    Member b("ctl-b", etcd, h);
+    etcd.fail_releases = true;
+    step_all(h, {&b, &a}, 10, 15);
+    CHECK(*failures("release") > 0);
+    CHECK(a.log.find("sharding: could not release shard") != std::string::npos);
+    CHECK(b.gate.owned_services().empty());
+    CHECK(a.gate.owned_services().size() < 6);
+    etcd.fail_releases = false;
+    step_all(h, {&b, &a}, 20, 30);
+    CHECK_FALSE(b.gate.owned_services().empty());
+    CHECK(a.gate.owned_services().size() + b.gate.owned_services().size() == 6);
   }
 
   // The review's case: A restarted with shards: 32 next to B still on 16 would compute different

@@ -47,14 +47,15 @@ inline std::unique_ptr<Controller> make_controller(Harness& h, qianfan::QianfanA
   return std::move(*c);
 }
 
-// One controller process. `ttl`: its lease (short to let a test end it by time).
+// One controller process. `ttl`: its lease (short to let a test end it by time). `exporter`:
+// where it reports (its /metrics), if anywhere.
 struct Member {
-  Member(std::string name, testing::FakeEtcd& etcd, Harness& h, int shards = 32,
-         std::chrono::seconds ttl = 60s)
+  Member(std::string name, coordination::Etcd& etcd, Harness& h, int shards = 32,
+         std::chrono::seconds ttl = 60s, telemetry::Exporter* exporter = nullptr)
       : elector(etcd, h.clock,
                 {.key = member_key("/q", name), .name = name, .election = {.lease_ttl = ttl}}),
         store(etcd, "/q"),
-        gate(elector, etcd, h.api, store, h.clock, nullptr, nullptr,
+        gate(elector, etcd, h.api, store, h.clock, nullptr, exporter,
              [this](const std::string& line) { log += line + "\n"; },
              {.prefix = "/q", .member = name, .shards = shards}) {
     controller = make_controller(h, gate.api(), store);

@@ -78,6 +78,7 @@ TEST_SUITE("telemetry") {
         "qfscale_shard_members",
         "qfscale_shard_owned_services",
         "qfscale_shard_owned_shards",
+        "qfscale_shard_txn_failures_total",
         "qfscale_tick_errors_total",
     };
     CHECK(e->family_names() == want);
@@ -488,6 +489,31 @@ TEST_SUITE("telemetry") {
     e->on_tick({.finished_at = test::kT0, .services = {a}});
     CHECK(value_of(e->render_metrics(),
                    R"(qfscale_service_current_replicas{service="odd\"svc\\\n"})") == 2.0);
+  }
+
+  TEST_CASE("exporter: shard txn failures count what each report adds to the gate's totals") {
+    util::ManualClock clock;
+    const auto e = make_exporter(clock);
+    const std::string claim = R"(qfscale_shard_txn_failures_total{operation="claim"})";
+    const std::string release = R"(qfscale_shard_txn_failures_total{operation="release"})";
+    // At 0 from the start, so that increase() sees the first failure.
+    CHECK(value_of(e->render_metrics(), claim) == 0);
+    CHECK(value_of(e->render_metrics(), release) == 0);
+    Leadership l{.coordinated = true, .member = "ctl-a", .shards = 32, .members = 2};
+    l.claim_failures = 2;
+    l.release_failures = 1;
+    e->on_leadership(l);
+    l.claim_failures = 3;  // one more; the release total unchanged
+    e->on_leadership(l);
+    e->on_leadership(l);  // the same totals again add nothing
+    CHECK(value_of(e->render_metrics(), claim) == 3);
+    CHECK(value_of(e->render_metrics(), release) == 1);
+    // A gate built again (coordination restarted) counts from 0: what it adds still counts.
+    l.claim_failures = 0;
+    e->on_leadership(l);
+    l.claim_failures = 2;
+    e->on_leadership(l);
+    CHECK(value_of(e->render_metrics(), claim) == 5);
   }
 
   TEST_CASE("exporter: /metrics output matches the golden file") {

@@ -35,8 +35,9 @@ struct PrometheusConfig {
   std::map<model::ServiceId, std::string> per_service_queries;  ///< overrides, one series each
   std::chrono::milliseconds timeout{5'000};                     ///< per request
   std::chrono::seconds staleness{120};  ///< samples older than now - staleness are `stale`
-  /// The seconds each value averages over (QpsSample::span). 0: each query's own range
-  /// selector (demand/promql_span.h: `rate(x[1m])` is 60 s), unknown when it has none.
+  /// The seconds each value averages over (QpsSample::span), for every query, per-service ones
+  /// included. 0: read from each query (demand/promql_span.h: `rate(x[1m])` is 60 s); unknown
+  /// (0) where it cannot be read.
   std::chrono::seconds span{0};
   http::Headers headers;  ///< extra request headers, e.g. Authorization
   /// PEM CAs trusted instead of the system store for an https URL; empty: the system store.

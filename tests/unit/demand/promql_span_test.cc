@@ -27,6 +27,14 @@ TEST_SUITE("demand") {
         {"rate(x[1500ms])", 2s},  // rounded to whole seconds
         {"rate(x[1d])", 86400s},
         {"rate(x[1w])", 604800s},
+        {"avg_over_time(qps[1m])", 60s},
+        {"sum(increase(x[2m])) / 120", 120s},
+        {"rate(x[300])", 300s},          // a plain number of seconds (Prometheus 3)
+        {"rate(x[1.5])", 2s},            // rounded
+        {"rate(x[\t1m\n])", 60s},        // any blank inside the brackets
+        {"rate(x[1m] offset 5m)", 60s},  // offset and @ change when, not how long
+        {"rate(x[1m] @ start())", 60s},
+        {R"(sum(rate(x{path=~"/v[0-9]+"}[1m])))", 60s},
         // The same range twice is one span.
         {"sum(rate(a[1m])) + sum(rate(b[1m]))", 60s},
         // Brackets inside strings and comments are no ranges.
@@ -39,9 +47,14 @@ TEST_SUITE("demand") {
         {"e2e_demand_qps", std::nullopt},                       // a gauge, no range
         {"sum(rate(a[1m])) + sum(rate(b[5m]))", std::nullopt},  // two spans
         {"max_over_time(rate(x[1m])[5m:15s])", std::nullopt},   // a subquery: a maximum
+        {"rate(x[1m])[5m:]", std::nullopt},                     // a subquery, default step
+        {"sum by (service) (irate(x[5m]))", std::nullopt},      // the last two scrapes
+        {"max_over_time(x[5m])", std::nullopt},                 // a maximum, not a mean
+        {"sum_over_time(x[5m])", std::nullopt},                 // a sum of samples
+        {"rate(x[1m]) + max_over_time(y[1m])", std::nullopt},   // one range not a mean
         {"rate(x[$__rate_interval])", std::nullopt},            // a dashboard variable
         {"rate(x[500ms])", 1s},                                 // half a second rounds up
-        {"rate(x[400ms])", std::nullopt},                       // below half a second
+        {"rate(x[400ms])", std::nullopt},                       // rounds below 1 s
         {"rate(x[1m1h])", std::nullopt},                        // units must descend
         {"rate(x[m])", std::nullopt},
         {"rate(x[1m", std::nullopt},  // unclosed
@@ -59,7 +72,12 @@ TEST_SUITE("demand") {
     CHECK(promql_duration("1y") == std::chrono::seconds{365 * 86400});
     CHECK(promql_duration("1m30s") == 90s);
     CHECK(promql_duration("0s") == std::nullopt);
-    CHECK(promql_duration("1.5m") == std::nullopt);  // Prometheus 2 has no fractions
+    CHECK(promql_duration("1.5m") == std::nullopt);  // a fraction only without a unit
+    CHECK(promql_duration("90") == 90s);
+    CHECK(promql_duration("0.4") == std::nullopt);  // rounds to 0
+    CHECK(promql_duration("1.") == std::nullopt);
+    CHECK(promql_duration(".5") == std::nullopt);
+    CHECK(promql_duration("1.2.3") == std::nullopt);
     CHECK(promql_duration("1M") == std::nullopt);
     CHECK(promql_duration("-1m") == std::nullopt);
     CHECK(promql_duration("1s1s") == std::nullopt);

@@ -166,7 +166,7 @@ int metric_window_stage(Tick& t) {
   double level = stable.qps;
   std::optional<LineFit> fit;
   if (t.spec.forecast.enabled || slo) {
-    fit = fit_line(t.state.samples, in.now, t.spec.forecast.window);
+    fit = fit_line(t.state.samples, in.now, t.spec.forecast.window, in.sample_span);
   }
   // A rising trend is sized for now + horizon; only upwards (see policy.h Forecast).
   std::optional<double> forecast;
@@ -181,13 +181,14 @@ int metric_window_stage(Tick& t) {
   const double span = sample_seconds(fit, in.sample_span);
   std::optional<LevelShift> shift;
   if (slo) {
-    variance = per_second_variance(fit, level, span);
+    variance = per_second_variance(fit, level);
     if (slo->follow_level_shifts && fit) {
-      shift = level_shift(t.state.samples.back().qps, level, variance, span,
-                          static_cast<double>(t.spec.metric_window.count()), t.slo_z);
+      const double share =
+          level_variance_share(t.state.samples, in.now, t.spec.metric_window, span);
+      shift = level_shift(t.state.samples.back().qps, level, variance, span, share, t.slo_z);
       if (shift->shifted) {
         level = shift->latest;
-        variance = per_second_variance(fit, level, span);
+        variance = per_second_variance(fit, level);
       }
     }
     t.stable_qps = slo_capacity(level, variance, *slo);

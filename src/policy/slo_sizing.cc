@@ -15,52 +15,64 @@ double slo_capacity(double level, double variance, const SloTarget& slo) {
 }
 
 std::optional<LineFit> fit_line(const std::vector<QpsSample>& samples, util::SystemTime now,
-                                std::chrono::seconds window) {
+                                std::chrono::seconds window, std::chrono::seconds sample_span) {
   const util::SystemTime cutoff = now - window;
-  // Newest first; times relative to now keep the sums small.
-  auto in_window = [&](auto it) { return it != samples.rend() && it->at > cutoff; };
-  auto x_of = [&](const QpsSample& s) { return std::chrono::duration<double>(s.at - now).count(); };
-  double n = 0, sum_x = 0, sum_y = 0, oldest = 0, newest = 0;
-  for (auto it = samples.rbegin(); in_window(it); ++it) {
-    if (n == 0) newest = x_of(*it);
-    oldest = x_of(*it);
-    n += 1;
-    sum_x += x_of(*it);
-    sum_y += it->qps;
+  // Oldest first, times relative to now (small sums).
+  std::vector<std::pair<double, double>> points;
+  for (auto it = samples.rbegin(); it != samples.rend() && it->at > cutoff; ++it) {
+    points.emplace_back(std::chrono::duration<double>(it->at - now).count(), it->qps);
   }
-  if (n < 3) return std::nullopt;
+  std::reverse(points.begin(), points.end());
+  const auto n = static_cast<double>(points.size());
+  if (points.size() < 3) return std::nullopt;
   LineFit fit;
-  fit.samples = static_cast<int>(n);
-  fit.mean_x = sum_x / n;
-  fit.mean_y = sum_y / n;
-  double sxx = 0, sxy = 0;
-  for (auto it = samples.rbegin(); in_window(it); ++it) {
-    sxx += (x_of(*it) - fit.mean_x) * (x_of(*it) - fit.mean_x);
-    sxy += (x_of(*it) - fit.mean_x) * (it->qps - fit.mean_y);
+  fit.samples = static_cast<int>(points.size());
+  for (const auto& [x, y] : points) {
+    fit.mean_x += x / n;
+    fit.mean_y += y / n;
   }
-  if (!(sxx > 0)) return std::nullopt;
-  fit.slope = sxy / sxx;
-  fit.sxx = sxx;
+  double sxy = 0;
+  for (const auto& [x, y] : points) {
+    fit.sxx += (x - fit.mean_x) * (x - fit.mean_x);
+    sxy += (x - fit.mean_x) * (y - fit.mean_y);
+  }
+  if (!(fit.sxx > 0)) return std::nullopt;
+  fit.slope = sxy / fit.sxx;
+  fit.spacing = (points.back().first - points.front().first) / (n - 1);
+  fit.span = sample_span.count() > 0 ? static_cast<double>(sample_span.count()) : fit.spacing;
+  // Samples that average over more than their spacing share seconds: with independent seconds
+  // two of them correlate by R = the share they have in common, max(0, 1 - |dt| / span). Then
+  // E[residual sum of squares] = sigma^2 tr((I - H) R) and Var(slope) = sigma^2 w'Rw (H the fit's
+  // hat matrix, w its slope weights), which are n - 2 and 1 / sxx when no two samples overlap.
+  double shared = 0;        // sum of R_ij
+  double shared_trend = 0;  // sum of R_ij (x_i - mean)(x_j - mean)
+  for (std::size_t i = 0; i < points.size(); ++i) {
+    for (std::size_t j = i; j < points.size(); ++j) {
+      const double r = 1 - (points[j].first - points[i].first) / fit.span;
+      if (r <= 0) break;
+      const double twice = i == j ? 1 : 2;
+      shared += twice * r;
+      shared_trend += twice * r * (points[i].first - fit.mean_x) * (points[j].first - fit.mean_x);
+    }
+  }
+  fit.residual_freedom = n - shared / n - shared_trend / fit.sxx;
   double residuals = 0;
-  for (auto it = samples.rbegin(); in_window(it); ++it) {
-    const double r = it->qps - fit.at(x_of(*it));
-    residuals += r * r;
-  }
-  fit.residual_variance = residuals / (n - 2);
-  fit.slope_standard_error = std::sqrt(fit.residual_variance / sxx);
-  fit.spacing = (newest - oldest) / (n - 1);
+  for (const auto& [x, y] : points) residuals += (y - fit.at(x)) * (y - fit.at(x));
+  // Under one degree of freedom the samples hardly vary apart from the line: no estimate.
+  fit.residual_variance = fit.residual_freedom >= 1 ? residuals / fit.residual_freedom : 0;
+  fit.slope_standard_error = std::sqrt(fit.residual_variance * shared_trend / (fit.sxx * fit.sxx));
   return fit;
 }
 
 double sample_seconds(const std::optional<LineFit>& fit, std::chrono::seconds sample_span) {
-  if (sample_span.count() > 0) return static_cast<double>(sample_span.count());
-  return fit ? fit->spacing : 1.0;
+  if (fit) return fit->span;
+  return sample_span.count() > 0 ? static_cast<double>(sample_span.count()) : 1.0;
 }
 
-double per_second_variance(const std::optional<LineFit>& fit, double level, double span_seconds) {
+double per_second_variance(const std::optional<LineFit>& fit, double level) {
   const double poisson = std::max(level, 0.0);
-  if (!fit) return poisson;
-  return std::max(poisson, span_seconds * fit->residual_variance);
+  if (!fit || fit->residual_freedom < 1) return poisson;
+  return std::max(poisson, fit->span * fit->residual_variance);
 }
 
 }  // namespace qfscale::policy
@@ -82,14 +94,29 @@ double normal_quantile(double p) {
   return z;
 }
 
+double level_variance_share(const std::vector<QpsSample>& samples, util::SystemTime now,
+                            std::chrono::seconds window, double span_seconds) {
+  const util::SystemTime cutoff = now - window;
+  std::vector<double> times;
+  for (auto it = samples.rbegin(); it != samples.rend() && it->at > cutoff; ++it) {
+    times.push_back(std::chrono::duration<double>(it->at - now).count());
+  }
+  if (times.empty()) return 0;
+  const double span = std::max(span_seconds, 1.0);
+  double shared = 0;
+  for (const double a : times) {
+    for (const double b : times) shared += std::max(0.0, 1 - std::abs(a - b) / span);
+  }
+  const auto k = static_cast<double>(times.size());
+  return shared / (k * k);
+}
+
 LevelShift level_shift(double latest, double level, double variance, double span_seconds,
-                       double window_seconds, double z) {
+                       double level_share, double z) {
   LevelShift out{.latest = latest, .level = level};
   const double v = std::max(variance, 0.0);
-  // A span beyond the window makes latest and level overlap; V / span for the level keeps the
-  // noise from shrinking below what one sample shows.
-  const double span = std::max(span_seconds, 1.0);
-  out.noise = std::sqrt(v / span + v / std::max({window_seconds, span, 1.0}));
+  // Var(latest) + Var(level): an upper bound on Var(latest - level), as they covary.
+  out.noise = std::sqrt(v / std::max(span_seconds, 1.0) * (1 + std::max(level_share, 0.0)));
   out.z = z;
   out.threshold = level + out.z * out.noise;
   out.shifted = latest > out.threshold;

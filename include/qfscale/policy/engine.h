@@ -47,9 +47,10 @@
 ///   Samples are then kept for forecast.window even with the forecast off. Replicas run at their
 ///   full rated qps (utilization is not used): 100 qps, Poisson, replica_qps 10 -> C = 100.458
 ///   -> 11; at 99.5 qps -> C = 99.958 -> 10. With slo.followLevelShifts the level is the newest
-///   sample instead when it exceeds the level by more than Phi^-1(attainment) x sqrt(V / tick +
-///   V / metricWindow) (slo_sizing.h): 1000 qps for 285 s, then 1100 at a 15 s tick sizes for
-///   1100 at once (threshold 1080.3), 1020 stays noise (threshold 1026.3).
+///   sample instead when it exceeds the level by more than Phi^-1(attainment) x sqrt(V / span +
+///   Var(level)) (slo_sizing.h; V / tick + V / metricWindow for tick means): 1000 qps for 285 s,
+///   then 1100 at a 15 s tick sizes for 1100 at once (threshold 1080.3), 1020 stays noise
+///   (threshold 1026.3).
 /// - An active schedule's minReplicas/maxReplicas replace replicas.min/max (policy.h), so besides
 ///   raising the floor or lowering the ceiling it may relax a bound (night min 0, peak max 50).
 

@@ -59,38 +59,51 @@ TEST_SUITE("policy") {
     CHECK(without->slo_z() == 0);
   }
 
-  TEST_CASE("level shift: latest > level + z x sqrt(V / span + V / max(window, span))") {
+  TEST_CASE("level shift: the level's variance, in units of one sample's") {
+    // Samples every 15 s, the latest at now; the level is the mean of those in a 60 s window.
+    std::vector<QpsSample> samples;
+    for (int t = 0; t <= 300; t += 15) samples.push_back({.at = at(std::chrono::seconds{t})});
+    const auto now = at(300s);
+    // Four 15 s means that share no second: 1/4.
+    CHECK(level_variance_share(samples, now, 60s, 15) == doctest::Approx(0.25));
+    // Four 60 s means: neighbours share 3/4, 1/2, 1/4: (4 + 2 x 3.5) / 16 = 0.6875.
+    CHECK(level_variance_share(samples, now, 60s, 60) == doctest::Approx(0.6875));
+    // 120 s means: (4 + 2 x 4.75) / 16 = 0.84375.
+    CHECK(level_variance_share(samples, now, 60s, 120) == doctest::Approx(0.84375));
+    // A window of one sample: the level is that sample.
+    CHECK(level_variance_share(samples, now, 15s, 15) == doctest::Approx(1));
+    CHECK(level_variance_share({}, now, 60s, 15) == 0);
+  }
+
+  TEST_CASE("level shift: latest > level + z x sqrt(V / span x (1 + level share))") {
     const SloTarget slo{.wait = 5s, .attainment = 0.99};
     struct Case {
       std::string name;
-      double latest, level, variance, span, window;
+      double latest, level, variance, span, share;
       double noise, threshold;
       bool shifted;
     };
     const std::vector<Case> cases = {
-        // Poisson at 1500 qps, 15 s ticks, 60 s window: noise sqrt(100 + 25) = 11.18, threshold
-        // 1500 + 2.326 x 11.18 = 1526.0: a 10% step (1650) is a shift, +1% (1515) is noise.
-        {"a 10% step at 1500 qps", 1650, 1500, 1500, 15, 60, 11.18034, 1526.0097, true},
-        {"+1% at 1500 qps", 1515, 1500, 1500, 15, 60, 11.18034, 1526.0097, false},
+        // Poisson at 1500 qps, 15 s ticks, 60 s window (share 1/4): noise sqrt(100 + 25) =
+        // 11.18, threshold 1500 + 2.326 x 11.18 = 1526.0: a 10% step (1650) is a shift, +1%
+        // (1515) is noise.
+        {"a 10% step at 1500 qps", 1650, 1500, 1500, 15, 0.25, 11.18034, 1526.00936, true},
+        {"+1% at 1500 qps", 1515, 1500, 1500, 15, 0.25, 11.18034, 1526.00936, false},
+        {"just under the threshold", 1526.0, 1500, 1500, 15, 0.25, 11.18034, 1526.00936, false},
         // A bursty trickle: L 3, V 375: noise sqrt(25 + 6.25) = 5.590, threshold 16.0: a tick
-        // at 15 qps is a burst the queueing term covers, not a new level.
-        {"a burst in a trickle", 15, 3, 375, 15, 60, 5.5901699, 16.00468, false},
-        {"a trickle that moved", 17, 3, 375, 15, 60, 5.5901699, 16.00468, true},
-        // Just under the threshold is noise.
-        {"just under the threshold", 1526.0, 1500, 1500, 15, 60, 11.18034, 1526.0097, false},
+        // at 15 qps is a burst the queueing term already covers (C = 14.7), not a new level.
+        {"a burst in a trickle", 15, 3, 375, 15, 0.25, 5.5901699, 16.00468, false},
+        {"a trickle that moved", 17, 3, 375, 15, 0.25, 5.5901699, 16.00468, true},
         // No variance: any rise is a shift; spans under 1 s count as 1 s.
-        {"no noise", 100.001, 100, 0, 0.5, 60, 0, 100, true},
-        // Poisson at 1500 qps from 1m rates: the newest value is a 60 s mean, noise sqrt(25 +
-        // 25) = 7.071, threshold 1516.45: +1% is still noise, a 10% step is seen (later: the
-        // 60 s mean shows a quarter of it one tick after it).
-        {"+1% in 60 s means", 1515, 1500, 1500, 60, 60, 7.0710678, 1516.44976, false},
-        {"+10% in 60 s means", 1650, 1500, 1500, 60, 60, 7.0710678, 1516.44976, true},
-        // A span beyond the window: V / span for both terms, sqrt(12.5 + 12.5) = 5.
-        {"120 s means, 60 s window", 1515, 1500, 1500, 120, 60, 5, 1511.63174, true},
+        {"no noise", 100.001, 100, 0, 0.5, 0.25, 0, 100, true},
+        // 1m rates, four in the window (share 0.6875): sqrt(25 x 1.6875) = 6.495.
+        {"+1% in 60 s means", 1515, 1500, 1500, 60, 0.6875, 6.4951905, 1515.11007, false},
+        {"+2% in 60 s means", 1530, 1500, 1500, 60, 0.6875, 6.4951905, 1515.11007, true},
+        {"120 s means", 1512, 1500, 1500, 120, 0.84375, 4.8007161, 1511.16814, true},
     };
     for (const auto& c : cases) {
       CAPTURE(c.name);
-      const auto s = level_shift(c.latest, c.level, c.variance, c.span, c.window,
+      const auto s = level_shift(c.latest, c.level, c.variance, c.span, c.share,
                                  normal_quantile(slo.attainment));
       CHECK(s.noise == doctest::Approx(c.noise).epsilon(1e-6));
       CHECK(s.z == doctest::Approx(2.326348).epsilon(1e-6));

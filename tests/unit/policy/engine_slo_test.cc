@@ -3,7 +3,9 @@
 // replica (utilization is not used), and the 1 s metric window makes the level the latest sample.
 // ln(1 / 0.01) = 4.60517.
 
+#include <chrono>
 #include <cmath>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -63,28 +65,79 @@ TEST_SUITE("policy") {
       samples.push_back({.at = at(std::chrono::seconds{15 * i}), .qps = ys[i]});
     // Times -75 .. 0: mean -37.5, sxx 3937.5; slope 450 / 3937.5 = 0.1143; residuals about the
     // line 548.57 over 4 degrees of freedom = 137.14.
-    const auto fit = fit_line(samples, at(75s), 300s);
+    const auto fit = fit_line(samples, at(75s), 300s, 0s);
     REQUIRE(fit.has_value());
     CHECK(fit->samples == 6);
     CHECK(fit->spacing == doctest::Approx(15));
     CHECK(fit->slope == doctest::Approx(0.1142857));
     CHECK(fit->residual_variance == doctest::Approx(137.142857));
+    CHECK(fit->residual_freedom == doctest::Approx(4));  // no overlap: n - 2
+    CHECK(fit->slope_standard_error == doctest::Approx(std::sqrt(137.142857 / 3937.5)));
     // Each sample the mean since the previous one: span = spacing = 15 s, and
     // 15 x 137.14 = 2057.1 > the Poisson floor of 30.
     CHECK(sample_seconds(fit, 0s) == doctest::Approx(15));
-    CHECK(per_second_variance(fit, 30, 15) == doctest::Approx(2057.142857));
-    // The same scatter from 1m rates read every 15 s: means over 60 s scatter by V / 60, so the
-    // seconds vary four times as much: 60 x 137.14 = 8228.6.
-    CHECK(sample_seconds(fit, 60s) == 60);
-    CHECK(per_second_variance(fit, 30, 60) == doctest::Approx(8228.571429));
+    CHECK(per_second_variance(fit, 30) == doctest::Approx(2057.142857));
     // A level above that: Poisson wins.
-    CHECK(per_second_variance(fit, 3000, 15) == doctest::Approx(3000));
+    CHECK(per_second_variance(fit, 3000) == doctest::Approx(3000));
+    // 5 s means 15 s apart do not overlap either: the same fit, V = 5 x 137.14.
+    const auto short_span = fit_line(samples, at(75s), 300s, 5s);
+    REQUIRE(short_span.has_value());
+    CHECK(short_span->residual_freedom == doctest::Approx(4));
+    CHECK(per_second_variance(short_span, 30) == doctest::Approx(685.714286));
+    // The same values said to be 60 s means: neighbours share 3/4, 1/2 and 1/4 of their seconds,
+    // which leaves tr((I - H) R) = 1.1619 degrees of freedom for the residual 548.57 (a zig-zag
+    // that overlapping means can hardly show), so sigma^2 = 472.13 and V = 60 x 472.13 = 28328;
+    // the slope's standard error grows from 0.1866 to 0.4477.
+    const auto overlapping = fit_line(samples, at(75s), 300s, 60s);
+    REQUIRE(overlapping.has_value());
+    CHECK(sample_seconds(overlapping, 60s) == 60);
+    CHECK(overlapping->residual_freedom == doctest::Approx(1.161905));
+    CHECK(overlapping->slope_standard_error == doctest::Approx(0.447677));
+    CHECK(per_second_variance(overlapping, 30) == doctest::Approx(28327.8689));
+    // 120 s means: under one degree of freedom is no estimate; Poisson.
+    const auto too_long = fit_line(samples, at(75s), 300s, 120s);
+    REQUIRE(too_long.has_value());
+    CHECK(too_long->residual_freedom < 1);
+    CHECK(per_second_variance(too_long, 30) == 30);
     // No fit (fewer than three samples): Poisson, and a span of 1 s unless told.
-    CHECK_FALSE(fit_line(samples, at(75s), 30s).has_value());
-    CHECK(per_second_variance(std::nullopt, 30, 15) == 30);
-    CHECK(per_second_variance(std::nullopt, -1, 15) == 0);
+    CHECK_FALSE(fit_line(samples, at(75s), 30s, 0s).has_value());
+    CHECK(per_second_variance(std::nullopt, 30) == 30);
+    CHECK(per_second_variance(std::nullopt, -1) == 0);
     CHECK(sample_seconds(std::nullopt, 0s) == 1);
     CHECK(sample_seconds(std::nullopt, 5s) == 5);
+  }
+
+  TEST_CASE("slo sizing: overlapping means give back the seconds' variance, on average") {
+    // Independent seconds of variance 400 about 1000 qps, read as means over `span` every 15 s;
+    // each tick fits the last 300 s. Averaged over 13,000 ticks the estimate is the truth within
+    // 10% when the span is told; 60 s means taken for 15 s ones show less than a quarter of it
+    // (a quarter from the span, less again as overlapping values hug the line: 73 of 400 here).
+    constexpr std::size_t kSeconds = 200'000;
+    std::mt19937_64 random(7);
+    std::normal_distribution<double> second(1000, 20);
+    std::vector<double> prefix(kSeconds + 1, 0);
+    for (std::size_t i = 0; i < kSeconds; ++i) prefix[i + 1] = prefix[i] + second(random);
+    const auto mean_estimate = [&](std::size_t span, std::chrono::seconds told) {
+      std::vector<QpsSample> samples;
+      double sum = 0;
+      int fits = 0;
+      for (std::size_t t = 300; t <= kSeconds; t += 15) {
+        const auto now = at(std::chrono::seconds{static_cast<std::int64_t>(t)});
+        samples.push_back(
+            {.at = now, .qps = (prefix[t] - prefix[t - span]) / static_cast<double>(span)});
+        if (samples.size() < 20) continue;
+        const auto fit = fit_line(samples, now, 300s, told);
+        REQUIRE(fit.has_value());
+        sum += fit->span * fit->residual_variance;
+        ++fits;
+        samples.erase(samples.begin());
+      }
+      return sum / fits;
+    };
+    CHECK(mean_estimate(15, 15s) == doctest::Approx(400).epsilon(0.1));
+    CHECK(mean_estimate(60, 60s) == doctest::Approx(400).epsilon(0.1));
+    CHECK(mean_estimate(120, 120s) == doctest::Approx(400).epsilon(0.1));
+    CHECK(mean_estimate(60, 0s) < 400.0 / 4);
   }
 
   TEST_CASE("engine slo: raw desired is ceil(slo capacity / replica qps)") {
@@ -114,13 +167,13 @@ TEST_SUITE("policy") {
          {{0, 10}, {15, 30}, {30, 10}, {45, 30}, {60, 10}, {75, 30}},
          49.2396,
          5},
-        // The same samples said to be 60 s means (a 1m rate read every 15 s): V = 60 x 137.14 =
-        // 8228.6, C = (30 + sqrt(900 + 15157.1)) / 2 = 78.36 -> 8.
+        // The same samples said to be 60 s means (a 1m rate read every 15 s): V = 28328 (the fit
+        // test above), C = (30 + sqrt(900 + 52182)) / 2 = 130.2 -> 14.
         {"bursty, 60 s means",
          slo_sized(),
          {{0, 10}, {15, 30}, {30, 10}, {45, 30}, {60, 10}, {75, 30}},
-         78.3593,
-         8,
+         130.197507,
+         14,
          60s},
         // Said to be 5 s means (a 5 s rate read every 15 s): V = 685.7, C = 38.25 -> 4.
         {"bursty, 5 s means",

@@ -50,6 +50,9 @@ int run_check(const CheckOptions& options) {
                config.error().size() == 1 ? "" : "s");
     return 1;
   }
+  if (const auto warning = controller::span_warning(*config)) {
+    fmt::print(stderr, "{}: {}\n", options.file, *warning);
+  }
   if (options.show) {
     fmt::print("# {}: effective config (defaults filled in, paths absolute)\n{}", options.file,
                controller::to_yaml(*config));

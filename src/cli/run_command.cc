@@ -58,6 +58,7 @@ Result<std::unique_ptr<demand::QpsSource>> make_qps_source(const controller::Con
   const auto& m = config.metrics;
   switch (m.kind) {
     case controller::MetricSourceKind::Prometheus:
+      if (const auto warning = controller::span_warning(config)) log_line(*warning);
       return demand::make_prometheus_source(m.prometheus, http);
     case controller::MetricSourceKind::QianfanMetric:
       return demand::make_qianfan_metric_source({.window = m.qianfan_window}, api);

@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "qfscale/demand/promql_span.h"
 #include "qfscale/demand/synthetic.h"
 
 #include "controller/config_reader.h"
@@ -251,3 +252,36 @@ void ConfigReader::report_problems(
 }
 
 }  // namespace qfscale::controller::detail
+
+namespace qfscale::controller {
+
+std::vector<model::ServiceId> services_without_span(const Config& config) {
+  std::vector<model::ServiceId> out;
+  const auto& p = config.metrics.prometheus;
+  if (config.metrics.kind != MetricSourceKind::Prometheus || p.span.count() > 0) return out;
+  for (const auto& service : config.services) {
+    if (!service.policy.spec().target.slo) continue;
+    const auto own = p.per_service_queries.find(service.id);
+    const std::string& query = own != p.per_service_queries.end() ? own->second : p.query;
+    if (!demand::query_span(query)) out.push_back(service.id);
+  }
+  return out;
+}
+
+std::optional<std::string> span_warning(const Config& config) {
+  const auto services = services_without_span(config);
+  if (services.empty()) return std::nullopt;
+  std::string names;
+  for (std::size_t i = 0; i < services.size() && i < 3; ++i) {
+    names += (i == 0 ? "" : ", ") + services[i].value;
+  }
+  if (services.size() > 3) names += fmt::format(" and {} more", services.size() - 3);
+  return fmt::format(
+      "warning: metrics.prometheus: the span of the values (the seconds each averages over) "
+      "cannot be read from the query of {} service{} sizing for target.slo ({}): it has no rate, "
+      "increase or avg_over_time range; they will be taken for one tick's means, which misreads "
+      "their burstiness unless they are. Set metrics.prometheus.span",
+      services.size(), services.size() == 1 ? "" : "s", names);
+}
+
+}  // namespace qfscale::controller

@@ -52,7 +52,9 @@ std::string metrics_yaml(const MetricSourceConfig& m) {
         const auto read = demand::query_span(p.query);
         out += read ? fmt::format("    # span: not set: {} from the query's range\n",
                                   policy::format_duration(*read))
-                    : std::string("    # span: not set: read from each query's range selector\n");
+                    : std::string(
+                          "    # span: not set: read from each service's query; where there is "
+                          "none to read, each value counts as one tick's mean\n");
       }
       out += path_line("    ", "caFile", p.ca_file, "the system CA store");
       break;

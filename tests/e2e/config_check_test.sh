@@ -66,4 +66,22 @@ grep -q 'maxRetryAfter: 30s' "$tmp/shown.yaml" || fail "--show lacks maxRetryAft
 grep -q '# unitsPerReplica: not set' "$tmp/shown.yaml" || fail "--show lacks the unset keys"
 "$qfscale" config check "$tmp/shown.yaml" >/dev/null || fail "--show output does not check clean"
 "$qfscale" config check --help | grep -q "Exit status: 0 valid, 1 invalid, 2 usage" || fail "help lacks exit codes"
+
+# A recording rule's gauge has no range to read the values' span from: valid, but the services
+# sizing for a service level (balanced, the default) are named on stderr; with span set, quiet.
+cat >"$tmp/gauge.yaml" <<'YAML'
+apiVersion: qfscale/v1
+kind: ControllerConfig
+metrics: {prometheus: {url: "http://127.0.0.1:9090", query: "sum by (service) (svc:requests:rate1m)"}}
+instances: [{id: unit-a}]
+services: [{id: svco-1, instances: [unit-a]}, {id: svco-2, instances: [unit-a], policy: hpa-default}]
+YAML
+"$qfscale" config check "$tmp/gauge.yaml" >"$tmp/out" 2>"$tmp/err" || fail "gauge config: $(cat "$tmp/err")"
+grep -q "gauge.yaml: warning: metrics.prometheus: the span of the values .* of 1 service sizing for target.slo (svco-1)" \
+  "$tmp/err" || fail "no span warning: $(cat "$tmp/err")"
+"$qfscale" config check --show "$tmp/gauge.yaml" 2>/dev/null | grep -q "# span: not set: read from each service's query; where there is none to read, each value counts as one tick's mean" ||
+  fail "--show hides that the span is unknown"
+sed -i 's|rate1m)"}}|rate1m)", span: 1m}}|' "$tmp/gauge.yaml"
+"$qfscale" config check "$tmp/gauge.yaml" >"$tmp/out" 2>"$tmp/err" || fail "gauge config with span: $(cat "$tmp/err")"
+[ ! -s "$tmp/err" ] || fail "span set, yet: $(cat "$tmp/err")"
 echo "config_check_test: ok"

@@ -247,6 +247,15 @@ using OutputPathCheck = std::function<std::optional<std::string>(const std::stri
 /// `parse_config(to_yaml(c))` gives back the same config.
 [[nodiscard]] std::string to_yaml(const Config& config);
 
+/// With the Prometheus source: the services sizing for a service level (`target.slo`) whose
+/// query's span cannot be read (no rate, increase or avg_over_time range, demand/promql_span.h)
+/// while `metrics.prometheus.span` is unset, so their burstiness would be read as if each value
+/// were one tick's mean. Empty otherwise.
+[[nodiscard]] std::vector<model::ServiceId> services_without_span(const Config& config);
+
+/// What `config check` and `run` print on stderr when `services_without_span` is not empty.
+[[nodiscard]] std::optional<std::string> span_warning(const Config& config);
+
 /// The keys whose new value in `loaded` a running controller cannot take: they are read once at
 /// start (the endpoint, credentials file, CA file, client timeouts and retries, the metric source,
 /// tick interval, listen address, state file and audit log). `running` is the config the process

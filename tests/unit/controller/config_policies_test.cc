@@ -157,6 +157,44 @@ TEST_SUITE("controller") {
     }
   }
 
+  TEST_CASE("config: services sizing for target.slo whose query's span cannot be read") {
+    struct Case {
+      std::string name;
+      Parts parts;
+      std::vector<std::string> without_span;
+    };
+    const std::vector<Case> cases = {
+        // svc-1 runs balanced (the default: target.slo) on a gauge query: nothing to read.
+        {"a gauge", {}, {"svc-1"}},
+        {"a 1m rate", {.metrics = "prometheus: {url: http://p:1, query: 'rate(x[1m])'}"}, {}},
+        {"irate covers two scrapes",
+         {.metrics = "prometheus: {url: http://p:1, query: 'irate(x[5m])'}"},
+         {"svc-1"}},
+        {"span set", {.metrics = "prometheus: {url: http://p:1, query: q, span: 1m}"}, {}},
+        {"the service's own query",
+         {.metrics = "prometheus: {url: http://p:1, query: q}", .service = "query: 'rate(y[30s])'"},
+         {}},
+        {"a utilization policy needs no span", {.service = "policy: hpa-default"}, {}},
+        {"another source", {.metrics = "qianfan: {window: 60s}"}, {}},
+    };
+    for (const auto& c : cases) {
+      CAPTURE(c.name);
+      const auto config = parse(make_config(c.parts));
+      REQUIRE_MESSAGE(config.has_value(), joined(lines_of(config.error())));
+      std::vector<std::string> got;
+      for (const auto& id : services_without_span(*config)) got.push_back(id.value);
+      CHECK(got == c.without_span);
+      CHECK(span_warning(*config).has_value() == !c.without_span.empty());
+    }
+    const auto gauge = parse(make_config({}));
+    REQUIRE(gauge.has_value());
+    CHECK(span_warning(*gauge) ==
+          "warning: metrics.prometheus: the span of the values (the seconds each averages over) "
+          "cannot be read from the query of 1 service sizing for target.slo (svc-1): it has no "
+          "rate, increase or avg_over_time range; they will be taken for one tick's means, which "
+          "misreads their burstiness unless they are. Set metrics.prometheus.span");
+  }
+
   TEST_CASE("config: to_yaml gives a complete config that parses back to the same") {
     MemoryFiles files;
     files.files["/etc/qfscale/p/mine.yaml"] = kGoodPolicy;

@@ -22,6 +22,7 @@
 /// metrics:                                  # exactly one of the four kinds
 ///   prometheus: {url: http://127.0.0.1:9090, query: 'sum by (service) (rate(x[1m]))',
 ///                label: service, timeout: 5s, staleness: 2m,
+///                span: 1m,                  # seconds each value averages over [from the query]
 ///                caFile: /etc/qfscale/prom-ca.pem}  # as qianfan.caFile [none]
 ///   # qianfan: {window: 60s}                # DescribeServiceMetric call totals / window
 ///   # trace: {file: traces/x.csv, speedup: 1, window: 0s, loop: true}

@@ -1,5 +1,5 @@
 // Callgrind driver for bench/RESULTS.md (not part of the CMake build): ./driver
-// alloc|plan|engine|engine_explain N. Instruments only the N measured iterations
+// alloc|plan|engine|engine_explain|engine_slo N. Instruments only the N measured iterations
 // (CALLGRIND_START/STOP_INSTRUMENTATION).
 #include <chrono>
 #include <cstdio>
@@ -21,10 +21,16 @@ int main(int argc, char** argv) {
   const char* mode = argv[1];
   int n = std::atoi(argv[2]);
   long sink = 0;
-  if (std::strcmp(mode, "engine") == 0 || std::strcmp(mode, "engine_explain") == 0) {
+  if (std::strcmp(mode, "engine") == 0 || std::strcmp(mode, "engine_explain") == 0 ||
+      std::strcmp(mode, "engine_slo") == 0) {
     policy::PolicySpec s;
     s.name = "balanced";
     s.scale_down.policies = {{policy::RateLimitType::Percent, 50, 60s}};
+    if (std::strcmp(mode, "engine_slo") == 0) {  // as the shipped balanced: a fit every tick
+      s.target.slo = policy::SloTarget{.wait = 5s, .attainment = 0.99, .follow_level_shifts = true};
+      s.forecast.enabled = true;
+      s.scale_up.tolerance = 0.0;
+    }
     auto pol = *policy::Policy::create(std::move(s));
     util::Random rng(1);
     policy::EngineState state;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <iterator>
 #include <numbers>
 
 namespace qfscale::policy {
@@ -17,47 +18,58 @@ double slo_capacity(double level, double variance, const SloTarget& slo) {
 std::optional<LineFit> fit_line(const std::vector<QpsSample>& samples, util::SystemTime now,
                                 std::chrono::seconds window, std::chrono::seconds sample_span) {
   const util::SystemTime cutoff = now - window;
-  // Oldest first, times relative to now (small sums).
-  std::vector<std::pair<double, double>> points;
-  for (auto it = samples.rbegin(); it != samples.rend() && it->at > cutoff; ++it) {
-    points.emplace_back(std::chrono::duration<double>(it->at - now).count(), it->qps);
-  }
-  std::reverse(points.begin(), points.end());
-  const auto n = static_cast<double>(points.size());
-  if (points.size() < 3) return std::nullopt;
+  // Newest first; times relative to now keep the sums small.
+  const auto first = samples.rbegin();
+  auto last = first;
+  while (last != samples.rend() && last->at > cutoff) ++last;
+  const auto x_of = [&](const QpsSample& s) {
+    return std::chrono::duration<double>(s.at - now).count();
+  };
+  const auto n = static_cast<double>(last - first);
+  if (n < 3) return std::nullopt;
   LineFit fit;
-  fit.samples = static_cast<int>(points.size());
-  for (const auto& [x, y] : points) {
-    fit.mean_x += x / n;
-    fit.mean_y += y / n;
+  fit.samples = static_cast<int>(n);
+  double sum_x = 0, sum_y = 0;
+  for (auto it = first; it != last; ++it) {
+    sum_x += x_of(*it);
+    sum_y += it->qps;
   }
+  fit.mean_x = sum_x / n;
+  fit.mean_y = sum_y / n;
   double sxy = 0;
-  for (const auto& [x, y] : points) {
-    fit.sxx += (x - fit.mean_x) * (x - fit.mean_x);
-    sxy += (x - fit.mean_x) * (y - fit.mean_y);
+  for (auto it = first; it != last; ++it) {
+    const double dx = x_of(*it) - fit.mean_x;
+    fit.sxx += dx * dx;
+    sxy += dx * (it->qps - fit.mean_y);
   }
   if (!(fit.sxx > 0)) return std::nullopt;
   fit.slope = sxy / fit.sxx;
-  fit.spacing = (points.back().first - points.front().first) / (n - 1);
+  fit.spacing = (x_of(*first) - x_of(*std::prev(last))) / (n - 1);
   fit.span = sample_span.count() > 0 ? static_cast<double>(sample_span.count()) : fit.spacing;
   // Samples that average over more than their spacing share seconds: with independent seconds
   // two of them correlate by R = the share they have in common, max(0, 1 - |dt| / span). Then
   // E[residual sum of squares] = sigma^2 tr((I - H) R) and Var(slope) = sigma^2 w'Rw (H the fit's
   // hat matrix, w its slope weights), which are n - 2 and 1 / sxx when no two samples overlap.
-  double shared = 0;        // sum of R_ij
+  // Only pairs less than a span apart contribute, so the inner loop stops there.
+  double shared = 0;        // sum of R_ij over all ordered pairs
   double shared_trend = 0;  // sum of R_ij (x_i - mean)(x_j - mean)
-  for (std::size_t i = 0; i < points.size(); ++i) {
-    for (std::size_t j = i; j < points.size(); ++j) {
-      const double r = 1 - (points[j].first - points[i].first) / fit.span;
-      if (r <= 0) break;
-      const double twice = i == j ? 1 : 2;
-      shared += twice * r;
-      shared_trend += twice * r * (points[i].first - fit.mean_x) * (points[j].first - fit.mean_x);
+  double residuals = 0;
+  for (auto i = first; i != last; ++i) {
+    const double xi = x_of(*i);
+    const double di = xi - fit.mean_x;
+    const double r = i->qps - fit.at(xi);
+    residuals += r * r;
+    shared += 1;
+    shared_trend += di * di;
+    for (auto j = std::next(i); j != last; ++j) {
+      const double xj = x_of(*j);
+      const double share = 1 - (xi - xj) / fit.span;
+      if (share <= 0) break;
+      shared += 2 * share;
+      shared_trend += 2 * share * di * (xj - fit.mean_x);
     }
   }
   fit.residual_freedom = n - shared / n - shared_trend / fit.sxx;
-  double residuals = 0;
-  for (const auto& [x, y] : points) residuals += (y - fit.at(x)) * (y - fit.at(x));
   // Under one degree of freedom the samples hardly vary apart from the line: no estimate.
   fit.residual_variance = fit.residual_freedom >= 1 ? residuals / fit.residual_freedom : 0;
   fit.slope_standard_error = std::sqrt(fit.residual_variance * shared_trend / (fit.sxx * fit.sxx));
@@ -97,18 +109,24 @@ double normal_quantile(double p) {
 double level_variance_share(const std::vector<QpsSample>& samples, util::SystemTime now,
                             std::chrono::seconds window, double span_seconds) {
   const util::SystemTime cutoff = now - window;
-  std::vector<double> times;
-  for (auto it = samples.rbegin(); it != samples.rend() && it->at > cutoff; ++it) {
-    times.push_back(std::chrono::duration<double>(it->at - now).count());
-  }
-  if (times.empty()) return 0;
   const double span = std::max(span_seconds, 1.0);
+  const auto seconds_before = [&](const QpsSample& s) {
+    return std::chrono::duration<double>(now - s.at).count();
+  };
+  // Newest first; only pairs less than a span apart share seconds, so the inner loop stops
+  // there: O(k x overlap), not O(k^2).
   double shared = 0;
-  for (const double a : times) {
-    for (const double b : times) shared += std::max(0.0, 1 - std::abs(a - b) / span);
+  double k = 0;
+  for (auto i = samples.rbegin(); i != samples.rend() && i->at > cutoff; ++i) {
+    k += 1;
+    shared += 1;
+    for (auto j = std::next(i); j != samples.rend() && j->at > cutoff; ++j) {
+      const double r = 1 - (seconds_before(*j) - seconds_before(*i)) / span;
+      if (r <= 0) break;
+      shared += 2 * r;
+    }
   }
-  const auto k = static_cast<double>(times.size());
-  return shared / (k * k);
+  return k > 0 ? shared / (k * k) : 0;
 }
 
 LevelShift level_shift(double latest, double level, double variance, double span_seconds,

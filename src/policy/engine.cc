@@ -183,8 +183,8 @@ int metric_window_stage(Tick& t) {
   if (slo) {
     variance = per_second_variance(fit, level);
     if (slo->follow_level_shifts && fit) {
-      const double share =
-          level_variance_share(t.state.samples, in.now, t.spec.metric_window, span);
+      const double share = level_variance_share(t.state.samples, in.now, t.spec.metric_window,
+                                                in.sample_span.count() > 0 ? span : 0.0);
       shift = level_shift(t.state.samples.back().qps, level, variance, span, share, t.slo_z);
       if (shift->shifted) {
         level = shift->latest;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <iterator>
+#include <limits>
 #include <numbers>
 
 namespace qfscale::policy {
@@ -45,7 +46,10 @@ std::optional<LineFit> fit_line(const std::vector<QpsSample>& samples, util::Sys
   if (!(fit.sxx > 0)) return std::nullopt;
   fit.slope = sxy / fit.sxx;
   fit.spacing = (x_of(*first) - x_of(*std::prev(last))) / (n - 1);
-  fit.span = sample_span.count() > 0 ? static_cast<double>(sample_span.count()) : fit.spacing;
+  // Without a span each sample is the mean since the previous one: none overlap, even across a
+  // missed tick (which the mean spacing would otherwise take for overlap).
+  const bool may_overlap = sample_span.count() > 0;
+  fit.span = may_overlap ? static_cast<double>(sample_span.count()) : fit.spacing;
   // Samples that average over more than their spacing share seconds: with independent seconds
   // two of them correlate by R = the share they have in common, max(0, 1 - |dt| / span). Then
   // E[residual sum of squares] = sigma^2 tr((I - H) R) and Var(slope) = sigma^2 w'Rw (H the fit's
@@ -61,7 +65,7 @@ std::optional<LineFit> fit_line(const std::vector<QpsSample>& samples, util::Sys
     residuals += r * r;
     shared += 1;
     shared_trend += di * di;
-    for (auto j = std::next(i); j != last; ++j) {
+    for (auto j = std::next(i); may_overlap && j != last; ++j) {
       const double xj = x_of(*j);
       const double share = 1 - (xi - xj) / fit.span;
       if (share <= 0) break;
@@ -72,7 +76,11 @@ std::optional<LineFit> fit_line(const std::vector<QpsSample>& samples, util::Sys
   fit.residual_freedom = n - shared / n - shared_trend / fit.sxx;
   // Under one degree of freedom the samples hardly vary apart from the line: no estimate.
   fit.residual_variance = fit.residual_freedom >= 1 ? residuals / fit.residual_freedom : 0;
-  fit.slope_standard_error = std::sqrt(fit.residual_variance * shared_trend / (fit.sxx * fit.sxx));
+  // With no estimate of the scatter no slope is clear: an infinite error claims no trend.
+  fit.slope_standard_error =
+      fit.residual_freedom >= 1
+          ? std::sqrt(fit.residual_variance * shared_trend / (fit.sxx * fit.sxx))
+          : std::numeric_limits<double>::infinity();
   return fit;
 }
 
@@ -109,7 +117,8 @@ double normal_quantile(double p) {
 double level_variance_share(const std::vector<QpsSample>& samples, util::SystemTime now,
                             std::chrono::seconds window, double span_seconds) {
   const util::SystemTime cutoff = now - window;
-  const double span = std::max(span_seconds, 1.0);
+  // No span (0): each sample is the mean since the previous one, and none overlap.
+  const double span = span_seconds > 0 ? std::max(span_seconds, 1.0) : 0.0;
   const auto seconds_before = [&](const QpsSample& s) {
     return std::chrono::duration<double>(now - s.at).count();
   };
@@ -120,7 +129,7 @@ double level_variance_share(const std::vector<QpsSample>& samples, util::SystemT
   for (auto i = samples.rbegin(); i != samples.rend() && i->at > cutoff; ++i) {
     k += 1;
     shared += 1;
-    for (auto j = std::next(i); j != samples.rend() && j->at > cutoff; ++j) {
+    for (auto j = std::next(i); span > 0 && j != samples.rend() && j->at > cutoff; ++j) {
       const double r = 1 - (seconds_before(*j) - seconds_before(*i)) / span;
       if (r <= 0) break;
       shared += 2 * r;

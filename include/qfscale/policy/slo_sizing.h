@@ -109,18 +109,20 @@ namespace qfscale::policy {
 /// error is sqrt(residual variance x w'Rw), R being the shares of seconds the samples have in
 /// common (max(0, 1 - |dt| / span)), H the fit's hat matrix and w its slope weights. Without
 /// overlap these are the textbook n - 2 and 1 / sxx. Worked numbers, 20 samples 15 s apart over
-/// 300 s: 60 s means give 13.0 degrees of freedom (18 without overlap), 120 s means 8.1.
+/// 300 s: 60 s means give 13.0 degrees of freedom (18 without overlap), 120 s means 8.1; four 60 s
+/// means 15 s apart (a 60 s forecast.window) leave 0.4: under one, no scatter is estimated and no
+/// trend is clear (the slope's error is infinite).
 struct LineFit {
   int samples = 0;
-  double mean_x = 0;  ///< mean sample time, seconds relative to now (<= 0)
-  double mean_y = 0;  ///< mean qps
-  double slope = 0;   ///< qps per second
-  double slope_standard_error = 0;
-  double residual_variance = 0;  ///< of one sample about the line; 0 when residual_freedom < 1
-  double residual_freedom = 0;   ///< tr((I - H) R): n - 2 when no two samples overlap
-  double spacing = 0;            ///< mean seconds between consecutive samples: the tick
-  double span = 0;               ///< seconds each sample averages over: sample_span or spacing
-  double sxx = 0;                ///< sum of squared time deviations, s^2
+  double mean_x = 0;                ///< mean sample time, seconds relative to now (<= 0)
+  double mean_y = 0;                ///< mean qps
+  double slope = 0;                 ///< qps per second
+  double slope_standard_error = 0;  ///< infinite when residual_freedom < 1: no clear trend
+  double residual_variance = 0;     ///< of one sample about the line; 0 when residual_freedom < 1
+  double residual_freedom = 0;      ///< tr((I - H) R): n - 2 when no two samples overlap
+  double spacing = 0;               ///< mean seconds between consecutive samples: the tick
+  double span = 0;                  ///< seconds each sample averages over: sample_span or spacing
+  double sxx = 0;                   ///< sum of squared time deviations, s^2
   [[nodiscard]] double at(double x) const { return mean_y + slope * (x - mean_x); }
 };
 [[nodiscard]] std::optional<LineFit> fit_line(const std::vector<QpsSample>& samples,
@@ -154,9 +156,10 @@ struct LevelShift {
   bool shifted = false;  ///< latest > threshold: size for latest
 };
 /// Var(level) in units of one sample's variance V / span, the level being the mean of the k
-/// samples with at > now - window, each averaging over `span_seconds`: (1 / k^2) sum_ij R(i, j),
-/// R as for fit_line. Without overlap 1 / k: 0.25 for four 15 s means in a 60 s window (so
-/// V / tick + V / window, the noise below, is V / span x (1 + 0.25)); 0.6875 for four 60 s means.
+/// samples with at > now - window, each averaging over `span_seconds` (0: the time since the
+/// previous one, so none overlap): (1 / k^2) sum_ij R(i, j), R as for fit_line. Without overlap 1 /
+/// k: 0.25 for four 15 s means in a 60 s window (so V / tick + V / window, the noise below, is V /
+/// span x (1 + 0.25)); 0.6875 for four 60 s means.
 [[nodiscard]] double level_variance_share(const std::vector<QpsSample>& samples,
                                           util::SystemTime now, std::chrono::seconds window,
                                           double span_seconds);

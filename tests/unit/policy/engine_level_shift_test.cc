@@ -72,6 +72,8 @@ TEST_SUITE("policy") {
     CHECK(level_variance_share(samples, now, 60s, 120) == doctest::Approx(0.84375));
     // A window of one sample: the level is that sample.
     CHECK(level_variance_share(samples, now, 15s, 15) == doctest::Approx(1));
+    // No span (0): none overlap, whatever their spacing: 1/k.
+    CHECK(level_variance_share(samples, now, 60s, 0) == doctest::Approx(0.25));
     CHECK(level_variance_share({}, now, 60s, 15) == 0);
   }
 

@@ -94,11 +94,23 @@ TEST_SUITE("policy") {
     CHECK(overlapping->residual_freedom == doctest::Approx(1.161905));
     CHECK(overlapping->slope_standard_error == doctest::Approx(0.447677));
     CHECK(per_second_variance(overlapping, 30) == doctest::Approx(28327.8689));
-    // 120 s means: under one degree of freedom is no estimate; Poisson.
+    // 120 s means: under one degree of freedom (0.533) is no estimate: Poisson, and no slope is
+    // clear, however steep (the forecast's test is slope > 2 standard errors).
     const auto too_long = fit_line(samples, at(75s), 300s, 120s);
     REQUIRE(too_long.has_value());
-    CHECK(too_long->residual_freedom < 1);
+    CHECK(too_long->residual_freedom == doctest::Approx(0.533333));
     CHECK(per_second_variance(too_long, 30) == 30);
+    CHECK(std::isinf(too_long->slope_standard_error));
+    CHECK_FALSE(too_long->slope > 2 * too_long->slope_standard_error);
+    // Without a span a missed tick is not overlap: samples 15 s apart but one 30 s gap (mean
+    // spacing 18 s) keep n - 2 = 3 degrees of freedom.
+    std::vector<QpsSample> gap;
+    for (const int t : {0, 15, 45, 60, 75}) gap.push_back({.at = at(std::chrono::seconds{t})});
+    for (std::size_t i = 0; i < gap.size(); ++i) gap[i].qps = i % 2 == 0 ? 10 : 30;
+    const auto with_gap = fit_line(gap, at(75s), 300s, 0s);
+    REQUIRE(with_gap.has_value());
+    CHECK(with_gap->span == doctest::Approx(18.75));
+    CHECK(with_gap->residual_freedom == doctest::Approx(3));
     // No fit (fewer than three samples): Poisson, and a span of 1 s unless told.
     CHECK_FALSE(fit_line(samples, at(75s), 30s, 0s).has_value());
     CHECK(per_second_variance(std::nullopt, 30) == 30);

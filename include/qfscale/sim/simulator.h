@@ -118,7 +118,7 @@ struct Summary {
 /// The state after one tick's decision and actuation.
 struct TimelinePoint {
   std::int64_t t = 0;         ///< trace seconds
-  double demand = 0;          ///< the QPS sample fed to the engine (mean over the last tick)
+  double demand = 0;          ///< mean QPS over the last tick (the engine's, unless metric_span)
   double ready_capacity = 0;  ///< ready replicas x replica_qps after actuation
   model::Replicas replicas;   ///< all replicas after actuation, starting included
   model::Replicas ready;      ///< ready replicas after actuation

@@ -281,7 +281,11 @@ bool valid_label_name(std::string_view name) {
 class PrometheusQpsSource final : public QpsSource {
  public:
   PrometheusQpsSource(PrometheusConfig config, http::Client& client)
-      : config_(std::move(config)), client_(client) {}
+      : config_(std::move(config)), client_(client), shared_span_(span_of(config_.query)) {
+    for (const auto& [service, query] : config_.per_service_queries) {
+      service_spans_.emplace(service, span_of(query));
+    }
+  }
 
   std::vector<QpsReading> read(std::span<const model::ServiceId> services,
                                util::SystemTime now) override {
@@ -294,7 +298,7 @@ class PrometheusQpsSource final : public QpsSource {
         shared.push_back(i);
         continue;
       }
-      out[i] = read_single(it->second, now);
+      out[i] = read_single(it->second, service_spans_.at(services[i]), now);
     }
     if (shared.empty()) {
       return out;
@@ -344,14 +348,15 @@ class PrometheusQpsSource final : public QpsSource {
                                         fmt::format("{} series with {}=\"{}\" (ambiguous)", m.count,
                                                     config_.label, services[i].value)));
       } else {
-        out[i] = to_reading(*m.series, now, config_.staleness, span_of(config_.query));
+        out[i] = to_reading(*m.series, now, config_.staleness, shared_span_);
       }
     }
     return out;
   }
 
  private:
-  [[nodiscard]] QpsReading read_single(const std::string& query, util::SystemTime now) const {
+  [[nodiscard]] QpsReading read_single(const std::string& query, std::chrono::seconds span,
+                                       util::SystemTime now) const {
     const auto decoded = run(query, now);
     if (!decoded) {
       return tl::unexpected(decoded.error());
@@ -364,7 +369,7 @@ class PrometheusQpsSource final : public QpsSource {
           FailureKind::Malformed,
           fmt::format("per-service query returned {} series (ambiguous)", decoded->size())));
     }
-    return to_reading(decoded->front(), now, config_.staleness, span_of(query));
+    return to_reading(decoded->front(), now, config_.staleness, span);
   }
 
   [[nodiscard]] std::chrono::seconds span_of(std::string_view query) const {
@@ -388,6 +393,9 @@ class PrometheusQpsSource final : public QpsSource {
 
   PrometheusConfig config_;
   http::Client& client_;
+  // The span of each query's values, read once: the queries do not change while the source lives.
+  std::chrono::seconds shared_span_;
+  std::map<model::ServiceId, std::chrono::seconds> service_spans_;
 };
 
 }  // namespace
